@@ -1,0 +1,176 @@
+"""Composition root: builds the aiohttp application from settings, and the `hypercare` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.domain.parsing import load_vocabulary, parse_issue_draft
+from bot.domain.policy import DEFAULT_POLICY
+from bot.scheduler import Scheduler, run_scheduler
+from bot.teams.adapter import HypercareAdapter
+from bot.teams.auth import (
+    AppCredentialsTokenProvider,
+    Authenticator,
+    BotFrameworkAuthenticator,
+    LocalModeAuthenticator,
+)
+from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy, TokenProvider
+from bot.teams.endpoint import MessagesEndpoint
+from bot.teams.handler import HypercareActivityHandler
+from storage import migrate
+from storage.db import create_engine, create_session_factory, ping
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger("hypercare")
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+ENGINE = web.AppKey("engine", AsyncEngine)
+UOW_FACTORY = web.AppKey("uow_factory", UnitOfWorkFactory)
+HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
+CONNECTOR = web.AppKey("connector", ConnectorClient)
+
+
+def _authenticator(settings: Settings) -> Authenticator:
+    if settings.local_mode:
+        return LocalModeAuthenticator()
+    return BotFrameworkAuthenticator(settings.microsoft_app_id, settings.microsoft_app_password.get_secret_value())
+
+
+def _token_provider(settings: Settings) -> TokenProvider:
+    if settings.local_mode:
+        return NoToken()
+    return AppCredentialsTokenProvider(
+        settings.microsoft_app_id,
+        settings.microsoft_app_password.get_secret_value(),
+        settings.microsoft_app_tenant_id,
+    )
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS].database_url)
+    app[ENGINE] = engine
+    app[UOW_FACTORY] = UnitOfWorkFactory(create_session_factory(engine))
+    yield
+    await engine.dispose()
+
+
+async def _connector(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    # One keep-alive session for every Bot Connector call (botbuilder opens a connection per reply).
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds))
+    app[HTTP_SESSION] = session
+    app[CONNECTOR] = ConnectorClient(
+        session,
+        tokens=_token_provider(settings),
+        retry=RetryPolicy(max_attempts=settings.connector_max_attempts, base_delay=settings.connector_retry_base_seconds),
+    )
+    yield
+    await session.close()
+
+
+async def _bot(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    conversation = Conversation(
+        uow_factory=app[UOW_FACTORY],
+        clock=app[CLOCK],
+        policy=DEFAULT_POLICY,
+        vocabulary=load_vocabulary(settings.vocabulary_path),
+    )
+    adapter = HypercareAdapter(connector=app[CONNECTOR], authenticator=_authenticator(settings))
+    endpoint = MessagesEndpoint(settings=settings, adapter=adapter, bot=HypercareActivityHandler(conversation))
+    app.router.add_post("/api/messages", endpoint)
+    yield
+
+
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.scheduler_interval_seconds <= 0:
+        yield
+        return
+    scheduler = Scheduler(uow_factory=app[UOW_FACTORY], dedupe_retention=settings.dedupe_retention)
+    task = asyncio.create_task(run_scheduler(scheduler, app[CLOCK], settings.scheduler_interval_seconds))
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "alive"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await asyncio.wait_for(ping(request.app[ENGINE]), timeout=2.0)
+    except Exception as error:  # any failure to reach the database means "not ready"
+        log.warning("readiness check failed: %r", error)
+        return web.json_response({"status": "not ready", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    # The endpoint reads the body itself with its own limit; this only stops aiohttp refusing first.
+    app = web.Application(client_max_size=settings.max_body_bytes * 4)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app.cleanup_ctx.extend([_database, _connector, _bot, _scheduler])
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    if not settings.allowed_tenants:
+        log.warning("HYPERCARE_ALLOWED_TENANTS is empty: activities from ANY tenant are accepted")
+    if settings.local_mode:
+        log.warning("MicrosoftAppId is not set: local mode, inbound requests are not authenticated")
+    web.run_app(create_app(settings), host=host or settings.host, port=port or settings.port, print=None)
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hypercare", description="Hypercare war-room bot for Microsoft Teams")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the bot's web server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    commands.add_parser("migrate", help="upgrade the database to the latest schema")
+    parse = commands.add_parser("parse", help="show the issue draft the bot reads from TEXT, as JSON")
+    parse.add_argument("text", nargs="+")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        _serve(settings, args.host, args.port)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print(f"database at the latest schema: {settings.database_url.split('@')[-1]}")
+    else:
+        draft = parse_issue_draft(" ".join(args.text), load_vocabulary(settings.vocabulary_path))
+        json.dump(draft.model_dump(mode="json"), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""All configuration in one place: `HYPERCARE_*` variables plus the standard Bot Framework names."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./hypercare.db"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, sqlite:///) and pick the async driver for them."""
+    for plain, async_prefix in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return async_prefix + url[len(plain) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HYPERCARE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # Comma-separated AAD tenant ids; empty means any tenant (the app warns at start).
+    allowed_tenants: Annotated[frozenset[str], NoDecode] = frozenset()
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    # Reading the JSON body is refused beyond this (Teams activities are far smaller).
+    max_body_bytes: int = 256 * 1024
+    # How long a delivered activity id is remembered to drop Teams' re-deliveries.
+    dedupe_retention_hours: int = Field(default=48, ge=1)
+    # A user-editable parser vocabulary; empty = the one shipped in bot/domain/vocabulary.toml.
+    vocabulary_path: Path | None = None
+    # Bounded retries for Bot Connector calls made during a turn (replies, card updates).
+    connector_max_attempts: int = Field(default=4, ge=1, le=10)
+    connector_timeout_seconds: float = Field(default=10.0, gt=0)
+    connector_retry_base_seconds: float = Field(default=0.5, ge=0)
+    # How often the in-process scheduler ticks; 0 switches it off (e.g. when a separate worker runs it).
+    scheduler_interval_seconds: float = Field(default=60.0, ge=0)
+    log_level: str = "INFO"
+
+    microsoft_app_id: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppId", "HYPERCARE_MICROSOFT_APP_ID")
+    )
+    microsoft_app_password: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("MicrosoftAppPassword", "HYPERCARE_MICROSOFT_APP_PASSWORD"),
+    )
+    microsoft_app_type: str = Field(
+        default="MultiTenant",
+        validation_alias=AliasChoices("MicrosoftAppType", "HYPERCARE_MICROSOFT_APP_TYPE"),
+    )
+    microsoft_app_tenant_id: str = Field(
+        default="",
+        validation_alias=AliasChoices("MicrosoftAppTenantId", "HYPERCARE_MICROSOFT_APP_TENANT_ID"),
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("allowed_tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return frozenset(str(part).strip().lower() for part in value if str(part).strip())
+        return value
+
+    @field_validator("microsoft_app_type")
+    @classmethod
+    def _known_app_type(cls, value: str) -> str:
+        allowed = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(sorted(allowed))}")
+        return value
+
+    @property
+    def dedupe_retention(self) -> timedelta:
+        return timedelta(hours=self.dedupe_retention_hours)
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: no inbound auth and no outbound token, as the Emulator and Agents Playground expect."""
+        return not self.microsoft_app_id
+
+    def tenant_allowed(self, tenant_id: str | None) -> bool:
+        if not self.allowed_tenants:
+            return True
+        return tenant_id is not None and tenant_id.lower() in self.allowed_tenants

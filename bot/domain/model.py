@@ -1,0 +1,187 @@
+"""The vocabulary of hypercare: what an issue is, how severe, what kind, which part of Dynamics 365."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum, IntEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(IntEnum):
+    """Hypercare severities: the number is what people say in the war room ("a sev1")."""
+
+    SEV1 = 1
+    SEV2 = 2
+    SEV3 = 3
+    SEV4 = 4
+
+    @property
+    def label(self) -> str:
+        return f"Sev {self.value}"
+
+    @property
+    def meaning(self) -> str:
+        return SEVERITY_MEANINGS[self]
+
+
+SEVERITY_MEANINGS: dict[Severity, str] = {
+    Severity.SEV1: "work stopped, fix in hours",
+    Severity.SEV2: "workaround for a day, fix in days",
+    Severity.SEV3: "annoying, fix in weeks",
+    Severity.SEV4: "enhancement, after hypercare",
+}
+
+
+class Category(str, Enum):
+    HOW_TO = "how_to"
+    ACCESS = "access"
+    CONFIGURATION = "configuration"
+    DEFECT = "defect"
+    PERFORMANCE = "performance"
+    DATA = "data"
+    INTEGRATION = "integration"
+    TRAINING = "training"
+    ENHANCEMENT = "enhancement"
+
+    @property
+    def label(self) -> str:
+        return CATEGORY_LABELS[self]
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.HOW_TO: "How-to question",
+    Category.ACCESS: "Access / permissions",
+    Category.CONFIGURATION: "Configuration / setup",
+    Category.DEFECT: "Defect",
+    Category.PERFORMANCE: "Performance",
+    Category.DATA: "Data / migration",
+    Category.INTEGRATION: "Integration / interface",
+    Category.TRAINING: "Training",
+    Category.ENHANCEMENT: "Enhancement / change request",
+}
+
+
+class Area(str, Enum):
+    GENERAL_LEDGER = "general_ledger"
+    ACCOUNTS_PAYABLE = "accounts_payable"
+    ACCOUNTS_RECEIVABLE = "accounts_receivable"
+    CASH_BANK = "cash_bank"
+    FIXED_ASSETS = "fixed_assets"
+    TAX = "tax"
+    PROCUREMENT = "procurement"
+    SALES = "sales"
+    INVENTORY = "inventory"
+    WAREHOUSE = "warehouse"
+    PRODUCTION = "production"
+    PROJECT = "project"
+    HR_PAYROLL = "hr_payroll"
+    REPORTING = "reporting"
+    PLATFORM = "platform"
+
+    @property
+    def label(self) -> str:
+        return AREA_LABELS[self]
+
+
+AREA_LABELS: dict[Area, str] = {
+    Area.GENERAL_LEDGER: "General ledger",
+    Area.ACCOUNTS_PAYABLE: "Accounts payable",
+    Area.ACCOUNTS_RECEIVABLE: "Accounts receivable",
+    Area.CASH_BANK: "Cash and bank",
+    Area.FIXED_ASSETS: "Fixed assets",
+    Area.TAX: "Tax",
+    Area.PROCUREMENT: "Procurement",
+    Area.SALES: "Sales",
+    Area.INVENTORY: "Inventory",
+    Area.WAREHOUSE: "Warehouse",
+    Area.PRODUCTION: "Production",
+    Area.PROJECT: "Project",
+    Area.HR_PAYROLL: "HR and payroll",
+    Area.REPORTING: "Reporting",
+    Area.PLATFORM: "Platform / login",
+}
+
+
+class Status(str, Enum):
+    NEW = "new"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# Field limits shared by the parser, the form and storage, so all three agree.
+TITLE_MAX = 120
+DESCRIPTION_MAX = 8000
+COMPANY_MAX = 10
+AFFECTED_USERS_MAX = 100_000
+
+
+class IssueDraft(BaseModel):
+    """What the parser could read from free text; every field is a suggestion the reporter may correct."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str = ""
+    description: str = ""
+    severity: Severity | None = None
+    category: Category | None = None
+    area: Area | None = None
+    company: str | None = None
+    affected_users: int | None = Field(default=None, ge=0)
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    aad_object_id: str | None
+    name: str
+
+
+class Issue(BaseModel):
+    """A stored hypercare issue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    war_room_id: int
+    number: int
+    title: str
+    description: str
+    severity: Severity
+    category: Category | None
+    area: Area | None
+    company: str | None
+    affected_users: int | None
+    status: Status
+    reporter: Person
+    created_at: datetime
+    resolve_by: datetime | None
+    version: int
+
+
+class NewIssue(BaseModel):
+    """An issue about to be stored: a confirmed draft plus who, where and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    war_room_id: int
+    number: int
+    title: str
+    description: str
+    severity: Severity
+    category: Category | None
+    area: Area | None
+    company: str | None
+    affected_users: int | None
+    status: Status
+    reporter: Person
+    tenant_id: str | None
+    team_id: str | None
+    channel_id: str | None
+    conversation_id: str
+    card_activity_id: str | None
+    source_form_id: str
+    created_at: datetime
+    resolve_by: datetime | None

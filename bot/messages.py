@@ -1,0 +1,82 @@
+"""Plain inbound and outbound messages: what `bot/teams` translates Bot Framework activities to and from.
+
+Nothing here knows botbuilder, so a move to another SDK only rewrites the translation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.model import Person
+
+
+class ConversationRef(BaseModel):
+    """Enough to speak in a conversation later (a stored Bot Framework conversation reference)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conversation_id: str
+    conversation_type: str | None
+    service_url: str
+    channel: str
+    bot_id: str
+    bot_name: str | None = None
+    tenant_id: str | None = None
+    team_id: str | None = None
+    channel_id: str | None = None
+
+    @property
+    def base_conversation_id(self) -> str:
+        """A channel thread's id is `<channel>;messageid=<root>`; the war room is the channel's, not the thread's."""
+        return self.conversation_id.split(";", 1)[0]
+
+    @property
+    def war_room_key(self) -> str:
+        """A team is one war room across its channels; a chat outside a team is its own."""
+        if self.team_id:
+            return f"team:{self.team_id}"
+        return f"chat:{self.base_conversation_id}"
+
+
+class InboundMessage(BaseModel):
+    """A user's text addressed to the bot, mention removed and HTML reduced to text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    activity_id: str | None
+    text: str
+    sender: Person
+    conversation: ConversationRef
+
+
+class InboundCardAction(BaseModel):
+    """A button pressed on one of our cards (Action.Execute invoke, or Action.Submit message)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    activity_id: str | None
+    verb: str | None
+    data: dict[str, Any]
+    sender: Person
+    conversation: ConversationRef
+    # The message holding the card, when the channel tells us (it is the one to update in place).
+    card_activity_id: str | None
+    via: Literal["execute", "submit"]
+
+
+Card = dict[str, Any]
+
+
+class ReplyCard(BaseModel):
+    """Post a card in reply, in the thread of the message that was answered."""
+
+    card: Card
+
+
+class CardActionResult(BaseModel):
+    """The card that replaces the clicked one; `issue_id` set when it now shows a stored issue."""
+
+    card: Card
+    issue_id: int | None = None

@@ -1,0 +1,124 @@
+"""Bot Connector REST calls over one shared aiohttp session, with the retries botbuilder never makes.
+
+botbuilder 4.17.1 sends through msrest and `requests` in threads, opens a connection per reply and
+never retries, not even on 429 (TEAMS_NOTES.md). Everything the bot sends goes through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({412, 429, 502, 503, 504})
+
+
+class TokenProvider(Protocol):
+    """The bearer token for outbound calls; None in local mode (Emulator, Agents Playground)."""
+
+    async def token(self) -> str | None: ...
+
+
+class NoToken:
+    async def token(self) -> str | None:
+        return None
+
+
+class ConnectorError(Exception):
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(f"Bot Connector call failed ({status}): {message}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Retry-After when the server says it, else exponential backoff with full jitter."""
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _path(conversation_id: str, activity_id: str | None = None) -> str:
+    path = f"v3/conversations/{quote(conversation_id, safe='')}/activities"
+    if activity_id:
+        path += f"/{quote(activity_id, safe='')}"
+    return path
+
+
+class ConnectorClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        tokens: TokenProvider,
+        retry: RetryPolicy,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._session = session
+        self._tokens = tokens
+        self._retry = retry
+        self._sleep = sleep
+
+    async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str | None:
+        """A new message in the conversation (in a channel thread when the id names one)."""
+        reply_to = activity.get("replyToId")
+        body = await self._call("POST", service_url, _path(conversation_id, reply_to), activity)
+        return body.get("id") if isinstance(body, dict) else None
+
+    async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> None:
+        await self._call("PUT", service_url, _path(conversation_id, activity_id), activity)
+
+    async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> None:
+        await self._call("DELETE", service_url, _path(conversation_id, activity_id), None)
+
+    async def _call(self, method: str, service_url: str, path: str, payload: dict[str, Any] | None) -> Any:
+        url = service_url.rstrip("/") + "/" + path
+        headers = {}
+        token = await self._tokens.token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        for attempt in range(1, self._retry.max_attempts + 1):
+            retry_after: float | None = None
+            try:
+                async with self._session.request(method, url, json=payload, headers=headers) as response:
+                    if response.status < 300:
+                        if response.content_type == "application/json":
+                            return await response.json()
+                        await response.read()
+                        return None
+                    detail = (await response.text())[:300]
+                    if response.status not in RETRYABLE_STATUS:
+                        raise ConnectorError(response.status, detail)
+                    retry_after = _retry_after(response.headers)
+                    failure = ConnectorError(response.status, detail)
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
+                failure = ConnectorError(None, repr(error))
+            if attempt == self._retry.max_attempts:
+                raise failure
+            delay = self._retry.delay(attempt, retry_after)
+            log.warning("%s %s failed (%s); retry %d in %.2fs", method, path, failure, attempt, delay)
+            await self._sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")

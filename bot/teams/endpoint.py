@@ -1,0 +1,88 @@
+"""`POST /api/messages`: our own checks first, so bad input is a clear 4xx and never the SDK's 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import ActivityHandler
+from botbuilder.schema import Activity
+from msrest.serialization import Model
+
+from bot.config import Settings
+from bot.teams.activities import tenant_of
+from bot.teams.adapter import HypercareAdapter
+from bot.teams.auth import Unauthorized
+
+log = logging.getLogger(__name__)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def read_activity_json(request: web.Request, max_bytes: int) -> dict[str, Any] | web.Response:
+    """The request's activity as a dict, or the 4xx that explains what is wrong with it."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        return _problem(413, f"body larger than {max_bytes} bytes")
+    if request.content_type != "application/json":
+        return _problem(415, "Content-Type must be application/json")
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > max_bytes:
+            return _problem(413, f"body larger than {max_bytes} bytes")
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return _problem(400, "body is not valid JSON")
+    if not isinstance(payload, dict):
+        return _problem(400, "body must be a JSON object (one activity)")
+    if not isinstance(payload.get("type"), str) or not payload["type"]:
+        return _problem(400, "activity has no type")
+    return payload
+
+
+def _parse_activity(payload: dict[str, Any]) -> Activity | None:
+    try:
+        activity = Activity().deserialize(payload)
+    except Exception:  # msrest raises DeserializationError and friends for wrong shapes
+        return None
+    has_route = activity.conversation is not None and activity.conversation.id and activity.service_url
+    if not has_route or activity.recipient is None or not activity.recipient.id:
+        return None
+    return activity
+
+
+def _invoke_body(body: Any) -> Any:
+    return body.serialize() if isinstance(body, Model) else body
+
+
+class MessagesEndpoint:
+    def __init__(self, *, settings: Settings, adapter: HypercareAdapter, bot: ActivityHandler) -> None:
+        self._settings = settings
+        self._adapter = adapter
+        self._bot = bot
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        payload = await read_activity_json(request, self._settings.max_body_bytes)
+        if isinstance(payload, web.Response):
+            return payload
+        activity = _parse_activity(payload)
+        if activity is None:
+            return _problem(400, "activity lacks conversation.id, serviceUrl or recipient.id, or has fields of the wrong type")
+        try:
+            await self._adapter.authenticate(activity, request.headers.get("Authorization"))
+        except Unauthorized as error:
+            log.info("refused an unauthenticated request: %s", error)
+            return _problem(401, "unauthorized")
+        if not self._settings.tenant_allowed(tenant_of(activity)):
+            # Quietly accepted and ignored: a foreign tenant learns nothing, and Teams does not retry.
+            log.warning("ignored an activity from tenant %r, which is not allowed", tenant_of(activity))
+            return web.Response(status=202)
+        invoke_response = await self._adapter.process(activity, self._bot.on_turn)
+        if invoke_response is None:
+            return web.Response(status=200)
+        return web.json_response(_invoke_body(invoke_response.body), status=invoke_response.status)

@@ -1,0 +1,298 @@
+"""The issue form: prefilled from the parser, corrected and confirmed by the reporter."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.domain.model import (
+    AFFECTED_USERS_MAX,
+    COMPANY_MAX,
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    Area,
+    Category,
+    IssueDraft,
+    Severity,
+)
+from cards.common import Card, adaptive_card, clean_text, text_block, truncate
+
+CREATE_VERB = "issue.create"
+_SEVERITY_VALUES = {str(int(s)) for s in Severity}
+_COMPANY = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{COMPANY_MAX - 1}}}$")
+
+FIELD_LABELS = {
+    "title": "Title",
+    "severity": "Severity",
+    "description": "Description",
+    "category": "Category",
+    "area": "D365 area",
+    "company": "Legal entity",
+    "affected_users": "Affected users",
+    "form_id": "Form",
+}
+
+# What each field expects, said once: the same words guide the client-side check and our own.
+FIELD_RULES = {
+    "title": f"Enter a title of 1 to {TITLE_MAX} characters.",
+    "severity": "Choose a severity from Sev 1 to Sev 4.",
+    "description": f"Keep the description under {DESCRIPTION_MAX:,} characters.",
+    "category": "Choose a category from the list, or leave it empty.",
+    "area": "Choose an area from the list, or leave it empty.",
+    "company": f"Enter a legal entity code (letters and digits, at most {COMPANY_MAX}), or leave it empty.",
+    "affected_users": f"Enter a whole number of people from 0 to {AFFECTED_USERS_MAX:,}, or leave it empty.",
+    "form_id": "This form is damaged; mention the bot again to get a fresh one.",
+}
+
+
+class IssueFormValues(BaseModel):
+    """What the form shows: the draft, or what the user typed (kept as typed when it was invalid)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str = ""
+    description: str = ""
+    severity: str = ""
+    category: str = ""
+    area: str = ""
+    company: str = ""
+    affected_users: str = ""
+
+    @classmethod
+    def from_draft(cls, draft: IssueDraft) -> IssueFormValues:
+        return cls(
+            title=draft.title,
+            description=draft.description,
+            severity=str(int(draft.severity)) if draft.severity else "",
+            category=draft.category.value if draft.category else "",
+            area=draft.area.value if draft.area else "",
+            company=draft.company or "",
+            affected_users=str(draft.affected_users) if draft.affected_users is not None else "",
+        )
+
+    @classmethod
+    def from_submitted(cls, data: dict[str, Any]) -> IssueFormValues:
+        """Whatever came back, shown again as text so nothing the user typed is lost."""
+
+        def as_text(key: str, limit: int) -> str:
+            value = data.get(key)
+            if value is None or isinstance(value, (dict, list)):
+                return ""
+            return truncate(clean_text(str(value)), limit)
+
+        return cls(
+            title=as_text("title", TITLE_MAX * 4),
+            description=as_text("description", DESCRIPTION_MAX),
+            severity=as_text("severity", 10),
+            category=as_text("category", 40),
+            area=as_text("area", 40),
+            company=as_text("company", COMPANY_MAX * 4),
+            affected_users=as_text("affected_users", 20),
+        )
+
+
+class IssueSubmission(BaseModel):
+    """A submitted issue form, validated. Extra keys from the client are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    form_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    severity: Severity
+    category: Category | None = None
+    area: Area | None = None
+    company: str | None = None
+    affected_users: int | None = Field(default=None, ge=0, le=AFFECTED_USERS_MAX)
+
+    @field_validator("title", "description", mode="before")
+    @classmethod
+    def _text_only(cls, value: object) -> object:
+        # A card sends strings; a number or list here is a forged or broken submission.
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ValueError("expected text")
+        return clean_text(value)
+
+    @field_validator("category", "area", "company", "affected_users", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity_number(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("expected 1 to 4")
+        return value
+
+    @field_validator("company")
+    @classmethod
+    def _company_code(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not _COMPANY.match(value):
+            raise ValueError("not a legal entity code")
+        return value.upper()
+
+
+def validate_issue_submission(data: dict[str, Any]) -> IssueSubmission | dict[str, str]:
+    """The submission, or the error to show under each bad field."""
+    try:
+        return IssueSubmission.model_validate(data)
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for problem in error.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "form_id"
+            errors.setdefault(field, FIELD_RULES.get(field, "This value is not valid."))
+        return errors
+
+
+def _choice(title: str, value: str) -> dict[str, str]:
+    return {"title": title, "value": value}
+
+
+def _field_error(field: str, errors: dict[str, str], typed: str = "") -> list[dict[str, Any]]:
+    """The rule the value broke, and the value itself when its input cannot show it."""
+    if field not in errors:
+        return []
+    inlines = [{"type": "TextRun", "text": errors[field], "color": "Attention", "size": "Small"}]
+    if typed:
+        inlines.append({"type": "TextRun", "text": f" You entered: {typed}", "size": "Small"})
+    return [{"type": "RichTextBlock", "id": f"{field}_error", "spacing": "None", "inlines": inlines}]
+
+
+def render_issue_form(
+    values: IssueFormValues,
+    *,
+    form_id: str,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> Card:
+    errors = errors or {}
+    body: list[dict[str, Any]] = [
+        text_block("Raise a hypercare issue", size="Medium", weight="Bolder"),
+        text_block(
+            "I read your message and filled in what I could. Check every field, correct it, then raise the issue.",
+            isSubtle=True,
+            spacing="Small",
+        ),
+    ]
+    if notice:
+        body.append(text_block(notice, color="Warning"))
+    if errors:
+        named = ", ".join(FIELD_LABELS.get(field, field) for field in errors)
+        body.append(
+            text_block(f"Nothing was saved. Please correct: {named}.", color="Attention", weight="Bolder", id="form_errors")
+        )
+    body += [
+        {
+            "type": "Input.Text",
+            "id": "title",
+            "label": FIELD_LABELS["title"],
+            "isRequired": True,
+            "maxLength": TITLE_MAX,
+            "placeholder": "What is wrong, in one line",
+            "errorMessage": FIELD_RULES["title"],
+            "value": values.title,
+        },
+        *_field_error("title", errors),
+        {
+            "type": "Input.ChoiceSet",
+            "id": "severity",
+            "label": FIELD_LABELS["severity"],
+            "isRequired": True,
+            "style": "compact",
+            "placeholder": "How bad is it?",
+            "errorMessage": FIELD_RULES["severity"],
+            "choices": [_choice(f"{s.label} — {s.meaning}", str(int(s))) for s in Severity],
+            "value": values.severity,
+        },
+        *_field_error("severity", errors, "" if values.severity in _SEVERITY_VALUES else values.severity),
+        {
+            "type": "Input.Text",
+            "id": "description",
+            "label": FIELD_LABELS["description"],
+            "isMultiline": True,
+            "maxLength": DESCRIPTION_MAX,
+            "errorMessage": FIELD_RULES["description"],
+            "value": values.description,
+        },
+        *_field_error("description", errors),
+        {
+            "type": "Input.ChoiceSet",
+            "id": "category",
+            "label": FIELD_LABELS["category"],
+            "style": "compact",
+            "placeholder": "What kind of problem?",
+            "choices": [_choice(c.label, c.value) for c in Category],
+            "value": values.category,
+        },
+        *_field_error("category", errors),
+        {
+            "type": "Input.ChoiceSet",
+            "id": "area",
+            "label": FIELD_LABELS["area"],
+            "style": "compact",
+            "placeholder": "Which part of Dynamics 365?",
+            "choices": [_choice(a.label, a.value) for a in Area],
+            "value": values.area,
+        },
+        *_field_error("area", errors),
+        {
+            "type": "Input.Text",
+            "id": "company",
+            "label": FIELD_LABELS["company"],
+            "maxLength": COMPANY_MAX,
+            "placeholder": "e.g. USMF",
+            "errorMessage": FIELD_RULES["company"],
+            "value": values.company,
+        },
+        *_field_error("company", errors),
+        _affected_users_input(values.affected_users),
+        *_field_error(
+            "affected_users", errors, "" if values.affected_users.isdigit() else values.affected_users
+        ),
+        *_field_error("form_id", errors),
+    ]
+    submit_data = {"form_id": form_id}
+    actions = [
+        {
+            "type": "Action.Execute",
+            "title": "Raise issue",
+            "verb": CREATE_VERB,
+            "data": submit_data,
+            "style": "positive",
+            # Clients without Universal Actions send the same data as a message instead.
+            "fallback": {
+                "type": "Action.Submit",
+                "title": "Raise issue",
+                "data": {**submit_data, "verb": CREATE_VERB},
+                "style": "positive",
+            },
+        }
+    ]
+    return adaptive_card(body, actions)
+
+
+def _affected_users_input(typed: str) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "Input.Number",
+        "id": "affected_users",
+        "label": FIELD_LABELS["affected_users"],
+        "min": 0,
+        "max": AFFECTED_USERS_MAX,
+        "placeholder": "How many people are affected?",
+        "errorMessage": FIELD_RULES["affected_users"],
+    }
+    # Input.Number only takes a number; something else typed is named in the error instead.
+    if typed.strip().isdigit():
+        element["value"] = int(typed)
+    return element

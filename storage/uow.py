@@ -1,0 +1,61 @@
+"""Unit of work: one transaction, the repositories on it, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    ConversationRepository,
+    IssueRepository,
+    ProcessedActivityRepository,
+    WarRoomRepository,
+)
+
+
+class SqlUnitOfWork:
+    war_rooms: WarRoomRepository
+    conversations: ConversationRepository
+    activities: ProcessedActivityRepository
+    issues: IssueRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        session = self._session_factory()
+        self._session = session
+        self.war_rooms = WarRoomRepository(session)
+        self.conversations = ConversationRepository(session)
+        self.activities = ProcessedActivityRepository(session)
+        self.issues = IssueRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        assert self._session is not None
+        await self._session.commit()
+
+
+class UnitOfWorkFactory:
+    """What services are given: each call opens a fresh unit of work."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._session_factory)

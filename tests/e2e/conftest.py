@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.config import Settings
+from tests.support.activities import TENANT
+from tests.support.clock import FrozenClock
+from tests.support.connector import FakeConnector
+from tests.support.server import RunningBot, running_bot
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        allowed_tenants=TENANT,
+        scheduler_interval_seconds=0,
+        connector_retry_base_seconds=0.01,
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: FrozenClock) -> AsyncIterator[RunningBot]:
+    async with running_bot(settings, clock) as running:
+        yield running

@@ -1,0 +1,98 @@
+"""Teams-shaped activities, as Teams (and the Agents Playground) send them."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+BOT_ID = "28:hypercare-bot"
+BOT_NAME = "Hypercare"
+TEAM_ID = "19:war-room-team@thread.tacv2"
+CHANNEL_ID = "19:war-room-general@thread.tacv2"
+USER = {"id": "29:priya", "name": "Priya Shah", "aadObjectId": "aad-priya"}
+
+_ids = itertools.count(1000)
+
+
+def next_id() -> str:
+    return f"act-{next(_ids)}"
+
+
+def _base(service_url: str, conversation: dict[str, Any], channel_data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "id": next_id(),
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "timestamp": "2026-11-23T09:00:00.000Z",
+        "from": dict(USER),
+        "recipient": {"id": BOT_ID, "name": BOT_NAME},
+        "conversation": conversation,
+        "channelData": channel_data,
+        "locale": "en-GB",
+        **extra,
+    }
+
+
+def _mention_entity() -> dict[str, Any]:
+    return {"type": "mention", "text": f"<at>{BOT_NAME}</at>", "mentioned": {"id": BOT_ID, "name": BOT_NAME}}
+
+
+def channel_message(service_url: str, text: str, *, root_id: str | None = None, tenant: str = TENANT) -> dict[str, Any]:
+    """A post in the war-room channel that @mentions the bot (a new thread unless root_id is given)."""
+    activity_id = next_id()
+    conversation_id = f"{CHANNEL_ID};messageid={root_id or activity_id}"
+    activity = _base(
+        service_url,
+        {"id": conversation_id, "conversationType": "channel", "isGroup": True, "tenantId": tenant},
+        {"tenant": {"id": tenant}, "team": {"id": TEAM_ID, "name": "Go-live war room"}, "channel": {"id": CHANNEL_ID}},
+        type="message",
+        text=f"<p><at>{BOT_NAME}</at> {text}</p>",
+        textFormat="plain",
+        entities=[_mention_entity()],
+    )
+    activity["id"] = activity_id
+    return activity
+
+
+def personal_message(service_url: str, text: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    return _base(
+        service_url,
+        {"id": "a:personal-priya", "conversationType": "personal", "tenantId": tenant},
+        {"tenant": {"id": tenant}},
+        type="message",
+        text=text,
+        textFormat="plain",
+    )
+
+
+def group_chat_message(service_url: str, text: str, *, tenant: str = TENANT) -> dict[str, Any]:
+    return _base(
+        service_url,
+        {"id": "19:group-chat-finance@thread.v2", "conversationType": "groupChat", "isGroup": True, "tenantId": tenant},
+        {"tenant": {"id": tenant}},
+        type="message",
+        text=f"<at>{BOT_NAME}</at> {text}",
+        textFormat="plain",
+        entities=[_mention_entity()],
+    )
+
+
+def execute_action(like: dict[str, Any], verb: str, data: dict[str, Any], *, card_activity_id: str) -> dict[str, Any]:
+    """An Action.Execute click on a card the bot posted into `like`'s conversation."""
+    return _base(
+        like["serviceUrl"],
+        like["conversation"],
+        like["channelData"],
+        type="invoke",
+        name="adaptiveCard/action",
+        replyToId=card_activity_id,
+        value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+    )
+
+
+def submit_action(like: dict[str, Any], value: dict[str, Any], *, card_activity_id: str) -> dict[str, Any]:
+    """An Action.Submit click: a message with `value` and no text, replying to the card's message."""
+    return _base(
+        like["serviceUrl"], like["conversation"], like["channelData"], type="message", replyToId=card_activity_id, value=value
+    )

@@ -1,0 +1,91 @@
+"""A fake Bot Connector: an aiohttp server at the activities' serviceUrl recording every call the bot makes."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    method: str
+    path: str
+    conversation_id: str | None
+    activity_id: str | None
+    body: Any
+    headers: dict[str, str]
+    # The id the fake gave the posted message (what the bot later updates in place).
+    sent_id: str | None = None
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        """The adaptive card this call posts, if it posts one."""
+        attachments = (self.body or {}).get("attachments") or []
+        for attachment in attachments:
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                return attachment["content"]
+        return None
+
+
+@dataclass
+class ScriptedFailure:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeConnector:
+    def __init__(self) -> None:
+        self.calls: list[RecordedCall] = []
+        self.failed_attempts: list[RecordedCall] = []
+        self._failures: list[ScriptedFailure] = []
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def fail_next(self, status: int, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
+        """Answer the next `times` calls with `status` (e.g. 429 with Retry-After, 503, 403)."""
+        self._failures += [ScriptedFailure(status, headers or {}) for _ in range(times)]
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/v3/conversations/{conversation}/activities", self._handle)
+        app.router.add_route("*", "/v3/conversations/{conversation}/activities/{activity}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else None
+        activity = request.match_info.get("activity")
+        call = RecordedCall(
+            method=request.method,
+            path=request.path,
+            conversation_id=unquote(request.match_info["conversation"]),
+            activity_id=unquote(activity) if activity else None,
+            body=body,
+            headers=dict(request.headers),
+        )
+        if self._failures:
+            failure = self._failures.pop(0)
+            self.failed_attempts.append(call)
+            return web.json_response({"error": {"code": "scripted"}}, status=failure.status, headers=failure.headers)
+        if request.method == "DELETE":
+            self.calls.append(call)
+            return web.Response(status=200)
+        if request.method == "PUT":
+            self.calls.append(call)
+            return web.json_response({"id": call.activity_id})
+        sent = replace(call, sent_id=f"sent-{next(self._ids)}")
+        self.calls.append(sent)
+        return web.json_response({"id": sent.sent_id})

@@ -1,0 +1,49 @@
+"""The real application on a real port, and a client that posts Teams-shaped JSON to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from app import create_app
+from bot.clock import Clock
+from bot.config import Settings
+
+
+@dataclass
+class RunningBot:
+    url: str
+    client: aiohttp.ClientSession
+    app: web.Application
+
+    async def post_activity(self, activity: dict[str, Any]) -> tuple[int, Any]:
+        async with self.client.post(f"{self.url}/api/messages", json=activity) as response:
+            body = await response.json() if response.content_type == "application/json" else await response.text()
+            return response.status, body
+
+    async def post_raw(self, data: bytes, content_type: str | None = "application/json") -> int:
+        headers = {"Content-Type": content_type} if content_type else {}
+        async with self.client.post(f"{self.url}/api/messages", data=data, headers=headers) as response:
+            await response.read()
+            return response.status
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, clock: Clock) -> AsyncIterator[RunningBot]:
+    app = create_app(settings, clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    # aiohttp skips the Content-Type header for raw bytes unless told, which the 415 test relies on.
+    async with aiohttp.ClientSession(skip_auto_headers=["Content-Type"]) as client:
+        try:
+            yield RunningBot(url=f"http://127.0.0.1:{port}", client=client, app=app)
+        finally:
+            await runner.cleanup()

@@ -1,0 +1,164 @@
+"""Card structure rules that Teams and the Adaptive Cards schema impose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.domain.model import DESCRIPTION_MAX, Area, Category, Issue, IssueDraft, Person, Severity, Status
+from cards.common import MAX_CARD_BYTES, card_bytes, card_time
+from cards.help import render_help_card
+from cards.issue_card import CARD_DESCRIPTION_MAX, render_issue_card
+from cards.issue_form import IssueFormValues, IssueSubmission, render_issue_form, validate_issue_submission
+from cards.notice import render_notice_card
+
+HEAVY = "😀ü" * (DESCRIPTION_MAX // 2)
+
+
+def make_issue(**overrides: Any) -> Issue:
+    values: dict[str, Any] = {
+        "id": 1,
+        "war_room_id": 1,
+        "number": 12,
+        "title": "AP cannot post vendor invoices",
+        "description": "Posting profile missing in USMF.",
+        "severity": Severity.SEV1,
+        "category": Category.CONFIGURATION,
+        "area": Area.ACCOUNTS_PAYABLE,
+        "company": "USMF",
+        "affected_users": 12,
+        "status": Status.NEW,
+        "reporter": Person(aad_object_id="aad-1", name="Priya Shah"),
+        "created_at": datetime(2026, 11, 23, 9, 5, tzinfo=UTC),
+        "resolve_by": datetime(2026, 11, 23, 13, 5, tzinfo=UTC),
+        "version": 1,
+    }
+    return Issue.model_validate(values | overrides)
+
+
+def elements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every element and action in a card, depth first."""
+    if isinstance(node, dict):
+        if "type" in node:
+            yield node
+        for value in node.values():
+            yield from elements(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from elements(item)
+
+
+ALL_CARDS = {
+    "form": render_issue_form(IssueFormValues(), form_id="f" * 32),
+    "form-with-errors": render_issue_form(
+        IssueFormValues(severity="7", affected_users="many"),
+        form_id="f" * 32,
+        errors=validate_issue_submission({"form_id": "f" * 32, "severity": "7", "affected_users": "many"}),  # type: ignore[arg-type]
+    ),
+    "form-heavy": render_issue_form(IssueFormValues(title="x" * 120, description=HEAVY), form_id="f" * 32, notice="long"),
+    "issue": render_issue_card(make_issue()),
+    "issue-heavy": render_issue_card(make_issue(description=HEAVY, reporter=Person(aad_object_id=None, name="ü" * 200))),
+    "issue-sev4": render_issue_card(make_issue(severity=Severity.SEV4, resolve_by=None, category=None, area=None, company=None)),
+    "help": render_help_card(),
+    "notice": render_notice_card("Hello"),
+}
+
+
+@pytest.mark.parametrize("name", ALL_CARDS)
+def test_card_is_adaptive_1_5_and_small_enough(name: str) -> None:
+    card = ALL_CARDS[name]
+    assert card["type"] == "AdaptiveCard"
+    assert tuple(int(p) for p in card["version"].split(".")) <= (1, 5)
+    assert card_bytes(card) < MAX_CARD_BYTES
+
+
+@pytest.mark.parametrize("name", ALL_CARDS)
+def test_every_input_has_an_id_and_a_label_and_text_is_never_empty(name: str) -> None:
+    ids = []
+    for element in elements(ALL_CARDS[name]):
+        if element["type"].startswith("Input."):
+            assert element.get("id") and element.get("label"), element
+            if element.get("isRequired"):
+                assert element.get("errorMessage"), element
+        if element["type"] in ("TextBlock", "TextRun"):
+            assert element["text"].strip(), element
+        if "id" in element:
+            ids.append(element["id"])
+    assert len(ids) == len(set(ids)), "duplicate element ids"
+
+
+def test_form_is_prefilled_from_the_draft() -> None:
+    draft = IssueDraft(
+        title="AP is stuck", description="AP is stuck.", severity=Severity.SEV2, category=Category.DEFECT,
+        area=Area.ACCOUNTS_PAYABLE, company="USMF", affected_users=4,
+    )
+    card = render_issue_form(IssueFormValues.from_draft(draft), form_id="abc12345")
+    values = {e["id"]: e.get("value") for e in elements(card) if e["type"].startswith("Input.")}
+    assert values == {
+        "title": "AP is stuck", "description": "AP is stuck.", "severity": "2", "category": "defect",
+        "area": "accounts_payable", "company": "USMF", "affected_users": 4,
+    }
+
+
+def test_severity_choices_say_what_each_severity_means() -> None:
+    card = render_issue_form(IssueFormValues(), form_id="abc12345")
+    [severity] = [e for e in elements(card) if e.get("id") == "severity"]
+    titles = [choice["title"] for choice in severity["choices"]]
+    assert titles[0] == "Sev 1 — work stopped, fix in hours"
+    assert titles[3] == "Sev 4 — enhancement, after hypercare"
+    assert severity["isRequired"] is True
+
+
+def test_submit_is_execute_with_a_submit_fallback_carrying_the_same_form() -> None:
+    [action] = render_issue_form(IssueFormValues(), form_id="abc12345")["actions"]
+    assert (action["type"], action["verb"], action["data"]) == ("Action.Execute", "issue.create", {"form_id": "abc12345"})
+    assert action["fallback"]["type"] == "Action.Submit"
+    assert action["fallback"]["data"] == {"form_id": "abc12345", "verb": "issue.create"}
+
+
+def test_invalid_values_are_kept_and_named() -> None:
+    data = {"form_id": "abc12345", "title": "", "severity": "7", "affected_users": "many", "company": "USMF"}
+    errors = validate_issue_submission(data)
+    assert isinstance(errors, dict) and set(errors) == {"title", "severity", "affected_users"}
+    card = render_issue_form(IssueFormValues.from_submitted(data), form_id="abc12345", errors=errors)
+    text = str(card)
+    assert "Please correct: Title, Severity, Affected users." in text
+    assert "You entered: many" in text and "You entered: 7" in text
+    assert [e.get("value") for e in elements(card) if e.get("id") == "company"] == ["USMF"]
+
+
+def test_valid_submission_is_typed() -> None:
+    result = validate_issue_submission(
+        {"form_id": "abc12345", "title": " Stuck ", "severity": "1", "category": "", "area": "tax",
+         "company": "usmf", "affected_users": "3", "extra": "ignored"}
+    )
+    assert result == IssueSubmission(
+        form_id="abc12345", title="Stuck", severity=Severity.SEV1, area=Area.TAX, company="USMF", affected_users=3
+    )
+
+
+def test_issue_card_shows_the_issue() -> None:
+    card = render_issue_card(make_issue())
+    text = str(card)
+    for expected in ("#12 ", "AP cannot post vendor invoices", "Sev 1", "New", "Configuration / setup",
+                     "Accounts payable", "USMF", "Priya Shah", "{{DATE(2026-11-23T09:05:00Z, SHORT)}}"):
+        assert expected in text
+
+
+def test_issue_card_truncates_long_descriptions() -> None:
+    card = render_issue_card(make_issue(description="y" * 50_000))
+    runs = [e["text"] for e in elements(card) if e["type"] == "TextRun" and e["text"].startswith("yyy")]
+    assert len(runs[0]) == CARD_DESCRIPTION_MAX
+    assert "full text is stored" in str(card)
+
+
+def test_card_time_is_rendered_in_the_viewers_time_zone() -> None:
+    assert card_time(datetime(2026, 3, 29, 0, 30, tzinfo=UTC)) == "{{DATE(2026-03-29T00:30:00Z, SHORT)}} {{TIME(2026-03-29T00:30:00Z)}}"
+
+
+def test_control_and_bidi_characters_are_removed_from_user_text() -> None:
+    card = render_issue_card(make_issue(title="evil\u202etxt.exe\x07"))
+    assert "evil" in str(card) and "\u202e" not in str(card) and "\x07" not in str(card)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+
+def test_defaults_are_local_mode_on_embedded_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HYPERCARE_DATABASE_URL", "HYPERCARE_ALLOWED_TENANTS", "MicrosoftAppId"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.database_url == "sqlite+aiosqlite:///./hypercare.db"
+    assert settings.local_mode is True
+    assert settings.allowed_tenants == frozenset()
+    assert settings.tenant_allowed(None) is True
+    assert (settings.host, settings.port) == ("127.0.0.1", 3978)
+
+
+def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYPERCARE_DATABASE_URL", "postgresql://u@db:5432/hc")
+    monkeypatch.setenv("HYPERCARE_ALLOWED_TENANTS", " Tenant-A , tenant-b,, ")
+    monkeypatch.setenv("MicrosoftAppId", "app-123")
+    monkeypatch.setenv("MicrosoftAppPassword", "s3cret")
+    monkeypatch.setenv("MicrosoftAppType", "SingleTenant")
+    monkeypatch.setenv("MicrosoftAppTenantId", "tenant-a")
+    settings = Settings(_env_file=None)
+    assert settings.database_url == "postgresql+asyncpg://u@db:5432/hc"
+    assert settings.allowed_tenants == frozenset({"tenant-a", "tenant-b"})
+    assert settings.tenant_allowed("TENANT-A") and not settings.tenant_allowed("tenant-c")
+    assert not settings.tenant_allowed(None)
+    assert settings.local_mode is False
+    assert settings.microsoft_app_password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings)
+    assert settings.microsoft_app_type == "SingleTenant"
+
+
+def test_bad_values_are_refused_with_the_field_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYPERCARE_PORT", "99999")
+    with pytest.raises(ValidationError, match="port"):
+        Settings(_env_file=None)
+    monkeypatch.delenv("HYPERCARE_PORT")
+    monkeypatch.setenv("MicrosoftAppType", "Whatever")
+    with pytest.raises(ValidationError, match="MultiTenant"):
+        Settings(_env_file=None)
