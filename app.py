@@ -41,6 +41,7 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 UOW_FACTORY = web.AppKey("uow_factory", UnitOfWorkFactory)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 CONNECTOR = web.AppKey("connector", ConnectorClient)
+MESSAGES = web.AppKey("messages", MessagesEndpoint)
 
 
 def _authenticator(settings: Settings) -> Authenticator:
@@ -90,8 +91,7 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
         vocabulary=load_vocabulary(settings.vocabulary_path),
     )
     adapter = HypercareAdapter(connector=app[CONNECTOR], authenticator=_authenticator(settings))
-    endpoint = MessagesEndpoint(settings=settings, adapter=adapter, bot=HypercareActivityHandler(conversation))
-    app.router.add_post("/api/messages", endpoint)
+    app[MESSAGES] = MessagesEndpoint(settings=settings, adapter=adapter, bot=HypercareActivityHandler(conversation))
     yield
 
 
@@ -105,6 +105,10 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def messages(request: web.Request) -> web.Response:
+    return await request.app[MESSAGES].handle(request)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -126,6 +130,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app.cleanup_ctx.extend([_database, _connector, _bot, _scheduler])
+    app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

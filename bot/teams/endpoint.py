@@ -66,7 +66,7 @@ class MessagesEndpoint:
         self._adapter = adapter
         self._bot = bot
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         payload = await read_activity_json(request, self._settings.max_body_bytes)
         if isinstance(payload, web.Response):
             return payload

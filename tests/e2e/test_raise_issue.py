@@ -68,7 +68,7 @@ async def test_channel_mention_gets_a_prefilled_form_in_the_thread(bot: RunningB
     assert reply.conversation_id == f"{CHANNEL_ID};messageid={message['id']}"
     assert reply.activity_id == message["id"]  # a reply to the post, so it lands in its thread
     fields = inputs_of(form)
-    assert fields["title"]["value"] == "Nobody in AP can post vendor invoices in USMF, posting profile missing."
+    assert fields["title"]["value"] == "Nobody in AP can post vendor invoices in USMF, posting profile missing"
     assert fields["severity"]["value"] == "1"
     assert fields["area"]["value"] == "accounts_payable"
     assert fields["category"]["value"] == "configuration"

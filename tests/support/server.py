@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ class RunningBot:
     app: web.Application
 
     async def post_activity(self, activity: dict[str, Any]) -> tuple[int, Any]:
-        async with self.client.post(f"{self.url}/api/messages", json=activity) as response:
+        headers = {"Content-Type": "application/json"}
+        async with self.client.post(f"{self.url}/api/messages", data=json.dumps(activity), headers=headers) as response:
             body = await response.json() if response.content_type == "application/json" else await response.text()
             return response.status, body
 
