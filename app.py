@@ -42,6 +42,7 @@ UOW_FACTORY = web.AppKey("uow_factory", UnitOfWorkFactory)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 CONNECTOR = web.AppKey("connector", ConnectorClient)
 MESSAGES = web.AppKey("messages", MessagesEndpoint)
+ADAPTER = web.AppKey("adapter", HypercareAdapter)
 
 
 def _authenticator(settings: Settings) -> Authenticator:
@@ -89,10 +90,15 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
         clock=app[CLOCK],
         policy=DEFAULT_POLICY,
         vocabulary=load_vocabulary(settings.vocabulary_path),
+        admins=settings.admins,
     )
     adapter = HypercareAdapter(connector=app[CONNECTOR], authenticator=_authenticator(settings))
-    app[MESSAGES] = MessagesEndpoint(settings=settings, adapter=adapter, bot=HypercareActivityHandler(conversation))
+    app[ADAPTER] = adapter
+    app[MESSAGES] = MessagesEndpoint(
+        settings=settings, adapter=adapter, bot=HypercareActivityHandler(conversation, adapter, app[CONNECTOR])
+    )
     yield
+    await adapter.drain()
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:

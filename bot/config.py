@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Comma-separated AAD tenant ids; empty means any tenant (the app warns at start).
     allowed_tenants: Annotated[frozenset[str], NoDecode] = frozenset()
+    # AAD object ids of the first admins (who can then give roles with `roles add`).
+    admins: Annotated[frozenset[str], NoDecode] = frozenset()
     host: str = "127.0.0.1"
     port: int = Field(default=3978, ge=1, le=65535)
     # Reading the JSON body is refused beyond this (Teams activities are far smaller).
@@ -69,7 +71,7 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         return normalise_database_url(value)
 
-    @field_validator("allowed_tenants", mode="before")
+    @field_validator("allowed_tenants", "admins", mode="before")
     @classmethod
     def _split_tenants(cls, value: object) -> object:
         if isinstance(value, str):

@@ -6,27 +6,81 @@ the answers.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.clock import Clock
-from bot.domain.model import DESCRIPTION_MAX, IssueDraft
+from bot.domain.commands import (
+    AcknowledgeIssue,
+    AssignIssue,
+    ChatCommand,
+    CommandError,
+    ListIssues,
+    ManageRoles,
+    ReportIssue,
+    ResolveIssue,
+    ShowHelp,
+    ShowHistory,
+    ShowIssue,
+    parse_command,
+)
+from bot.domain.model import DESCRIPTION_MAX, IssueDraft, IssueQuery, Person, ResolutionType
 from bot.domain.parsing import Vocabulary, parse_issue_draft
 from bot.domain.policy import SeverityPolicy
-from bot.messages import CardActionResult, InboundCardAction, InboundMessage, ReplyCard
-from bot.services import UnitOfWork, record_contact, report_issue
-from cards.help import render_help_card
-from cards.issue_card import render_issue_card
-from cards.issue_form import (
-    CREATE_VERB,
-    IssueFormValues,
-    render_issue_form,
-    validate_issue_submission,
+from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
+from bot.messages import (
+    Card,
+    CardActionResult,
+    ConversationRef,
+    InboundCardAction,
+    InboundMessage,
+    Outbound,
+    PostCard,
+    ReplyCard,
+    UpdateCard,
 )
-from cards.notice import render_notice_card
+from bot.services import (
+    Applied,
+    NotFound,
+    Refused,
+    Stale,
+    TriageResult,
+    UnitOfWork,
+    change_role,
+    find_issue,
+    issue_history,
+    issue_in_thread,
+    list_issues,
+    list_roles,
+    record_contact,
+    report_issue,
+    triage_issue,
+)
+from cards.help import render_help_card
+from cards.issue_actions import INPUTS, AssignRequest, IssueActionTarget, parse_command as parse_card_command, parse_verb
+from cards.issue_card import Panel, render_issue_card
+from cards.issue_form import CREATE_VERB, IssueFormValues, render_issue_form, validate_issue_submission
+from cards.lists import render_history, render_issue_list, render_roles
+from cards.notice import render_announcement, render_notice_card
 
-_HELP = re.compile(r"^\s*(help|\?)\s*[.!?]?\s*$", re.IGNORECASE)
+
+class PeopleDirectory(Protocol):
+    """Who someone is in the organisation, asked of the channel (Teams: the conversation's members)."""
+
+    async def person(self, user_id: str) -> Person | None:
+        """By channel user id or AAD object id."""
+
+    async def search(self, text: str) -> Person | None:
+        """The one member whose name or email matches `text`; None when none or several do."""
+
+
+class NoDirectory:
+    async def person(self, user_id: str) -> Person | None:
+        return None
+
+    async def search(self, text: str) -> Person | None:
+        return None
 
 
 class Conversation:
@@ -37,15 +91,19 @@ class Conversation:
         clock: Clock,
         policy: SeverityPolicy,
         vocabulary: Vocabulary | None = None,
+        admins: frozenset[str] = frozenset(),
         bot_name: str = "Hypercare",
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._policy = policy
         self._vocabulary = vocabulary
+        self._admins = admins
         self._bot_name = bot_name
 
-    async def on_message(self, message: InboundMessage) -> list[ReplyCard]:
+    # -- messages ---------------------------------------------------------------------------
+
+    async def on_message(self, message: InboundMessage, directory: PeopleDirectory | None = None) -> list[Outbound]:
         first_delivery = await record_contact(
             uow=self._uow_factory(),
             now=self._clock.now(),
@@ -54,26 +112,209 @@ class Conversation:
         )
         if not first_delivery:
             return []
-        if not message.text.strip() or _HELP.match(message.text):
+        if not message.text.strip():
             return [ReplyCard(card=render_help_card(self._bot_name))]
-        draft = parse_issue_draft(message.text, self._vocabulary)
+        command = parse_command(message.text)
+        if isinstance(command, CommandError):
+            return [ReplyCard(card=render_notice_card(command.message))]
+        if command is None:
+            thread_issue = await issue_in_thread(uow=self._uow_factory(), conversation=message.conversation)
+            if thread_issue is not None:
+                # A reply in an issue's thread is news about that issue, not a new issue.
+                result = await self._triage(
+                    message.conversation, message.sender, AddUpdate(text=message.text[:2000]), issue_id=thread_issue.id
+                )
+                return self._command_answer(result, message.conversation, f"Added to #{thread_issue.number} as an update.")
+            command = ReportIssue(text=message.text)
+        return await self._run(command, message, directory or NoDirectory())
+
+    async def _run(self, command: ChatCommand, message: InboundMessage, directory: PeopleDirectory) -> list[Outbound]:
+        conversation = message.conversation
+        now = self._clock.now()
+        match command:
+            case ShowHelp():
+                return [ReplyCard(card=render_help_card(self._bot_name))]
+            case ReportIssue(text=text):
+                return [ReplyCard(card=self._issue_form(text))]
+            case ListIssues():
+                query = IssueQuery(
+                    statuses=command.statuses or IssueQuery().statuses,
+                    severity=command.severity,
+                    assignee_id=(message.sender.aad_object_id or "") if command.mine else None,
+                    unassigned=command.unassigned,
+                    breached=command.breached,
+                )
+                issues, total = await list_issues(uow=self._uow_factory(), now=now, conversation=conversation, query=query)
+                title = "Issues" + (f" ({', '.join(command.filters)})" if command.filters else " open now")
+                hint = "Narrow it down with `list sev1`, `list mine` or `list unassigned`."
+                return [ReplyCard(card=render_issue_list(title, issues, total, now=now, hint=hint))]
+            case ShowIssue(number=number):
+                issue = await find_issue(uow=self._uow_factory(), conversation=conversation, number=number)
+                card = render_issue_card(issue) if issue else _no_such_issue(number)
+                return [ReplyCard(card=card)]
+            case ShowHistory(number=number):
+                found = await issue_history(uow=self._uow_factory(), conversation=conversation, number=number)
+                return [ReplyCard(card=render_history(*found) if found else _no_such_issue(number))]
+            case AcknowledgeIssue(number=number):
+                result = await self._triage(conversation, message.sender, Acknowledge(), number=number)
+                return self._command_answer(result, conversation, f"#{number} acknowledged.")
+            case AssignIssue(number=number):
+                person = await self._mentioned_person(message, directory)
+                if person is None:
+                    return [ReplyCard(card=render_notice_card(f"Mention who should take it: `assign #{number} @person`."))]
+                result = await self._triage(conversation, message.sender, Assign(assignee=person), number=number)
+                return self._command_answer(result, conversation, f"#{number} assigned to {person.name}.")
+            case ResolveIssue(number=number, notes=notes):
+                command_resolve = Resolve(notes=notes[:4000], resolution_type=ResolutionType.FIXED)
+                result = await self._triage(conversation, message.sender, command_resolve, number=number)
+                return self._command_answer(result, conversation, f"#{number} resolved.")
+            case ManageRoles(action="list"):
+                members = await list_roles(uow=self._uow_factory(), conversation=conversation)
+                return [ReplyCard(card=render_roles(members))]
+            case ManageRoles(action=action, role=role):
+                assert role is not None
+                person = await self._mentioned_person(message, directory)
+                if person is None:
+                    return [ReplyCard(card=render_notice_card(f"Mention the person: `roles {action} @person {role.value}`."))]
+                change = await change_role(
+                    uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, person=person,
+                    role=role, grant=action == "add", admins=self._admins,
+                )
+                return [ReplyCard(card=render_announcement(change.message))]
+        raise AssertionError(f"unhandled command {command!r}")
+
+    def _issue_form(self, text: str) -> Card:
+        draft = parse_issue_draft(text, self._vocabulary)
         notice = None
-        if len(message.text) > DESCRIPTION_MAX:
+        if len(text) > DESCRIPTION_MAX:
             notice = (
                 f"Your message is longer than {DESCRIPTION_MAX:,} characters; the description holds "
                 "its beginning. Add the rest as an update once the issue is raised."
             )
-        form = render_issue_form(IssueFormValues.from_draft(draft), form_id=uuid.uuid4().hex, notice=notice)
-        return [ReplyCard(card=form)]
+        return render_issue_form(IssueFormValues.from_draft(draft), form_id=uuid.uuid4().hex, notice=notice)
 
-    async def on_card_action(self, action: InboundCardAction) -> CardActionResult:
-        if action.verb != CREATE_VERB:
+    async def _mentioned_person(self, message: InboundMessage, directory: PeopleDirectory) -> Person | None:
+        if not message.mentions:
+            return None
+        mentioned = message.mentions[0]
+        return await directory.person(mentioned.user_id) or Person(aad_object_id=None, name=mentioned.name)
+
+    def _command_answer(self, result: TriageResult, conversation: ConversationRef, done: str) -> list[Outbound]:
+        """A command's reply in the chat, plus the issue card refreshed where it is shown."""
+        match result:
+            case Applied():
+                return [ReplyCard(card=render_announcement(done)), *self._side_effects(result, clicked_card=None)]
+            case Refused(reason=reason) | NotFound(reason=reason):
+                return [ReplyCard(card=render_notice_card(reason))]
+            case Stale(issue=issue):
+                return [ReplyCard(card=render_issue_card(issue))]
+        raise AssertionError(f"unhandled result {result!r}")
+
+    # -- card actions -------------------------------------------------------------------------
+
+    async def on_card_action(self, action: InboundCardAction, directory: PeopleDirectory | None = None) -> CardActionResult:
+        if action.verb == CREATE_VERB:
+            return await self._create_issue(action)
+        verb = parse_verb(action.verb)
+        target = _target(action)
+        if verb is None or target is None:
             return CardActionResult(
                 card=render_notice_card(
                     "This button is not one I know (the card may be from an older version of the bot). "
-                    "Mention me with your problem to get a fresh issue form."
+                    "Mention me with your problem to get a fresh issue form, or `show #N` for an issue's card."
                 )
             )
+        parsed = parse_card_command(verb, action.data)
+        if isinstance(parsed, AssignRequest):
+            parsed = await self._assignee(parsed, directory or NoDirectory())
+        if isinstance(parsed, dict):
+            return await self._panel(action, target, verb, parsed)
+        result = await self._triage(
+            action.conversation, action.sender, parsed, issue_id=target.issue_id, card_version=target.version
+        )
+        return self._card_answer(result, action)
+
+    async def _assignee(self, request: AssignRequest, directory: PeopleDirectory) -> Assign | dict[str, str]:
+        person = await directory.person(request.person) or await directory.search(request.person)
+        if person is None:
+            return {"assign_person": "I could not find exactly one person by that; try their full name or email."}
+        return Assign(assignee=person)
+
+    async def _panel(self, action: InboundCardAction, target: IssueActionTarget, verb: Verb, errors: dict[str, str]) -> CardActionResult:
+        """The card again, the action's inputs open with what the user typed and what is wrong."""
+        found = await find_issue(uow=self._uow_factory(), conversation=action.conversation, issue_id=target.issue_id)
+        if found is None:
+            return CardActionResult(card=render_notice_card("There is no issue like that in this war room."))
+        values = {key: str(action.data.get(key, "")) for key in INPUTS.get(verb, ())}
+        return CardActionResult(card=render_issue_card(found, panel=Panel(verb=verb, values=values, errors=errors)))
+
+    def _card_answer(self, result: TriageResult, action: InboundCardAction) -> CardActionResult:
+        match result:
+            case Applied(issue=issue):
+                return CardActionResult(
+                    card=render_issue_card(issue),
+                    issue_id=issue.id,
+                    refresh_for_everyone=True,
+                    side_effects=tuple(self._side_effects(result, clicked_card=action.card_activity_id)),
+                )
+            case Refused(issue=issue, reason=reason):
+                return CardActionResult(card=render_issue_card(issue, notice=reason), issue_id=issue.id)
+            case Stale(issue=issue, change=change):
+                notice = f"{change} This is the card as it is now." if change else None
+                return CardActionResult(card=render_issue_card(issue, notice=notice), issue_id=issue.id)
+            case NotFound(reason=reason):
+                return CardActionResult(card=render_notice_card(reason))
+        raise AssertionError(f"unhandled result {result!r}")
+
+    def _side_effects(self, result: Applied, *, clicked_card: str | None) -> list[UpdateCard | PostCard]:
+        """Every other place that must show the change: the issue's own card, duplicates' targets, its thread."""
+        effects: list[UpdateCard | PostCard] = []
+        for issue in (result.issue, *result.also_changed):
+            if issue.card_activity_id and issue.card_activity_id != clicked_card:
+                effects.append(
+                    UpdateCard(conversation_id=issue.conversation_id, activity_id=issue.card_activity_id, card=render_issue_card(issue))
+                )
+        issue = result.issue
+        if result.announcement:
+            effects.append(PostCard(conversation_id=issue.conversation_id, card=render_announcement(result.announcement)))
+        if result.notify:
+            notes = issue.resolution.notes if issue.resolution else ""
+            effects.append(
+                PostCard(
+                    conversation_id=issue.conversation_id,
+                    card=render_announcement(
+                        f"#{issue.number} {issue.title}\n{notes}",
+                        notify=result.notify,
+                        heading=f"Resolved: #{issue.number} ({issue.resolution.type.label if issue.resolution else ''})",
+                    ),
+                )
+            )
+        return effects
+
+    async def _triage(
+        self,
+        conversation: ConversationRef,
+        actor: Person,
+        command: TriageCommand,
+        *,
+        issue_id: int | None = None,
+        number: int | None = None,
+        card_version: int | None = None,
+    ) -> TriageResult:
+        return await triage_issue(
+            uow=self._uow_factory(),
+            now=self._clock.now(),
+            conversation=conversation,
+            actor=actor,
+            issue_id=issue_id,
+            number=number,
+            card_version=card_version,
+            command=command,
+            policy=self._policy,
+            admins=self._admins,
+        )
+
+    async def _create_issue(self, action: InboundCardAction) -> CardActionResult:
         submission = validate_issue_submission(action.data)
         if isinstance(submission, dict):
             # A valid form id is kept so that fixing the form and submitting still raises one issue.
@@ -99,4 +340,15 @@ class Conversation:
             card_activity_id=action.card_activity_id,
             policy=self._policy,
         )
-        return CardActionResult(card=render_issue_card(issue), issue_id=issue.id)
+        return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
+
+
+def _target(action: InboundCardAction) -> IssueActionTarget | None:
+    try:
+        return IssueActionTarget.model_validate(action.data)
+    except ValueError:
+        return None
+
+
+def _no_such_issue(number: int) -> Card:
+    return render_notice_card(f"There is no issue #{number} in this war room. `list` shows the open ones.")

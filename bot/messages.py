@@ -33,11 +33,25 @@ class ConversationRef(BaseModel):
         return self.conversation_id.split(";", 1)[0]
 
     @property
+    def is_thread(self) -> bool:
+        """A channel thread (`<channel>;messageid=<root>`); chats have no threads."""
+        return ";messageid=" in self.conversation_id
+
+    @property
     def war_room_key(self) -> str:
         """A team is one war room across its channels; a chat outside a team is its own."""
         if self.team_id:
             return f"team:{self.team_id}"
         return f"chat:{self.base_conversation_id}"
+
+
+class Mention(BaseModel):
+    """Someone @mentioned in a message (not the bot). `user_id` is the channel's id for them, not the AAD id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    name: str
 
 
 class InboundMessage(BaseModel):
@@ -49,6 +63,7 @@ class InboundMessage(BaseModel):
     text: str
     sender: Person
     conversation: ConversationRef
+    mentions: tuple[Mention, ...] = ()
 
 
 class InboundCardAction(BaseModel):
@@ -75,8 +90,33 @@ class ReplyCard(BaseModel):
     card: Card
 
 
+class UpdateCard(BaseModel):
+    """Replace the card shown by an earlier message (an issue card, after a change made elsewhere)."""
+
+    conversation_id: str
+    activity_id: str
+    card: Card
+
+
+class PostCard(BaseModel):
+    """Post a card into another conversation or thread (e.g. an announcement in an issue's thread)."""
+
+    conversation_id: str
+    card: Card
+
+
+Outbound = ReplyCard | UpdateCard | PostCard
+
+
 class CardActionResult(BaseModel):
-    """The card that replaces the clicked one; `issue_id` set when it now shows a stored issue."""
+    """The card that replaces the clicked one.
+
+    `refresh_for_everyone`: the change matters to the whole conversation, not only to the clicker
+    (a form answered with errors concerns only the person filling it in).
+    """
 
     card: Card
     issue_id: int | None = None
+    refresh_for_everyone: bool = False
+    # Further messages the action causes: other cards refreshed, announcements in threads.
+    side_effects: tuple[UpdateCard | PostCard, ...] = ()

@@ -5,14 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bot.domain.model import Issue, IssueDraft, NewIssue, Person, Severity, Status
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.model import Issue, IssueDraft, IssueQuery, NewIssue, Person, Role, Severity, Status
 from bot.domain.policy import SeverityPolicy
+from bot.domain.triage import (
+    CREATED,
+    MERGED,
+    Event,
+    MarkDuplicate,
+    Refusal,
+    TriageCommand,
+    decide,
+    describe_change,
+    merge_followers,
+)
 from bot.messages import ConversationRef
 from storage.repositories import (
     ConversationRepository,
     DuplicateSourceForm,
+    EventRepository,
     IssueRepository,
     ProcessedActivityRepository,
+    RoleRepository,
+    StaleIssue,
     WarRoomRepository,
 )
 
@@ -22,6 +38,8 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     activities: ProcessedActivityRepository
     issues: IssueRepository
+    events: EventRepository
+    roles: RoleRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -117,8 +135,208 @@ async def _store_new_issue(
                 resolve_by=policy.resolve_by(severity, raised_at=now),
             )
         )
+        await uow.events.add(issue, Event(verb=CREATED, actor=reporter, at=now, to_value=severity.label))
         await uow.commit()
     return issue
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Applied(_Result):
+    issue: Issue
+    event: Event
+    announcement: str | None = None
+    # Who to tell that the issue is resolved (reporter and followers).
+    notify: tuple[Person, ...] = ()
+    # Other issues the change touched (a duplicate's target), whose cards need refreshing too.
+    also_changed: tuple[Issue, ...] = ()
+
+
+class Refused(_Result):
+    issue: Issue
+    reason: str
+
+
+class Stale(_Result):
+    """The card was older than the issue; `change` says what happened since (None: the same click again)."""
+
+    issue: Issue
+    change: str | None
+
+
+class NotFound(_Result):
+    reason: str
+
+
+TriageResult = Applied | Refused | Stale | NotFound
+
+
+async def actor_roles(uow: UnitOfWork, war_room_id: int, actor: Person, admins: frozenset[str]) -> frozenset[Role]:
+    roles = await uow.roles.of(war_room_id, actor.aad_object_id)
+    if actor.aad_object_id and actor.aad_object_id.lower() in admins:
+        roles |= {Role.ADMIN}
+    return roles
+
+
+async def triage_issue(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    conversation: ConversationRef,
+    actor: Person,
+    issue_id: int | None = None,
+    number: int | None = None,
+    card_version: int | None = None,
+    command: TriageCommand,
+    policy: SeverityPolicy,
+    admins: frozenset[str],
+) -> TriageResult:
+    """Apply one triage command to an issue of this conversation's war room.
+
+    From a card, `issue_id` and the card's version; from a chat command, the issue `number` and no version.
+    """
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        if issue_id is not None:
+            issue = await uow.issues.get(issue_id, for_update=True)
+        else:
+            assert number is not None
+            issue = await uow.issues.get_by_number(war_room_id, number, for_update=True)
+        if issue is None or issue.war_room_id != war_room_id:
+            # The same answer for "no such issue" and "another war room's issue": nothing leaks.
+            return NotFound(reason=f"There is no issue {f'#{number}' if number else 'like that'} in this war room.")
+        if card_version is not None and card_version != issue.version:
+            return await _stale(uow, issue, card_version, command, actor, now)
+        roles = await actor_roles(uow, war_room_id, actor, admins)
+        target = None
+        if isinstance(command, MarkDuplicate):
+            target = await uow.issues.get_by_number(war_room_id, command.of_number, for_update=True)
+        decision = decide(issue, command, actor=actor, roles=roles, now=now, policy=policy, duplicate_target=target)
+        if isinstance(decision, Refusal):
+            return Refused(issue=issue, reason=decision.reason)
+        try:
+            saved = await uow.issues.save(decision.issue, expected_version=issue.version)
+        except StaleIssue:
+            current = await uow.issues.get(issue.id)
+            assert current is not None
+            return Stale(issue=current, change="Someone changed this issue at the same moment.")
+        await uow.events.add(saved, decision.event)
+        also_changed: tuple[Issue, ...] = ()
+        if target is not None:
+            merged = target.model_copy(update={"followers": merge_followers(target, issue), "updated_at": now})
+            saved_target = await uow.issues.save(merged, expected_version=target.version)
+            await uow.events.add(saved_target, Event(verb=MERGED, actor=actor, at=now, from_value=f"#{issue.number}"))
+            also_changed = (saved_target,)
+        await uow.commit()
+    return Applied(
+        issue=saved,
+        event=decision.event,
+        announcement=decision.announcement,
+        notify=(saved.reporter, *saved.followers) if decision.notify_followers else (),
+        also_changed=also_changed,
+    )
+
+
+async def _stale(
+    uow: UnitOfWork, issue: Issue, card_version: int, command: TriageCommand, actor: Person, now: datetime
+) -> Stale:
+    events = await uow.events.list_for(issue.id, after_version=card_version)
+    if not events:
+        return Stale(issue=issue, change="This card was out of date.")
+    if len(events) == 1 and events[0].verb == command.verb.value and events[0].actor.aad_object_id == actor.aad_object_id:
+        return Stale(issue=issue, change=None)  # Teams re-sent the same click: it already applied
+    return Stale(issue=issue, change=describe_change(events[-1], now=now))
+
+
+async def find_issue(
+    *, uow: UnitOfWork, conversation: ConversationRef, number: int | None = None, issue_id: int | None = None
+) -> Issue | None:
+    """An issue of this conversation's war room, by number or id; never another war room's."""
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        if war_room_id is None:
+            return None
+        if issue_id is not None:
+            issue = await uow.issues.get(issue_id)
+            return issue if issue is not None and issue.war_room_id == war_room_id else None
+        assert number is not None
+        return await uow.issues.get_by_number(war_room_id, number)
+
+
+async def issue_history(*, uow: UnitOfWork, conversation: ConversationRef, number: int) -> tuple[Issue, list[Event]] | None:
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        issue = await uow.issues.get_by_number(war_room_id, number) if war_room_id is not None else None
+        if issue is None:
+            return None
+        return issue, await uow.events.list_for(issue.id)
+
+
+async def list_issues(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, query: IssueQuery
+) -> tuple[list[Issue], int]:
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        if war_room_id is None:
+            return [], 0
+        return await uow.issues.list(war_room_id, query, now=now)
+
+
+async def issue_in_thread(*, uow: UnitOfWork, conversation: ConversationRef) -> Issue | None:
+    """The issue whose channel thread this conversation is (a personal or group chat has no threads)."""
+    if not conversation.is_thread:
+        return None
+    async with uow:
+        return await uow.issues.get_latest_in_conversation(conversation.conversation_id)
+
+
+async def attach_card(*, uow: UnitOfWork, issue_id: int, activity_id: str) -> None:
+    """Remember the message showing an issue's card, to update it in place later."""
+    async with uow:
+        await uow.issues.set_card_activity(issue_id, activity_id)
+        await uow.commit()
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    changed: bool
+    message: str
+
+
+async def change_role(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    conversation: ConversationRef,
+    actor: Person,
+    person: Person,
+    role: Role,
+    grant: bool,
+    admins: frozenset[str],
+) -> RoleChange:
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        if Role.ADMIN not in await actor_roles(uow, war_room_id, actor, admins):
+            return RoleChange(changed=False, message="Only an admin can change roles.")
+        if not person.aad_object_id:
+            return RoleChange(changed=False, message=f"I could not tell who {person.name} is; mention them with @.")
+        if grant:
+            changed = await uow.roles.grant(war_room_id, person, role, by=actor, now=now)
+            message = f"{person.name} is now {role.label} ({role.value})." if changed else f"{person.name} already was {role.value}."
+        else:
+            changed = await uow.roles.revoke(war_room_id, person.aad_object_id, role)
+            message = f"{person.name} is no longer {role.value}." if changed else f"{person.name} did not have the role {role.value}."
+        await uow.commit()
+    return RoleChange(changed=changed, message=message)
+
+
+async def list_roles(*, uow: UnitOfWork, conversation: ConversationRef) -> list[tuple[Person, Role]]:
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        return await uow.roles.members(war_room_id) if war_room_id is not None else []
 
 
 async def purge_processed_activities(*, uow: UnitOfWork, older_than: datetime) -> int:

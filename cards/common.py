@@ -68,3 +68,66 @@ def card_time(moment: datetime) -> str:
 def card_bytes(card: Card) -> int:
     """The card's size as Teams counts it (UTF-16)."""
     return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-16-le"))
+
+
+_NAME_MARKUP = re.compile(r"[\[\]()*_`~#<>|\\]")
+
+
+def safe_name(name: str) -> str:
+    """A person's display name for a TextBlock (where markdown is read), with markup characters removed."""
+    return _NAME_MARKUP.sub("", clean_text(name)).strip() or "someone"
+
+
+def mention(aad_object_id: str | None, name: str) -> tuple[str, dict[str, Any] | None]:
+    """`<at>Name</at>` for a TextBlock and the `msteams.entities` entry that makes Teams notify the person."""
+    shown = safe_name(name)
+    if not aad_object_id:
+        return shown, None
+    text = f"<at>{shown}</at>"
+    return text, {"type": "mention", "text": text, "mentioned": {"id": aad_object_id, "name": shown}}
+
+
+def with_mentions(card: Card, entities: list[dict[str, Any] | None]) -> Card:
+    unique: dict[str, dict[str, Any]] = {}
+    for entity in entities:
+        if entity is not None:
+            unique.setdefault(entity["text"], entity)
+    if unique:
+        card["msteams"] = {**card.get("msteams", {}), "entities": list(unique.values())}
+    return card
+
+
+def execute(title: str, verb: str, data: dict[str, Any], **style: Any) -> dict[str, Any]:
+    """An Action.Execute, falling back to an Action.Submit (verb in the data) on clients without Universal Actions."""
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": data,
+        **style,
+        "fallback": {"type": "Action.Submit", "title": title, "data": {**data, "verb": verb}, **style},
+    }
+
+
+def show_card(title: str, body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "Action.ShowCard",
+        "title": title,
+        "card": {"type": "AdaptiveCard", "body": body, "actions": actions},
+    }
+
+
+def choice_set(input_id: str, label: str, choices: list[tuple[str, str]], *, value: str = "", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "label": label,
+        "style": "compact",
+        "choices": [{"title": title, "value": choice} for title, choice in choices],
+        "value": value,
+        **extra,
+    }
+
+
+def text_input(input_id: str, label: str, *, value: str = "", **extra: Any) -> dict[str, Any]:
+    return {"type": "Input.Text", "id": input_id, "label": label, "value": value, **extra}

@@ -1,40 +1,230 @@
-"""The issue card: what everyone in the war room sees about one issue, updated in place."""
+"""The issue card: what everyone in the war room sees about one issue, with its triage buttons."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.model import Issue, Severity
-from cards.common import Card, adaptive_card, card_time, plain_text, text_block, text_run, truncate
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.model import Issue, Severity, Status
+from bot.domain.triage import Verb
+from cards.common import (
+    Card,
+    adaptive_card,
+    card_time,
+    choice_set,
+    execute,
+    mention,
+    plain_text,
+    safe_name,
+    show_card,
+    text_block,
+    text_input,
+    text_run,
+    truncate,
+    with_mentions,
+)
+from cards.issue_actions import (
+    HANDLED_BY_CHOICES,
+    INPUT_RULES,
+    RESOLUTION_CHOICES,
+    SEVERITY_CHOICES,
+    card_verb,
+)
 
 # Long descriptions are stored whole; the card shows the start so it stays far below Teams' size limit.
 CARD_DESCRIPTION_MAX = 1500
+CARD_NOTE_MAX = 600
 
 _SEVERITY_COLOUR = {Severity.SEV1: "Attention", Severity.SEV2: "Warning", Severity.SEV3: "Accent", Severity.SEV4: "Default"}
+_STATUS_COLOUR = {Status.RESOLVED: "Good", Status.DEFERRED: "Default", Status.DUPLICATE: "Default"}
+
+
+class Panel(BaseModel):
+    """An action's inputs shown open on the card, with what the user typed and what was wrong with it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verb: Verb
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
 
 
 def _fact(title: str, value: str) -> dict[str, str]:
     return {"title": title, "value": value}
 
 
-def render_issue_card(issue: Issue) -> Card:
+def _input_error(input_id: str, errors: dict[str, str]) -> list[dict[str, Any]]:
+    if input_id not in errors:
+        return []
+    return [text_block(errors[input_id], color="Attention", size="Small", spacing="None", id=f"{input_id}_error")]
+
+
+def action_inputs(verb: Verb, issue: Issue, values: dict[str, str], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """The inputs an action needs: the same in the button's fold-out and in a panel shown after an error."""
+    def field(element: dict[str, Any]) -> list[dict[str, Any]]:
+        return [element, *_input_error(element["id"], errors)]
+
+    match verb:
+        case Verb.ADD_UPDATE:
+            return field(
+                text_input("update_text", "Progress update", value=values.get("update_text", ""), isMultiline=True,
+                           isRequired=True, maxLength=2000, errorMessage=INPUT_RULES["update_text"])
+            )
+        case Verb.RESOLVE:
+            return [
+                *field(text_input("resolve_notes", "What fixed it (becomes the runbook)", value=values.get("resolve_notes", ""),
+                                  isMultiline=True, isRequired=True, maxLength=4000, errorMessage=INPUT_RULES["resolve_notes"])),
+                *field(choice_set("resolve_type", "Resolution", RESOLUTION_CHOICES, value=values.get("resolve_type", "fixed"),
+                                  isRequired=True, errorMessage=INPUT_RULES["resolve_type"])),
+                *field(choice_set("resolve_handled_by", "Handled by", HANDLED_BY_CHOICES,
+                                  value=values.get("resolve_handled_by", ""), placeholder="From my role",
+                                  errorMessage=INPUT_RULES["resolve_handled_by"])),
+                {"type": "Input.Toggle", "id": "resolve_runbook", "title": "Save as a runbook", "label": "Runbook",
+                 "value": values.get("resolve_runbook", "false"), "valueOn": "true", "valueOff": "false"},
+                *field(text_input("resolve_runbook_title", "Runbook title", value=values.get("resolve_runbook_title", ""),
+                                  placeholder=truncate(issue.title, 60), maxLength=120,
+                                  errorMessage=INPUT_RULES["resolve_runbook_title"])),
+            ]
+        case Verb.CHANGE_SEVERITY:
+            return [
+                *field(choice_set("severity_new", "New severity", SEVERITY_CHOICES,
+                                  value=values.get("severity_new", str(int(issue.severity))), isRequired=True,
+                                  errorMessage=INPUT_RULES["severity_new"])),
+                *field(text_input("severity_reason", "Reason", value=values.get("severity_reason", ""), isRequired=True,
+                                  maxLength=500, errorMessage=INPUT_RULES["severity_reason"])),
+            ]
+        case Verb.REOPEN:
+            return field(text_input("reopen_reason", "Why reopen it?", value=values.get("reopen_reason", ""), isRequired=True,
+                                    maxLength=500, errorMessage=INPUT_RULES["reopen_reason"]))
+        case Verb.DUPLICATE:
+            return field(text_input("duplicate_of", "Duplicate of issue number", value=values.get("duplicate_of", ""),
+                                    isRequired=True, placeholder="e.g. 12", maxLength=10, errorMessage=INPUT_RULES["duplicate_of"]))
+        case Verb.ASSIGN:
+            return field(_people_picker(values.get("assign_person", "")))
+        case Verb.DEFER:
+            return field(text_input("defer_reason", "Why defer it? (optional)", value=values.get("defer_reason", ""),
+                                    maxLength=500, errorMessage=INPUT_RULES["defer_reason"]))
+    return []
+
+
+def _people_picker(value: str) -> dict[str, Any]:
+    # Teams fills the choices from the organisation's directory; other clients get a text box.
+    return {
+        "type": "Input.ChoiceSet",
+        "id": "assign_person",
+        "label": "Assign to",
+        "isRequired": True,
+        "errorMessage": INPUT_RULES["assign_person"],
+        "choices": [],
+        "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"},
+        "value": value,
+        "fallback": {
+            "type": "Input.Text",
+            "id": "assign_person",
+            "label": "Assign to (name or email)",
+            "isRequired": True,
+            "errorMessage": INPUT_RULES["assign_person"],
+            "value": value,
+        },
+    }
+
+
+_ACTION_TITLES = {
+    Verb.ACKNOWLEDGE: "Acknowledge",
+    Verb.TAKE: "Take it",
+    Verb.ASSIGN: "Assign",
+    Verb.ADD_UPDATE: "Add update",
+    Verb.RESOLVE: "Resolve",
+    Verb.CHANGE_SEVERITY: "Change severity",
+    Verb.REOPEN: "Reopen",
+    Verb.ME_TOO: "Me too",
+    Verb.DUPLICATE: "Duplicate of #…",
+    Verb.DEFER: "Defer",
+}
+
+
+def _button(verb: Verb, issue: Issue, title: str | None = None, **style: Any) -> dict[str, Any]:
+    return execute(title or _ACTION_TITLES[verb], card_verb(verb), {"issue_id": issue.id, "version": issue.version}, **style)
+
+
+def _fold_out(verb: Verb, issue: Issue, confirm: str) -> dict[str, Any]:
+    return show_card(_ACTION_TITLES[verb], action_inputs(verb, issue, {}, {}), [_button(verb, issue, title=confirm)])
+
+
+def _section(verb: Verb, issue: Issue, confirm: str) -> dict[str, Any]:
+    """One action inside the "More" fold-out: its inputs and its button."""
+    return {
+        "type": "Container",
+        "separator": True,
+        "items": [
+            *action_inputs(verb, issue, {}, {}),
+            {"type": "ActionSet", "actions": [_button(verb, issue, title=confirm)]},
+        ],
+    }
+
+
+def _actions(issue: Issue) -> list[dict[str, Any]]:
+    more: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    if issue.status.is_open:
+        if issue.status in (Status.NEW, Status.REOPENED):
+            actions.append(_button(Verb.ACKNOWLEDGE, issue, style="positive"))
+        actions += [
+            _button(Verb.TAKE, issue),
+            _fold_out(Verb.RESOLVE, issue, "Resolve"),
+            _fold_out(Verb.ADD_UPDATE, issue, "Post update"),
+        ]
+        more = [
+            _section(Verb.ASSIGN, issue, "Assign"),
+            _section(Verb.CHANGE_SEVERITY, issue, "Change severity"),
+            _section(Verb.DUPLICATE, issue, "Close as duplicate"),
+        ]
+        if issue.severity in (Severity.SEV3, Severity.SEV4):
+            more.append(_section(Verb.DEFER, issue, "Defer to after hypercare"))
+    else:
+        actions += [_fold_out(Verb.REOPEN, issue, "Reopen"), _fold_out(Verb.ADD_UPDATE, issue, "Post update")]
+        if issue.status is Status.DEFERRED:
+            more = [_section(Verb.CHANGE_SEVERITY, issue, "Change severity"), _section(Verb.DUPLICATE, issue, "Close as duplicate")]
+    if issue.status.is_open or issue.status is Status.DEFERRED:
+        more.insert(0, {"type": "ActionSet", "actions": [_button(Verb.ME_TOO, issue, title="Me too: it affects me as well")]})
+    if more:
+        actions.append({"type": "Action.ShowCard", "title": "More…", "card": {"type": "AdaptiveCard", "body": more}})
+    return actions
+
+
+def _panel(panel: Panel, issue: Issue) -> dict[str, Any]:
+    return {
+        "type": "Container",
+        "style": "emphasis",
+        "id": "panel",
+        "items": [
+            text_block(f"{_ACTION_TITLES[panel.verb]}: please correct the fields below.", weight="Bolder", color="Attention"),
+            *action_inputs(panel.verb, issue, panel.values, panel.errors),
+            {"type": "ActionSet", "actions": [_button(panel.verb, issue, title=_ACTION_TITLES[panel.verb], style="positive")]},
+        ],
+    }
+
+
+def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel | None = None) -> Card:
+    entities: list[dict[str, Any] | None] = []
     resolve_by = card_time(issue.resolve_by) if issue.resolve_by else "Deferred to after hypercare"
+    affected = str(issue.affected_users) if issue.affected_users is not None else "Not known"
     facts = [
-        _fact("Status", issue.status.label),
+        _fact("Status", issue.status.label + (f" (duplicate of #{issue.duplicate_of})" if issue.duplicate_of else "")),
         _fact("Category", issue.category.label if issue.category else "Not set"),
         _fact("Area", issue.area.label if issue.area else "Not set"),
         # Company codes are validated to letters, digits and - _ . : nothing markdown can use.
         _fact("Legal entity", issue.company or "Not set"),
-        _fact("Affected users", str(issue.affected_users) if issue.affected_users is not None else "Not known"),
+        _fact("Affected users", affected + (f" (+{len(issue.followers)} said me too)" if issue.followers else "")),
         _fact("Raised", card_time(issue.created_at)),
         _fact("Resolve by", resolve_by),
     ]
-    description = truncate(issue.description, CARD_DESCRIPTION_MAX) if issue.description else ""
     body: list[dict[str, Any]] = [
         {
             "type": "RichTextBlock",
             "inlines": [
-                {"type": "TextRun", "text": f"#{issue.number} ", "size": "Medium", "weight": "Bolder", "isSubtle": True},
+                text_run(f"#{issue.number} ", size="Medium", weight="Bolder", isSubtle=True),
                 text_run(issue.title, size="Medium", weight="Bolder"),
             ],
         },
@@ -43,18 +233,51 @@ def render_issue_card(issue: Issue) -> Card:
             color=_SEVERITY_COLOUR[issue.severity],
             spacing="Small",
         ),
-        {"type": "FactSet", "facts": facts},
+    ]
+    if notice:
+        body.append(plain_text(notice, id="notice", style="emphasis"))
+    people = []
+    if issue.assignee:
+        text, entity = mention(issue.assignee.aad_object_id, issue.assignee.name)
+        people.append(f"Assigned to {text}")
+        entities.append(entity)
+    if issue.acknowledged_by and issue.acknowledged_at:
+        people.append(f"acknowledged by {safe_name(issue.acknowledged_by.name)} {card_time(issue.acknowledged_at)}")
+    if people:
+        body.append(text_block(" · ".join(people), spacing="Small", id="people"))
+    body.append({"type": "FactSet", "facts": facts})
+    body.append(
         {
             "type": "RichTextBlock",
             "spacing": "Small",
-            "inlines": [
-                {"type": "TextRun", "text": "Raised by ", "isSubtle": True},
-                text_run(issue.reporter.name, weight="Bolder"),
-            ],
-        },
-    ]
-    if description:
-        body.append(plain_text(description, separator=True))
+            "inlines": [text_run("Raised by ", isSubtle=True), text_run(issue.reporter.name, weight="Bolder")]
+            + ([text_run(" · also affected: ", isSubtle=True), text_run(", ".join(p.name for p in issue.followers))]
+               if issue.followers else []),
+        }
+    )
+    if issue.resolution:
+        resolution = issue.resolution
+        body += [
+            text_block(
+                f"**Resolved** {card_time(resolution.resolved_at)} by {safe_name(resolution.resolved_by.name)} "
+                f"({resolution.handled_by.label.lower()}): {resolution.type.label}"
+                + (" · saved as a runbook" if resolution.save_as_runbook else ""),
+                color="Good",
+                separator=True,
+                id="resolution",
+            ),
+            plain_text(truncate(resolution.notes, CARD_NOTE_MAX)),
+        ]
+    if issue.latest_update:
+        note = issue.latest_update
+        body += [
+            text_block(f"**Latest update** from {safe_name(note.author.name)}, {card_time(note.at)}", separator=True, id="latest_update"),
+            plain_text(truncate(note.text, CARD_NOTE_MAX)),
+        ]
+    if issue.description:
+        body.append(plain_text(truncate(issue.description, CARD_DESCRIPTION_MAX), separator=True))
         if len(issue.description) > CARD_DESCRIPTION_MAX:
             body.append(text_block("The description is shortened here; the full text is stored.", isSubtle=True, size="Small"))
-    return adaptive_card(body)
+    if panel:
+        body.append(_panel(panel, issue))
+    return with_mentions(adaptive_card(body, _actions(issue)), entities)

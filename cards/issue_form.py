@@ -17,7 +17,8 @@ from bot.domain.model import (
     IssueDraft,
     Severity,
 )
-from cards.common import Card, adaptive_card, clean_text, text_block, truncate
+from cards.issue_actions import SEVERITY_CHOICES
+from cards.common import Card, adaptive_card, clean_text, execute, text_block, truncate
 
 CREATE_VERB = "issue.create"
 _SEVERITY_VALUES = {str(int(s)) for s in Severity}
@@ -212,7 +213,7 @@ def render_issue_form(
             "style": "compact",
             "placeholder": "How bad is it?",
             "errorMessage": FIELD_RULES["severity"],
-            "choices": [_choice(f"{s.label} — {s.meaning}", str(int(s))) for s in Severity],
+            "choices": [_choice(title, value) for title, value in SEVERITY_CHOICES],
             "value": values.severity,
         },
         *_field_error("severity", errors, "" if values.severity in _SEVERITY_VALUES else values.severity),
@@ -262,24 +263,7 @@ def render_issue_form(
         ),
         *_field_error("form_id", errors),
     ]
-    submit_data = {"form_id": form_id}
-    actions = [
-        {
-            "type": "Action.Execute",
-            "title": "Raise issue",
-            "verb": CREATE_VERB,
-            "data": submit_data,
-            "style": "positive",
-            # Clients without Universal Actions send the same data as a message instead.
-            "fallback": {
-                "type": "Action.Submit",
-                "title": "Raise issue",
-                "data": {**submit_data, "verb": CREATE_VERB},
-                "style": "positive",
-            },
-        }
-    ]
-    return adaptive_card(body, actions)
+    return adaptive_card(body, [execute("Raise issue", CREATE_VERB, {"form_id": form_id}, style="positive")])
 
 
 def _affected_users_input(typed: str) -> dict[str, Any]:

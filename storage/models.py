@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -105,6 +107,7 @@ class IssueRow(Base):
     __table_args__ = (
         UniqueConstraint("war_room_id", "number"),
         Index("ix_issues_war_room_status", "war_room_id", "status"),
+        Index("ix_issues_conversation_id", "conversation_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -132,3 +135,67 @@ class IssueRow(Base):
     updated_at: Mapped[datetime]
     resolve_by: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_by_name: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[str | None] = mapped_column(String(64))
+    assignee_name: Mapped[str | None] = mapped_column(String(200))
+    latest_update_text: Mapped[str | None] = mapped_column(Text)
+    latest_update_by_id: Mapped[str | None] = mapped_column(String(64))
+    latest_update_by_name: Mapped[str | None] = mapped_column(String(200))
+    latest_update_at: Mapped[datetime | None]
+    resolution_type: Mapped[str | None] = mapped_column(String(30))
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    handled_by: Mapped[str | None] = mapped_column(String(20))
+    resolved_by_id: Mapped[str | None] = mapped_column(String(64))
+    resolved_by_name: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None]
+    save_as_runbook: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    runbook_title: Mapped[str | None] = mapped_column(String(200))
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+
+
+class IssueFollowerRow(Base):
+    """People told when an issue is resolved besides its reporter: "me too", and reporters of its duplicates."""
+
+    __tablename__ = "issue_followers"
+    __table_args__ = (UniqueConstraint("issue_id", "person_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    # The AAD object id, or the name for someone Teams gave no id for.
+    person_key: Mapped[str] = mapped_column(String(200))
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime]
+
+
+class IssueEventRow(Base):
+    """The timeline of an issue: every change, who, when, from what to what, and why."""
+
+    __tablename__ = "issue_events"
+    __table_args__ = (Index("ix_issue_events_issue_version", "issue_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), index=True)
+    # The issue version this change produced; a card rendered from an older one is stale.
+    version: Mapped[int] = mapped_column(Integer)
+    verb: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    from_value: Mapped[str | None] = mapped_column(String(200))
+    to_value: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class WarRoomRoleRow(Base):
+    __tablename__ = "war_room_roles"
+
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    granted_by_name: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime]

@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
     ConversationRepository,
+    EventRepository,
     IssueRepository,
     ProcessedActivityRepository,
+    RoleRepository,
     WarRoomRepository,
 )
 
@@ -19,6 +21,8 @@ class SqlUnitOfWork:
     conversations: ConversationRepository
     activities: ProcessedActivityRepository
     issues: IssueRepository
+    events: EventRepository
+    roles: RoleRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -31,6 +35,8 @@ class SqlUnitOfWork:
         self.conversations = ConversationRepository(session)
         self.activities = ProcessedActivityRepository(session)
         self.issues = IssueRepository(session)
+        self.events = EventRepository(session)
+        self.roles = RoleRepository(session)
         return self
 
     async def __aexit__(

@@ -105,10 +105,81 @@ AREA_LABELS: dict[Area, str] = {
 
 class Status(str, Enum):
     NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    REOPENED = "reopened"
+    RESOLVED = "resolved"
+    DEFERRED = "deferred"
+    DUPLICATE = "duplicate"
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        """Open issues are hypercare work; deferred ones wait for after go-live and do not count."""
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES = frozenset({Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REOPENED})
+
+
+class Role(str, Enum):
+    ONCALL = "oncall"
+    TRIAGE_LEAD = "triage_lead"
+    SUPPORT = "support"
+    PARTNER = "partner"
+    LEADERSHIP = "leadership"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ONCALL: "on-call developer/consultant",
+    Role.TRIAGE_LEAD: "triage lead",
+    Role.SUPPORT: "customer support team",
+    Role.PARTNER: "partner project team",
+    Role.LEADERSHIP: "leadership",
+    Role.ADMIN: "admin",
+}
+
+
+class ResolutionType(str, Enum):
+    FIXED = "fixed"
+    CONFIGURATION_CHANGED = "configuration_changed"
+    USER_TRAINED = "user_trained"
+    WORKAROUND_GIVEN = "workaround_given"
+    NOT_A_DEFECT = "not_a_defect"
+    DUPLICATE = "duplicate"
+
+    @property
+    def label(self) -> str:
+        return RESOLUTION_LABELS[self]
+
+
+RESOLUTION_LABELS: dict[ResolutionType, str] = {
+    ResolutionType.FIXED: "Fixed",
+    ResolutionType.CONFIGURATION_CHANGED: "Configuration changed",
+    ResolutionType.USER_TRAINED: "User trained / how-to answered",
+    ResolutionType.WORKAROUND_GIVEN: "Workaround given",
+    ResolutionType.NOT_A_DEFECT: "Not a defect",
+    ResolutionType.DUPLICATE: "Duplicate",
+}
+
+
+class HandledBy(str, Enum):
+    """Who resolved it: feeds the exit criterion "the support team handles 80%+ of the volume"."""
+
+    SUPPORT = "support"
+    PARTNER = "partner"
+
+    @property
+    def label(self) -> str:
+        return "Customer support team" if self is HandledBy.SUPPORT else "Partner / project team"
 
 
 # Field limits shared by the parser, the form and storage, so all three agree.
@@ -139,6 +210,26 @@ class Person(BaseModel):
     name: str
 
 
+class ProgressNote(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    author: Person
+    at: datetime
+
+
+class Resolution(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    type: ResolutionType
+    notes: str
+    handled_by: HandledBy
+    resolved_by: Person
+    resolved_at: datetime
+    save_as_runbook: bool = False
+    runbook_title: str | None = None
+
+
 class Issue(BaseModel):
     """A stored hypercare issue."""
 
@@ -157,8 +248,19 @@ class Issue(BaseModel):
     status: Status
     reporter: Person
     created_at: datetime
+    updated_at: datetime
     resolve_by: datetime | None
     version: int
+    conversation_id: str
+    card_activity_id: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: Person | None = None
+    assignee: Person | None = None
+    latest_update: ProgressNote | None = None
+    resolution: Resolution | None = None
+    duplicate_of: int | None = None  # the number of the issue this one duplicates
+    # People who said "me too", and reporters moved here from duplicates: told when it is resolved.
+    followers: tuple[Person, ...] = ()
 
 
 class NewIssue(BaseModel):
@@ -185,3 +287,16 @@ class NewIssue(BaseModel):
     source_form_id: str
     created_at: datetime
     resolve_by: datetime | None
+
+
+class IssueQuery(BaseModel):
+    """Which issues a list shows (the `list` command's filters)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    statuses: frozenset[Status] = OPEN_STATUSES
+    severity: Severity | None = None
+    assignee_id: str | None = None
+    unassigned: bool = False
+    breached: bool = False
+    limit: int = Field(default=15, ge=1, le=100)

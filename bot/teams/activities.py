@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.schema import Activity, Attachment
 
 from bot.domain.model import Person
-from bot.messages import Card, ConversationRef, InboundCardAction, InboundMessage
+from bot.messages import Card, ConversationRef, InboundCardAction, InboundMessage, Mention
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -51,6 +51,29 @@ def html_to_text(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _mention_entities(activity: Activity) -> list[tuple[str, str, str]]:
+    """(mentioned id, mentioned name, text in the message) of each well-formed mention entity."""
+    found = []
+    for entity in activity.entities or []:
+        props = entity.additional_properties or {}
+        mentioned = props.get("mentioned")
+        if entity.type != "mention" or not isinstance(mentioned, dict):
+            continue
+        user_id, text = mentioned.get("id"), props.get("text")
+        if isinstance(user_id, str) and isinstance(text, str) and text:
+            found.append((user_id, str(mentioned.get("name") or ""), text))
+    return found
+
+
+def people_mentioned(activity: Activity) -> tuple[Mention, ...]:
+    bot_id = activity.recipient.id if activity.recipient else None
+    return tuple(
+        Mention(user_id=user_id, name=name or html_to_text(text))
+        for user_id, name, text in _mention_entities(activity)
+        if user_id != bot_id
+    )
+
+
 def strip_bot_mention(activity: Activity) -> str:
     """Remove the bot's own @mention using the mention entity's text.
 
@@ -59,14 +82,8 @@ def strip_bot_mention(activity: Activity) -> str:
     """
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
-    for entity in activity.entities or []:
-        props = entity.additional_properties or {}
-        if entity.type != "mention" or not isinstance(props.get("mentioned"), dict):
-            continue
-        if props["mentioned"].get("id") != bot_id:
-            continue
-        mention_text = props.get("text")
-        if isinstance(mention_text, str) and mention_text:
+    for user_id, _, mention_text in _mention_entities(activity):
+        if user_id == bot_id:
             text = text.replace(mention_text, " ", 1)
     return text
 
@@ -110,6 +127,7 @@ def to_inbound_message(activity: Activity) -> InboundMessage:
         text=html_to_text(strip_bot_mention(activity)),
         sender=sender(activity),
         conversation=conversation_ref(activity),
+        mentions=people_mentioned(activity),
     )
 
 

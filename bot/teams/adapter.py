@@ -6,7 +6,9 @@ reuses one aiohttp session and retries (bot/teams/connector.py).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
@@ -17,12 +19,15 @@ from bot.teams.connector import ConnectorClient
 
 Logic = Callable[[TurnContext], Awaitable[Any]]
 
+log = logging.getLogger(__name__)
+
 
 class HypercareAdapter(BotAdapter):
     def __init__(self, *, connector: ConnectorClient, authenticator: Authenticator) -> None:
         super().__init__()
         self._connector = connector
         self._authenticator = authenticator
+        self._after_turn: set[asyncio.Task[Any]] = set()
 
     async def authenticate(self, activity: Activity, auth_header: str | None) -> None:
         """Raises `Unauthorized` unless the request comes from the Bot Framework (or local mode is on)."""
@@ -39,6 +44,22 @@ class HypercareAdapter(BotAdapter):
             return answered.value
         # Teams shows an error for an invoke left unanswered (botbuilder would say 501).
         return InvokeResponse(status=200, body={})
+
+    def run_after_turn(self, job: Coroutine[Any, Any, Any]) -> None:
+        """Work the user need not wait for (an invoke must be answered within 5 s), e.g. refreshing a card for everyone."""
+        task = asyncio.create_task(job)
+        self._after_turn.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._after_turn.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("work after a turn failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for the work started after turns (at shutdown, and in tests)."""
+        while self._after_turn:
+            await asyncio.gather(*self._after_turn, return_exceptions=True)
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         responses = []

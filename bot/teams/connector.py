@@ -94,6 +94,33 @@ class ConnectorClient:
     async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> None:
         await self._call("DELETE", service_url, _path(conversation_id, activity_id), None)
 
+    async def member(self, service_url: str, conversation_id: str, user_id: str) -> dict[str, Any] | None:
+        """A conversation member by channel user id or AAD object id; None when Teams does not know them."""
+        path = f"v3/conversations/{quote(conversation_id, safe='')}/members/{quote(user_id, safe='')}"
+        try:
+            body = await self._call("GET", service_url, path, None)
+        except ConnectorError as error:
+            if error.status in (400, 403, 404):
+                return None
+            raise
+        return body if isinstance(body, dict) else None
+
+    async def members(self, service_url: str, conversation_id: str) -> list[dict[str, Any]]:
+        """Every member of a conversation (a team's channel: the whole team), following continuation tokens."""
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            path = f"v3/conversations/{quote(conversation_id, safe='')}/pagedmembers?pageSize=500"
+            if token:
+                path += f"&continuationToken={quote(token, safe='')}"
+            body = await self._call("GET", service_url, path, None)
+            if not isinstance(body, dict):
+                return found
+            found += [member for member in body.get("members") or [] if isinstance(member, dict)]
+            token = body.get("continuationToken")
+            if not token:
+                return found
+
     async def _call(self, method: str, service_url: str, path: str, payload: dict[str, Any] | None) -> Any:
         url = service_url.rstrip("/") + "/" + path
         headers = {}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
-from botbuilder.schema import AdaptiveCardInvokeResponse
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 
 from bot.conversation import Conversation
+from bot.messages import Outbound, PostCard, ReplyCard, UpdateCard
 from bot.teams.activities import (
     ADAPTIVE_CARD,
     card_activity,
@@ -13,36 +14,69 @@ from bot.teams.activities import (
     submitted_card_action,
     to_inbound_message,
 )
+from bot.teams.adapter import HypercareAdapter
+from bot.teams.connector import ConnectorClient
+from bot.teams.directory import ConnectorDirectory
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 
 
 class HypercareActivityHandler(ActivityHandler):
-    def __init__(self, conversation: Conversation) -> None:
+    def __init__(self, conversation: Conversation, adapter: HypercareAdapter, connector: ConnectorClient) -> None:
         self._conversation = conversation
+        self._adapter = adapter
+        self._connector = connector
+
+    def _directory(self, activity: Activity) -> ConnectorDirectory:
+        return ConnectorDirectory(self._connector, service_url=activity.service_url, conversation_id=activity.conversation.id)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         action = submitted_card_action(activity) if not (activity.text or "").strip() else None
         if action is not None:
-            result = await self._conversation.on_card_action(action)
+            result = await self._conversation.on_card_action(action, self._directory(activity))
             replacement = card_activity(result.card)
             if action.card_activity_id:
                 replacement.id = action.card_activity_id
                 await turn_context.update_activity(replacement)
             else:
                 await turn_context.send_activity(replacement)
+            await self._deliver(turn_context, list(result.side_effects))
             return
-        for reply in await self._conversation.on_message(to_inbound_message(activity)):
-            await turn_context.send_activity(card_activity(reply.card))
+        outbound = await self._conversation.on_message(to_inbound_message(activity), self._directory(activity))
+        await self._deliver(turn_context, outbound)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # Overridden whole: botbuilder's own adaptive-card path serialises the body twice and
         # answers 500, and it answers 501 to invokes it does not know (TEAMS_NOTES.md).
         if turn_context.activity.name != ADAPTIVE_CARD_ACTION:
             return InvokeResponse(status=200, body={})
-        result = await self._conversation.on_card_action(executed_card_action(turn_context.activity))
+        activity = turn_context.activity
+        action = executed_card_action(activity)
+        result = await self._conversation.on_card_action(action, self._directory(activity))
+        after: list[Outbound] = list(result.side_effects)
+        if result.refresh_for_everyone and action.card_activity_id:
+            # The invoke answer replaces the card for the clicker only; everyone else gets a PUT.
+            after.insert(
+                0,
+                UpdateCard(conversation_id=activity.conversation.id, activity_id=action.card_activity_id, card=result.card),
+            )
+        if after:
+            self._adapter.run_after_turn(self._deliver(turn_context, after))
         return InvokeResponse(
             status=200,
             body=AdaptiveCardInvokeResponse(status_code=200, type=ADAPTIVE_CARD, value=result.card),
         )
+
+    async def _deliver(self, turn_context: TurnContext, outbound: list[Outbound]) -> None:
+        service_url = turn_context.activity.service_url
+        for message in outbound:
+            match message:
+                case ReplyCard(card=card):
+                    await turn_context.send_activity(card_activity(card))
+                case UpdateCard(conversation_id=conversation_id, activity_id=activity_id, card=card):
+                    replacement = card_activity(card)
+                    replacement.id = activity_id
+                    await self._connector.update(service_url, conversation_id, activity_id, replacement.serialize())
+                case PostCard(conversation_id=conversation_id, card=card):
+                    await self._connector.send(service_url, conversation_id, card_activity(card).serialize())

@@ -196,6 +196,11 @@ async def test_execute_submit_stores_the_issue_and_answers_with_the_issue_card(
     assert (issue.reporter_name, issue.reporter_aad_id, issue.team_id) == ("Priya Shah", "aad-priya", TEAM_ID)
     assert issue.card_activity_id == form_message_id
     assert issue.resolve_by is not None and (issue.resolve_by - issue.created_at).days == 2
+    # The invoke answer replaces the form for the reporter; everyone else sees it replaced by a PUT.
+    await bot.settle()
+    refresh = connector.calls[-1]
+    assert (refresh.method, refresh.activity_id, refresh.conversation_id) == ("PUT", form_message_id, message["conversation"]["id"])
+    assert refresh.card == body["value"]
 
 
 async def test_submitting_the_same_form_twice_raises_one_issue(
@@ -288,6 +293,8 @@ async def test_corrected_form_after_an_error_raises_the_issue(
     assert "Sev 3" in all_text(body["value"])
     [issue] = await stored_issues(engine)
     assert issue.severity == 3
+    await bot.settle()
+    assert [call.method for call in connector.calls] == ["POST", "PUT"]  # the failed try was not shown to everyone
 
 
 async def test_user_text_cannot_inject_markdown_or_mentions_into_cards(

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from app import create_app
+from app import ADAPTER, create_app
 from bot.clock import Clock
 from bot.config import Settings
 
@@ -27,6 +27,10 @@ class RunningBot:
         async with self.client.post(f"{self.url}/api/messages", data=json.dumps(activity), headers=headers) as response:
             body = await response.json() if response.content_type == "application/json" else await response.text()
             return response.status, body
+
+    async def settle(self) -> None:
+        """Wait for what the bot does after answering (card refreshes for everyone)."""
+        await self.app[ADAPTER].drain()
 
     async def post_raw(self, data: bytes, content_type: str | None = "application/json") -> int:
         headers = {"Content-Type": content_type} if content_type else {}

@@ -14,41 +14,22 @@ from cards.help import render_help_card
 from cards.issue_card import CARD_DESCRIPTION_MAX, render_issue_card
 from cards.issue_form import IssueFormValues, IssueSubmission, render_issue_form, validate_issue_submission
 from cards.notice import render_notice_card
+from tests.support.factories import make_issue
 
 HEAVY = "😀ü" * (DESCRIPTION_MAX // 2)
 
 
-def make_issue(**overrides: Any) -> Issue:
-    values: dict[str, Any] = {
-        "id": 1,
-        "war_room_id": 1,
-        "number": 12,
-        "title": "AP cannot post vendor invoices",
-        "description": "Posting profile missing in USMF.",
-        "severity": Severity.SEV1,
-        "category": Category.CONFIGURATION,
-        "area": Area.ACCOUNTS_PAYABLE,
-        "company": "USMF",
-        "affected_users": 12,
-        "status": Status.NEW,
-        "reporter": Person(aad_object_id="aad-1", name="Priya Shah"),
-        "created_at": datetime(2026, 11, 23, 9, 5, tzinfo=UTC),
-        "resolve_by": datetime(2026, 11, 23, 13, 5, tzinfo=UTC),
-        "version": 1,
-    }
-    return Issue.model_validate(values | overrides)
-
-
-def elements(node: Any) -> Iterator[dict[str, Any]]:
-    """Every element and action in a card, depth first."""
+def elements(node: Any, *, with_fallbacks: bool = True) -> Iterator[dict[str, Any]]:
+    """Every element and action in a card, depth first (a fallback stands in for its element, sharing its id)."""
     if isinstance(node, dict):
         if "type" in node:
             yield node
-        for value in node.values():
-            yield from elements(value)
+        for key, value in node.items():
+            if key != "fallback" or with_fallbacks:
+                yield from elements(value, with_fallbacks=with_fallbacks)
     elif isinstance(node, list):
         for item in node:
-            yield from elements(item)
+            yield from elements(item, with_fallbacks=with_fallbacks)
 
 
 ALL_CARDS = {
@@ -77,7 +58,6 @@ def test_card_is_adaptive_1_5_and_small_enough(name: str) -> None:
 
 @pytest.mark.parametrize("name", ALL_CARDS)
 def test_every_input_has_an_id_and_a_label_and_text_is_never_empty(name: str) -> None:
-    ids = []
     for element in elements(ALL_CARDS[name]):
         if element["type"].startswith("Input."):
             assert element.get("id") and element.get("label"), element
@@ -85,8 +65,7 @@ def test_every_input_has_an_id_and_a_label_and_text_is_never_empty(name: str) ->
                 assert element.get("errorMessage"), element
         if element["type"] in ("TextBlock", "TextRun"):
             assert element["text"].strip(), element
-        if "id" in element:
-            ids.append(element["id"])
+    ids = [element["id"] for element in elements(ALL_CARDS[name], with_fallbacks=False) if "id" in element]
     assert len(ids) == len(set(ids)), "duplicate element ids"
 
 

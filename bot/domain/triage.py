@@ -1,0 +1,397 @@
+"""Triage rules: who may do what to an issue, from which status, and what it changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.domain.model import (
+    OPEN_STATUSES,
+    HandledBy,
+    Issue,
+    Person,
+    ProgressNote,
+    Resolution,
+    ResolutionType,
+    Role,
+    Severity,
+    Status,
+)
+from bot.domain.policy import SeverityPolicy
+
+NOTE_MAX = 2000
+REASON_MAX = 500
+RESOLUTION_NOTES_MAX = 4000
+
+
+class Verb(str, Enum):
+    ACKNOWLEDGE = "ack"
+    TAKE = "take"
+    ASSIGN = "assign"
+    CHANGE_SEVERITY = "severity"
+    ADD_UPDATE = "update"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    ME_TOO = "metoo"
+    DUPLICATE = "duplicate"
+    DEFER = "defer"
+
+    @property
+    def infinitive(self) -> str:
+        return _INFINITIVE[self]
+
+    @property
+    def on_this_issue(self) -> str:
+        return _ON_THIS_ISSUE[self]
+
+
+# Events also record verbs that are not commands: raising an issue, and a duplicate merged into it.
+CREATED = "created"
+MERGED = "merged"
+
+_PAST_TENSE = {
+    CREATED: "raised {it}",
+    MERGED: "merged a duplicate into {it}",
+    "ack": "acknowledged {it}",
+    "take": "took {it}",
+    "assign": "assigned {it}",
+    "severity": "changed the severity of {it}",
+    "update": "added an update to {it}",
+    "resolve": "resolved {it}",
+    "reopen": "reopened {it}",
+    "metoo": "said \u201cme too\u201d to {it}",
+    "duplicate": "closed {it} as a duplicate",
+    "defer": "deferred {it}",
+}
+
+_INFINITIVE = {
+    Verb.ACKNOWLEDGE: "acknowledge issues",
+    Verb.TAKE: "take issues",
+    Verb.ASSIGN: "assign issues",
+    Verb.CHANGE_SEVERITY: "change severities",
+    Verb.ADD_UPDATE: "add updates",
+    Verb.RESOLVE: "resolve issues",
+    Verb.REOPEN: "reopen issues",
+    Verb.ME_TOO: "say me too",
+    Verb.DUPLICATE: "close issues as duplicates",
+    Verb.DEFER: "defer issues",
+}
+
+
+_ON_THIS_ISSUE = {
+    Verb.ACKNOWLEDGE: "acknowledge it",
+    Verb.TAKE: "take it",
+    Verb.ASSIGN: "assign it",
+    Verb.CHANGE_SEVERITY: "change its severity",
+    Verb.ADD_UPDATE: "add an update",
+    Verb.RESOLVE: "resolve it",
+    Verb.REOPEN: "reopen it",
+    Verb.ME_TOO: "join it",
+    Verb.DUPLICATE: "close it as a duplicate",
+    Verb.DEFER: "defer it",
+}
+
+
+def describe_verb(verb: str, it: str = "it") -> str:
+    """`resolved it`, `closed #12 as a duplicate`: what someone did, for timelines and stale-card notes."""
+    return _PAST_TENSE.get(verb, "changed {it}").format(it=it)
+
+
+def ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    return f"{hours // 24} days ago"
+
+
+def describe_change(event: Event, *, now: datetime) -> str:
+    """"Priya Shah resolved this 2 minutes ago." """
+    return f"{event.actor.name} {describe_verb(event.verb, 'this')} {ago(now - event.at)}."
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Acknowledge(_Command):
+    verb: Verb = Verb.ACKNOWLEDGE
+
+
+class Take(_Command):
+    verb: Verb = Verb.TAKE
+
+
+class Assign(_Command):
+    verb: Verb = Verb.ASSIGN
+    assignee: Person
+
+
+class ChangeSeverity(_Command):
+    verb: Verb = Verb.CHANGE_SEVERITY
+    severity: Severity
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+
+
+class AddUpdate(_Command):
+    verb: Verb = Verb.ADD_UPDATE
+    text: str = Field(min_length=1, max_length=NOTE_MAX)
+
+
+class Resolve(_Command):
+    verb: Verb = Verb.RESOLVE
+    notes: str = Field(min_length=1, max_length=RESOLUTION_NOTES_MAX)
+    resolution_type: ResolutionType
+    # None: taken from the resolver's role (support team member → support, anyone else → partner).
+    handled_by: HandledBy | None = None
+    save_as_runbook: bool = False
+    runbook_title: str | None = Field(default=None, max_length=120)
+
+
+class Reopen(_Command):
+    verb: Verb = Verb.REOPEN
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+
+
+class MeToo(_Command):
+    verb: Verb = Verb.ME_TOO
+
+
+class MarkDuplicate(_Command):
+    verb: Verb = Verb.DUPLICATE
+    of_number: int = Field(ge=1)
+
+
+class Defer(_Command):
+    verb: Verb = Verb.DEFER
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+
+TriageCommand = Acknowledge | Take | Assign | ChangeSeverity | AddUpdate | Resolve | Reopen | MeToo | MarkDuplicate | Defer
+
+_WORKERS = frozenset({Role.ONCALL, Role.SUPPORT, Role.PARTNER, Role.TRIAGE_LEAD})
+_LEADS = frozenset({Role.TRIAGE_LEAD})
+
+# None: anyone in the war room.
+PERMITTED_ROLES: dict[Verb, frozenset[Role] | None] = {
+    Verb.ACKNOWLEDGE: _WORKERS,
+    Verb.TAKE: _WORKERS,
+    Verb.ASSIGN: _WORKERS,
+    Verb.RESOLVE: _WORKERS,
+    Verb.CHANGE_SEVERITY: _LEADS,
+    Verb.DUPLICATE: _LEADS,
+    Verb.DEFER: _LEADS,
+    Verb.REOPEN: _LEADS,  # and the reporter, for their own issue
+    Verb.ADD_UPDATE: None,
+    Verb.ME_TOO: None,
+}
+
+_CLOSED = frozenset({Status.RESOLVED, Status.DEFERRED, Status.DUPLICATE})
+ALLOWED_FROM: dict[Verb, frozenset[Status]] = {
+    Verb.ACKNOWLEDGE: frozenset({Status.NEW, Status.REOPENED}),
+    Verb.TAKE: OPEN_STATUSES,
+    Verb.ASSIGN: OPEN_STATUSES,
+    Verb.CHANGE_SEVERITY: OPEN_STATUSES | {Status.DEFERRED},
+    Verb.ADD_UPDATE: frozenset(Status),
+    Verb.RESOLVE: OPEN_STATUSES,
+    Verb.REOPEN: _CLOSED,
+    Verb.ME_TOO: OPEN_STATUSES | {Status.DEFERRED},
+    Verb.DUPLICATE: OPEN_STATUSES | {Status.DEFERRED},
+    Verb.DEFER: OPEN_STATUSES,
+}
+
+DEFERRABLE = frozenset({Severity.SEV3, Severity.SEV4})
+
+
+class Refusal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+
+
+class Event(BaseModel):
+    """One change to an issue, as the history shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verb: str
+    actor: Person
+    at: datetime
+    from_value: str | None = None
+    to_value: str | None = None
+    reason: str | None = None
+
+
+class Decision(BaseModel):
+    """What a command does: the issue afterwards, the event to record, and what to tell the thread."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issue: Issue
+    event: Event
+    announcement: str | None = None
+    notify_followers: bool = False
+
+
+def role_list(roles: frozenset[Role]) -> str:
+    names = sorted(role.value for role in roles)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def permission_refusal(verb: Verb, roles: frozenset[Role], *, is_reporter: bool) -> Refusal | None:
+    allowed = PERMITTED_ROLES[verb]
+    if allowed is None or roles & allowed:
+        return None
+    if verb is Verb.REOPEN and is_reporter:
+        return None
+    return Refusal(reason=f"To {verb.infinitive} you need the role {role_list(allowed)}. An admin can give it with `roles add`.")
+
+
+def _status_refusal(issue: Issue, verb: Verb) -> Refusal | None:
+    if issue.status in ALLOWED_FROM[verb]:
+        return None
+    if verb is Verb.ACKNOWLEDGE and issue.acknowledged_by is not None:
+        return Refusal(reason=f"#{issue.number} was already acknowledged by {issue.acknowledged_by.name}.")
+    return Refusal(reason=f"#{issue.number} is {issue.status.label.lower()}, so you cannot {verb.on_this_issue} now.")
+
+
+def decide(
+    issue: Issue,
+    command: TriageCommand,
+    *,
+    actor: Person,
+    roles: frozenset[Role],
+    now: datetime,
+    policy: SeverityPolicy,
+    duplicate_target: Issue | None = None,
+) -> Decision | Refusal:
+    is_reporter = actor.aad_object_id is not None and actor.aad_object_id == issue.reporter.aad_object_id
+    refusal = permission_refusal(command.verb, roles, is_reporter=is_reporter) or _status_refusal(issue, command.verb)
+    if refusal is not None:
+        return refusal
+    event = Event(verb=command.verb.value, actor=actor, at=now)
+
+    def changed(event: Event, **updates: object) -> Decision:
+        return Decision(issue=issue.model_copy(update={**updates, "updated_at": now}), event=event)
+
+    match command:
+        case Acknowledge():
+            return changed(
+                event.model_copy(update={"from_value": issue.status.value, "to_value": Status.ACKNOWLEDGED.value}),
+                status=Status.ACKNOWLEDGED,
+                acknowledged_at=now,
+                acknowledged_by=actor,
+            )
+        case Take() | Assign():
+            assignee = actor if isinstance(command, Take) else command.assignee
+            if issue.assignee is not None and issue.assignee.aad_object_id == assignee.aad_object_id:
+                return Refusal(reason=f"#{issue.number} is already assigned to {assignee.name}.")
+            # Taking an issue acknowledges it: nobody takes work they have not seen.
+            acknowledgement = {} if issue.acknowledged_at else {"acknowledged_at": now, "acknowledged_by": actor}
+            return changed(
+                event.model_copy(
+                    update={"from_value": issue.assignee.name if issue.assignee else None, "to_value": assignee.name}
+                ),
+                status=Status.IN_PROGRESS,
+                assignee=assignee,
+                **acknowledgement,
+            )
+        case ChangeSeverity(severity=severity, reason=reason):
+            if severity == issue.severity:
+                return Refusal(reason=f"#{issue.number} is already {severity.label}.")
+            decision = changed(
+                event.model_copy(
+                    update={"from_value": str(int(issue.severity)), "to_value": str(int(severity)), "reason": reason}
+                ),
+                severity=severity,
+                resolve_by=policy.resolve_by(severity, raised_at=issue.created_at),
+            )
+            if Severity.SEV1 in (severity, issue.severity):
+                direction = "raised to" if severity < issue.severity else "lowered to"
+                announcement = f"#{issue.number} {direction} {severity.label} (was {issue.severity.label}) by {actor.name}: {reason}"
+                decision = decision.model_copy(update={"announcement": announcement})
+            return decision
+        case AddUpdate(text=text):
+            return changed(
+                event.model_copy(update={"reason": text}),
+                latest_update=ProgressNote(text=text, author=actor, at=now),
+            )
+        case Resolve():
+            handled_by = command.handled_by or (HandledBy.SUPPORT if Role.SUPPORT in roles else HandledBy.PARTNER)
+            resolution = Resolution(
+                type=command.resolution_type,
+                notes=command.notes,
+                handled_by=handled_by,
+                resolved_by=actor,
+                resolved_at=now,
+                save_as_runbook=command.save_as_runbook,
+                runbook_title=(command.runbook_title or issue.title) if command.save_as_runbook else None,
+            )
+            decision = changed(
+                event.model_copy(
+                    update={
+                        "from_value": issue.status.value,
+                        "to_value": Status.RESOLVED.value,
+                        "reason": f"{command.resolution_type.label} ({handled_by.label}): {command.notes}",
+                    }
+                ),
+                status=Status.RESOLVED,
+                resolution=resolution,
+            )
+            return decision.model_copy(update={"notify_followers": True})
+        case Reopen(reason=reason):
+            return changed(
+                event.model_copy(update={"from_value": issue.status.value, "to_value": Status.REOPENED.value, "reason": reason}),
+                status=Status.REOPENED,
+                resolution=None,
+                duplicate_of=None,
+                acknowledged_at=None,
+                acknowledged_by=None,
+            )
+        case MeToo():
+            known = {person.aad_object_id for person in (issue.reporter, *issue.followers)}
+            if actor.aad_object_id in known:
+                return Refusal(reason=f"You are already on #{issue.number}; you will hear when it is resolved.")
+            return changed(event, followers=(*issue.followers, actor))
+        case MarkDuplicate(of_number=number):
+            if duplicate_target is None:
+                return Refusal(reason=f"There is no issue #{number} in this war room.")
+            if duplicate_target.id == issue.id:
+                return Refusal(reason="An issue cannot be a duplicate of itself.")
+            if duplicate_target.status is Status.DUPLICATE:
+                return Refusal(
+                    reason=f"#{number} is itself a duplicate of #{duplicate_target.duplicate_of}; use that number."
+                )
+            return changed(
+                event.model_copy(update={"from_value": issue.status.value, "to_value": f"#{number}"}),
+                status=Status.DUPLICATE,
+                duplicate_of=number,
+            )
+        case Defer(reason=reason):
+            if issue.severity not in DEFERRABLE:
+                return Refusal(
+                    reason=f"Only Sev 3 and Sev 4 issues go to the post-go-live backlog; #{issue.number} is {issue.severity.label}."
+                )
+            return changed(
+                event.model_copy(update={"from_value": issue.status.value, "to_value": Status.DEFERRED.value, "reason": reason}),
+                status=Status.DEFERRED,
+            )
+    raise AssertionError(f"unhandled command {command!r}")
+
+
+def merge_followers(target: Issue, duplicate: Issue) -> tuple[Person, ...]:
+    """The duplicate's reporter and followers join the target's followers, once each."""
+    seen = {person.aad_object_id or person.name for person in (target.reporter, *target.followers)}
+    merged = list(target.followers)
+    for person in (duplicate.reporter, *duplicate.followers):
+        key = person.aad_object_id or person.name
+        if key not in seen:
+            seen.add(key)
+            merged.append(person)
+    return tuple(merged)

@@ -1,0 +1,36 @@
+"""Domain objects for tests: `make_issue(**overrides)`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.model import Area, Category, Issue, Person, Severity, Status
+
+RAISED_AT = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
+PRIYA = Person(aad_object_id="aad-priya", name="Priya Shah")
+OMAR = Person(aad_object_id="aad-omar", name="Omar Haddad")
+
+
+def make_issue(**overrides: Any) -> Issue:
+    values: dict[str, Any] = {
+        "id": 1,
+        "war_room_id": 1,
+        "number": 12,
+        "title": "AP cannot post vendor invoices",
+        "description": "Posting profile missing in USMF.",
+        "severity": Severity.SEV1,
+        "category": Category.CONFIGURATION,
+        "area": Area.ACCOUNTS_PAYABLE,
+        "company": "USMF",
+        "affected_users": 12,
+        "status": Status.NEW,
+        "reporter": PRIYA,
+        "created_at": RAISED_AT,
+        "updated_at": RAISED_AT,
+        "resolve_by": datetime(2026, 11, 23, 13, 5, tzinfo=UTC),
+        "version": 1,
+        "conversation_id": "19:general@thread.tacv2;messageid=100",
+        "card_activity_id": "card-100",
+    }
+    return Issue.model_validate(values | overrides)
