@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Settings
-from tests.support.activities import TENANT
+from tests.support.activities import ADMIN, TENANT
 from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot, running_bot
@@ -24,6 +24,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         allowed_tenants=TENANT,
+        admins=ADMIN["aadObjectId"],
         scheduler_interval_seconds=0,
         connector_retry_base_seconds=0.01,
         _env_file=None,

@@ -45,6 +45,8 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # The team's members, as GET .../members/{id} and .../pagedmembers answer them.
+        self.members: list[dict[str, str]] = []
 
     def fail_next(self, status: int, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
         """Answer the next `times` calls with `status` (e.g. 429 with Retry-After, 503, 403)."""
@@ -54,6 +56,8 @@ class FakeConnector:
         app = web.Application()
         app.router.add_route("*", "/v3/conversations/{conversation}/activities", self._handle)
         app.router.add_route("*", "/v3/conversations/{conversation}/activities/{activity}", self._handle)
+        app.router.add_get("/v3/conversations/{conversation}/members/{user}", self._member)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -64,6 +68,16 @@ class FakeConnector:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _member(self, request: web.Request) -> web.Response:
+        wanted = unquote(request.match_info["user"])
+        for member in self.members:
+            if wanted in (member["id"], member["aadObjectId"]):
+                return web.json_response(member)
+        return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        return web.json_response({"members": self.members})
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else None
