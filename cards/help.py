@@ -5,6 +5,17 @@ from __future__ import annotations
 from bot.domain.model import Severity
 from cards.common import Card, adaptive_card, text_block
 
+COMMANDS = [
+    ("new TEXT", "raise an issue (any message that is not a command does the same)"),
+    ("list [sev1|mine|unassigned|breached|deferred|resolved|all]", "open issues, most severe and oldest first"),
+    ("show #12", "an issue's card"),
+    ("history #12", "everything that happened to an issue"),
+    ("ack #12", "acknowledge it"),
+    ("assign #12 @person", "give it to someone"),
+    ("resolve #12 NOTES", "resolve it (the notes become the runbook)"),
+    ("roles · roles add|remove @person ROLE", "who does what in this war room"),
+]
+
 
 def render_help_card(bot_name: str = "Hypercare") -> Card:
     severities = [{"title": s.label, "value": s.meaning} for s in Severity]
@@ -20,10 +31,12 @@ def render_help_card(bot_name: str = "Hypercare") -> Card:
             ),
             text_block(
                 "I fill in an issue form from your words (title, severity, category, area, legal entity, "
-                "affected users). Check it, correct anything I got wrong, and press **Raise issue**."
+                "affected users). Check it, correct anything I got wrong, and press **Raise issue**. "
+                "A reply in an issue's thread is added to it as an update."
             ),
             text_block("Severities", weight="Bolder", spacing="Medium"),
             {"type": "FactSet", "facts": severities},
-            text_block("Send **help** at any time to see this card again.", isSubtle=True, spacing="Medium"),
+            text_block("Commands", weight="Bolder", spacing="Medium"),
+            {"type": "FactSet", "facts": [{"title": command, "value": meaning} for command, meaning in COMMANDS]},
         ]
     )
