@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import IssueEventRow, IssueRow
-from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, USER, execute_action
+from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, USER, execute_action, submit_action
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
 from tests.support.war_room import RaisedIssue, WarRoom, card_text, find_execute
@@ -293,3 +293,27 @@ async def test_roles_are_managed_by_admins_only(room: WarRoom, engine: AsyncEngi
     issue = await room.raise_issue()
     card = await room.click(issue, "issue.ack", sender=OMAR)
     assert "you need the role" in card_text(card)
+
+
+async def test_submit_fallback_applies_the_action_and_updates_the_card_in_place(
+    room: WarRoom, bot: RunningBot, engine: AsyncEngine
+) -> None:
+    issue = await room.raise_issue()
+    fallback = find_execute(issue.card, "issue.take")["fallback"]
+    assert fallback["type"] == "Action.Submit" and fallback["data"]["verb"] == "issue.take"
+    status, _ = await bot.post_activity(submit_action(issue.thread, fallback["data"], card_activity_id=issue.card_message_id, sender=OMAR))
+    await bot.settle()
+    assert status == 200
+    [update] = room.updates_of(issue.card_message_id)[-1:]
+    assert "Assigned to <at>Omar Haddad</at>" in card_text(update.card)
+    assert (await stored(engine, issue.issue_id)).assignee_id == "aad-omar"
+
+
+async def test_list_mine_and_unassigned(room: WarRoom) -> None:
+    first = await room.raise_issue("sev2 - first")
+    await room.raise_issue("sev2 - second")
+    await room.click(first, "issue.take", sender=OMAR)
+    [mine] = await room.say("list mine", sender=OMAR)
+    assert "First" in card_text(mine.card) and "Second" not in card_text(mine.card)
+    [unassigned] = await room.say("list unassigned")
+    assert "Second" in card_text(unassigned.card) and "First" not in card_text(unassigned.card)
