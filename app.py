@@ -17,7 +17,6 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.domain.parsing import load_vocabulary, parse_issue_draft
-from bot.domain.policy import DEFAULT_POLICY
 from bot.scheduler import Scheduler, run_scheduler
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import (
@@ -29,6 +28,7 @@ from bot.teams.auth import (
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy, TokenProvider
 from bot.teams.endpoint import MessagesEndpoint
 from bot.teams.handler import HypercareActivityHandler
+from bot.teams.sender import ConnectorSender
 from storage import migrate
 from storage.db import create_engine, create_session_factory, ping
 from storage.uow import UnitOfWorkFactory
@@ -43,6 +43,7 @@ HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 CONNECTOR = web.AppKey("connector", ConnectorClient)
 MESSAGES = web.AppKey("messages", MessagesEndpoint)
 ADAPTER = web.AppKey("adapter", HypercareAdapter)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 def _authenticator(settings: Settings) -> Authenticator:
@@ -88,7 +89,6 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
     conversation = Conversation(
         uow_factory=app[UOW_FACTORY],
         clock=app[CLOCK],
-        policy=DEFAULT_POLICY,
         vocabulary=load_vocabulary(settings.vocabulary_path),
         admins=settings.admins,
     )
@@ -101,12 +101,19 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
     await adapter.drain()
 
 
+def build_scheduler(settings: Settings, uow_factory: UnitOfWorkFactory, session: aiohttp.ClientSession) -> Scheduler:
+    # One attempt per send: a failed message goes back to the outbox, which retries it later
+    # without holding up the other conversations.
+    once = ConnectorClient(session, tokens=_token_provider(settings), retry=RetryPolicy(max_attempts=1))
+    return Scheduler(uow_factory=uow_factory, sender=ConnectorSender(once), dedupe_retention=settings.dedupe_retention)
+
+
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    app[SCHEDULER] = scheduler = build_scheduler(settings, app[UOW_FACTORY], app[HTTP_SESSION])
     if settings.scheduler_interval_seconds <= 0:
         yield
         return
-    scheduler = Scheduler(uow_factory=app[UOW_FACTORY], dedupe_retention=settings.dedupe_retention)
     task = asyncio.create_task(run_scheduler(scheduler, app[CLOCK], settings.scheduler_interval_seconds))
     yield
     task.cancel()

@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     connector_max_attempts: int = Field(default=4, ge=1, le=10)
     connector_timeout_seconds: float = Field(default=10.0, gt=0)
     connector_retry_base_seconds: float = Field(default=0.5, ge=0)
-    # How often the in-process scheduler ticks; 0 switches it off (e.g. when a separate worker runs it).
-    scheduler_interval_seconds: float = Field(default=60.0, ge=0)
+    # How often the in-process scheduler ticks (reminders, stand-ups, outbox); 0 switches it off,
+    # e.g. when `hypercare worker` runs it in its own process.
+    scheduler_interval_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
 
     microsoft_app_id: str = Field(

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.commands import (
     AcknowledgeIssue,
+    PostStandup,
+    SetOnCall,
+    SetRota,
+    ShowOnCall,
     AssignIssue,
     ChatCommand,
     CommandError,
@@ -27,7 +32,6 @@ from bot.domain.commands import (
 )
 from bot.domain.model import DESCRIPTION_MAX, IssueDraft, IssueQuery, Person, ResolutionType
 from bot.domain.parsing import Vocabulary, parse_issue_draft
-from bot.domain.policy import SeverityPolicy
 from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
 from bot.messages import (
     Card,
@@ -47,7 +51,11 @@ from bot.services import (
     Stale,
     TriageResult,
     UnitOfWork,
+    change_oncall,
     change_role,
+    show_oncall,
+    snooze_reminders,
+    standup_for,
     find_issue,
     issue_history,
     issue_in_thread,
@@ -57,12 +65,19 @@ from bot.services import (
     report_issue,
     triage_issue,
 )
+from cards.common import card_time, safe_name
 from cards.help import render_help_card
+from cards.oncall import render_oncall
+from cards.reminders import SNOOZE_VERB
+from cards.standup import render_standup
 from cards.issue_actions import INPUTS, AssignRequest, IssueActionTarget, parse_command as parse_card_command, parse_verb
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import CREATE_VERB, IssueFormValues, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement, render_notice_card
+
+
+SNOOZE_PERIOD = timedelta(hours=1)
 
 
 class PeopleDirectory(Protocol):
@@ -89,14 +104,12 @@ class Conversation:
         *,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
-        policy: SeverityPolicy,
         vocabulary: Vocabulary | None = None,
         admins: frozenset[str] = frozenset(),
         bot_name: str = "Hypercare",
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
-        self._policy = policy
         self._vocabulary = vocabulary
         self._admins = admins
         self._bot_name = bot_name
@@ -168,6 +181,35 @@ class Conversation:
                 command_resolve = Resolve(notes=notes[:4000], resolution_type=ResolutionType.FIXED)
                 result = await self._triage(conversation, message.sender, command_resolve, number=number)
                 return self._command_answer(result, conversation, f"#{number} resolved.")
+            case ShowOnCall():
+                view = await show_oncall(uow=self._uow_factory(), now=now, conversation=conversation)
+                return [ReplyCard(card=render_oncall(view, now=now))]
+            case SetOnCall(clear=True):
+                change = await change_oncall(
+                    uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, admins=self._admins
+                )
+                return [ReplyCard(card=render_announcement(change.message))]
+            case SetOnCall(until_local=until_local):
+                person = await self._mentioned_person(message, directory)
+                if person is None:
+                    return [ReplyCard(card=render_notice_card("Mention who is on call: `oncall set @person [until 2026-12-01 18:00]`."))]
+                change = await change_oncall(
+                    uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, admins=self._admins,
+                    person=person, until_local=until_local,
+                )
+                return [ReplyCard(card=render_announcement(change.message))]
+            case SetRota(handover_weekday=weekday, handover_time=handover_time):
+                people = [await self._person(mentioned.user_id, mentioned.name, directory) for mentioned in message.mentions]
+                if not people:
+                    return [ReplyCard(card=render_notice_card("Mention the people in turn: `oncall rota @a @b @c [handover mon 09:00]`."))]
+                change = await change_oncall(
+                    uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, admins=self._admins,
+                    rota=tuple(people), handover_weekday=weekday, handover_time=handover_time,
+                )
+                return [ReplyCard(card=render_announcement(change.message))]
+            case PostStandup():
+                summary = await standup_for(uow=self._uow_factory(), now=now, conversation=conversation)
+                return [ReplyCard(card=render_standup(summary) if summary else render_notice_card("No issues raised here yet."))]
             case ManageRoles(action="list"):
                 members = await list_roles(uow=self._uow_factory(), conversation=conversation)
                 return [ReplyCard(card=render_roles(members))]
@@ -197,7 +239,10 @@ class Conversation:
         if not message.mentions:
             return None
         mentioned = message.mentions[0]
-        return await directory.person(mentioned.user_id) or Person(aad_object_id=None, name=mentioned.name)
+        return await self._person(mentioned.user_id, mentioned.name, directory)
+
+    async def _person(self, user_id: str, name: str, directory: PeopleDirectory) -> Person:
+        return await directory.person(user_id) or Person(aad_object_id=None, name=name)
 
     def _command_answer(self, result: TriageResult, conversation: ConversationRef, done: str) -> list[Outbound]:
         """A command's reply in the chat, plus the issue card refreshed where it is shown."""
@@ -215,8 +260,10 @@ class Conversation:
     async def on_card_action(self, action: InboundCardAction, directory: PeopleDirectory | None = None) -> CardActionResult:
         if action.verb == CREATE_VERB:
             return await self._create_issue(action)
-        verb = parse_verb(action.verb)
         target = _target(action)
+        if action.verb == SNOOZE_VERB and target is not None:
+            return await self._snooze(action, target)
+        verb = parse_verb(action.verb)
         if verb is None or target is None:
             return CardActionResult(
                 card=render_notice_card(
@@ -233,6 +280,20 @@ class Conversation:
             action.conversation, action.sender, parsed, issue_id=target.issue_id, card_version=target.version
         )
         return self._card_answer(result, action)
+
+    async def _snooze(self, action: InboundCardAction, target: IssueActionTarget) -> CardActionResult:
+        result = await snooze_reminders(
+            uow=self._uow_factory(), now=self._clock.now(), conversation=action.conversation, actor=action.sender,
+            issue_id=target.issue_id, period=SNOOZE_PERIOD, admins=self._admins,
+        )
+        match result:
+            case Applied(issue=issue):
+                until = self._clock.now() + SNOOZE_PERIOD
+                text = f"Reminders for #{issue.number} snoozed until {card_time(until)} by {safe_name(action.sender.name)}."
+                return CardActionResult(card=render_notice_card(text), refresh_for_everyone=True)
+            case Refused(reason=reason) | NotFound(reason=reason):
+                return CardActionResult(card=render_notice_card(reason))
+        raise AssertionError(f"unhandled result {result!r}")
 
     async def _assignee(self, request: AssignRequest, directory: PeopleDirectory) -> Assign | dict[str, str]:
         person = await directory.person(request.person) or await directory.search(request.person)
@@ -277,17 +338,9 @@ class Conversation:
         issue = result.issue
         if result.announcement:
             effects.append(PostCard(conversation_id=issue.conversation_id, card=render_announcement(result.announcement)))
-        if result.notify:
-            notes = issue.resolution.notes if issue.resolution else ""
+        if result.notice:
             effects.append(
-                PostCard(
-                    conversation_id=issue.conversation_id,
-                    card=render_announcement(
-                        f"#{issue.number} {issue.title}\n{notes}",
-                        notify=result.notify,
-                        heading=f"Resolved: #{issue.number} ({issue.resolution.type.label if issue.resolution else ''})",
-                    ),
-                )
+                PostCard(conversation_id=issue.conversation_id, card=render_announcement(result.notice, notify=result.notify))
             )
         return effects
 
@@ -310,7 +363,6 @@ class Conversation:
             number=number,
             card_version=card_version,
             command=command,
-            policy=self._policy,
             admins=self._admins,
         )
 
@@ -338,7 +390,6 @@ class Conversation:
             conversation=action.conversation,
             form_id=submission.form_id,
             card_activity_id=action.card_activity_id,
-            policy=self._policy,
         )
         return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
 

@@ -120,3 +120,24 @@ class CardActionResult(BaseModel):
     refresh_for_everyone: bool = False
     # Further messages the action causes: other cards refreshed, announcements in threads.
     side_effects: tuple[UpdateCard | PostCard, ...] = ()
+
+
+class OutboundMessage(BaseModel):
+    """A message the bot sends on its own (reminder, escalation, stand-up), queued in the outbox."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dedupe_key: str
+    war_room_id: int
+    tenant_id: str | None
+    service_url: str
+    # "message": into `conversation_id` (a chat, or a channel thread); "channel_post": a new thread in that channel.
+    kind: Literal["message", "channel_post"]
+    conversation_id: str
+    bot_id: str | None
+    card: Card
+
+
+class OutboxItem(OutboundMessage):
+    id: int
+    attempts: int

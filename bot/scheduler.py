@@ -1,28 +1,235 @@
-"""Background work. `tick(now)` does one pass; the loop around it only ticks and sleeps."""
+"""Background work. `tick(now)` does one pass; the loop around it only ticks and sleeps.
+
+One pass: plan due reminders and escalations into the outbox, enqueue due stand-ups, deliver the
+outbox. Every message goes through the outbox with a unique dedupe key, so a job seen by several
+ticks or replicas is enqueued once; delivery claims rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL)
+and keeps Teams' rate limits.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
 
 from bot.clock import Clock
-from bot.services import UnitOfWork, purge_processed_activities
+from bot.domain.model import Issue, Person, Role
+from bot.domain.reminders import Due, plan_reminders
+from bot.domain.war_room import WarRoom
+from bot.messages import OutboundMessage, OutboxItem
+from bot.ratelimit import SendLimiter
+from bot.services import UnitOfWork, purge_processed_activities, standup_summary
+from cards.reminders import render_reminder
+from cards.standup import render_standup
 
 log = logging.getLogger(__name__)
 
 
+class DeliveryOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["sent", "retry", "failed"]
+    activity_id: str | None = None
+    retry_after: float | None = None
+    error: str = ""
+
+
+class Sender(Protocol):
+    """Sends one outbox message once; says whether it went, may go later, or never will."""
+
+    async def deliver(self, item: OutboxItem) -> DeliveryOutcome: ...
+
+
+class SchedulerConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    batch: int = 500
+    # How long a claimed message is held by one worker before another may take it: the at-least-once window.
+    lease: timedelta = timedelta(seconds=60)
+    max_attempts: int = 8
+    backoff_base: timedelta = timedelta(seconds=2)
+    backoff_max: timedelta = timedelta(minutes=5)
+    # A stand-up this late is not posted (yesterday's news at lunchtime helps nobody).
+    standup_grace: timedelta = timedelta(hours=2)
+    # A delivery pass waits in place for the rate limit up to this; longer waits are rescheduled.
+    max_inline_wait: timedelta = timedelta(seconds=2)
+    delivery_rounds: int = 50
+
+
+class TickReport(BaseModel):
+    planned: int = 0
+    enqueued: int = 0
+    standups: int = 0
+    standups_skipped: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
 class Scheduler:
-    def __init__(self, *, uow_factory: Callable[[], UnitOfWork], dedupe_retention: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        sender: Sender,
+        config: SchedulerConfig | None = None,
+        limiter: SendLimiter | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        dedupe_retention: timedelta = timedelta(hours=48),
+    ) -> None:
         self._uow_factory = uow_factory
+        self._sender = sender
+        self._config = config or SchedulerConfig()
+        self._limiter = limiter or SendLimiter()
+        self._sleep = sleep
         self._dedupe_retention = dedupe_retention
 
-    async def tick(self, now: datetime) -> None:
+    async def tick(self, now: datetime) -> TickReport:
+        report = TickReport()
+        await self.plan_reminders(now, report)
+        await self.enqueue_standups(now, report)
+        await self.deliver(now, report)
+        await self._forget_old_activities(now)
+        return report
+
+    # -- reminders and escalations --------------------------------------------------------------
+
+    async def plan_reminders(self, now: datetime, report: TickReport) -> None:
+        async with self._uow_factory() as uow:
+            rooms: dict[int, WarRoom] = {}
+            for issue, state in await uow.issues.due(now, limit=self._config.batch):
+                room = rooms.get(issue.war_room_id) or await uow.war_rooms.get(issue.war_room_id)
+                rooms[room.id] = room
+                rule = room.settings.policy.rule(issue.severity)
+                plan = plan_reminders(issue, state, rule=rule, calendar=room.settings.calendar, now=now)
+                for due in plan.due:
+                    report.enqueued += await self._enqueue_reminder(uow, room, issue, due, now)
+                await uow.issues.save_reminders(issue.id, plan.state, next_due_at=plan.next_due_at)
+                report.planned += 1
+            await uow.commit()
+
+    async def _enqueue_reminder(self, uow: UnitOfWork, room: WarRoom, issue: Issue, due: Due, now: datetime) -> int:
+        conversation = await uow.conversations.get(issue.conversation_id)
+        if conversation is None:
+            log.error("issue %s has no stored conversation to remind in", issue.id)
+            return 0
+        notify = await self._who_to_tell(uow, room, issue, due, now)
+        message = OutboundMessage(
+            dedupe_key=due.dedupe_key,
+            war_room_id=room.id,
+            tenant_id=room.tenant_id,
+            service_url=conversation.service_url,
+            kind="message",
+            conversation_id=issue.conversation_id,
+            bot_id=conversation.bot_id,
+            card=render_reminder(due, issue, notify=notify, now=now),
+        )
+        return int(await uow.outbox.enqueue(message, now=now))
+
+    async def _who_to_tell(self, uow: UnitOfWork, room: WarRoom, issue: Issue, due: Due, now: datetime) -> tuple[Person, ...]:
+        on_call = room.oncall.on_call(now, room.settings.calendar)
+        leads = tuple(person for person, role in await uow.roles.members(room.id) if role is Role.TRIAGE_LEAD)
+        if due.kind != "reminder":
+            people = (*leads, *([on_call] if on_call else []))
+        elif due.reminder_kind == "open" and issue.assignee:
+            people = (issue.assignee,)
+        else:
+            people = (on_call,) if on_call else leads
+        unique: dict[str, Person] = {}
+        for person in people:
+            unique.setdefault(person.key, person)
+        return tuple(unique.values())
+
+    # -- stand-ups ---------------------------------------------------------------------------
+
+    async def enqueue_standups(self, now: datetime, report: TickReport) -> None:
+        async with self._uow_factory() as uow:
+            for room in await uow.war_rooms.due_standups(now, limit=self._config.batch):
+                assert room.next_standup_at is not None
+                scheduled = room.next_standup_at
+                next_at = room.settings.next_standup_at(now)
+                if now - scheduled > self._config.standup_grace:
+                    log.warning("stand-up of war room %s due at %s was missed by more than %s; not posted late",
+                                room.key, scheduled.isoformat(), self._config.standup_grace)
+                    await uow.war_rooms.standup_done(room.id, posted_at=None, next_at=next_at)
+                    report.standups_skipped += 1
+                    continue
+                if room.home_service_url and room.home_conversation_id:
+                    summary = await standup_summary(uow, room, now=now)
+                    local_day = room.settings.calendar.local_date(scheduled)
+                    await uow.outbox.enqueue(
+                        OutboundMessage(
+                            dedupe_key=f"standup:{room.id}:{local_day.isoformat()}",
+                            war_room_id=room.id,
+                            tenant_id=room.tenant_id,
+                            service_url=room.home_service_url,
+                            # In a team the stand-up starts its own thread in the channel; in a chat it is a message.
+                            kind="channel_post" if room.home_channel_id else "message",
+                            conversation_id=room.home_channel_id or room.home_conversation_id,
+                            bot_id=room.bot_id,
+                            card=render_standup(summary),
+                        ),
+                        now=now,
+                    )
+                    report.standups += 1
+                await uow.war_rooms.standup_done(room.id, posted_at=now, next_at=next_at)
+            await uow.commit()
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    async def deliver(self, now: datetime, report: TickReport) -> None:
+        """Send what is due, keeping the rate limits; `now` moves on only by the time this pass waited."""
+        current = now
+        for _ in range(self._config.delivery_rounds):
+            async with self._uow_factory() as uow:
+                items = await uow.outbox.claim(current, limit=self._config.batch, lease=self._config.lease)
+                await uow.commit()
+            if not items:
+                return
+            for item in items:
+                wait = self._limiter.wait(item.conversation_id, item.tenant_id, current)
+                if wait > self._config.max_inline_wait:
+                    await self._record(item, DeliveryOutcome(kind="retry", retry_after=wait.total_seconds(), error="rate limit"),
+                                       current, report, attempted=False)
+                    continue
+                if wait > timedelta():
+                    await self._sleep(wait.total_seconds())
+                    current += wait
+                outcome = await self._sender.deliver(item)
+                self._limiter.record(item.conversation_id, item.tenant_id, current)
+                await self._record(item, outcome, current, report)
+
+    async def _record(
+        self, item: OutboxItem, outcome: DeliveryOutcome, now: datetime, report: TickReport, *, attempted: bool = True
+    ) -> None:
+        async with self._uow_factory() as uow:
+            if outcome.kind == "sent":
+                await uow.outbox.sent(item.id, activity_id=outcome.activity_id, now=now)
+                report.sent += 1
+            elif outcome.kind == "failed" or item.attempts + 1 >= self._config.max_attempts:
+                await uow.outbox.failed(item.id, error=outcome.error, now=now)
+                log.error("outbox message %s (%s) failed for good: %s", item.id, item.dedupe_key, outcome.error)
+                report.failed += 1
+            else:
+                delay = self._retry_delay(item.attempts + 1, outcome.retry_after)
+                await uow.outbox.retry(item.id, at=now + delay, error=outcome.error, attempted=attempted)
+                report.retried += 1
+            await uow.commit()
+
+    def _retry_delay(self, attempt: int, retry_after: float | None) -> timedelta:
+        if retry_after is not None:
+            return timedelta(seconds=retry_after)
+        ceiling = min(self._config.backoff_max, self._config.backoff_base * 2 ** (attempt - 1))
+        return ceiling * random.uniform(0.5, 1.0)
+
+    async def _forget_old_activities(self, now: datetime) -> None:
         # Re-deliveries come within minutes; ids older than the retention window only take space.
-        purged = await purge_processed_activities(uow=self._uow_factory(), older_than=now - self._dedupe_retention)
-        if purged:
-            log.info("forgot %d processed activity ids older than %s", purged, self._dedupe_retention)
+        await purge_processed_activities(uow=self._uow_factory(), older_than=now - self._dedupe_retention)
 
 
 async def run_scheduler(scheduler: Scheduler, clock: Clock, interval_seconds: float) -> None:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import Issue, IssueDraft, IssueQuery, NewIssue, Person, Role, Severity, Status
-from bot.domain.policy import SeverityPolicy
+from bot.domain.model import OPEN_STATUSES, Issue, IssueDraft, IssueQuery, NewIssue, Person, Role, Severity, Status
+from bot.domain.reminders import ReminderState
+from bot.domain.standup import StandupSummary, build_standup
+from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoom, WarRoomSettings
 from bot.domain.triage import (
     CREATED,
     MERGED,
+    SNOOZED,
     Event,
     MarkDuplicate,
     Refusal,
+    Reopen,
     TriageCommand,
     decide,
     describe_change,
@@ -27,6 +31,7 @@ from storage.repositories import (
     EventRepository,
     IssueRepository,
     ProcessedActivityRepository,
+    OutboxRepository,
     RoleRepository,
     StaleIssue,
     WarRoomRepository,
@@ -40,6 +45,7 @@ class UnitOfWork(Protocol):
     issues: IssueRepository
     events: EventRepository
     roles: RoleRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -55,6 +61,7 @@ async def record_contact(
             return False
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        await uow.war_rooms.adopt_home(war_room_id, conversation, now=now)
         await uow.commit()
     return True
 
@@ -68,7 +75,6 @@ async def report_issue(
     conversation: ConversationRef,
     form_id: str,
     card_activity_id: str | None,
-    policy: SeverityPolicy,
 ) -> Issue:
     """Store a confirmed issue. Submitting the same form again returns the issue it already made."""
     if draft.severity is None:
@@ -83,7 +89,6 @@ async def report_issue(
             conversation=conversation,
             form_id=form_id,
             card_activity_id=card_activity_id,
-            policy=policy,
         )
     except DuplicateSourceForm:
         # A double click or a retried invoke raced us: the other request's issue is the answer.
@@ -103,7 +108,6 @@ async def _store_new_issue(
     conversation: ConversationRef,
     form_id: str,
     card_activity_id: str | None,
-    policy: SeverityPolicy,
 ) -> Issue:
     async with uow:
         existing = await uow.issues.get_by_source_form(form_id)
@@ -111,6 +115,8 @@ async def _store_new_issue(
             return existing
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        await uow.war_rooms.adopt_home(war_room_id, conversation, now=now)
+        settings = await uow.war_rooms.settings(war_room_id)
         number = await uow.war_rooms.next_issue_number(war_room_id)
         issue = await uow.issues.add(
             NewIssue(
@@ -132,7 +138,7 @@ async def _store_new_issue(
                 card_activity_id=card_activity_id,
                 source_form_id=form_id,
                 created_at=now,
-                resolve_by=policy.resolve_by(severity, raised_at=now),
+                resolve_by=settings.policy.resolve_by(severity, raised_at=now, calendar=settings.calendar),
             )
         )
         await uow.events.add(issue, Event(verb=CREATED, actor=reporter, at=now, to_value=severity.label))
@@ -148,8 +154,9 @@ class Applied(_Result):
     issue: Issue
     event: Event
     announcement: str | None = None
-    # Who to tell that the issue is resolved (reporter and followers).
+    # People to @mention with `notice` in the issue's thread.
     notify: tuple[Person, ...] = ()
+    notice: str | None = None
     # Other issues the change touched (a duplicate's target), whose cards need refreshing too.
     also_changed: tuple[Issue, ...] = ()
 
@@ -190,7 +197,6 @@ async def triage_issue(
     number: int | None = None,
     card_version: int | None = None,
     command: TriageCommand,
-    policy: SeverityPolicy,
     admins: frozenset[str],
 ) -> TriageResult:
     """Apply one triage command to an issue of this conversation's war room.
@@ -213,7 +219,11 @@ async def triage_issue(
         target = None
         if isinstance(command, MarkDuplicate):
             target = await uow.issues.get_by_number(war_room_id, command.of_number, for_update=True)
-        decision = decide(issue, command, actor=actor, roles=roles, now=now, policy=policy, duplicate_target=target)
+        settings = await uow.war_rooms.settings(war_room_id)
+        decision = decide(
+            issue, command, actor=actor, roles=roles, now=now, policy=settings.policy, calendar=settings.calendar,
+            duplicate_target=target,
+        )
         if isinstance(decision, Refusal):
             return Refused(issue=issue, reason=decision.reason)
         try:
@@ -223,6 +233,9 @@ async def triage_issue(
             assert current is not None
             return Stale(issue=current, change="Someone changed this issue at the same moment.")
         await uow.events.add(saved, decision.event)
+        if isinstance(command, Reopen):
+            # Reminders start over; the acknowledgement target of the first life is not escalated again.
+            await uow.issues.save_reminders(saved.id, ReminderState(ack_escalated=True), next_due_at=now)
         also_changed: tuple[Issue, ...] = ()
         if target is not None:
             merged = target.model_copy(update={"followers": merge_followers(target, issue), "updated_at": now})
@@ -234,7 +247,8 @@ async def triage_issue(
         issue=saved,
         event=decision.event,
         announcement=decision.announcement,
-        notify=(saved.reporter, *saved.followers) if decision.notify_followers else (),
+        notify=decision.notify,
+        notice=decision.notice,
         also_changed=also_changed,
     )
 
@@ -248,6 +262,38 @@ async def _stale(
     if len(events) == 1 and events[0].verb == command.verb.value and events[0].actor.aad_object_id == actor.aad_object_id:
         return Stale(issue=issue, change=None)  # Teams re-sent the same click: it already applied
     return Stale(issue=issue, change=describe_change(events[-1], now=now))
+
+
+SNOOZERS = frozenset({Role.ONCALL, Role.TRIAGE_LEAD})
+
+
+async def snooze_reminders(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    conversation: ConversationRef,
+    actor: Person,
+    issue_id: int,
+    period: timedelta,
+    admins: frozenset[str],
+) -> Applied | Refused | NotFound:
+    """Postpone an issue's next reminder (an escalation is not postponed)."""
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        issue = await uow.issues.get(issue_id, for_update=True)
+        if issue is None or issue.war_room_id != war_room_id:
+            return NotFound(reason="There is no issue like that in this war room.")
+        if not (await actor_roles(uow, war_room_id, actor, admins)) & SNOOZERS:
+            return Refused(issue=issue, reason="To snooze reminders you need the role oncall or triage_lead.")
+        if not issue.status.is_open:
+            return Refused(issue=issue, reason=f"#{issue.number} is {issue.status.label.lower()}: no more reminders.")
+        until = now + period
+        state = (await uow.issues.reminder_state(issue.id)).model_copy(update={"snoozed_until": until})
+        await uow.issues.save_reminders(issue.id, state, next_due_at=until)
+        event = Event(verb=SNOOZED, actor=actor, at=now, to_value=until.isoformat(timespec="minutes"))
+        await uow.events.add(issue, event)
+        await uow.commit()
+    return Applied(issue=issue, event=event)
 
 
 async def find_issue(
@@ -299,7 +345,7 @@ async def attach_card(*, uow: UnitOfWork, issue_id: int, activity_id: str) -> No
         await uow.commit()
 
 
-class RoleChange(BaseModel):
+class ChangeResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     changed: bool
@@ -316,13 +362,13 @@ async def change_role(
     role: Role,
     grant: bool,
     admins: frozenset[str],
-) -> RoleChange:
+) -> ChangeResult:
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         if Role.ADMIN not in await actor_roles(uow, war_room_id, actor, admins):
-            return RoleChange(changed=False, message="Only an admin can change roles.")
+            return ChangeResult(changed=False, message="Only an admin can change roles.")
         if not person.aad_object_id:
-            return RoleChange(changed=False, message=f"I could not tell who {person.name} is; mention them with @.")
+            return ChangeResult(changed=False, message=f"I could not tell who {person.name} is; mention them with @.")
         if grant:
             changed = await uow.roles.grant(war_room_id, person, role, by=actor, now=now)
             message = f"{person.name} is now {role.label} ({role.value})." if changed else f"{person.name} already was {role.value}."
@@ -330,7 +376,7 @@ async def change_role(
             changed = await uow.roles.revoke(war_room_id, person.aad_object_id, role)
             message = f"{person.name} is no longer {role.value}." if changed else f"{person.name} did not have the role {role.value}."
         await uow.commit()
-    return RoleChange(changed=changed, message=message)
+    return ChangeResult(changed=changed, message=message)
 
 
 async def list_roles(*, uow: UnitOfWork, conversation: ConversationRef) -> list[tuple[Person, Role]]:
@@ -344,3 +390,82 @@ async def purge_processed_activities(*, uow: UnitOfWork, older_than: datetime) -
         purged = await uow.activities.purge_received_before(older_than)
         await uow.commit()
     return purged
+
+
+ON_CALL_MANAGERS = frozenset({Role.TRIAGE_LEAD, Role.ADMIN})
+
+
+async def show_oncall(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> OnCallView:
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        if war_room_id is None:
+            return OnCallView(on_call=None, oncall=OnCall(), settings=WarRoomSettings())
+        room = await uow.war_rooms.get(war_room_id)
+    return OnCallView(on_call=room.oncall.on_call(now, room.settings.calendar), oncall=room.oncall, settings=room.settings)
+
+
+async def change_oncall(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    conversation: ConversationRef,
+    actor: Person,
+    admins: frozenset[str],
+    person: Person | None = None,
+    until_local: datetime | None = None,
+    rota: tuple[Person, ...] = (),
+    handover_weekday: int = 0,
+    handover_time: time | None = None,
+) -> ChangeResult:
+    """Set who is on call (until a local time), clear that, or set a weekly rota starting with its first person now."""
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        if not (await actor_roles(uow, war_room_id, actor, admins)) & ON_CALL_MANAGERS:
+            return ChangeResult(changed=False, message="To change who is on call you need the role triage_lead or admin.")
+        room = await uow.war_rooms.get(war_room_id)
+        calendar = room.settings.calendar
+        if rota:
+            today = calendar.local_date(now)
+            starts = today - timedelta(days=(today.weekday() - handover_weekday) % 7)
+            handover_at = handover_time or time(9, 0)
+            if calendar.at_local(starts, handover_at) > now:
+                starts -= timedelta(days=7)
+            oncall = room.oncall.model_copy(
+                update={"rota": OnCallRota(people=rota, handover_weekday=handover_weekday, handover_time=handover_at, starts=starts)}
+            )
+            message = "On-call rota: " + ", ".join(p.name for p in rota) + f", a week each, handing over {handover_at:%H:%M} on " + (
+                ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")[handover_weekday]
+            ) + "."
+        elif person is None:
+            oncall = room.oncall.model_copy(update={"override": None})
+            message = "The on-call override is cleared; the rota (if any) applies."
+        else:
+            until = calendar.at_local(until_local.date(), until_local.time()) if until_local else None
+            if until is not None and until <= now:
+                return ChangeResult(changed=False, message="That end time has already passed.")
+            oncall = room.oncall.model_copy(update={"override": OnCallOverride(person=person, until=until)})
+            message = f"{person.name} is on call" + (f" until {until_local:%Y-%m-%d %H:%M} ({calendar.time_zone})." if until_local else ".")
+        await uow.war_rooms.save_oncall(war_room_id, oncall)
+        await uow.commit()
+    return ChangeResult(changed=True, message=message)
+
+
+async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> StandupSummary:
+    """Inside an open unit of work: the stand-up of `room` as of `now`."""
+    return build_standup(
+        war_room_name=room.display_name,
+        open_issues=await uow.issues.all_with_status(room.id, OPEN_STATUSES),
+        recent=await uow.issues.recent(room.id, room.last_standup_at),
+        deferred_count=await uow.issues.count(room.id, frozenset({Status.DEFERRED})),
+        since=room.last_standup_at,
+        now=now,
+    )
+
+
+async def standup_for(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> StandupSummary | None:
+    """The stand-up on demand (`standup`); it does not count as the scheduled one."""
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        if war_room_id is None:
+            return None
+        return await standup_summary(uow, await uow.war_rooms.get(war_room_id), now=now)

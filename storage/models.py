@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
     MetaData,
     SmallInteger,
     String,
@@ -72,6 +73,17 @@ class WarRoomRow(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     last_issue_number: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
+    # WarRoomSettings as JSON; NULL means the defaults.
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # OnCall as JSON.
+    oncall: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where stand-ups go: the channel (new posts) or chat the war room was first used in.
+    home_conversation_id: Mapped[str | None] = mapped_column(String(300))
+    home_channel_id: Mapped[str | None] = mapped_column(String(200))
+    home_service_url: Mapped[str | None] = mapped_column(String(500))
+    bot_id: Mapped[str | None] = mapped_column(String(200))
+    next_standup_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_standup_at: Mapped[datetime | None]
 
 
 class ConversationRow(Base):
@@ -153,6 +165,13 @@ class IssueRow(Base):
     save_as_runbook: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     runbook_title: Mapped[str | None] = mapped_column(String(200))
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    # When the scheduler must look at this issue next (a reminder or an escalation); NULL: never.
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    reminder_kind: Mapped[str | None] = mapped_column(String(20))
+    reminder_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    snoozed_until: Mapped[datetime | None]
+    ack_escalated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    resolve_escalated_for: Mapped[datetime | None]
 
 
 class IssueFollowerRow(Base):
@@ -188,6 +207,37 @@ class IssueEventRow(Base):
     to_value: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A message the bot speaks first (reminder, escalation, stand-up), kept until it is delivered."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_conversation_status_id", "conversation_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Unique: the same reminder or stand-up is enqueued once however many ticks or replicas see it due.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    service_url: Mapped[str] = mapped_column(String(500))
+    # "message": into this conversation or thread; "channel_post": a new thread in the channel `conversation_id`.
+    kind: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    bot_id: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    # A worker holds a row while sending it; after this, another may take it (the at-least-once window).
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    sent_activity_id: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class WarRoomRoleRow(Base):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from pydantic import BaseModel
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.domain.model import (
     Area,
@@ -25,13 +27,16 @@ from bot.domain.model import (
     Severity,
     Status,
 )
+from bot.domain.reminders import ReminderState
 from bot.domain.triage import Event
-from bot.messages import ConversationRef
+from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
+from bot.messages import ConversationRef, OutboundMessage, OutboxItem
 from storage.models import (
     ConversationRow,
     IssueEventRow,
     IssueFollowerRow,
     IssueRow,
+    OutboxRow,
     ProcessedActivityRow,
     WarRoomRoleRow,
     WarRoomRow,
@@ -73,6 +78,61 @@ class WarRoomRepository:
         return (
             await self._session.execute(select(WarRoomRow.id).where(WarRoomRow.key == ref.war_room_key))
         ).scalar_one()
+
+    async def get(self, war_room_id: int) -> WarRoom:
+        row = await self._session.get(WarRoomRow, war_room_id)
+        assert row is not None, f"war room {war_room_id} does not exist"
+        return _to_war_room(row)
+
+    async def settings(self, war_room_id: int) -> WarRoomSettings:
+        raw = (await self._session.execute(select(WarRoomRow.settings).where(WarRoomRow.id == war_room_id))).scalar_one()
+        return WarRoomSettings.model_validate(raw) if raw else WarRoomSettings()
+
+    async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, now: datetime) -> None:
+        await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id)
+            .values(settings=settings.model_dump(mode="json"), next_standup_at=settings.next_standup_at(now))
+        )
+
+    async def save_oncall(self, war_room_id: int, oncall: OnCall) -> None:
+        await self._session.execute(
+            update(WarRoomRow).where(WarRoomRow.id == war_room_id).values(oncall=oncall.model_dump(mode="json"))
+        )
+
+    async def adopt_home(self, war_room_id: int, ref: ConversationRef, *, now: datetime) -> None:
+        """The first conversation a war room is used in becomes where its stand-ups are posted."""
+        settings = await self.settings(war_room_id)
+        await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id, WarRoomRow.home_conversation_id.is_(None))
+            .values(
+                home_conversation_id=ref.base_conversation_id,
+                home_channel_id=ref.channel_id,
+                home_service_url=ref.service_url,
+                bot_id=ref.bot_id,
+                next_standup_at=settings.next_standup_at(now),
+            )
+        )
+
+    async def due_standups(self, now: datetime, *, limit: int) -> list[WarRoom]:
+        rows = (
+            await self._session.execute(
+                _skip_locked(
+                    select(WarRoomRow)
+                    .where(WarRoomRow.next_standup_at <= now)
+                    .order_by(WarRoomRow.next_standup_at)
+                    .limit(limit)
+                )
+            )
+        ).scalars()
+        return [_to_war_room(row) for row in rows]
+
+    async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime) -> None:
+        values: dict[str, Any] = {"next_standup_at": next_at}
+        if posted_at is not None:
+            values["last_standup_at"] = posted_at
+        await self._session.execute(update(WarRoomRow).where(WarRoomRow.id == war_room_id).values(**values))
 
     async def find(self, ref: ConversationRef) -> int | None:
         return (
@@ -182,6 +242,10 @@ class IssueRepository:
             resolve_by=new.resolve_by,
             version=1,
             save_as_runbook=False,
+            # The scheduler plans its reminders on its next pass.
+            next_due_at=new.created_at if new.status.is_open else None,
+            reminder_seq=0,
+            ack_escalated=False,
         )
         self._session.add(row)
         try:
@@ -270,6 +334,8 @@ class IssueRepository:
                 save_as_runbook=resolution.save_as_runbook if resolution else False,
                 runbook_title=resolution.runbook_title if resolution else None,
                 duplicate_of=issue.duplicate_of,
+                # Any change may move reminders (acknowledged, severity changed, resolved): re-plan on the next pass.
+                next_due_at=issue.updated_at if issue.status.is_open else None,
             )
         )
         if result.rowcount != 1:
@@ -286,6 +352,64 @@ class IssueRepository:
                 )
         await self._session.flush()
         return issue.model_copy(update={"version": expected_version + 1})
+
+    async def due(self, now: datetime, *, limit: int) -> list[tuple[Issue, ReminderState]]:
+        """Issues whose next reminder or escalation is due, locked against other replicas."""
+        rows = list(
+            (
+                await self._session.execute(
+                    _skip_locked(
+                        select(IssueRow).where(IssueRow.next_due_at <= now).order_by(IssueRow.next_due_at).limit(limit)
+                    )
+                )
+            ).scalars()
+        )
+        followers = await self._followers([row.id for row in rows])
+        return [(_to_issue(row, followers.get(row.id, ())), _reminder_state(row)) for row in rows]
+
+    async def save_reminders(self, issue_id: int, state: ReminderState, *, next_due_at: datetime | None) -> None:
+        await self._session.execute(
+            update(IssueRow)
+            .where(IssueRow.id == issue_id)
+            .values(
+                reminder_kind=state.kind,
+                reminder_seq=state.seq,
+                snoozed_until=state.snoozed_until,
+                ack_escalated=state.ack_escalated,
+                resolve_escalated_for=state.resolve_escalated_for,
+                next_due_at=next_due_at,
+            )
+        )
+
+    async def reminder_state(self, issue_id: int) -> ReminderState:
+        row = await self._session.get(IssueRow, issue_id)
+        assert row is not None
+        return _reminder_state(row)
+
+    async def recent(self, war_room_id: int, since: datetime | None) -> list[Issue]:
+        """Issues raised or resolved since `since` (all when None), for the stand-up."""
+        condition = IssueRow.war_room_id == war_room_id
+        if since is not None:
+            condition = condition & ((IssueRow.created_at >= since) | (IssueRow.resolved_at >= since))
+        rows = list((await self._session.execute(select(IssueRow).where(condition).order_by(IssueRow.id))).scalars())
+        return [_to_issue(row, ()) for row in rows]
+
+    async def all_with_status(self, war_room_id: int, statuses: frozenset[Status], *, limit: int = 2000) -> list[Issue]:
+        rows = (
+            await self._session.execute(
+                select(IssueRow)
+                .where(IssueRow.war_room_id == war_room_id, IssueRow.status.in_([s.value for s in statuses]))
+                .order_by(IssueRow.severity, IssueRow.created_at)
+                .limit(limit)
+            )
+        ).scalars()
+        return [_to_issue(row, ()) for row in rows]
+
+    async def count(self, war_room_id: int, statuses: frozenset[Status]) -> int:
+        statement = select(func.count()).select_from(IssueRow).where(
+            IssueRow.war_room_id == war_room_id, IssueRow.status.in_([s.value for s in statuses])
+        )
+        return (await self._session.execute(statement)).scalar_one()
 
     async def set_card_activity(self, issue_id: int, activity_id: str) -> None:
         await self._session.execute(
@@ -358,6 +482,123 @@ class EventRepository:
         ]
 
 
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(self, message: OutboundMessage, *, now: datetime) -> bool:
+        """False when a message with this dedupe key was enqueued before (by this or another replica)."""
+        statement = (
+            _insert(self._session, OutboxRow)
+            .values(
+                dedupe_key=message.dedupe_key,
+                war_room_id=message.war_room_id,
+                tenant_id=message.tenant_id,
+                service_url=message.service_url,
+                kind=message.kind,
+                conversation_id=message.conversation_id,
+                bot_id=message.bot_id,
+                payload={"card": message.card},
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        return (await self._session.execute(statement)).rowcount == 1
+
+    async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Pending messages that are due, at most one per conversation (the oldest: order is kept), held for `lease`."""
+        older = aliased(OutboxRow)
+        statement = _skip_locked(
+            select(OutboxRow)
+            .where(
+                OutboxRow.status == "pending",
+                OutboxRow.next_attempt_at <= now,
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
+                ~exists().where(
+                    older.conversation_id == OutboxRow.conversation_id, older.status == "pending", older.id < OutboxRow.id
+                ),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        rows = list((await self._session.execute(statement)).scalars())
+        if rows:
+            await self._session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_([row.id for row in rows])).values(claimed_until=now + lease)
+            )
+        return [_to_outbox_item(row) for row in rows]
+
+    async def sent(self, item_id: int, *, activity_id: str | None, now: datetime) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(status="sent", sent_at=now, sent_activity_id=activity_id, claimed_until=None, attempts=OutboxRow.attempts + 1)
+        )
+
+    async def retry(self, item_id: int, *, at: datetime, error: str, attempted: bool = True) -> None:
+        """Try again at `at`; `attempted=False` when it was only held back (rate limit), not tried."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(
+                next_attempt_at=at,
+                claimed_until=None,
+                last_error=error,
+                attempts=OutboxRow.attempts + (1 if attempted else 0),
+            )
+        )
+
+    async def failed(self, item_id: int, *, error: str, now: datetime) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(status="failed", last_error=error, claimed_until=None, attempts=OutboxRow.attempts + 1, sent_at=None)
+        )
+
+    async def list(self, *, status: str, limit: int = 100) -> list[OutboxEntry]:
+        rows = (
+            await self._session.execute(select(OutboxRow).where(OutboxRow.status == status).order_by(OutboxRow.id).limit(limit))
+        ).scalars()
+        return [
+            OutboxEntry(
+                id=row.id, dedupe_key=row.dedupe_key, conversation_id=row.conversation_id, attempts=row.attempts,
+                created_at=row.created_at, sent_at=row.sent_at, last_error=row.last_error, status=row.status,
+            )
+            for row in rows
+        ]
+
+
+class OutboxEntry(BaseModel):
+    """An outbox row as `hypercare outbox` lists it."""
+
+    id: int
+    dedupe_key: str
+    conversation_id: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+def _to_outbox_item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        attempts=row.attempts,
+        dedupe_key=row.dedupe_key,
+        war_room_id=row.war_room_id,
+        tenant_id=row.tenant_id,
+        service_url=row.service_url,
+        kind=row.kind,  # type: ignore[arg-type]
+        conversation_id=row.conversation_id,
+        bot_id=row.bot_id,
+        card=row.payload["card"],
+    )
+
+
 class RoleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -402,12 +643,45 @@ class RoleRepository:
         return [(Person(aad_object_id=row.aad_object_id, name=row.name), Role(row.role)) for row in rows.scalars()]
 
 
+def _skip_locked(statement: Any) -> Any:
+    """Rows another replica is working on are passed over (PostgreSQL); SQLite has one writer anyway."""
+    return statement.with_for_update(skip_locked=True)
+
+
+def _to_war_room(row: WarRoomRow) -> WarRoom:
+    return WarRoom(
+        id=row.id,
+        key=row.key,
+        tenant_id=row.tenant_id,
+        team_id=row.team_id,
+        name=row.name,
+        settings=WarRoomSettings.model_validate(row.settings) if row.settings else WarRoomSettings(),
+        oncall=OnCall.model_validate(row.oncall) if row.oncall else OnCall(),
+        home_conversation_id=row.home_conversation_id,
+        home_channel_id=row.home_channel_id,
+        home_service_url=row.home_service_url,
+        bot_id=row.bot_id,
+        next_standup_at=row.next_standup_at,
+        last_standup_at=row.last_standup_at,
+    )
+
+
 def _person_columns(person: Person | None) -> tuple[str | None, str | None]:
     return (person.aad_object_id, person.name) if person else (None, None)
 
 
 def _person(aad_object_id: str | None, name: str | None) -> Person | None:
     return Person(aad_object_id=aad_object_id, name=name) if name else None
+
+
+def _reminder_state(row: IssueRow) -> ReminderState:
+    return ReminderState(
+        kind=row.reminder_kind,  # type: ignore[arg-type]
+        seq=row.reminder_seq,
+        snoozed_until=row.snoozed_until,
+        ack_escalated=row.ack_escalated,
+        resolve_escalated_for=row.resolve_escalated_for,
+    )
 
 
 def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:

@@ -10,6 +10,7 @@ from storage.repositories import (
     ConversationRepository,
     EventRepository,
     IssueRepository,
+    OutboxRepository,
     ProcessedActivityRepository,
     RoleRepository,
     WarRoomRepository,
@@ -23,6 +24,7 @@ class SqlUnitOfWork:
     issues: IssueRepository
     events: EventRepository
     roles: RoleRepository
+    outbox: OutboxRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -37,6 +39,7 @@ class SqlUnitOfWork:
         self.issues = IssueRepository(session)
         self.events = EventRepository(session)
         self.roles = RoleRepository(session)
+        self.outbox = OutboxRepository(session)
         return self
 
     async def __aexit__(

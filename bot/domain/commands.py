@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.calendar import WEEKDAYS
 from bot.domain.model import Role, Severity, Status
 
 _NUMBER = re.compile(r"^#?(\d{1,9})\b\s*(.*)$", re.DOTALL)
@@ -59,7 +61,32 @@ class ManageRoles(_Command):
     role: Role | None = None
 
 
-ChatCommand = ShowHelp | ReportIssue | ListIssues | ShowIssue | ShowHistory | AssignIssue | AcknowledgeIssue | ResolveIssue | ManageRoles
+class ShowOnCall(_Command):
+    pass
+
+
+class SetOnCall(_Command):
+    """`oncall set @person [until 2026-12-01 18:00]` (local time of the war room); clear: no person."""
+
+    clear: bool = False
+    until_local: datetime | None = None
+
+
+class SetRota(_Command):
+    """`oncall rota @a @b @c [handover mon 09:00]`: weekly turns in the order mentioned."""
+
+    handover_weekday: int = 0
+    handover_time: time = time(9, 0)
+
+
+class PostStandup(_Command):
+    pass
+
+
+ChatCommand = (
+    ShowHelp | ReportIssue | ListIssues | ShowIssue | ShowHistory | AssignIssue | AcknowledgeIssue | ResolveIssue
+    | ManageRoles | ShowOnCall | SetOnCall | SetRota | PostStandup
+)
 
 
 class CommandError(_Command):
@@ -86,7 +113,11 @@ def _list(rest: str) -> ListIssues | CommandError | None:
         if len(words) <= 2:
             return CommandError(message=f"I don't know the filter `{unknown[0]}`. Filters: {', '.join(LIST_FILTERS)}.")
         return None
-    severity = next((Severity(int(word[3])) for word in words if word.startswith("sev")), None)
+    severities = {word for word in words if word.startswith("sev")}
+    kinds = {word for word in words if word in ("deferred", "resolved", "all")}
+    if len(severities) > 1 or len(kinds) > 1:
+        return CommandError(message="Choose one severity and at most one of deferred, resolved or all.")
+    severity = Severity(int(severities.pop()[3])) if severities else None
     statuses: frozenset[Status] | None = None
     if "deferred" in words:
         statuses = frozenset({Status.DEFERRED})
@@ -106,7 +137,7 @@ def _list(rest: str) -> ListIssues | CommandError | None:
 
 def _roles(rest: str) -> ManageRoles | CommandError | None:
     words = rest.split()
-    if not words:
+    if not words or (len(words) == 1 and words[0].lower() == "list"):
         return ManageRoles(action="list")
     action = words[0].lower()
     if action not in ("add", "remove"):
@@ -117,6 +148,49 @@ def _roles(rest: str) -> ManageRoles | CommandError | None:
     except ValueError:
         return CommandError(message=f"End with one of the roles: {', '.join(role.value for role in Role)}.")
     return ManageRoles(action=action, role=role)  # type: ignore[arg-type]
+
+
+_UNTIL = re.compile(r"\buntil\s+(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?\s*$", re.IGNORECASE)
+_HANDOVER = re.compile(r"\bhandover\s+(mon|tue|wed|thu|fri|sat|sun)\w*(?:\s+(\d{1,2}:\d{2}))?\s*$", re.IGNORECASE)
+
+
+def _clock(text: str | None, default: time) -> time | None:
+    if not text:
+        return default
+    hours, minutes = (int(part) for part in text.split(":"))
+    return time(hours, minutes) if hours < 24 and minutes < 60 else None
+
+
+def _oncall(rest: str) -> ShowOnCall | SetOnCall | SetRota | CommandError | None:
+    words = rest.split()
+    if not words:
+        return ShowOnCall()
+    action = words[0].lower()
+    if action == "clear":
+        return SetOnCall(clear=True)
+    if action == "set":
+        match = _UNTIL.search(rest)
+        if not match:
+            if "until" in rest.lower():
+                return CommandError(message="Write the end as `until 2026-12-01 18:00` (the war room's local time).")
+            return SetOnCall()
+        clock = _clock(match.group(2), time(9, 0))
+        try:
+            day = date.fromisoformat(match.group(1))
+        except ValueError:
+            day = None
+        if day is None or clock is None:
+            return CommandError(message="That date or time does not exist; write `until 2026-12-01 18:00`.")
+        return SetOnCall(until_local=datetime.combine(day, clock))
+    if action == "rota":
+        match = _HANDOVER.search(rest)
+        if not match:
+            return SetRota()
+        clock = _clock(match.group(2), time(9, 0))
+        if clock is None:
+            return CommandError(message="Write the handover as `handover mon 09:00`.")
+        return SetRota(handover_weekday=WEEKDAYS.index(match.group(1).lower()), handover_time=clock)
+    return None
 
 
 def parse_command(text: str) -> ChatCommand | CommandError | None:
@@ -137,7 +211,8 @@ def parse_command(text: str) -> ChatCommand | CommandError | None:
             return _list(rest)
         case "show" | "history" | "ack" | "assign":
             parsed = _issue_number(rest)
-            if parsed is None:
+            # "show 500 error when posting" is a problem report; only `assign` takes words after the number.
+            if parsed is None or (parsed[1] and word != "assign"):
                 return CommandError(message=f"Say which issue, for example `{word} #12`.") if not rest.strip() else None
             commands = {"show": ShowIssue, "history": ShowHistory, "ack": AcknowledgeIssue, "assign": AssignIssue}
             return commands[word](number=parsed[0])
@@ -151,4 +226,8 @@ def parse_command(text: str) -> ChatCommand | CommandError | None:
             return ResolveIssue(number=number, notes=notes)
         case "roles":
             return _roles(rest)
+        case "oncall" | "on-call":
+            return _oncall(rest)
+        case "standup" | "stand-up" if not rest.strip():
+            return PostStandup()
     return None

@@ -209,6 +209,11 @@ class Person(BaseModel):
     aad_object_id: str | None
     name: str
 
+    @property
+    def key(self) -> str:
+        """Who this is: the AAD object id, or the name for someone Teams gave no id for."""
+        return self.aad_object_id or f"name:{self.name.casefold()}"
+
 
 class ProgressNote(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -1,29 +1,120 @@
-"""Severity policy: how soon an issue of each severity must be resolved."""
+"""Severity policy: how fast each severity must be acknowledged and resolved, and how often to remind.
+
+Data, not code: every war room holds its own copy (these are the defaults), edited with `setup` or
+`hypercare settings`.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.model import Severity
 
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|minutes?|h|hours?|d|days?)\s*$", re.IGNORECASE)
 
-class SeverityPolicy(BaseModel):
-    """Resolution targets per severity; `None` means deferred to after hypercare (no target)."""
+
+class Span(BaseModel):
+    """A duration as people state it: "15m", "2h", "1d". On a working-hours clock a day is a working day."""
 
     model_config = ConfigDict(frozen=True)
 
-    resolve_within: dict[Severity, timedelta | None] = {
-        Severity.SEV1: timedelta(hours=4),
-        Severity.SEV2: timedelta(days=2),
-        Severity.SEV3: timedelta(days=10),
-        Severity.SEV4: None,
+    amount: float
+    unit: Literal["m", "h", "d"]
+
+    @classmethod
+    def parse(cls, text: str) -> Span:
+        match = _SPAN.match(text)
+        if not match:
+            raise ValueError(f"{text!r} is not a duration like 15m, 2h or 1d")
+        return cls(amount=float(match.group(1)), unit=match.group(2)[0].lower())  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if self.amount.is_integer() else self.amount
+        return f"{amount}{self.unit}"
+
+    def duration(self, day_length: timedelta) -> timedelta:
+        if self.unit == "m":
+            return timedelta(minutes=self.amount)
+        if self.unit == "h":
+            return timedelta(hours=self.amount)
+        return day_length * self.amount
+
+
+def _span(value: object) -> object:
+    return Span.parse(value) if isinstance(value, str) else value
+
+
+class SeverityRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    acknowledge_within: Span | None
+    remind_unacknowledged_every: Span | None
+    remind_open_every: Span | None
+    resolve_within: Span | None  # None: deferred to after hypercare
+    clock: Literal["24x7", "working"]
+
+    _parse = field_validator(
+        "acknowledge_within", "remind_unacknowledged_every", "remind_open_every", "resolve_within", mode="before"
+    )(_span)
+
+    @field_serializer("acknowledge_within", "remind_unacknowledged_every", "remind_open_every", "resolve_within")
+    def _as_text(self, value: Span | None) -> str | None:
+        return str(value) if value is not None else None
+
+    def _day(self, calendar: WorkingCalendar) -> timedelta:
+        return timedelta(hours=24) if self.clock == "24x7" else calendar.working_day_length
+
+    def after(self, start: datetime, span: Span, calendar: WorkingCalendar) -> datetime:
+        """The instant `span` after `start` on this rule's clock (working time pauses outside working hours)."""
+        return self.after_duration(start, self.length(span, calendar), calendar)
+
+    def after_duration(self, start: datetime, duration: timedelta, calendar: WorkingCalendar) -> datetime:
+        return start + duration if self.clock == "24x7" else calendar.add(start, duration)
+
+    def elapsed(self, start: datetime, end: datetime, calendar: WorkingCalendar) -> timedelta:
+        return max(end - start, timedelta()) if self.clock == "24x7" else calendar.between(start, end)
+
+    def length(self, span: Span, calendar: WorkingCalendar) -> timedelta:
+        return span.duration(self._day(calendar))
+
+
+class SeverityPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rules: dict[Severity, SeverityRule] = {
+        Severity.SEV1: SeverityRule.model_validate(
+            {"acknowledge_within": "15m", "remind_unacknowledged_every": "15m", "remind_open_every": "2h",
+             "resolve_within": "4h", "clock": "24x7"}
+        ),
+        Severity.SEV2: SeverityRule.model_validate(
+            {"acknowledge_within": "2h", "remind_unacknowledged_every": "2h", "remind_open_every": "1d",
+             "resolve_within": "2d", "clock": "working"}
+        ),
+        Severity.SEV3: SeverityRule.model_validate(
+            {"acknowledge_within": "1d", "remind_unacknowledged_every": "1d", "remind_open_every": None,
+             "resolve_within": "10d", "clock": "working"}
+        ),
+        Severity.SEV4: SeverityRule.model_validate(
+            {"acknowledge_within": None, "remind_unacknowledged_every": None, "remind_open_every": None,
+             "resolve_within": None, "clock": "working"}
+        ),
     }
 
-    def resolve_by(self, severity: Severity, *, raised_at: datetime) -> datetime | None:
-        within = self.resolve_within[severity]
-        return raised_at + within if within is not None else None
+    def rule(self, severity: Severity) -> SeverityRule:
+        return self.rules[severity]
+
+    def resolve_by(self, severity: Severity, *, raised_at: datetime, calendar: WorkingCalendar) -> datetime | None:
+        rule = self.rules[severity]
+        return rule.after(raised_at, rule.resolve_within, calendar) if rule.resolve_within else None
+
+    def acknowledge_by(self, severity: Severity, *, raised_at: datetime, calendar: WorkingCalendar) -> datetime | None:
+        rule = self.rules[severity]
+        return rule.after(raised_at, rule.acknowledge_within, calendar) if rule.acknowledge_within else None
 
 
 DEFAULT_POLICY = SeverityPolicy()

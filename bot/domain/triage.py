@@ -19,6 +19,7 @@ from bot.domain.model import (
     Severity,
     Status,
 )
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.policy import SeverityPolicy
 
 NOTE_MAX = 2000
@@ -50,10 +51,12 @@ class Verb(str, Enum):
 # Events also record verbs that are not commands: raising an issue, and a duplicate merged into it.
 CREATED = "created"
 MERGED = "merged"
+SNOOZED = "snoozed"
 
 _PAST_TENSE = {
     CREATED: "raised {it}",
     MERGED: "merged a duplicate into {it}",
+    SNOOZED: "snoozed the reminders of {it}",
     "ack": "acknowledged {it}",
     "take": "took {it}",
     "assign": "assigned {it}",
@@ -117,7 +120,7 @@ def describe_change(event: Event, *, now: datetime) -> str:
 
 
 class _Command(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
 
 class Acknowledge(_Command):
@@ -236,7 +239,9 @@ class Decision(BaseModel):
     issue: Issue
     event: Event
     announcement: str | None = None
-    notify_followers: bool = False
+    # People to @mention with `notice` in the issue's thread (e.g. "it is resolved").
+    notify: tuple[Person, ...] = ()
+    notice: str | None = None
 
 
 def role_list(roles: frozenset[Role]) -> str:
@@ -256,7 +261,7 @@ def permission_refusal(verb: Verb, roles: frozenset[Role], *, is_reporter: bool)
 def _status_refusal(issue: Issue, verb: Verb) -> Refusal | None:
     if issue.status in ALLOWED_FROM[verb]:
         return None
-    if verb is Verb.ACKNOWLEDGE and issue.acknowledged_by is not None:
+    if verb is Verb.ACKNOWLEDGE and issue.status.is_open and issue.acknowledged_by is not None:
         return Refusal(reason=f"#{issue.number} was already acknowledged by {issue.acknowledged_by.name}.")
     return Refusal(reason=f"#{issue.number} is {issue.status.label.lower()}, so you cannot {verb.on_this_issue} now.")
 
@@ -269,6 +274,7 @@ def decide(
     roles: frozenset[Role],
     now: datetime,
     policy: SeverityPolicy,
+    calendar: WorkingCalendar,
     duplicate_target: Issue | None = None,
 ) -> Decision | Refusal:
     is_reporter = actor.aad_object_id is not None and actor.aad_object_id == issue.reporter.aad_object_id
@@ -290,7 +296,8 @@ def decide(
             )
         case Take() | Assign():
             assignee = actor if isinstance(command, Take) else command.assignee
-            if issue.assignee is not None and issue.assignee.aad_object_id == assignee.aad_object_id:
+            already = issue.status is Status.IN_PROGRESS and issue.assignee is not None and issue.assignee.key == assignee.key
+            if already:
                 return Refusal(reason=f"#{issue.number} is already assigned to {assignee.name}.")
             # Taking an issue acknowledges it: nobody takes work they have not seen.
             acknowledgement = {} if issue.acknowledged_at else {"acknowledged_at": now, "acknowledged_by": actor}
@@ -305,12 +312,15 @@ def decide(
         case ChangeSeverity(severity=severity, reason=reason):
             if severity == issue.severity:
                 return Refusal(reason=f"#{issue.number} is already {severity.label}.")
+            # A deferred issue that turns out to matter more is hypercare work again.
+            back = {"status": Status.REOPENED} if issue.status is Status.DEFERRED and severity not in DEFERRABLE else {}
             decision = changed(
                 event.model_copy(
                     update={"from_value": str(int(issue.severity)), "to_value": str(int(severity)), "reason": reason}
                 ),
                 severity=severity,
-                resolve_by=policy.resolve_by(severity, raised_at=issue.created_at),
+                resolve_by=policy.resolve_by(severity, raised_at=issue.created_at, calendar=calendar),
+                **back,
             )
             if Severity.SEV1 in (severity, issue.severity):
                 direction = "raised to" if severity < issue.severity else "lowered to"
@@ -344,7 +354,12 @@ def decide(
                 status=Status.RESOLVED,
                 resolution=resolution,
             )
-            return decision.model_copy(update={"notify_followers": True})
+            return decision.model_copy(
+                update={
+                    "notify": (issue.reporter, *issue.followers),
+                    "notice": f"Resolved: #{issue.number} {issue.title} ({command.resolution_type.label}).\n{command.notes}",
+                }
+            )
         case Reopen(reason=reason):
             return changed(
                 event.model_copy(update={"from_value": issue.status.value, "to_value": Status.REOPENED.value, "reason": reason}),
@@ -355,8 +370,8 @@ def decide(
                 acknowledged_by=None,
             )
         case MeToo():
-            known = {person.aad_object_id for person in (issue.reporter, *issue.followers)}
-            if actor.aad_object_id in known:
+            known = {person.key for person in (issue.reporter, *issue.followers)}
+            if actor.key in known:
                 return Refusal(reason=f"You are already on #{issue.number}; you will hear when it is resolved.")
             return changed(event, followers=(*issue.followers, actor))
         case MarkDuplicate(of_number=number):
@@ -368,11 +383,17 @@ def decide(
                 return Refusal(
                     reason=f"#{number} is itself a duplicate of #{duplicate_target.duplicate_of}; use that number."
                 )
-            return changed(
+            decision = changed(
                 event.model_copy(update={"from_value": issue.status.value, "to_value": f"#{number}"}),
                 status=Status.DUPLICATE,
                 duplicate_of=number,
             )
+            if duplicate_target.resolution is not None:
+                # Its reporter joins an issue that is already fixed: tell them now, not at a resolution that came before.
+                fix = duplicate_target.resolution
+                notice = f"#{issue.number} is a duplicate of #{number}, already resolved ({fix.type.label}).\n{fix.notes}"
+                decision = decision.model_copy(update={"notify": (issue.reporter, *issue.followers), "notice": notice})
+            return decision
         case Defer(reason=reason):
             if issue.severity not in DEFERRABLE:
                 return Refusal(
@@ -387,11 +408,10 @@ def decide(
 
 def merge_followers(target: Issue, duplicate: Issue) -> tuple[Person, ...]:
     """The duplicate's reporter and followers join the target's followers, once each."""
-    seen = {person.aad_object_id or person.name for person in (target.reporter, *target.followers)}
+    seen = {person.key for person in (target.reporter, *target.followers)}
     merged = list(target.followers)
     for person in (duplicate.reporter, *duplicate.followers):
-        key = person.aad_object_id or person.name
-        if key not in seen:
-            seen.add(key)
+        if person.key not in seen:
+            seen.add(person.key)
             merged.append(person)
     return tuple(merged)

@@ -33,9 +33,15 @@ class NoToken:
 
 
 class ConnectorError(Exception):
-    def __init__(self, status: int | None, message: str) -> None:
+    def __init__(self, status: int | None, message: str, retry_after: float | None = None) -> None:
         super().__init__(f"Bot Connector call failed ({status}): {message}")
         self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again later: throttled, a transient server error, or no answer at all."""
+        return self.status is None or self.status in RETRYABLE_STATUS
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,21 @@ class ConnectorClient:
         body = await self._call("POST", service_url, _path(conversation_id, reply_to), activity)
         return body.get("id") if isinstance(body, dict) else None
 
+    async def create_channel_post(
+        self, service_url: str, *, channel_id: str, tenant_id: str | None, bot_id: str | None, activity: dict[str, Any]
+    ) -> str | None:
+        """A new thread in a Teams channel (not a reply in an existing one); the new message's id."""
+        body: dict[str, Any] = {"isGroup": True, "channelData": {"channel": {"id": channel_id}}, "activity": activity}
+        if tenant_id:
+            body["tenantId"] = tenant_id
+            body["channelData"]["tenant"] = {"id": tenant_id}
+        if bot_id:
+            body["bot"] = {"id": bot_id}
+        answer = await self._call("POST", service_url, "v3/conversations", body)
+        if not isinstance(answer, dict):
+            return None
+        return answer.get("activityId") or answer.get("id")
+
     async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> None:
         await self._call("PUT", service_url, _path(conversation_id, activity_id), activity)
 
@@ -137,10 +158,10 @@ class ConnectorClient:
                         await response.read()
                         return None
                     detail = (await response.text())[:300]
-                    if response.status not in RETRYABLE_STATUS:
-                        raise ConnectorError(response.status, detail)
                     retry_after = _retry_after(response.headers)
-                    failure = ConnectorError(response.status, detail)
+                    failure = ConnectorError(response.status, detail, retry_after)
+                    if not failure.retryable:
+                        raise failure
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
                 failure = ConnectorError(None, repr(error))
             if attempt == self._retry.max_attempts:

@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.model import Area, IssueDraft, Person, Severity, Status
-from bot.domain.policy import DEFAULT_POLICY
 from bot.messages import ConversationRef
 from bot.services import purge_processed_activities, record_contact, report_issue
 from storage.uow import UnitOfWorkFactory
@@ -44,7 +43,6 @@ async def report(uow_factory: UnitOfWorkFactory, form_id: str, *, ref: Conversat
         conversation=ref or make_ref(),
         form_id=form_id,
         card_activity_id="card-1",
-        policy=DEFAULT_POLICY,
     )
 
 

@@ -189,11 +189,6 @@ def test_a_numbered_command_alone_asks_for_the_number(word: str) -> None:
     assert f"`{word.lower()} #12`" in result.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands.py:138-143 ignore any text after the number for show/history, so a problem description "
-    "starting with `show <number>` is read as `show #N` instead of an issue report",
-)
 @pytest.mark.parametrize(
     "text",
     ["show 500 error when posting vendor invoices", "history 2 of the 3 payment journals are missing"],

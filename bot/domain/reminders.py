@@ -1,0 +1,98 @@
+"""When to remind and when to escalate, computed from the issue and what was already sent.
+
+Reminders are numbered by the interval they belong to ("the 3rd quarter-hour since it was raised"),
+so a missed tick or a restart sends the overdue one once, never once per missed interval, and a
+dedupe key per number keeps every replica from sending it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.calendar import WorkingCalendar
+from bot.domain.model import Issue, Status
+from bot.domain.policy import SeverityRule
+
+ReminderKind = Literal["unacknowledged", "open"]
+
+
+class ReminderState(BaseModel):
+    """What has been sent for an issue so far (stored with it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ReminderKind | None = None
+    seq: int = 0
+    snoozed_until: datetime | None = None
+    ack_escalated: bool = False
+    # The resolution target that was escalated; a new target (severity changed) can escalate again.
+    resolve_escalated_for: datetime | None = None
+
+
+class Due(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["reminder", "ack_breach", "resolve_breach"]
+    dedupe_key: str
+    reminder_kind: ReminderKind | None = None
+    seq: int = 0
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    due: tuple[Due, ...]
+    state: ReminderState
+    next_due_at: datetime | None
+
+
+def plan_reminders(
+    issue: Issue, state: ReminderState, *, rule: SeverityRule, calendar: WorkingCalendar, now: datetime
+) -> Plan:
+    if not issue.status.is_open:
+        return Plan(due=(), state=state, next_due_at=None)
+    due: list[Due] = []
+    upcoming: list[datetime] = []
+    acknowledged = issue.acknowledged_at is not None and issue.status is not Status.REOPENED
+
+    if rule.acknowledge_within and not acknowledged and not state.ack_escalated:
+        acknowledge_by = rule.after(issue.created_at, rule.acknowledge_within, calendar)
+        if now >= acknowledge_by:
+            due.append(Due(kind="ack_breach", dedupe_key=f"escalation:ack:{issue.id}"))
+            state = state.model_copy(update={"ack_escalated": True})
+        else:
+            upcoming.append(acknowledge_by)
+
+    if issue.resolve_by is not None and state.resolve_escalated_for != issue.resolve_by:
+        if now >= issue.resolve_by:
+            stamp = issue.resolve_by.strftime("%Y%m%dT%H%M%S")
+            due.append(Due(kind="resolve_breach", dedupe_key=f"escalation:resolve:{issue.id}:{stamp}"))
+            state = state.model_copy(update={"resolve_escalated_for": issue.resolve_by})
+        else:
+            upcoming.append(issue.resolve_by)
+
+    kind: ReminderKind = "open" if acknowledged else "unacknowledged"
+    every = rule.remind_open_every if acknowledged else rule.remind_unacknowledged_every
+    since = (issue.acknowledged_at if acknowledged else issue.created_at) or issue.created_at
+    if every is not None:
+        interval = rule.length(every, calendar)
+        current = int(rule.elapsed(since, now, calendar) / interval)
+        last = state.seq if state.kind == kind else 0
+        snoozed = state.snoozed_until is not None and now < state.snoozed_until
+        if current > last and not snoozed:
+            # An escalation posted this very moment already says it all: the reminder is skipped, not queued.
+            if not due:
+                due.append(
+                    Due(kind="reminder", dedupe_key=f"reminder:{issue.id}:{kind}:{current}", reminder_kind=kind, seq=current)
+                )
+            last = current
+        state = state.model_copy(update={"kind": kind, "seq": last})
+        next_reminder = rule.after_duration(since, interval * (last + 1), calendar)
+        if snoozed and state.snoozed_until is not None:
+            next_reminder = max(next_reminder, state.snoozed_until)
+        upcoming.append(next_reminder)
+
+    return Plan(due=tuple(due), state=state, next_due_at=min(upcoming) if upcoming else None)

@@ -1,0 +1,105 @@
+"""The daily stand-up summary: what the partner team, key users, IT and leadership look at each morning."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.model import HandledBy, Issue, Severity, Status
+from bot.domain.triage import ago
+
+# Lists on the card stop here and say how many more there are.
+LIST_LIMIT = 8
+
+
+class StandupSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    war_room_name: str
+    now: datetime
+    since: datetime | None
+    new: tuple[Issue, ...]
+    open_by_severity: dict[Severity, int]
+    urgent: tuple[Issue, ...]  # open Sev1 and Sev2, most severe and oldest first
+    breached: tuple[Issue, ...]
+    resolved: tuple[Issue, ...]
+    resolved_by: dict[HandledBy, int]
+    deferred_count: int
+    oldest_open: tuple[Issue, ...]
+    needs_decision: tuple[tuple[Issue, str], ...]
+
+    @property
+    def open_total(self) -> int:
+        return sum(self.open_by_severity.values())
+
+
+def build_standup(
+    *, war_room_name: str, open_issues: list[Issue], recent: list[Issue], deferred_count: int, since: datetime | None, now: datetime
+) -> StandupSummary:
+    """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up."""
+    ordered = sorted(open_issues, key=lambda issue: (issue.severity, issue.created_at))
+    new = tuple(issue for issue in recent if since is None or issue.created_at >= since)
+    resolved = tuple(
+        issue
+        for issue in recent
+        if issue.status is Status.RESOLVED and issue.resolution and (since is None or issue.resolution.resolved_at >= since)
+    )
+    resolved_by = {handled_by: 0 for handled_by in HandledBy}
+    for issue in resolved:
+        assert issue.resolution is not None
+        resolved_by[issue.resolution.handled_by] += 1
+    needs_decision: list[tuple[Issue, str]] = []
+    for issue in ordered:
+        if issue.severity <= Severity.SEV2 and issue.assignee is None:
+            needs_decision.append((issue, "unassigned"))
+        elif issue.status is Status.REOPENED:
+            needs_decision.append((issue, "reopened"))
+    return StandupSummary(
+        war_room_name=war_room_name,
+        now=now,
+        since=since,
+        new=new,
+        open_by_severity={severity: sum(1 for i in ordered if i.severity is severity) for severity in Severity},
+        urgent=tuple(issue for issue in ordered if issue.severity <= Severity.SEV2),
+        breached=tuple(issue for issue in ordered if issue.resolve_by is not None and issue.resolve_by < now),
+        resolved=resolved,
+        resolved_by=resolved_by,
+        deferred_count=deferred_count,
+        oldest_open=tuple(sorted(ordered, key=lambda issue: issue.created_at)[:3]),
+        needs_decision=tuple(needs_decision),
+    )
+
+
+def _line(issue: Issue, now: datetime) -> str:
+    owner = issue.assignee.name if issue.assignee else "unassigned"
+    return f"#{issue.number} {issue.severity.label} {issue.title} — {issue.status.label.lower()}, {owner}, raised {ago(now - issue.created_at)}"
+
+
+def _section(title: str, issues: list[str]) -> list[str]:
+    lines = [f"{title} ({len(issues)})"]
+    lines += [f"  {line}" for line in issues[:LIST_LIMIT]]
+    if len(issues) > LIST_LIMIT:
+        lines.append(f"  …and {len(issues) - LIST_LIMIT} more (`list` shows them)")
+    return lines
+
+
+def standup_text(summary: StandupSummary) -> str:
+    """The stand-up as plain text (`hypercare standup --print`)."""
+    now = summary.now
+    counts = ", ".join(f"{severity.label}: {count}" for severity, count in summary.open_by_severity.items())
+    lines = [
+        f"Hypercare stand-up — {summary.war_room_name} — {now:%Y-%m-%d %H:%M} UTC",
+        f"Open: {summary.open_total} ({counts}); deferred to after go-live: {summary.deferred_count}",
+        *_section("New since the last stand-up", [_line(i, now) for i in summary.new]),
+        *_section("Open Sev 1 and Sev 2", [_line(i, now) for i in summary.urgent]),
+        *_section("Past their resolution target", [_line(i, now) for i in summary.breached]),
+        *_section(
+            f"Resolved since the last stand-up (support team {summary.resolved_by[HandledBy.SUPPORT]}, "
+            f"partner {summary.resolved_by[HandledBy.PARTNER]})",
+            [_line(i, now) for i in summary.resolved],
+        ),
+        *_section("Needs a decision", [f"{_line(i, now)} [{why}]" for i, why in summary.needs_decision]),
+        *_section("Oldest open", [_line(i, now) for i in summary.oldest_open]),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,46 @@
+"""Reminder and escalation cards, posted into an issue's thread."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.domain.model import Issue, Person
+from bot.domain.reminders import Due
+from bot.domain.triage import Verb, ago
+from cards.common import Card, adaptive_card, card_time, execute, mention, text_block, text_run, with_mentions
+from cards.issue_actions import card_verb
+
+SNOOZE_VERB = "issue.snooze"
+
+
+def _headline(due: Due, issue: Issue, now: datetime) -> tuple[str, str]:
+    age = ago(now - issue.created_at)
+    label = f"#{issue.number} {issue.severity.label}"
+    match due.kind:
+        case "ack_breach":
+            return "Attention", f"🚨 {label} has missed its acknowledgement target (raised {age})."
+        case "resolve_breach":
+            target = card_time(issue.resolve_by) if issue.resolve_by else "its target"
+            return "Attention", f"🚨 {label} has passed its resolution target ({target})."
+        case _ if due.reminder_kind == "unacknowledged":
+            return "Warning", f"⏰ {label} is not acknowledged yet (raised {age})."
+    owner = issue.assignee.name if issue.assignee else "nobody"
+    return "Default", f"⏰ {label} is still open: {issue.status.label.lower()}, assigned to {owner}, raised {age}."
+
+
+def render_reminder(due: Due, issue: Issue, *, notify: tuple[Person, ...], now: datetime) -> Card:
+    colour, headline = _headline(due, issue, now)
+    mentions = [mention(person.aad_object_id, person.name) for person in notify]
+    body: list[dict[str, Any]] = [
+        text_block(headline, weight="Bolder", color=colour),
+        {"type": "RichTextBlock", "inlines": [text_run(issue.title)]},
+    ]
+    if mentions:
+        body.append(text_block(" ".join(text for text, _ in mentions), spacing="Small"))
+    data = {"issue_id": issue.id, "version": issue.version}
+    actions = []
+    if issue.acknowledged_at is None:
+        actions.append(execute("Acknowledge", card_verb(Verb.ACKNOWLEDGE), data, style="positive"))
+    actions.append(execute("Snooze 1 h", SNOOZE_VERB, data))
+    return with_mentions(adaptive_card(body, actions), [entity for _, entity in mentions])
