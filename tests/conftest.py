@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 from tests.support.clock import FrozenClock
+from tests.support.connector import FakeConnector
 from tests.support.databases import empty_all_tables, fresh_database
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -41,3 +42,11 @@ def uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    await fake.stop()

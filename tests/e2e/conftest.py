@@ -7,16 +7,7 @@ import pytest
 from bot.config import Settings
 from tests.support.activities import ADMIN, TENANT
 from tests.support.clock import FrozenClock
-from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot, running_bot
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -14,3 +14,15 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class FakeSleep:
+    """`asyncio.sleep` for code under test: moves the frozen clock instead of waiting."""
+
+    def __init__(self, clock: FrozenClock) -> None:
+        self._clock = clock
+        self.slept: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self._clock.advance(timedelta(seconds=seconds))

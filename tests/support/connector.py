@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -47,15 +48,17 @@ class FakeConnector:
         self.url = ""
         # The team's members, as GET .../members/{id} and .../pagedmembers answer them.
         self.members: list[dict[str, str]] = []
+        self._released = asyncio.Event()
 
     def fail_next(self, status: int, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
-        """Answer the next `times` calls with `status` (e.g. 429 with Retry-After, 503, 403)."""
+        """Answer the next `times` calls with `status` (e.g. 429 with Retry-After, 503, 403); 0 hangs."""
         self._failures += [ScriptedFailure(status, headers or {}) for _ in range(times)]
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/v3/conversations/{conversation}/activities", self._handle)
         app.router.add_route("*", "/v3/conversations/{conversation}/activities/{activity}", self._handle)
+        app.router.add_post("/v3/conversations", self._new_conversation)
         app.router.add_get("/v3/conversations/{conversation}/members/{user}", self._member)
         app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         self._runner = web.AppRunner(app)
@@ -66,8 +69,34 @@ class FakeConnector:
         self.url = f"http://127.0.0.1:{port}/"
 
     async def stop(self) -> None:
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _scripted(self, call: RecordedCall) -> web.Response | None:
+        """The next scripted failure, if any: an error status, or (status 0) no answer until the fake stops."""
+        if not self._failures:
+            return None
+        failure = self._failures.pop(0)
+        self.failed_attempts.append(call)
+        if failure.status == 0:
+            await self._released.wait()
+        return web.json_response({"error": {"code": "scripted"}}, status=failure.status or 503, headers=failure.headers)
+
+    async def _new_conversation(self, request: web.Request) -> web.Response:
+        """A new thread in a channel: Teams answers with the thread's conversation id and the post's id."""
+        body = await request.json()
+        channel = body["channelData"]["channel"]["id"]
+        call = RecordedCall(
+            method="POST", path=request.path, conversation_id=channel, activity_id=None, body=body["activity"],
+            headers=dict(request.headers),
+        )
+        scripted = await self._scripted(call)
+        if scripted is not None:
+            return scripted
+        post_id = f"post-{next(self._ids)}"
+        self.calls.append(replace(call, sent_id=post_id))
+        return web.json_response({"id": f"{channel};messageid={post_id}", "activityId": post_id})
 
     async def _member(self, request: web.Request) -> web.Response:
         wanted = unquote(request.match_info["user"])
@@ -90,10 +119,9 @@ class FakeConnector:
             body=body,
             headers=dict(request.headers),
         )
-        if self._failures:
-            failure = self._failures.pop(0)
-            self.failed_attempts.append(call)
-            return web.json_response({"error": {"code": "scripted"}}, status=failure.status, headers=failure.headers)
+        scripted = await self._scripted(call)
+        if scripted is not None:
+            return scripted
         if request.method == "DELETE":
             self.calls.append(call)
             return web.Response(status=200)

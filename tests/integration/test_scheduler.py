@@ -1,0 +1,358 @@
+"""The scheduler and the outbox on real databases, delivering to a fake Bot Connector; the clock is moved, never waited on."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+
+from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
+from bot.domain.triage import Acknowledge, Resolve
+from bot.messages import ConversationRef, OutboundMessage
+from bot.scheduler import Scheduler, SchedulerConfig, TickReport
+from bot.services import Applied, change_oncall, report_issue, snooze_reminders, triage_issue
+from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
+from bot.teams.sender import ConnectorSender
+from storage.db import create_engine, create_session_factory
+from storage.uow import UnitOfWorkFactory
+from tests.support.clock import FakeSleep, FrozenClock
+from tests.support.connector import FakeConnector, RecordedCall
+from tests.support.factories import OMAR, PRIYA
+
+MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 09:00 in London too (GMT)
+LENA = Person(aad_object_id="aad-lena", name="Lena Berg")
+ADMIN = Person(aad_object_id="aad-admin", name="Ada Admin")
+CHANNEL = "19:war-room@thread.tacv2"
+_threads = itertools.count(1)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(MONDAY_9)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        yield session
+
+
+def make_scheduler(uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock: FrozenClock) -> Scheduler:
+    sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
+    return Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(clock))
+
+
+@pytest.fixture
+def scheduler(uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock: FrozenClock) -> Scheduler:
+    return make_scheduler(uow_factory, http, clock)
+
+
+def thread(connector: FakeConnector) -> ConversationRef:
+    return ConversationRef(
+        conversation_id=f"{CHANNEL};messageid=root-{next(_threads)}",
+        conversation_type="channel",
+        service_url=connector.url,
+        channel="msteams",
+        bot_id="28:bot",
+        tenant_id="tenant-1",
+        team_id="19:team@thread.tacv2",
+        channel_id=CHANNEL,
+    )
+
+
+@pytest.fixture
+async def team(uow_factory: UnitOfWorkFactory, connector: FakeConnector, clock: FrozenClock) -> ConversationRef:
+    """A war room with Lena as triage lead and Omar on call."""
+    ref = thread(connector)
+    async with uow_factory() as uow:
+        war_room_id = await uow.war_rooms.ensure(ref, now=clock.now())
+        await uow.roles.grant(war_room_id, LENA, Role.TRIAGE_LEAD, by=ADMIN, now=clock.now())
+        await uow.commit()
+    await change_oncall(uow=uow_factory(), now=clock.now(), conversation=ref, actor=LENA, admins=frozenset(), person=OMAR)
+    return ref
+
+
+async def raise_issue(uow_factory: UnitOfWorkFactory, connector: FakeConnector, at: datetime, severity: Severity, title: str = "AP blocked"):
+    return await report_issue(
+        uow=uow_factory(),
+        now=at,
+        draft=IssueDraft(title=title, description=title, severity=severity),
+        reporter=PRIYA,
+        conversation=thread(connector),
+        form_id=f"form-{next(_threads)}",
+        card_activity_id="card-1",
+    )
+
+
+def texts(calls: list[RecordedCall]) -> list[str]:
+    return [json.dumps(call.card, ensure_ascii=False) for call in calls]
+
+
+def mentioned(call: RecordedCall) -> set[str]:
+    return {entity["mentioned"]["id"] for entity in (call.card or {}).get("msteams", {}).get("entities", [])}
+
+
+async def tick(scheduler: Scheduler, connector: FakeConnector, at: datetime) -> list[RecordedCall]:
+    """What one pass sent into issue threads (stand-ups, new channel posts, are looked at separately)."""
+    return [call for call in await tick_all(scheduler, connector, at) if call.path != "/v3/conversations"]
+
+
+async def tick_all(scheduler: Scheduler, connector: FakeConnector, at: datetime) -> list[RecordedCall]:
+    before = len(connector.calls)
+    await scheduler.tick(at)
+    return connector.calls[before:]
+
+
+async def test_sev1_escalates_once_then_reminds_the_on_call_every_quarter_hour(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    issue = await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    assert await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=14)) == []
+
+    [escalation] = await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=15))
+    assert "missed its acknowledgement target" in texts([escalation])[0]
+    assert mentioned(escalation) == {"aad-lena", "aad-omar"}
+    assert escalation.conversation_id == issue.conversation_id  # into the issue's thread
+    assert await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=16)) == []
+
+    [reminder] = await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=30))
+    assert "is not acknowledged yet" in texts([reminder])[0]
+    assert mentioned(reminder) == {"aad-omar"}
+    assert await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=30)) == []
+
+
+async def test_a_missed_stretch_sends_the_overdue_reminder_once(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=15))
+    # The bot was down from 09:15 to 12:00: one reminder, not eleven.
+    calls = await tick(scheduler, connector, MONDAY_9 + timedelta(hours=3))
+    assert len(calls) == 1 and "not acknowledged yet" in texts(calls)[0]
+
+
+async def test_acknowledging_stops_ack_reminders_and_open_reminders_follow(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    issue = await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    acked_at = MONDAY_9 + timedelta(minutes=10)
+    result = await triage_issue(uow=uow_factory(), now=acked_at, conversation=team, actor=LENA, issue_id=issue.id,
+                                command=Acknowledge(), admins=frozenset())
+    assert isinstance(result, Applied)
+    assert await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=45)) == []
+    [reminder] = await tick(scheduler, connector, acked_at + timedelta(hours=2))
+    assert "is still open" in texts([reminder])[0]
+    [breach] = await tick(scheduler, connector, MONDAY_9 + timedelta(hours=4))
+    assert "passed its resolution target" in texts([breach])[0]
+
+
+async def test_resolving_stops_everything(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    issue = await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    result = await triage_issue(uow=uow_factory(), now=MONDAY_9 + timedelta(minutes=5), conversation=team, actor=LENA,
+                                issue_id=issue.id, command=Resolve(notes="fixed", resolution_type=ResolutionType.FIXED),
+                                admins=frozenset())
+    assert isinstance(result, Applied)
+    assert await tick(scheduler, connector, MONDAY_9 + timedelta(hours=6)) == []
+
+
+async def test_sev2_raised_friday_evening_waits_for_monday_working_hours(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    friday_1730 = datetime(2026, 11, 27, 17, 30, tzinfo=UTC)
+    await raise_issue(uow_factory, connector, friday_1730, Severity.SEV2)
+    for moment in (datetime(2026, 11, 27, 19, 30, tzinfo=UTC), datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
+                   datetime(2026, 11, 30, 9, 29, tzinfo=UTC)):
+        assert await tick(scheduler, connector, moment) == []
+    [escalation] = await tick(scheduler, connector, datetime(2026, 11, 30, 9, 30, tzinfo=UTC))
+    assert "acknowledgement target" in texts([escalation])[0]
+
+
+async def test_sev4_is_never_chased(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV4)
+    assert await tick(scheduler, connector, MONDAY_9 + timedelta(days=30)) == []
+
+
+async def test_snooze_postpones_the_next_reminder_by_an_hour(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    issue = await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=15))
+    await snooze_reminders(uow=uow_factory(), now=MONDAY_9 + timedelta(minutes=20), conversation=team, actor=LENA,
+                           issue_id=issue.id, period=timedelta(hours=1), admins=frozenset())
+    assert await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=30)) == []
+    assert await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=79)) == []
+    [reminder] = await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=80))
+    assert "not acknowledged yet" in texts([reminder])[0]
+
+
+async def test_without_anyone_on_call_reminders_go_to_the_triage_leads(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    await change_oncall(uow=uow_factory(), now=MONDAY_9, conversation=team, actor=LENA, admins=frozenset())  # clear
+    await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=15))
+    [reminder] = await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=30))
+    assert mentioned(reminder) == {"aad-lena"}
+
+
+async def test_standup_is_a_new_channel_post_every_working_morning(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    sunday = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
+    await raise_issue(uow_factory, connector, sunday, Severity.SEV1, "Nobody can post invoices")
+    await raise_issue(uow_factory, connector, sunday, Severity.SEV3, "Logo is blurry")
+    assert [c for c in await tick_all(scheduler, connector, MONDAY_9 - timedelta(minutes=1)) if c.path == "/v3/conversations"] == []
+
+    posts = [c for c in await tick_all(scheduler, connector, MONDAY_9) if c.path == "/v3/conversations"]
+    assert len(posts) == 1
+    [post] = posts
+    assert post.conversation_id == CHANNEL
+    text = texts([post])[0]
+    assert "Hypercare stand-up" in text and "Open now: **2**" in text and "Nobody can post invoices" in text
+    assert [c for c in await tick_all(scheduler, connector, MONDAY_9 + timedelta(minutes=5)) if c.path == "/v3/conversations"] == []
+    tuesday = [c for c in await tick_all(scheduler, connector, MONDAY_9 + timedelta(days=1)) if c.path == "/v3/conversations"]
+    assert len(tuesday) == 1 and "New since the last stand-up (0)" in texts(tuesday)[0]
+    saturday = MONDAY_9 + timedelta(days=5)
+    assert [c for c in await tick_all(scheduler, connector, saturday) if c.path == "/v3/conversations"] == []
+
+
+async def test_a_standup_missed_by_more_than_two_hours_is_not_posted_late(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=2), Severity.SEV3)
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        calls = await tick_all(scheduler, connector, MONDAY_9 + timedelta(hours=2, minutes=30))
+    assert [c for c in calls if c.path == "/v3/conversations"] == []
+    assert "not posted late" in caplog.text
+    posts = [c for c in await tick_all(scheduler, connector, MONDAY_9 + timedelta(days=1)) if c.path == "/v3/conversations"]
+    assert len(posts) == 1
+
+
+async def enqueue(uow_factory: UnitOfWorkFactory, connector: FakeConnector, now: datetime, keys: list[str], conversation: str = "19:chat") -> None:
+    async with uow_factory() as uow:
+        war_room_id = await uow.war_rooms.ensure(thread(connector), now=now)
+        for key in keys:
+            await uow.outbox.enqueue(
+                OutboundMessage(
+                    dedupe_key=key, war_room_id=war_room_id, tenant_id="tenant-1", service_url=connector.url, kind="message",
+                    conversation_id=conversation, bot_id="28:bot",
+                    card={"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": key}]},
+                ),
+                now=now,
+            )
+        await uow.commit()
+
+
+def keys_sent(connector: FakeConnector) -> list[str]:
+    return [call.card["body"][0]["text"] for call in connector.calls if call.card]
+
+
+async def test_429_then_success_sends_exactly_once_after_retry_after(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector
+) -> None:
+    await enqueue(uow_factory, connector, MONDAY_9, ["m1"])
+    connector.fail_next(429, headers={"Retry-After": "30"})
+    await scheduler.tick(MONDAY_9)
+    assert keys_sent(connector) == []
+    await scheduler.tick(MONDAY_9 + timedelta(seconds=29))
+    assert keys_sent(connector) == [] and len(connector.failed_attempts) == 1
+    await scheduler.tick(MONDAY_9 + timedelta(seconds=30))
+    await scheduler.tick(MONDAY_9 + timedelta(seconds=60))
+    assert keys_sent(connector) == ["m1"]
+
+
+async def test_503_three_times_then_success_in_order(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector
+) -> None:
+    await enqueue(uow_factory, connector, MONDAY_9, ["first", "second", "third"])
+    connector.fail_next(503, times=3)
+    moment = MONDAY_9
+    for _ in range(10):
+        await scheduler.tick(moment)
+        moment += timedelta(minutes=5)  # past the longest backoff
+    assert keys_sent(connector) == ["first", "second", "third"]
+    assert len(connector.failed_attempts) == 3
+
+
+async def test_permanent_403_fails_without_a_retry_storm(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector
+) -> None:
+    await enqueue(uow_factory, connector, MONDAY_9, ["doomed", "fine"], conversation="19:a")
+    connector.fail_next(403)
+    for minutes in range(0, 60, 5):
+        await scheduler.tick(MONDAY_9 + timedelta(minutes=minutes))
+    assert len(connector.failed_attempts) == 1
+    assert keys_sent(connector) == ["fine"]
+    async with uow_factory() as uow:
+        [failed] = await uow.outbox.list(status="failed")
+    assert failed.dedupe_key == "doomed" and failed.attempts == 1 and "403" in (failed.last_error or "")
+
+
+async def test_a_hanging_connector_is_retried_after_the_timeout(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector
+) -> None:
+    await enqueue(uow_factory, connector, MONDAY_9, ["slow"])
+    connector.fail_next(0)  # no answer: the 2 s client timeout ends it
+    await scheduler.tick(MONDAY_9)
+    await scheduler.tick(MONDAY_9 + timedelta(minutes=5))
+    assert keys_sent(connector) == ["slow"]
+
+
+async def test_a_restart_between_enqueue_and_send_delivers_once(
+    uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector, team: ConversationRef
+) -> None:
+    await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    before_restart = make_scheduler(uow_factory, http, clock)
+    await before_restart.plan_reminders(MONDAY_9 + timedelta(minutes=15), report=TickReport())
+    assert connector.calls == []  # enqueued, the process "dies" before delivering
+    after_restart = make_scheduler(uow_factory, http, clock)
+    await after_restart.tick(MONDAY_9 + timedelta(minutes=16))
+    await after_restart.tick(MONDAY_9 + timedelta(minutes=17))
+    assert len(connector.calls) == 1
+
+
+async def test_sends_to_one_conversation_keep_the_rate_limits(
+    uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, connector: FakeConnector
+) -> None:
+    clock = FrozenClock(MONDAY_9)
+    sleep = FakeSleep(clock)
+    sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
+    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=sleep, config=SchedulerConfig(max_inline_wait=timedelta(seconds=5)))
+    await enqueue(uow_factory, connector, MONDAY_9, [f"m{n:02d}" for n in range(20)])
+    await scheduler.tick(MONDAY_9)
+    assert keys_sent(connector) == [f"m{n:02d}" for n in range(20)]
+    # 8 per 2 s at most: 20 messages need at least two full windows of waiting.
+    assert sum(sleep.slept) >= 4.0
+
+
+@pytest.mark.parametrize("workers", [2])
+async def test_two_workers_draining_one_outbox_send_every_message_once(
+    database_url: str, http: aiohttp.ClientSession, connector: FakeConnector, workers: int
+) -> None:
+    engines = [create_engine(database_url) for _ in range(workers)]
+    try:
+        factories = [UnitOfWorkFactory(create_session_factory(engine)) for engine in engines]
+        for conversation in range(20):
+            await enqueue(factories[0], connector, MONDAY_9, [f"c{conversation}-m{n}" for n in range(5)], conversation=f"19:c{conversation}")
+        schedulers = [make_scheduler(factory, http, FrozenClock(MONDAY_9)) for factory in factories]
+        await asyncio.gather(*(scheduler.deliver(MONDAY_9, TickReport())
+                               for scheduler in schedulers))
+        sent = keys_sent(connector)
+        assert sorted(sent) == sorted(f"c{c}-m{n}" for c in range(20) for n in range(5))
+        for conversation in range(20):
+            mine = [key for key in sent if key.startswith(f"c{conversation}-")]
+            assert mine == [f"c{conversation}-m{n}" for n in range(5)]  # in order per conversation
+    finally:
+        for engine in engines:
+            await engine.dispose()
