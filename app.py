@@ -13,10 +13,12 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import admin
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.domain.parsing import load_vocabulary, parse_issue_draft
+from bot.domain.war_room import SETTING_KEYS
 from bot.scheduler import Scheduler, run_scheduler
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import (
@@ -165,28 +167,89 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def _worker(settings: Settings) -> None:
+    """The scheduler alone, for deployments that run web and worker as separate processes."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)) as session:
+            scheduler = build_scheduler(settings, UnitOfWorkFactory(create_session_factory(engine)), session)
+            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0)
+    finally:
+        await engine.dispose()
+
+
+async def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    """The command-line subcommands that read or change the database."""
+    engine = create_engine(settings.database_url)
+    uow = UnitOfWorkFactory(create_session_factory(engine))
+    now = SystemClock().now()
+    try:
+        if args.command == "war-rooms":
+            for room, open_count in await admin.war_rooms(uow()):
+                print(f"{room.id}\t{room.key}\t{room.display_name}\t{open_count} open")
+            return 0
+        if args.command == "outbox":
+            for entry in await admin.outbox(uow(), status="failed" if args.failed else "pending"):
+                print(f"{entry.id}\t{entry.dedupe_key}\t{entry.conversation_id}\t{entry.attempts} attempts\t{entry.last_error or ''}")
+            return 0
+        room = await admin.find_war_room(uow(), args.war_room)
+        if room is None:
+            print(f"no war room {args.war_room!r}; `hypercare war-rooms` lists them", file=sys.stderr)
+            return 2
+        if args.command == "standup":
+            if args.print:
+                print(await admin.print_standup(uow(), room, now=now))
+            elif not await admin.post_standup_now(uow(), room, now=now):
+                print("this war room has no channel to post in yet", file=sys.stderr)
+                return 2
+            return 0
+        try:
+            current = await admin.change_settings(uow(), room, args.set or [], now=now) if args.set else room.settings
+        except ValueError as error:
+            print(f"settings not changed: {error}", file=sys.stderr)
+            return 2
+        print(json.dumps(current.model_dump(mode="json"), indent=2))
+        return 0
+    finally:
+        await engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hypercare", description="Hypercare war-room bot for Microsoft Teams")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the bot's web server")
+    serve = commands.add_parser("serve", help="run the bot's web server (with the scheduler inside)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    commands.add_parser("worker", help="run only the scheduler: reminders, escalations, stand-ups, the outbox")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
     parse = commands.add_parser("parse", help="show the issue draft the bot reads from TEXT, as JSON")
     parse.add_argument("text", nargs="+")
+    commands.add_parser("war-rooms", help="list the war rooms (id, key, name, open issues)")
+    standup = commands.add_parser("standup", help="the stand-up of a war room: --print it, or post one now")
+    standup.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
+    standup.add_argument("--print", action="store_true", help="print it as text instead of posting it")
+    outbox_command = commands.add_parser("outbox", help="list queued messages (--failed: those given up on)")
+    outbox_command.add_argument("--failed", action="store_true")
+    settings_command = commands.add_parser("settings", help="show or change a war room's settings")
+    settings_command.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
+    settings_command.add_argument("--set", action="append", metavar="KEY=VALUE", help=", ".join(SETTING_KEYS))
     args = parser.parse_args(argv)
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         _serve(settings, args.host, args.port)
+    elif args.command == "worker":
+        asyncio.run(_worker(settings))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
         print(f"database at the latest schema: {settings.database_url.split('@')[-1]}")
-    else:
+    elif args.command == "parse":
         draft = parse_issue_draft(" ".join(args.text), load_vocabulary(settings.vocabulary_path))
         json.dump(draft.model_dump(mode="json"), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
+    else:
+        return asyncio.run(_admin(settings, args))
     return 0
 
 

@@ -84,6 +84,15 @@ class WarRoomRepository:
         assert row is not None, f"war room {war_room_id} does not exist"
         return _to_war_room(row)
 
+    async def all(self) -> list[WarRoom]:
+        return [_to_war_room(row) for row in (await self._session.execute(select(WarRoomRow).order_by(WarRoomRow.id))).scalars()]
+
+    async def by_reference(self, reference: str) -> WarRoom | None:
+        """A war room by its id or its key."""
+        condition = WarRoomRow.id == int(reference) if reference.isdigit() else WarRoomRow.key == reference
+        row = (await self._session.execute(select(WarRoomRow).where(condition))).scalar_one_or_none()
+        return _to_war_room(row) if row is not None else None
+
     async def settings(self, war_room_id: int) -> WarRoomSettings:
         raw = (await self._session.execute(select(WarRoomRow.settings).where(WarRoomRow.id == war_room_id))).scalar_one()
         return WarRoomSettings.model_validate(raw) if raw else WarRoomSettings()

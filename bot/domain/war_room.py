@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.domain.calendar import WorkingCalendar
+from bot.domain.calendar import WEEKDAYS, WorkingCalendar
 from bot.domain.model import Person
 from bot.domain.policy import DEFAULT_POLICY, SeverityPolicy
 
@@ -108,3 +108,47 @@ class WarRoom(BaseModel):
     @property
     def display_name(self) -> str:
         return self.name or "this war room"
+
+
+SETTING_KEYS = (
+    "time_zone", "working_days", "working_hours", "standup_time",
+    "sevN.acknowledge_within", "sevN.remind_unacknowledged_every", "sevN.remind_open_every", "sevN.resolve_within",
+    "sevN.clock",
+)
+
+
+def apply_setting_changes(settings: WarRoomSettings, assignments: list[str]) -> WarRoomSettings:
+    """`key=value` changes (see SETTING_KEYS) applied to a copy; ValueError names what is wrong."""
+    data = settings.model_dump(mode="json")
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not sep:
+            raise ValueError(f"{assignment!r}: write key=value")
+        if key == "time_zone":
+            data["calendar"]["time_zone"] = value
+        elif key == "working_days":
+            try:
+                data["calendar"]["working_days"] = [WEEKDAYS.index(day.strip().lower()[:3]) for day in value.split(",")]
+            except ValueError:
+                raise ValueError(f"{assignment!r}: days are mon,tue,wed,thu,fri,sat,sun") from None
+        elif key == "working_hours":
+            start, dash, end = value.partition("-")
+            if not dash:
+                raise ValueError(f"{assignment!r}: write working_hours=08:00-18:00")
+            data["calendar"]["day_start"], data["calendar"]["day_end"] = start.strip(), end.strip()
+        elif key == "standup_time":
+            data["standup_time"] = value
+        elif key[:3] == "sev" and "." in key and key[3:4] in "1234":
+            field = key.split(".", 1)[1]
+            rule = data["policy"]["rules"][key[3]]
+            if field not in rule:
+                raise ValueError(f"{assignment!r}: a severity has {', '.join(rule)}")
+            rule[field] = None if value.lower() in ("none", "-", "") else value
+        else:
+            raise ValueError(f"{assignment!r}: known settings are {', '.join(SETTING_KEYS)}")
+    try:
+        return WarRoomSettings.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+        raise ValueError(problems) from None

@@ -1,0 +1,68 @@
+"""What the `hypercare` command line does besides serving: look after war rooms, settings and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.model import OPEN_STATUSES
+from bot.domain.standup import standup_text
+from bot.domain.war_room import WarRoom, WarRoomSettings, apply_setting_changes
+from bot.messages import OutboundMessage
+from bot.services import UnitOfWork, standup_summary
+from cards.standup import render_standup
+from storage.repositories import OutboxEntry
+
+
+async def war_rooms(uow: UnitOfWork) -> list[tuple[WarRoom, int]]:
+    """Every war room with its number of open issues."""
+    async with uow:
+        rooms = await uow.war_rooms.all()
+        return [(room, await uow.issues.count(room.id, OPEN_STATUSES)) for room in rooms]
+
+
+async def find_war_room(uow: UnitOfWork, reference: str) -> WarRoom | None:
+    """By id (`3`) or key (`team:19:…`)."""
+    async with uow:
+        return await uow.war_rooms.by_reference(reference)
+
+
+async def change_settings(uow: UnitOfWork, room: WarRoom, assignments: list[str], *, now: datetime) -> WarRoomSettings:
+    """Apply `key=value` changes (ValueError says what is wrong) and store them."""
+    settings = apply_setting_changes(room.settings, assignments)
+    async with uow:
+        await uow.war_rooms.save_settings(room.id, settings, now=now)
+        await uow.commit()
+    return settings
+
+
+async def print_standup(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> str:
+    async with uow:
+        return standup_text(await standup_summary(uow, room, now=now))
+
+
+async def post_standup_now(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> bool:
+    """Queue an extra stand-up for the war room's channel; the scheduler delivers it on its next pass."""
+    if not (room.home_service_url and room.home_conversation_id):
+        return False
+    async with uow:
+        card = render_standup(await standup_summary(uow, room, now=now))
+        queued = await uow.outbox.enqueue(
+            OutboundMessage(
+                dedupe_key=f"standup:{room.id}:manual:{now.isoformat()}",
+                war_room_id=room.id,
+                tenant_id=room.tenant_id,
+                service_url=room.home_service_url,
+                kind="channel_post" if room.home_channel_id else "message",
+                conversation_id=room.home_channel_id or room.home_conversation_id,
+                bot_id=room.bot_id,
+                card=card,
+            ),
+            now=now,
+        )
+        await uow.commit()
+    return queued
+
+
+async def outbox(uow: UnitOfWork, *, status: str) -> list[OutboxEntry]:
+    async with uow:
+        return await uow.outbox.list(status=status)

@@ -1,0 +1,94 @@
+"""The `hypercare` command line, run as a real process against the test database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.model import IssueDraft, Person, Severity
+from bot.messages import ConversationRef, OutboundMessage
+from bot.services import report_issue
+from storage.uow import UnitOfWorkFactory
+
+HYPERCARE = Path(sys.executable).parent / "hypercare"
+REF = ConversationRef(
+    conversation_id="19:general@thread.tacv2;messageid=1", conversation_type="channel", service_url="http://127.0.0.1:9/",
+    channel="msteams", bot_id="28:bot", tenant_id="t1", team_id="19:team@thread.tacv2", channel_id="19:general@thread.tacv2",
+)
+
+
+async def hypercare(*args: str, database_url: str = "sqlite+aiosqlite:///:memory:") -> tuple[int, str, str]:
+    env = dict(os.environ, HYPERCARE_DATABASE_URL=database_url, HYPERCARE_LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(
+        str(HYPERCARE), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_parse_prints_the_draft_with_exactly_the_documented_keys() -> None:
+    code, out, _ = await hypercare("parse", "sev1 - nobody in AP can post vendor invoices, posting profile missing")
+    assert code == 0
+    draft = json.loads(out)
+    assert list(draft) == ["title", "description", "severity", "category", "area", "company", "affected_users"]
+    assert (draft["severity"], draft["area"], draft["category"]) == (1, "accounts_payable", "configuration")
+
+
+async def test_migrate_builds_a_fresh_sqlite_database(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    code, out, err = await hypercare("migrate", database_url=url)
+    assert code == 0, err
+    assert "latest schema" in out
+    code, out, _ = await hypercare("war-rooms", database_url=url)
+    assert (code, out) == (0, "")
+
+
+async def test_war_rooms_standup_settings_and_outbox(database_url: str, uow_factory: UnitOfWorkFactory) -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    await report_issue(
+        uow=uow_factory(), now=now, draft=IssueDraft(title="Payroll export fails", description="x", severity=Severity.SEV1),
+        reporter=Person(aad_object_id="a", name="Priya"), conversation=REF, form_id="form-cli-1", card_activity_id="c1",
+    )
+    code, out, _ = await hypercare("war-rooms", database_url=database_url)
+    assert code == 0 and "team:19:team@thread.tacv2" in out and "1 open" in out
+    war_room_id = out.split("\t")[0]
+
+    code, out, _ = await hypercare("standup", "--war-room", war_room_id, "--print", database_url=database_url)
+    assert code == 0 and "Hypercare stand-up" in out and "#1 Sev 1 Payroll export fails" in out
+
+    code, out, err = await hypercare("settings", "--war-room", war_room_id, "--set", "time_zone=Europe/Berlin",
+                                     "--set", "sev2.acknowledge_within=1h", database_url=database_url)
+    assert code == 0, err
+    settings = json.loads(out)
+    assert settings["calendar"]["time_zone"] == "Europe/Berlin"
+    assert settings["policy"]["rules"]["2"]["acknowledge_within"] == "1h"
+
+    code, _, err = await hypercare("settings", "--war-room", war_room_id, "--set", "time_zone=Mars/Olympus", database_url=database_url)
+    assert code == 2 and "unknown time zone" in err
+    code, _, err = await hypercare("standup", "--war-room", "999", "--print", database_url=database_url)
+    assert code == 2 and "no war room" in err
+
+    async with uow_factory() as uow:
+        await uow.outbox.enqueue(
+            OutboundMessage(dedupe_key="k1", war_room_id=int(war_room_id), tenant_id="t1", service_url=REF.service_url,
+                            kind="message", conversation_id="19:c", bot_id=None, card={}),
+            now=now,
+        )
+        [item] = await uow.outbox.claim(now, limit=5, lease=timedelta(seconds=1))
+        await uow.outbox.failed(item.id, error="403 Forbidden", now=now)
+        await uow.commit()
+    code, out, _ = await hypercare("outbox", "--failed", database_url=database_url)
+    assert code == 0 and "k1" in out and "403 Forbidden" in out
+
+
+@pytest.mark.parametrize("args", [["standup"], ["settings"], ["nonsense"]])
+async def test_wrong_usage_is_refused_with_a_message(args: list[str]) -> None:
+    code, _, err = await hypercare(*args)
+    assert code == 2 and "usage: hypercare" in err
