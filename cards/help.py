@@ -14,6 +14,8 @@ COMMANDS = [
     ("assign #12 @person", "give it to someone"),
     ("resolve #12 NOTES", "resolve it (the notes become the runbook)"),
     ("roles · roles add|remove @person ROLE", "who does what in this war room"),
+    ("oncall · oncall set @person [until DATE TIME] · oncall rota @a @b", "who is on call"),
+    ("standup", "the stand-up summary, now"),
 ]
 
 

@@ -248,10 +248,14 @@ def test_add_of_between_lands_on_the_end_when_the_end_is_working_time(calendar: 
             if calendar.is_working_day(day) and opens < end <= closes and elapsed > timedelta(0):
                 assert landed == end, (start, end)
                 inside += 1
-            else:
-                # Outside working time: the earliest instant with that much working time, nothing in between.
+            elif elapsed > timedelta(0):
+                # End outside working time: the earliest instant with that much working time, none in between.
                 assert landed <= end
                 assert calendar.between(landed, end) == timedelta(0), (start, end, landed)
+            else:
+                # No working time at all: add(start, 0) is the next working instant, with none before it.
+                assert landed >= start
+                assert calendar.between(start, landed) == timedelta(0), (start, end, landed)
     assert inside > 500
 
 
