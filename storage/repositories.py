@@ -518,10 +518,13 @@ class OutboxRepository:
         return (await self._session.execute(statement)).rowcount == 1
 
     async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Pending messages that are due, at most one per conversation (the oldest: order is kept), held for `lease`."""
+        """Pending messages that are due, at most one per conversation (the oldest: order is kept), held for `lease`.
+
+        One UPDATE … RETURNING, so two workers can never both take a row, whatever the database.
+        """
         older = aliased(OutboxRow)
-        statement = _skip_locked(
-            select(OutboxRow)
+        claimable = _skip_locked(
+            select(OutboxRow.id)
             .where(
                 OutboxRow.status == "pending",
                 OutboxRow.next_attempt_at <= now,
@@ -533,12 +536,16 @@ class OutboxRepository:
             .order_by(OutboxRow.id)
             .limit(limit)
         )
-        rows = list((await self._session.execute(statement)).scalars())
-        if rows:
+        rows = (
             await self._session.execute(
-                update(OutboxRow).where(OutboxRow.id.in_([row.id for row in rows])).values(claimed_until=now + lease)
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(claimable.scalar_subquery()))
+                .values(claimed_until=now + lease)
+                .returning(OutboxRow),
+                execution_options={"synchronize_session": False},
             )
-        return [_to_outbox_item(row) for row in rows]
+        ).scalars()
+        return sorted((_to_outbox_item(row) for row in rows), key=lambda item: item.id)
 
     async def sent(self, item_id: int, *, activity_id: str | None, now: datetime) -> None:
         await self._session.execute(
