@@ -164,32 +164,39 @@ def _section(verb: Verb, issue: Issue, confirm: str) -> dict[str, Any]:
     }
 
 
-def _actions(issue: Issue) -> list[dict[str, Any]]:
-    more: list[dict[str, Any]] = []
-    actions: list[dict[str, Any]] = []
+def _actions(issue: Issue, open_panel: Verb | None) -> list[dict[str, Any]]:
+    """The card's buttons; an action whose inputs are open in a panel is not offered a second time."""
+    top: list[tuple[Verb, dict[str, Any]]] = []
+    more: list[tuple[Verb, dict[str, Any]]] = []
     if issue.status.is_open:
         if issue.status in (Status.NEW, Status.REOPENED):
-            actions.append(_button(Verb.ACKNOWLEDGE, issue, style="positive"))
-        actions += [
-            _button(Verb.TAKE, issue),
-            _fold_out(Verb.RESOLVE, issue, "Resolve"),
-            _fold_out(Verb.ADD_UPDATE, issue, "Post update"),
+            top.append((Verb.ACKNOWLEDGE, _button(Verb.ACKNOWLEDGE, issue, style="positive")))
+        top += [
+            (Verb.TAKE, _button(Verb.TAKE, issue)),
+            (Verb.RESOLVE, _fold_out(Verb.RESOLVE, issue, "Resolve")),
+            (Verb.ADD_UPDATE, _fold_out(Verb.ADD_UPDATE, issue, "Post update")),
         ]
         more = [
-            _section(Verb.ASSIGN, issue, "Assign"),
-            _section(Verb.CHANGE_SEVERITY, issue, "Change severity"),
-            _section(Verb.DUPLICATE, issue, "Close as duplicate"),
+            (Verb.ASSIGN, _section(Verb.ASSIGN, issue, "Assign")),
+            (Verb.CHANGE_SEVERITY, _section(Verb.CHANGE_SEVERITY, issue, "Change severity")),
+            (Verb.DUPLICATE, _section(Verb.DUPLICATE, issue, "Close as duplicate")),
         ]
         if issue.severity in (Severity.SEV3, Severity.SEV4):
-            more.append(_section(Verb.DEFER, issue, "Defer to after hypercare"))
+            more.append((Verb.DEFER, _section(Verb.DEFER, issue, "Defer to after hypercare")))
     else:
-        actions += [_fold_out(Verb.REOPEN, issue, "Reopen"), _fold_out(Verb.ADD_UPDATE, issue, "Post update")]
+        top += [(Verb.REOPEN, _fold_out(Verb.REOPEN, issue, "Reopen")), (Verb.ADD_UPDATE, _fold_out(Verb.ADD_UPDATE, issue, "Post update"))]
         if issue.status is Status.DEFERRED:
-            more = [_section(Verb.CHANGE_SEVERITY, issue, "Change severity"), _section(Verb.DUPLICATE, issue, "Close as duplicate")]
+            more = [
+                (Verb.CHANGE_SEVERITY, _section(Verb.CHANGE_SEVERITY, issue, "Change severity")),
+                (Verb.DUPLICATE, _section(Verb.DUPLICATE, issue, "Close as duplicate")),
+            ]
     if issue.status.is_open or issue.status is Status.DEFERRED:
-        more.insert(0, {"type": "ActionSet", "actions": [_button(Verb.ME_TOO, issue, title="Me too: it affects me as well")]})
-    if more:
-        actions.append({"type": "Action.ShowCard", "title": "More…", "card": {"type": "AdaptiveCard", "body": more}})
+        me_too = {"type": "ActionSet", "actions": [_button(Verb.ME_TOO, issue, title="Me too: it affects me as well")]}
+        more.insert(0, (Verb.ME_TOO, me_too))
+    actions = [element for verb, element in top if verb is not open_panel]
+    folded = [element for verb, element in more if verb is not open_panel]
+    if folded:
+        actions.append({"type": "Action.ShowCard", "title": "More…", "card": {"type": "AdaptiveCard", "body": folded}})
     return actions
 
 
@@ -280,4 +287,4 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
             body.append(text_block("The description is shortened here; the full text is stored.", isSubtle=True, size="Small"))
     if panel:
         body.append(_panel(panel, issue))
-    return with_mentions(adaptive_card(body, _actions(issue)), entities)
+    return with_mentions(adaptive_card(body, _actions(issue, panel.verb if panel else None)), entities)

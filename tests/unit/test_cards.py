@@ -15,6 +15,7 @@ from cards.issue_card import CARD_DESCRIPTION_MAX, render_issue_card
 from cards.issue_form import IssueFormValues, IssueSubmission, render_issue_form, validate_issue_submission
 from cards.notice import render_notice_card
 from tests.support.factories import make_issue
+from tests.support.sample_cards import sample_cards
 
 HEAVY = "😀ü" * (DESCRIPTION_MAX // 2)
 
@@ -46,6 +47,7 @@ ALL_CARDS = {
     "help": render_help_card(),
     "notice": render_notice_card("Hello"),
 }
+ALL_CARDS.update(sample_cards())
 
 
 @pytest.mark.parametrize("name", ALL_CARDS)
