@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test migrate clean
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test migrate clean chromium screenshots playground
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +17,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Microsoft's Agents Playground, Adaptive Cards renderer and manifest schemas, pinned in package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+# Debian's Chromium, for the renderer and Playground tests (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 migrate: $(STAMP)
 	$(BIN)/hypercare migrate
 
 run: migrate
 	$(BIN)/hypercare serve
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache hypercare.db hypercare.db-wal hypercare.db-shm *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache hypercare.db hypercare.db-wal hypercare.db-shm *.egg-info

@@ -8,13 +8,14 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import OPEN_STATUSES, Issue, IssueDraft, IssueQuery, NewIssue, Person, Role, Severity, Status
-from bot.domain.reminders import ReminderState
+from bot.domain.reminders import ReminderState, rebase_reminders
 from bot.domain.standup import StandupSummary, build_standup
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoom, WarRoomSettings
 from bot.domain.triage import (
     CREATED,
     MERGED,
     SNOOZED,
+    ChangeSeverity,
     Event,
     MarkDuplicate,
     Refusal,
@@ -236,6 +237,12 @@ async def triage_issue(
         if isinstance(command, Reopen):
             # Reminders start over; the acknowledgement target of the first life is not escalated again.
             await uow.issues.save_reminders(saved.id, ReminderState(ack_escalated=True), next_due_at=now)
+        elif isinstance(command, ChangeSeverity):
+            state = rebase_reminders(
+                saved, await uow.issues.reminder_state(saved.id), rule=settings.policy.rule(saved.severity),
+                calendar=settings.calendar, now=now,
+            )
+            await uow.issues.save_reminders(saved.id, state, next_due_at=now)
         also_changed: tuple[Issue, ...] = ()
         if target is not None:
             merged = target.model_copy(update={"followers": merge_followers(target, issue), "updated_at": now})

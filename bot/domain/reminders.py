@@ -96,3 +96,15 @@ def plan_reminders(
         upcoming.append(next_reminder)
 
     return Plan(due=tuple(due), state=state, next_due_at=min(upcoming) if upcoming else None)
+
+
+def rebase_reminders(issue: Issue, state: ReminderState, *, rule: SeverityRule, calendar: WorkingCalendar, now: datetime) -> ReminderState:
+    """After a severity change, count reminders in the new cadence: the next one comes at its next interval."""
+    acknowledged = issue.acknowledged_at is not None and issue.status is not Status.REOPENED
+    kind: ReminderKind = "open" if acknowledged else "unacknowledged"
+    every = rule.remind_open_every if acknowledged else rule.remind_unacknowledged_every
+    if every is None:
+        return state.model_copy(update={"kind": kind, "seq": 0})
+    since = (issue.acknowledged_at if acknowledged else issue.created_at) or issue.created_at
+    current = int(rule.elapsed(since, now, calendar) / rule.length(every, calendar))
+    return state.model_copy(update={"kind": kind, "seq": current})
