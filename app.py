@@ -26,6 +26,7 @@ from bot.teams.auth import (
     Authenticator,
     BotFrameworkAuthenticator,
     LocalModeAuthenticator,
+    OpenIdKeys,
 )
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy, TokenProvider
 from bot.teams.endpoint import MessagesEndpoint
@@ -46,12 +47,14 @@ CONNECTOR = web.AppKey("connector", ConnectorClient)
 MESSAGES = web.AppKey("messages", MessagesEndpoint)
 ADAPTER = web.AppKey("adapter", HypercareAdapter)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+TOKENS = web.AppKey("tokens", TokenProvider)
 
 
-def _authenticator(settings: Settings) -> Authenticator:
+def _authenticator(settings: Settings, session: aiohttp.ClientSession, clock: Clock) -> Authenticator:
     if settings.local_mode:
         return LocalModeAuthenticator()
-    return BotFrameworkAuthenticator(settings.microsoft_app_id, settings.microsoft_app_password.get_secret_value())
+    keys = OpenIdKeys(session, settings.openid_metadata_url, clock=clock)
+    return BotFrameworkAuthenticator(app_id=settings.microsoft_app_id, keys=keys, clock=clock, issuers=settings.token_issuers)
 
 
 def _token_provider(settings: Settings) -> TokenProvider:
@@ -79,7 +82,7 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
     app[HTTP_SESSION] = session
     app[CONNECTOR] = ConnectorClient(
         session,
-        tokens=_token_provider(settings),
+        tokens=app[TOKENS],
         retry=RetryPolicy(max_attempts=settings.connector_max_attempts, base_delay=settings.connector_retry_base_seconds),
     )
     yield
@@ -94,7 +97,9 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
         vocabulary=load_vocabulary(settings.vocabulary_path),
         admins=settings.admins,
     )
-    adapter = HypercareAdapter(connector=app[CONNECTOR], authenticator=_authenticator(settings))
+    adapter = HypercareAdapter(
+        connector=app[CONNECTOR], authenticator=_authenticator(settings, app[HTTP_SESSION], app[CLOCK])
+    )
     app[ADAPTER] = adapter
     app[MESSAGES] = MessagesEndpoint(
         settings=settings, adapter=adapter, bot=HypercareActivityHandler(conversation, adapter, app[CONNECTOR])
@@ -103,16 +108,18 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
     await adapter.drain()
 
 
-def build_scheduler(settings: Settings, uow_factory: UnitOfWorkFactory, session: aiohttp.ClientSession) -> Scheduler:
+def build_scheduler(
+    settings: Settings, uow_factory: UnitOfWorkFactory, session: aiohttp.ClientSession, tokens: TokenProvider
+) -> Scheduler:
     # One attempt per send: a failed message goes back to the outbox, which retries it later
     # without holding up the other conversations.
-    once = ConnectorClient(session, tokens=_token_provider(settings), retry=RetryPolicy(max_attempts=1))
+    once = ConnectorClient(session, tokens=tokens, retry=RetryPolicy(max_attempts=1))
     return Scheduler(uow_factory=uow_factory, sender=ConnectorSender(once), dedupe_retention=settings.dedupe_retention)
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[SCHEDULER] = scheduler = build_scheduler(settings, app[UOW_FACTORY], app[HTTP_SESSION])
+    app[SCHEDULER] = scheduler = build_scheduler(settings, app[UOW_FACTORY], app[HTTP_SESSION], app[TOKENS])
     if settings.scheduler_interval_seconds <= 0:
         yield
         return
@@ -139,11 +146,20 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+class ConfigurationError(Exception):
+    pass
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenProvider | None = None) -> web.Application:
+    """The bot's web application; `tokens` replaces the MSAL credential for outbound calls (tests)."""
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
     # The endpoint reads the body itself with its own limit; this only stops aiohttp refusing first.
     app = web.Application(client_max_size=settings.max_body_bytes * 4)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
+    app[TOKENS] = tokens or _token_provider(settings)
     app.cleanup_ctx.extend([_database, _connector, _bot, _scheduler])
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
@@ -151,12 +167,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     return app
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     if not settings.allowed_tenants:
         log.warning("HYPERCARE_ALLOWED_TENANTS is empty: activities from ANY tenant are accepted")
     if settings.local_mode:
         log.warning("MicrosoftAppId is not set: local mode, inbound requests are not authenticated")
-    web.run_app(create_app(settings), host=host or settings.host, port=port or settings.port, print=None)
+    try:
+        app = create_app(settings)
+    except ConfigurationError as error:
+        log.error("%s", error)
+        return 2
+    log.info("serving the bot on http://%s:%s/api/messages", host or settings.host, port or settings.port)
+    web.run_app(app, host=host or settings.host, port=port or settings.port, print=None)
+    return 0
 
 
 async def _migrate(settings: Settings) -> None:
@@ -169,10 +192,15 @@ async def _migrate(settings: Settings) -> None:
 
 async def _worker(settings: Settings) -> None:
     """The scheduler alone, for deployments that run web and worker as separate processes."""
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
     engine = create_engine(settings.database_url)
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)) as session:
-            scheduler = build_scheduler(settings, UnitOfWorkFactory(create_session_factory(engine)), session)
+            scheduler = build_scheduler(
+                settings, UnitOfWorkFactory(create_session_factory(engine)), session, _token_provider(settings)
+            )
             await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0)
     finally:
         await engine.dispose()
@@ -238,9 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        _serve(settings, args.host, args.port)
-    elif args.command == "worker":
-        asyncio.run(_worker(settings))
+        return _serve(settings, args.host, args.port)
+    if args.command == "worker":
+        try:
+            asyncio.run(_worker(settings))
+        except ConfigurationError as error:
+            log.error("%s", error)
+            return 2
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
         print(f"database at the latest schema: {settings.database_url.split('@')[-1]}")

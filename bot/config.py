@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -29,6 +29,8 @@ class Settings(BaseSettings):
         env_prefix="HYPERCARE_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
+    # "production" refuses to start without app credentials and a tenant allow-list.
+    env: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     # Comma-separated AAD tenant ids; empty means any tenant (the app warns at start).
     allowed_tenants: Annotated[frozenset[str], NoDecode] = frozenset()
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     # e.g. when `hypercare worker` runs it in its own process.
     scheduler_interval_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
+    # Where the Bot Framework publishes its token signing keys, and who may issue tokens to the bot.
+    openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    token_issuers: Annotated[frozenset[str], NoDecode] = frozenset({"https://api.botframework.com"})
 
     microsoft_app_id: str = Field(
         default="", validation_alias=AliasChoices("MicrosoftAppId", "HYPERCARE_MICROSOFT_APP_ID")
@@ -81,6 +86,13 @@ class Settings(BaseSettings):
             return frozenset(str(part).strip().lower() for part in value if str(part).strip())
         return value
 
+    @field_validator("token_issuers", mode="before")
+    @classmethod
+    def _split_issuers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
     @field_validator("microsoft_app_type")
     @classmethod
     def _known_app_type(cls, value: str) -> str:
@@ -97,6 +109,17 @@ class Settings(BaseSettings):
     def local_mode(self) -> bool:
         """No app id: no inbound auth and no outbound token, as the Emulator and Agents Playground expect."""
         return not self.microsoft_app_id
+
+    def production_problems(self) -> list[str]:
+        """Why this configuration must not serve real traffic (empty when it may)."""
+        if self.env != "production":
+            return []
+        problems = []
+        if self.local_mode or not self.microsoft_app_password.get_secret_value():
+            problems.append("MicrosoftAppId and MicrosoftAppPassword must be set")
+        if not self.allowed_tenants:
+            problems.append("HYPERCARE_ALLOWED_TENANTS must name the tenants allowed to use the bot")
+        return problems
 
     def tenant_allowed(self, tenant_id: str | None) -> bool:
         if not self.allowed_tenants:

@@ -22,8 +22,10 @@ class RunningBot:
     client: aiohttp.ClientSession
     app: web.Application
 
-    async def post_activity(self, activity: dict[str, Any]) -> tuple[int, Any]:
+    async def post_activity(self, activity: dict[str, Any], *, authorization: str | None = None) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"}
+        if authorization is not None:
+            headers["Authorization"] = authorization
         async with self.client.post(f"{self.url}/api/messages", data=json.dumps(activity), headers=headers) as response:
             body = await response.json() if response.content_type == "application/json" else await response.text()
             return response.status, body
@@ -39,9 +41,19 @@ class RunningBot:
             return response.status
 
 
+class FixedToken:
+    """The bot's outbound credential in tests: always the same bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self.value = token
+
+    async def token(self) -> str | None:
+        return self.value
+
+
 @asynccontextmanager
-async def running_bot(settings: Settings, clock: Clock) -> AsyncIterator[RunningBot]:
-    app = create_app(settings, clock=clock)
+async def running_bot(settings: Settings, clock: Clock, tokens: FixedToken | None = None) -> AsyncIterator[RunningBot]:
+    app = create_app(settings, clock=clock, tokens=tokens)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

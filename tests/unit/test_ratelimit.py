@@ -150,3 +150,13 @@ def test_sliding_window_with_custom_limits() -> None:
     assert limiter.wait("k", T0 + 4 * S) == 6 * S
     assert limiter.wait("k", T0 + 10 * S) == ZERO
     assert limiter.wait("other", T0 + 4 * S) == ZERO
+
+
+def test_sends_recorded_over_the_limit_are_waited_out_until_the_window_is_below_it() -> None:
+    # Ten sends recorded in one second (say, forced through by another path): the next send waits until only
+    # six remain in the window, i.e. until the fourth oldest (at 0.3s) leaves it.
+    limiter = SlidingWindowLimiter([Limit(7, S)])
+    for n in range(10):
+        limiter.record("k", T0 + n * 100 * MS)
+    assert limiter.wait("k", T0 + 950 * MS) == 350 * MS
+    assert limiter.wait("k", T0 + 1300 * MS) == ZERO

@@ -89,6 +89,12 @@ def test_new_since_the_last_standup_is_what_was_raised_since() -> None:
     assert numbers(summary().new) == [2, 6, 9, 11]
 
 
+def test_an_issue_raised_exactly_at_the_last_standup_is_new() -> None:
+    on_the_dot = issue(30, Severity.SEV3, SINCE)
+    just_before = issue(31, Severity.SEV3, SINCE - timedelta(microseconds=1))
+    assert numbers(summary(recent=[on_the_dot, just_before]).new) == [30]
+
+
 def test_everything_recent_is_new_at_the_first_standup() -> None:
     assert numbers(summary(since=None).new) == [2, 6, 8, 9, 10, 11]
 

@@ -1,0 +1,200 @@
+"""Inbound Bot Framework authentication, offline: a local OpenID metadata/JWKS server and tokens minted here."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import ConfigurationError, create_app
+from bot.config import Settings
+from storage.models import ConversationRow
+from tests.support.activities import TENANT, channel_message
+from tests.support.clock import FrozenClock
+from tests.support.connector import FakeConnector
+from tests.support.server import FixedToken, RunningBot, running_bot
+
+APP_ID = "6f2f1c3e-0d7b-4b8e-9a4e-3f5b2c1d0e9a"
+ISSUER = "https://api.botframework.com"
+OUTBOUND = "outbound-token-from-the-test-credential"
+
+SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+ROGUE_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _jwk(private_key: rsa.RSAPrivateKey, kid: str, endorsements: list[str]) -> dict[str, Any]:
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))
+    return public | {"kid": kid, "use": "sig", "endorsements": endorsements}
+
+
+class OpenIdServer:
+    """What login.botframework.com serves: metadata pointing at a key set."""
+
+    def __init__(self) -> None:
+        self.keys = [_jwk(SIGNING_KEY, "key-1", ["msteams", "webchat"]), _jwk(SIGNING_KEY, "key-only-webchat", ["webchat"])]
+        self.requests = 0
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
+        app.router.add_get("/v1/keys", self._keys)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _metadata(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.url}/v1/keys"})
+
+    async def _keys(self, request: web.Request) -> web.Response:
+        return web.json_response({"keys": self.keys})
+
+
+@pytest.fixture
+async def openid() -> AsyncIterator[OpenIdServer]:
+    server = OpenIdServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def token(connector: FakeConnector, clock: FrozenClock, *, key: rsa.RSAPrivateKey = SIGNING_KEY, kid: str = "key-1", **claims: Any) -> str:
+    now = int(clock.now().timestamp())
+    body = {"iss": ISSUER, "aud": APP_ID, "exp": now + 3600, "nbf": now - 60, "serviceurl": connector.url} | claims
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm="RS256", headers={"kid": kid})
+
+
+def authenticated_settings(database_url: str, metadata_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        allowed_tenants=TENANT,
+        scheduler_interval_seconds=0,
+        connector_retry_base_seconds=0.01,
+        openid_metadata_url=metadata_url,
+        microsoft_app_id=APP_ID,
+        microsoft_app_password="not-used-the-credential-is-injected",
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+async def secured_bot(database_url: str, openid: OpenIdServer, clock: FrozenClock) -> AsyncIterator[RunningBot]:
+    settings = authenticated_settings(database_url, f"{openid.url}/v1/.well-known/openidconfiguration")
+    async with running_bot(settings, clock, tokens=FixedToken(OUTBOUND)) as running:
+        yield running
+
+
+async def conversations_stored(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return (await connection.execute(select(func.count()).select_from(ConversationRow))).scalar_one()
+
+
+async def test_a_genuine_token_is_accepted_and_replies_carry_our_own_token(
+    secured_bot: RunningBot, connector: FakeConnector, clock: FrozenClock
+) -> None:
+    # Minted for the bot's frozen clock (days before the wall clock): accepted only because lifetimes are
+    # checked against the injected clock.
+    status, _ = await secured_bot.post_activity(
+        channel_message(connector.url, "sev2 payment journal fails"), authorization=f"Bearer {token(connector, clock)}"
+    )
+    assert status == 200
+    [reply] = connector.calls
+    assert reply.headers["Authorization"] == f"Bearer {OUTBOUND}"
+
+
+@pytest.mark.parametrize(
+    "make_header",
+    [
+        pytest.param(lambda c, k: None, id="missing-header"),
+        pytest.param(lambda c, k: f"Basic {token(c, k)}", id="wrong-scheme"),
+        pytest.param(lambda c, k: "Bearer", id="empty-bearer"),
+        pytest.param(lambda c, k: "Bearer not.a.jwt", id="garbage"),
+        pytest.param(lambda c, k: "Bearer " + "x" * 5000, id="long-garbage"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, exp=int(k.now().timestamp()) - 3600)}", id="expired"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, nbf=int(k.now().timestamp()) + 3600)}", id="not-yet-valid"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, exp=None)}", id="no-expiry"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, aud='someone-else')}", id="wrong-audience"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, iss='https://evil.example')}", id="wrong-issuer"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, kid='unknown-key')}", id="unknown-key"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, key=ROGUE_KEY)}", id="bad-signature"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, kid='key-only-webchat')}", id="key-not-endorsed-for-teams"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, serviceurl='https://evil.example/')}", id="other-service-url"),
+        pytest.param(lambda c, k: f"Bearer {token(c, k, serviceurl=None)}", id="no-service-url"),
+        pytest.param(
+            lambda c, k: "Bearer " + jwt.encode({"iss": ISSUER, "aud": APP_ID}, "shared-secret-of-32-bytes-or-more!", algorithm="HS256"),
+            id="hs256",
+        ),
+    ],
+)
+async def test_every_authentication_failure_is_401_and_nothing_happens(
+    secured_bot: RunningBot, connector: FakeConnector, clock: FrozenClock, engine: AsyncEngine, make_header: Any
+) -> None:
+    status, body = await secured_bot.post_activity(
+        channel_message(connector.url, "sev1 nobody can post"), authorization=make_header(connector, clock)
+    )
+    assert status == 401 and body == {"error": "unauthorized"}
+    assert connector.calls == []
+    assert await conversations_stored(engine) == 0
+
+
+async def test_unreachable_metadata_is_401_not_500(database_url: str, connector: FakeConnector, clock: FrozenClock) -> None:
+    settings = authenticated_settings(database_url, "http://127.0.0.1:9/v1/.well-known/openidconfiguration")
+    async with running_bot(settings, clock, tokens=FixedToken(OUTBOUND)) as bot:
+        status, _ = await bot.post_activity(channel_message(connector.url, "x"), authorization=f"Bearer {token(connector, clock)}")
+    assert status == 401
+    assert connector.calls == []
+
+
+async def test_keys_are_cached_and_garbage_kids_do_not_hammer_the_metadata(
+    secured_bot: RunningBot, connector: FakeConnector, clock: FrozenClock, openid: OpenIdServer
+) -> None:
+    for _ in range(3):
+        await secured_bot.post_activity(channel_message(connector.url, "x"), authorization=f"Bearer {token(connector, clock)}")
+    for n in range(5):
+        await secured_bot.post_activity(
+            channel_message(connector.url, "x"), authorization=f"Bearer {token(connector, clock, kid=f'made-up-{n}')}"
+        )
+    assert openid.requests == 1
+    clock.advance(timedelta(hours=25))
+    await secured_bot.post_activity(channel_message(connector.url, "x"), authorization=f"Bearer {token(connector, clock)}")
+    assert openid.requests == 2  # refreshed once the cache was a day old
+
+
+async def test_tokens_and_secrets_never_reach_the_log(
+    secured_bot: RunningBot, connector: FakeConnector, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = token(connector, clock)
+    bad = token(connector, clock, aud="someone-else")
+    with caplog.at_level(logging.DEBUG):
+        await secured_bot.post_activity(channel_message(connector.url, "x"), authorization=f"Bearer {good}")
+        await secured_bot.post_activity(channel_message(connector.url, "x"), authorization=f"Bearer {bad}")
+    text = caplog.text
+    assert caplog.records  # something was logged, so the check below means something
+    for secret in (good, bad, good.split(".")[2], OUTBOUND, "not-used-the-credential-is-injected"):
+        assert secret not in text
+
+
+def test_production_refuses_to_start_without_credentials_and_allow_list() -> None:
+    with pytest.raises(ConfigurationError, match="MicrosoftAppId and MicrosoftAppPassword must be set.*HYPERCARE_ALLOWED_TENANTS"):
+        create_app(Settings(env="production", _env_file=None))
+    with pytest.raises(ConfigurationError, match="HYPERCARE_ALLOWED_TENANTS"):
+        create_app(Settings(env="production", microsoft_app_id=APP_ID, microsoft_app_password="s", _env_file=None))
+    app = create_app(Settings(env="production", microsoft_app_id=APP_ID, microsoft_app_password="s", allowed_tenants=TENANT, _env_file=None))
+    assert app is not None
