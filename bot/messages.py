@@ -39,10 +39,12 @@ class ConversationRef(BaseModel):
 
     @property
     def war_room_key(self) -> str:
-        """A team is one war room across its channels; a chat outside a team is its own."""
-        if self.team_id:
-            return f"team:{self.team_id}"
-        return f"chat:{self.base_conversation_id}"
+        """A team is one war room across its channels; a chat outside a team is its own.
+
+        The tenant is part of the key: a forged activity naming another tenant's team id cannot reach that war room.
+        """
+        place = f"team:{self.team_id}" if self.team_id else f"chat:{self.base_conversation_id}"
+        return f"{self.tenant_id or 'no-tenant'}/{place}"
 
 
 class Mention(BaseModel):

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Settings
-from tests.support.activities import ADMIN, TENANT
+from tests.support.activities import ADMIN, SECOND_TENANT, TENANT
 from tests.support.clock import FrozenClock
 from tests.support.server import RunningBot, running_bot
 
@@ -14,7 +14,7 @@ from tests.support.server import RunningBot, running_bot
 def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
-        allowed_tenants=TENANT,
+        allowed_tenants=f"{TENANT},{SECOND_TENANT}",
         admins=ADMIN["aadObjectId"],
         scheduler_interval_seconds=0,
         connector_retry_base_seconds=0.01,

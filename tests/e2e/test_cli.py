@@ -57,7 +57,7 @@ async def test_war_rooms_standup_settings_and_outbox(database_url: str, uow_fact
         reporter=Person(aad_object_id="a", name="Priya"), conversation=REF, form_id="form-cli-1", card_activity_id="c1",
     )
     code, out, _ = await hypercare("war-rooms", database_url=database_url)
-    assert code == 0 and "team:19:team@thread.tacv2" in out and "1 open" in out
+    assert code == 0 and "t1/team:19:team@thread.tacv2" in out and "1 open" in out
     war_room_id = out.split("\t")[0]
 
     code, out, _ = await hypercare("standup", "--war-room", war_room_id, "--print", database_url=database_url)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import IssueEventRow, IssueRow
-from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, USER, execute_action, submit_action
+from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, SECOND_TENANT, USER, execute_action, submit_action
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
 from tests.support.war_room import RaisedIssue, WarRoom, card_text, find_execute
@@ -317,3 +317,13 @@ async def test_list_mine_and_unassigned(room: WarRoom) -> None:
     assert "First" in card_text(mine.card) and "Second" not in card_text(mine.card)
     [unassigned] = await room.say("list unassigned")
     assert "Second" in card_text(unassigned.card) and "First" not in card_text(unassigned.card)
+
+
+async def test_a_forged_activity_naming_another_tenants_team_reaches_nothing(room: WarRoom, bot: RunningBot) -> None:
+    issue = await room.raise_issue()
+    # SECOND_TENANT is allowed too, but the same team id under another tenant is another war room.
+    forged = dict(issue.thread, channelData=dict(issue.thread["channelData"], tenant={"id": SECOND_TENANT}))
+    forged["conversation"] = dict(issue.thread["conversation"], tenantId=SECOND_TENANT)
+    data = find_execute(issue.card, "issue.ack")["data"]
+    status, body = await bot.post_activity(execute_action(forged, "issue.ack", data, card_activity_id="x", sender=OMAR))
+    assert status == 200 and "There is no issue like that in this war room" in card_text(body["value"])

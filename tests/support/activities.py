@@ -6,6 +6,8 @@ import itertools
 from typing import Any
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+# A second customer of the same partner, also allowed.
+SECOND_TENANT = "0b6e8a1c-2f4d-4c9e-8e1a-7d5c3b2a1f00"
 BOT_ID = "28:hypercare-bot"
 BOT_NAME = "Hypercare"
 TEAM_ID = "19:war-room-team@thread.tacv2"

@@ -345,8 +345,9 @@ def test_reminders_after_reopen_and_reacknowledge_do_not_reuse_dedupe_keys() -> 
     )
     walk.state = ReminderState(ack_escalated=True)
     walk.at(T0 + 7 * H)
-    walk.issue = acknowledged(walk.issue, T0 + 7 * H + 10 * M)  # acknowledged again
-    second_life = [key for minutes in (540 + 10, 660 + 10) for key in keys(walk.at(T0 + minutes * M))]
+    again = T0 + 7 * H + 10 * M
+    walk.issue = acknowledged(walk.issue, again)  # acknowledged again
+    second_life = [key for now in (again + 2 * H, again + 4 * H) for key in keys(walk.at(now))]
     assert [key.startswith("reminder:1:open:") for key in second_life] == [True, True]
     assert set(first_life).isdisjoint(second_life), sorted(set(first_life) & set(second_life))
 

@@ -60,5 +60,5 @@ def test_message_carries_sender_and_war_room_key() -> None:
     message = to_inbound_message(activity("<at>Ops</at> hi"))
     assert message.sender.name == "Priya" and message.sender.aad_object_id == "aad-1"
     assert message.conversation.tenant_id == "t1"
-    assert message.conversation.war_room_key == "team:19:team"
+    assert message.conversation.war_room_key == "t1/team:19:team"
     assert message.conversation.channel_id == "19:c@thread.tacv2"
