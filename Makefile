@@ -35,5 +35,9 @@ run: migrate
 test: $(STAMP) $(NODE_STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# A PNG of every card, as Microsoft's Adaptive Cards renderer draws it, for the docs.
+screenshots: $(STAMP) $(NODE_STAMP) chromium
+	$(BIN)/python -m tests.client.screenshots --out docs/cards
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache hypercare.db hypercare.db-wal hypercare.db-shm *.egg-info

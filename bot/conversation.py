@@ -42,10 +42,12 @@ from bot.messages import (
     Outbound,
     PostCard,
     ReplyCard,
+    SourceMessage,
     UpdateCard,
 )
 from bot.services import (
     Applied,
+    attach_card,
     NotFound,
     Refused,
     Stale,
@@ -72,7 +74,7 @@ from cards.reminders import SNOOZE_VERB
 from cards.standup import render_standup
 from cards.issue_actions import INPUTS, AssignRequest, IssueActionTarget, parse_command as parse_card_command, parse_verb
 from cards.issue_card import Panel, render_issue_card
-from cards.issue_form import CREATE_VERB, IssueFormValues, render_issue_form, validate_issue_submission
+from cards.issue_form import CREATE_VERB, IssueFormValues, is_teams_link, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement, render_notice_card
 
@@ -225,15 +227,38 @@ class Conversation:
                 return [ReplyCard(card=render_announcement(change.message))]
         raise AssertionError(f"unhandled command {command!r}")
 
-    def _issue_form(self, text: str) -> Card:
+    def _issue_form(self, text: str, *, source: SourceMessage | None = None) -> Card:
         draft = parse_issue_draft(text, self._vocabulary)
-        notice = None
+        notices = []
+        if source is not None:
+            notices.append(f"From a message by {safe_name(source.author or 'someone')}.")
         if len(text) > DESCRIPTION_MAX:
-            notice = (
-                f"Your message is longer than {DESCRIPTION_MAX:,} characters; the description holds "
+            notices.append(
+                f"The message is longer than {DESCRIPTION_MAX:,} characters; the description holds "
                 "its beginning. Add the rest as an update once the issue is raised."
             )
-        return render_issue_form(IssueFormValues.from_draft(draft), form_id=uuid.uuid4().hex, notice=notice)
+        return render_issue_form(
+            IssueFormValues.from_draft(draft),
+            form_id=uuid.uuid4().hex,
+            notice=" ".join(notices) or None,
+            in_dialog=source is not None,
+            source_url=source.url if source else None,
+        )
+
+    # -- "Raise hypercare issue" on a message ---------------------------------------------------
+
+    async def on_raise_from_message(self, source: SourceMessage) -> Card:
+        """The issue form, prefilled from the chosen message, for the dialog Teams opens."""
+        await record_contact(uow=self._uow_factory(), now=self._clock.now(), conversation=source.conversation, activity_id=None)
+        return self._issue_form(source.text, source=source)
+
+    async def on_raise_from_message_submitted(self, action: InboundCardAction) -> CardActionResult:
+        """The dialog's form submitted: the stored issue's card (to post in the thread) or the form with errors."""
+        return await self._create_issue(action, in_dialog=True)
+
+    async def card_posted(self, issue_id: int, activity_id: str, thread: ConversationRef) -> None:
+        """The issue's card was posted as `activity_id` in `thread`, where the issue lives from now on."""
+        await attach_card(uow=self._uow_factory(), now=self._clock.now(), issue_id=issue_id, activity_id=activity_id, thread=thread)
 
     async def _mentioned_person(self, message: InboundMessage, directory: PeopleDirectory) -> Person | None:
         if not message.mentions:
@@ -366,13 +391,17 @@ class Conversation:
             admins=self._admins,
         )
 
-    async def _create_issue(self, action: InboundCardAction) -> CardActionResult:
+    async def _create_issue(self, action: InboundCardAction, *, in_dialog: bool = False) -> CardActionResult:
         submission = validate_issue_submission(action.data)
         if isinstance(submission, dict):
             # A valid form id is kept so that fixing the form and submitting still raises one issue.
             form_id = uuid.uuid4().hex if "form_id" in submission else str(action.data["form_id"])
+            source_url = action.data.get("source_url")
             return CardActionResult(
-                card=render_issue_form(IssueFormValues.from_submitted(action.data), form_id=form_id, errors=submission)
+                card=render_issue_form(
+                    IssueFormValues.from_submitted(action.data), form_id=form_id, errors=submission, in_dialog=in_dialog,
+                    source_url=source_url if isinstance(source_url, str) and is_teams_link(source_url) else None,
+                )
             )
         issue = await report_issue(
             uow=self._uow_factory(),
@@ -390,6 +419,7 @@ class Conversation:
             conversation=action.conversation,
             form_id=submission.form_id,
             card_activity_id=action.card_activity_id,
+            source_url=submission.source_url,
         )
         return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
 

@@ -68,6 +68,18 @@ class InboundMessage(BaseModel):
     mentions: tuple[Mention, ...] = ()
 
 
+class SourceMessage(BaseModel):
+    """A message someone chose "Raise hypercare issue" on: its text, author and link."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    author: str | None
+    url: str | None
+    sender: Person
+    conversation: ConversationRef
+
+
 class InboundCardAction(BaseModel):
     """A button pressed on one of our cards (Action.Execute invoke, or Action.Submit message)."""
 

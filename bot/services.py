@@ -76,6 +76,7 @@ async def report_issue(
     conversation: ConversationRef,
     form_id: str,
     card_activity_id: str | None,
+    source_url: str | None = None,
 ) -> Issue:
     """Store a confirmed issue. Submitting the same form again returns the issue it already made."""
     if draft.severity is None:
@@ -90,6 +91,7 @@ async def report_issue(
             conversation=conversation,
             form_id=form_id,
             card_activity_id=card_activity_id,
+            source_url=source_url,
         )
     except DuplicateSourceForm:
         # A double click or a retried invoke raced us: the other request's issue is the answer.
@@ -109,6 +111,7 @@ async def _store_new_issue(
     conversation: ConversationRef,
     form_id: str,
     card_activity_id: str | None,
+    source_url: str | None,
 ) -> Issue:
     async with uow:
         existing = await uow.issues.get_by_source_form(form_id)
@@ -138,6 +141,7 @@ async def _store_new_issue(
                 conversation_id=conversation.conversation_id,
                 card_activity_id=card_activity_id,
                 source_form_id=form_id,
+                source_url=source_url,
                 created_at=now,
                 resolve_by=settings.policy.resolve_by(severity, raised_at=now, calendar=settings.calendar),
             )
@@ -345,10 +349,15 @@ async def issue_in_thread(*, uow: UnitOfWork, conversation: ConversationRef) -> 
         return await uow.issues.get_latest_in_conversation(conversation.conversation_id)
 
 
-async def attach_card(*, uow: UnitOfWork, issue_id: int, activity_id: str) -> None:
-    """Remember the message showing an issue's card, to update it in place later."""
+async def attach_card(*, uow: UnitOfWork, now: datetime, issue_id: int, activity_id: str, thread: ConversationRef) -> None:
+    """Remember the message showing an issue's card (to update it in place) and the thread it is in."""
     async with uow:
-        await uow.issues.set_card_activity(issue_id, activity_id)
+        issue = await uow.issues.get(issue_id)
+        if issue is None:
+            return
+        await uow.issues.set_card_activity(issue_id, activity_id, thread.conversation_id)
+        # Reminders for the issue go into this thread: remember how to reach it.
+        await uow.conversations.upsert(thread, war_room_id=issue.war_room_id, now=now)
         await uow.commit()
 
 

@@ -281,6 +281,15 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
             text_block(f"**Latest update** from {safe_name(note.author.name)}, {card_time(note.at)}", separator=True, id="latest_update"),
             plain_text(truncate(note.text, CARD_NOTE_MAX)),
         ]
+    if issue.source_url:
+        body.append(
+            {
+                "type": "Container",
+                "id": "source",
+                "selectAction": {"type": "Action.OpenUrl", "url": issue.source_url, "title": "Open the original message"},
+                "items": [text_block("↗ Raised from a message: open the original", color="Accent", size="Small")],
+            }
+        )
     if issue.description:
         body.append(plain_text(truncate(issue.description, CARD_DESCRIPTION_MAX), separator=True))
         if len(issue.description) > CARD_DESCRIPTION_MAX:

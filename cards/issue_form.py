@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -107,6 +108,8 @@ class IssueSubmission(BaseModel):
     area: Area | None = None
     company: str | None = None
     affected_users: int | None = Field(default=None, ge=0, le=AFFECTED_USERS_MAX)
+    # The Teams message the issue was raised from (only a Teams link is kept).
+    source_url: str | None = None
 
     @field_validator("title", "description", mode="before")
     @classmethod
@@ -134,6 +137,11 @@ class IssueSubmission(BaseModel):
             raise ValueError("expected 1 to 4")
         return value
 
+    @field_validator("source_url", mode="before")
+    @classmethod
+    def _teams_link_only(cls, value: object) -> object:
+        return value if isinstance(value, str) and is_teams_link(value) else None
+
     @field_validator("company")
     @classmethod
     def _company_code(cls, value: str | None) -> str | None:
@@ -142,6 +150,14 @@ class IssueSubmission(BaseModel):
         if not _COMPANY.match(value):
             raise ValueError("not a legal entity code")
         return value.upper()
+
+
+def is_teams_link(url: str) -> bool:
+    """An https link into Teams; anything else (javascript:, another site) is never shown as a link."""
+    parsed = urlparse(url)
+    host = (parsed.hostname or "").lower()
+    teams = host == "teams.microsoft.com" or host.endswith(".teams.microsoft.com") or host == "teams.cloud.microsoft"
+    return parsed.scheme == "https" and teams and len(url) <= 1000
 
 
 def validate_issue_submission(data: dict[str, Any]) -> IssueSubmission | dict[str, str]:
@@ -176,7 +192,10 @@ def render_issue_form(
     form_id: str,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
+    in_dialog: bool = False,
+    source_url: str | None = None,
 ) -> Card:
+    """The issue form. `in_dialog`: shown in a Teams dialog ("Raise from message"), where only Action.Submit works."""
     errors = errors or {}
     body: list[dict[str, Any]] = [
         text_block("Raise a hypercare issue", size="Medium", weight="Bolder"),
@@ -263,7 +282,12 @@ def render_issue_form(
         ),
         *_field_error("form_id", errors),
     ]
-    return adaptive_card(body, [execute("Raise issue", CREATE_VERB, {"form_id": form_id}, style="positive")])
+    data: dict[str, Any] = {"form_id": form_id}
+    if source_url:
+        data["source_url"] = source_url
+    if in_dialog:
+        return adaptive_card(body, [{"type": "Action.Submit", "title": "Raise issue", "data": data, "style": "positive"}])
+    return adaptive_card(body, [execute("Raise issue", CREATE_VERB, data, style="positive")])
 
 
 def _affected_users_input(typed: str) -> dict[str, Any]:

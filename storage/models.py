@@ -143,6 +143,7 @@ class IssueRow(Base):
     card_activity_id: Mapped[str | None] = mapped_column(String(200))
     # The form the issue came from: a second submit of the same form finds the issue instead of a twin.
     source_form_id: Mapped[str] = mapped_column(String(64), unique=True)
+    source_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     resolve_by: Mapped[datetime | None]

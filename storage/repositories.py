@@ -246,6 +246,7 @@ class IssueRepository:
             conversation_id=new.conversation_id,
             card_activity_id=new.card_activity_id,
             source_form_id=new.source_form_id,
+            source_url=new.source_url,
             created_at=new.created_at,
             updated_at=new.created_at,
             resolve_by=new.resolve_by,
@@ -420,9 +421,11 @@ class IssueRepository:
         )
         return (await self._session.execute(statement)).scalar_one()
 
-    async def set_card_activity(self, issue_id: int, activity_id: str) -> None:
+    async def set_card_activity(self, issue_id: int, activity_id: str, conversation_id: str) -> None:
         await self._session.execute(
-            update(IssueRow).where(IssueRow.id == issue_id).values(card_activity_id=activity_id)
+            update(IssueRow)
+            .where(IssueRow.id == issue_id)
+            .values(card_activity_id=activity_id, conversation_id=conversation_id)
         )
 
     async def _one(self, statement: Any) -> Issue | None:
@@ -745,4 +748,5 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
         resolution=resolution,
         duplicate_of=row.duplicate_of,
         followers=followers,
+        source_url=row.source_url,
     )

@@ -266,6 +266,8 @@ class Issue(BaseModel):
     duplicate_of: int | None = None  # the number of the issue this one duplicates
     # People who said "me too", and reporters moved here from duplicates: told when it is resolved.
     followers: tuple[Person, ...] = ()
+    # The Teams message it was raised from ("Raise hypercare issue" on a message).
+    source_url: str | None = None
 
 
 class NewIssue(BaseModel):
@@ -292,6 +294,7 @@ class NewIssue(BaseModel):
     source_form_id: str
     created_at: datetime
     resolve_by: datetime | None
+    source_url: str | None = None
 
 
 class IssueQuery(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.schema import Activity, Attachment
 
 from bot.domain.model import Person
-from bot.messages import Card, ConversationRef, InboundCardAction, InboundMessage, Mention
+from bot.messages import Card, ConversationRef, InboundCardAction, InboundMessage, Mention, SourceMessage
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -161,6 +161,40 @@ def executed_card_action(activity: Activity) -> InboundCardAction:
         conversation=conversation_ref(activity),
         card_activity_id=activity.reply_to_id,
         via="execute",
+    )
+
+
+def source_message(activity: Activity) -> SourceMessage:
+    """The message a "Raise hypercare issue" message action was chosen on (`value.messagePayload`)."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    payload = value.get("messagePayload") if isinstance(value.get("messagePayload"), dict) else {}
+    body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
+    content = body.get("content") if isinstance(body.get("content"), str) else ""
+    sender_of_message = payload.get("from") if isinstance(payload.get("from"), dict) else {}
+    user = sender_of_message.get("user") if isinstance(sender_of_message.get("user"), dict) else {}
+    author = user.get("displayName")
+    link = payload.get("linkToMessage")
+    return SourceMessage(
+        text=html_to_text(content),
+        author=author if isinstance(author, str) else None,
+        url=link if isinstance(link, str) else None,
+        sender=sender(activity),
+        conversation=conversation_ref(activity),
+    )
+
+
+def message_action_submission(activity: Activity) -> InboundCardAction:
+    """The dialog's form, submitted (`composeExtension/submitAction`, inputs and data in `value.data`)."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    data = value.get("data")
+    return InboundCardAction(
+        activity_id=activity.id,
+        verb=None,
+        data=data if isinstance(data, dict) else {},
+        sender=sender(activity),
+        conversation=conversation_ref(activity),
+        card_activity_id=None,
+        via="submit",
     )
 
 

@@ -6,11 +6,14 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 
 from bot.conversation import Conversation
-from bot.messages import Outbound, PostCard, ReplyCard, UpdateCard
+from bot.messages import Card, Outbound, PostCard, ReplyCard, UpdateCard
 from bot.teams.activities import (
     ADAPTIVE_CARD,
     card_activity,
+    conversation_ref,
     executed_card_action,
+    message_action_submission,
+    source_message,
     submitted_card_action,
     to_inbound_message,
 )
@@ -19,6 +22,23 @@ from bot.teams.connector import ConnectorClient
 from bot.teams.directory import ConnectorDirectory
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+FETCH_TASK = "composeExtension/fetchTask"
+SUBMIT_ACTION = "composeExtension/submitAction"
+
+
+def _dialog(card: Card) -> dict[str, object]:
+    """A Teams dialog (task module) showing `card`."""
+    return {
+        "task": {
+            "type": "continue",
+            "value": {
+                "title": "Raise hypercare issue",
+                "height": "large",
+                "width": "medium",
+                "card": {"contentType": ADAPTIVE_CARD, "content": card},
+            },
+        }
+    }
 
 
 class HypercareActivityHandler(ActivityHandler):
@@ -49,9 +69,14 @@ class HypercareActivityHandler(ActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # Overridden whole: botbuilder's own adaptive-card path serialises the body twice and
         # answers 500, and it answers 501 to invokes it does not know (TEAMS_NOTES.md).
-        if turn_context.activity.name != ADAPTIVE_CARD_ACTION:
-            return InvokeResponse(status=200, body={})
         activity = turn_context.activity
+        if activity.name == FETCH_TASK:
+            form = await self._conversation.on_raise_from_message(source_message(activity))
+            return InvokeResponse(status=200, body=_dialog(form))
+        if activity.name == SUBMIT_ACTION:
+            return await self._raise_from_message(turn_context)
+        if activity.name != ADAPTIVE_CARD_ACTION:
+            return InvokeResponse(status=200, body={})
         action = executed_card_action(activity)
         result = await self._conversation.on_card_action(action, self._directory(activity))
         after: list[Outbound] = list(result.side_effects)
@@ -67,6 +92,24 @@ class HypercareActivityHandler(ActivityHandler):
             status=200,
             body=AdaptiveCardInvokeResponse(status_code=200, type=ADAPTIVE_CARD, value=result.card),
         )
+
+    async def _raise_from_message(self, turn_context: TurnContext) -> InvokeResponse:
+        result = await self._conversation.on_raise_from_message_submitted(message_action_submission(turn_context.activity))
+        if result.issue_id is None:
+            return InvokeResponse(status=200, body=_dialog(result.card))  # the form again, with its errors
+        self._adapter.run_after_turn(self._post_issue_card(turn_context, result.issue_id, result.card))
+        return InvokeResponse(status=200, body={"task": {"type": "message", "value": "Issue raised: its card is in the thread."}})
+
+    async def _post_issue_card(self, turn_context: TurnContext, issue_id: int, card: Card) -> None:
+        activity = turn_context.activity
+        conversation_id = activity.conversation.id
+        sent_id = await self._connector.send(activity.service_url, conversation_id, card_activity(card).serialize())
+        if sent_id:
+            where = conversation_ref(activity)
+            if where.conversation_type == "channel" and not where.is_thread:
+                # A post straight into a channel starts a thread: the issue lives in that thread from now on.
+                where = where.model_copy(update={"conversation_id": f"{conversation_id};messageid={sent_id}"})
+            await self._conversation.card_posted(issue_id, sent_id, where)
 
     async def _deliver(self, turn_context: TurnContext, outbound: list[Outbound]) -> None:
         service_url = turn_context.activity.service_url

@@ -341,16 +341,43 @@ def test_one_working_day_a_week() -> None:
     assert calendar.add(utc(2026, 11, 18, 10), 5 * H) == utc(2026, 12, 2, 11)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="calendar.add's loop bound (span, calendar.py:73) assumes every working window is working_day_length long; "
-    "a window shortened by a daylight-saving change makes it run out and raise the 'unreachable' AssertionError",
-)
 def test_add_with_a_sparse_calendar_whose_window_spans_the_march_change() -> None:
+    # Regression: add's loop bound once assumed every window is working_day_length long, and a window shortened
+    # by the change made it run out and raise its "unreachable" AssertionError.
     # Sundays only, 00:30-03:00 London: 2h30 a week, but only 1h30 on 2026-03-29 (clocks go forward at 01:00).
     calendar = WorkingCalendar(working_days=frozenset({6}), day_start=time(0, 30), day_end=time(3))
     # From Monday 2026-02-23: four full Sundays in March (10h), 1h30 on the 29th, then 30 minutes on 5 April.
     assert calendar.add(utc(2026, 2, 23), 12 * H) == local(LONDON, 2026, 4, 5, 1, 0)
+    assert calendar.between(utc(2026, 2, 23), local(LONDON, 2026, 4, 5, 1, 0)) == 12 * H
+
+
+def test_add_and_between_agree_on_sparse_calendars_whose_windows_span_a_change() -> None:
+    calendars = [
+        WorkingCalendar(working_days=frozenset({6}), day_start=time(0, 30), day_end=time(3)),
+        WorkingCalendar(working_days=frozenset({6}), day_start=time(0, 30), day_end=time(2)),  # 30 minutes on 29 March
+        WorkingCalendar(time_zone="America/New_York", working_days=frozenset({6}), day_start=time(1), day_end=time(3, 30)),
+    ]
+    for calendar in calendars:
+        for start in _starts(calendar, date(2026, 2, 1), 60, timedelta(hours=37, minutes=11)):
+            for days in (0.1, 0.5, 0.99, 1, 1.5, 3, 7.25, 20):
+                duration = calendar.working_day_length * days
+                end = calendar.add(start, duration)
+                assert calendar.between(start, end) == duration, (calendar.time_zone, calendar.day_start, start, days)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="calendar.add's loop bound (calendar.py:74, span = 2 * int(...) + 14 days) still assumes windows are "
+    "close to working_day_length; a window cut to 2 of its 62 minutes by the change runs it out and add raises "
+    "its 'unreachable' AssertionError",
+)
+def test_add_when_the_change_leaves_only_minutes_of_a_sunday_window() -> None:
+    # Sundays only, 00:59-02:01 London: 62 minutes a week, but only 00:59-01:01 UTC (2 minutes) on 29 March.
+    calendar = WorkingCalendar(working_days=frozenset({6}), day_start=time(0, 59), day_end=time(2, 1))
+    start = utc(2026, 3, 22, 12)  # Sunday, after that day's window
+    expected = local(LONDON, 2026, 4, 5, 1, 3)  # 2 minutes on 29 March, then 4 minutes from 00:59 BST on 5 April
+    assert calendar.between(start, expected) == 6 * M
+    assert calendar.add(start, 6 * M) == expected
 
 
 # -- validation ------------------------------------------------------------------------------------
