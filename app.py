@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import admin
+from manifest.build import main as manifest_main
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
@@ -261,7 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings_command = commands.add_parser("settings", help="show or change a war room's settings")
     settings_command.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
     settings_command.add_argument("--set", action="append", metavar="KEY=VALUE", help=", ".join(SETTING_KEYS))
-    args = parser.parse_args(argv)
+    commands.add_parser("manifest", help="build or check the Teams app package (see `hypercare manifest --help`)", add_help=False)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["manifest"]:
+        # The package builder has its own command line (build, check).
+        return manifest_main(arguments[1:])
+    args = parser.parse_args(arguments)
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

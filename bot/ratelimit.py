@@ -33,6 +33,9 @@ class SlidingWindowLimiter:
             return timedelta()
         while sent and sent[0] <= now - self._horizon:
             sent.popleft()
+        if not sent:
+            del self._sent[key]  # forget quiet conversations, or the map grows with every one ever seen
+            return timedelta()
         longest = timedelta()
         for limit in self._limits:
             recent = [moment for moment in sent if moment > now - limit.per]

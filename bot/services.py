@@ -8,7 +8,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import OPEN_STATUSES, Issue, IssueDraft, IssueQuery, NewIssue, Person, Role, Severity, Status
-from bot.domain.reminders import ReminderState, rebase_reminders
+from bot.domain.reminders import rebase_reminders, restart_reminders
 from bot.domain.standup import StandupSummary, build_standup
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoom, WarRoomSettings
 from bot.domain.triage import (
@@ -239,8 +239,8 @@ async def triage_issue(
             return Stale(issue=current, change="Someone changed this issue at the same moment.")
         await uow.events.add(saved, decision.event)
         if isinstance(command, Reopen):
-            # Reminders start over; the acknowledgement target of the first life is not escalated again.
-            await uow.issues.save_reminders(saved.id, ReminderState(ack_escalated=True), next_due_at=now)
+            state = restart_reminders(await uow.issues.reminder_state(saved.id))
+            await uow.issues.save_reminders(saved.id, state, next_due_at=now)
         elif isinstance(command, ChangeSeverity):
             state = rebase_reminders(
                 saved, await uow.issues.reminder_state(saved.id), rule=settings.policy.rule(saved.severity),

@@ -75,7 +75,7 @@ _NAME_MARKUP = re.compile(r"[\[\]()*_`~#<>|\\]")
 
 def safe_name(name: str) -> str:
     """A person's display name for a TextBlock (where markdown is read), with markup characters removed."""
-    return _NAME_MARKUP.sub("", clean_text(name)).strip() or "someone"
+    return truncate(_NAME_MARKUP.sub("", clean_text(name)).strip(), 60) or "someone"
 
 
 def mention(aad_object_id: str | None, name: str) -> tuple[str, dict[str, Any] | None]:

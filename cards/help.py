@@ -39,6 +39,6 @@ def render_help_card(bot_name: str = "Hypercare") -> Card:
             text_block("Severities", weight="Bolder", spacing="Medium"),
             {"type": "FactSet", "facts": severities},
             text_block("Commands", weight="Bolder", spacing="Medium"),
-            {"type": "FactSet", "facts": [{"title": command, "value": meaning} for command, meaning in COMMANDS]},
+            *(text_block(f"`{command}` — {meaning}", spacing="Small") for command, meaning in COMMANDS),
         ]
     )

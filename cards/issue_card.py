@@ -35,6 +35,7 @@ from cards.issue_actions import (
 # Long descriptions are stored whole; the card shows the start so it stays far below Teams' size limit.
 CARD_DESCRIPTION_MAX = 1500
 CARD_NOTE_MAX = 600
+NAME_MAX = 60
 
 _SEVERITY_COLOUR = {Severity.SEV1: "Attention", Severity.SEV2: "Warning", Severity.SEV3: "Accent", Severity.SEV4: "Default"}
 _STATUS_COLOUR = {Status.RESOLVED: "Good", Status.DEFERRED: "Default", Status.DUPLICATE: "Default"}
@@ -249,7 +250,7 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
         people.append(f"Assigned to {text}")
         entities.append(entity)
     if issue.acknowledged_by and issue.acknowledged_at:
-        people.append(f"acknowledged by {safe_name(issue.acknowledged_by.name)} {card_time(issue.acknowledged_at)}")
+        people.append(f"acknowledged by {safe_name(issue.acknowledged_by.name)}, {card_time(issue.acknowledged_at)}")
     if people:
         body.append(text_block(" · ".join(people), spacing="Small", id="people"))
     body.append({"type": "FactSet", "facts": facts})
@@ -257,8 +258,8 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
         {
             "type": "RichTextBlock",
             "spacing": "Small",
-            "inlines": [text_run("Raised by ", isSubtle=True), text_run(issue.reporter.name, weight="Bolder")]
-            + ([text_run(" · also affected: ", isSubtle=True), text_run(", ".join(p.name for p in issue.followers))]
+            "inlines": [text_run("Raised by ", isSubtle=True), text_run(truncate(issue.reporter.name, NAME_MAX), weight="Bolder")]
+            + ([text_run(" · also affected: ", isSubtle=True), text_run(truncate(", ".join(p.name for p in issue.followers), 300))]
                if issue.followers else []),
         }
     )

@@ -66,8 +66,10 @@ def render_issue_list(title: str, issues: list[Issue], total: int, *, now: datet
 
 def _event_line(event: Event) -> dict[str, Any]:
     change = ""
-    if event.from_value or event.to_value:
-        change = f" ({event.from_value or '—'} → {event.to_value or '—'})"
+    if event.from_value and event.to_value:
+        change = f" ({event.from_value} → {event.to_value})"
+    elif event.to_value:
+        change = f" ({event.to_value})"
     items: list[dict[str, Any]] = [
         text_block(card_time(event.at), isSubtle=True, size="Small", spacing="Small"),
         {
@@ -104,7 +106,10 @@ def render_roles(members: list[tuple[Person, Role]]) -> Card:
         body.append(
             {
                 "type": "RichTextBlock",
-                "inlines": [text_run(f"{role.value} ({role.label}): ", weight="Bolder"), text_run(", ".join(names) or "nobody yet")],
+                "inlines": [
+                    text_run(f"{role.value}{'' if role.label == role.value else f' ({role.label})'}: ", weight="Bolder"),
+                    text_run(", ".join(names) or "nobody yet"),
+                ],
             }
         )
     body.append(text_block("Admins change roles: `roles add @person triage_lead`, `roles remove @person oncall`.", isSubtle=True))

@@ -21,5 +21,5 @@ def render_announcement(text: str, *, notify: tuple[Person, ...] = (), heading: 
     body.append(plain_text(text))
     mentions = [mention(person.aad_object_id, person.name) for person in notify]
     if mentions:
-        body.append(text_block(" ".join(shown for shown, _ in mentions), spacing="Small"))
+        body.append(text_block(", ".join(shown for shown, _ in mentions), spacing="Small"))
     return with_mentions(adaptive_card(body), [entity for _, entity in mentions])

@@ -24,7 +24,7 @@ def _headline(due: Due, issue: Issue, now: datetime) -> tuple[str, str]:
             target = card_time(issue.resolve_by) if issue.resolve_by else "its target"
             return "Attention", f"🚨 {label} has passed its resolution target ({target})."
         case _ if due.reminder_kind == "unacknowledged":
-            return "Warning", f"⏰ {label} is not acknowledged yet (raised {age})."
+            return "Accent", f"⏰ {label} is not acknowledged yet (raised {age})."
     owner = issue.assignee.name if issue.assignee else "nobody"
     return "Default", f"⏰ {label} is still open: {issue.status.label.lower()}, assigned to {owner}, raised {age}."
 
@@ -37,7 +37,7 @@ def render_reminder(due: Due, issue: Issue, *, notify: tuple[Person, ...], now: 
         {"type": "RichTextBlock", "inlines": [text_run(issue.title)]},
     ]
     if mentions:
-        body.append(text_block(" ".join(text for text, _ in mentions), spacing="Small"))
+        body.append(text_block(", ".join(text for text, _ in mentions), spacing="Small"))
     data = {"issue_id": issue.id, "version": issue.version}
     actions = []
     if issue.acknowledged_at is None:

@@ -24,8 +24,9 @@ def _issue_line(issue: Issue, summary: StandupSummary, note: str = "") -> dict[s
     return line
 
 
-def _section(title: str, issues: list[dict[str, Any]], *, empty: str) -> list[dict[str, Any]]:
-    elements: list[dict[str, Any]] = [text_block(f"{title} ({len(issues)})", weight="Bolder", spacing="Medium")]
+def _section(title: str, issues: list[dict[str, Any]], *, empty: str, counted: bool = True) -> list[dict[str, Any]]:
+    heading = f"{title} ({len(issues)})" if counted else title
+    elements: list[dict[str, Any]] = [text_block(heading, weight="Bolder", spacing="Medium")]
     if not issues:
         return [*elements, text_block(empty, isSubtle=True, spacing="None")]
     elements += issues[:LIST_LIMIT]
@@ -45,7 +46,7 @@ def render_standup(summary: StandupSummary) -> Card:
             "type": "RichTextBlock",
             "inlines": [text_run("Hypercare stand-up · ", size="Medium", weight="Bolder"), text_run(summary.war_room_name, size="Medium")],
         },
-        text_block(f"Open now: **{summary.open_total}** · deferred to after go-live: **{summary.deferred_count}**", spacing="Small"),
+        text_block(f"Open now: **{summary.open_total}** · deferred to after hypercare: **{summary.deferred_count}**", spacing="Small"),
         {"type": "FactSet", "facts": severity_facts},
         *_section("New since the last stand-up", [_issue_line(i, summary) for i in summary.new], empty="No new issues."),
         *_section("Open Sev 1 and Sev 2", [_issue_line(i, summary) for i in summary.urgent], empty="None open."),
@@ -56,6 +57,6 @@ def render_standup(summary: StandupSummary) -> Card:
             [_issue_line(i, summary, f" [{why}]") for i, why in summary.needs_decision],
             empty="Nothing waiting for a decision.",
         ),
-        *_section("Oldest open", [_issue_line(i, summary) for i in summary.oldest_open], empty="None."),
+        *_section("Oldest open", [_issue_line(i, summary) for i in summary.oldest_open], empty="None.", counted=False),
     ]
     return adaptive_card(body)

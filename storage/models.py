@@ -170,6 +170,7 @@ class IssueRow(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     reminder_kind: Mapped[str | None] = mapped_column(String(20))
     reminder_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reminder_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     snoozed_until: Mapped[datetime | None]
     ack_escalated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     resolve_escalated_for: Mapped[datetime | None]

@@ -255,6 +255,7 @@ class IssueRepository:
             # The scheduler plans its reminders on its next pass.
             next_due_at=new.created_at if new.status.is_open else None,
             reminder_seq=0,
+            reminder_generation=0,
             ack_escalated=False,
         )
         self._session.add(row)
@@ -384,6 +385,7 @@ class IssueRepository:
             .values(
                 reminder_kind=state.kind,
                 reminder_seq=state.seq,
+                reminder_generation=state.generation,
                 snoozed_until=state.snoozed_until,
                 ack_escalated=state.ack_escalated,
                 resolve_escalated_for=state.resolve_escalated_for,
@@ -697,6 +699,7 @@ def _reminder_state(row: IssueRow) -> ReminderState:
     return ReminderState(
         kind=row.reminder_kind,  # type: ignore[arg-type]
         seq=row.reminder_seq,
+        generation=row.reminder_generation,
         snoozed_until=row.snoozed_until,
         ack_escalated=row.ack_escalated,
         resolve_escalated_for=row.resolve_escalated_for,

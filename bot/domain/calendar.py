@@ -69,9 +69,9 @@ class WorkingCalendar(BaseModel):
         """The instant `duration` of working time after `start`."""
         remaining = duration
         day = self.local_date(start)
-        # Enough calendar days to hold `duration` of working time twice over (a window can be shortened
-        # by a daylight-saving change), plus two weeks of slack.
-        span = 2 * int(duration / self.working_day_length * 7 / len(self.working_days)) + 14
+        # Enough calendar days to hold `duration` of working time twice over, plus a year of slack for
+        # windows that a daylight-saving change shortens (each iteration is cheap).
+        span = 2 * int(duration / self.working_day_length * 7 / len(self.working_days)) + 400
         for _ in range(span):
             if self.is_working_day(day):
                 opens, closes = self._window(day)

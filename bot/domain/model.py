@@ -118,7 +118,7 @@ class Status(str, Enum):
 
     @property
     def is_open(self) -> bool:
-        """Open issues are hypercare work; deferred ones wait for after go-live and do not count."""
+        """Open issues are hypercare work; deferred ones wait for after hypercare and do not count."""
         return self in OPEN_STATUSES
 
 

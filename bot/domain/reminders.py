@@ -7,7 +7,7 @@ dedupe key per number keeps every replica from sending it twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +26,8 @@ class ReminderState(BaseModel):
 
     kind: ReminderKind | None = None
     seq: int = 0
+    # Bumped when the cadence starts over (reopened, severity changed), so reminder numbers never repeat a key.
+    generation: int = 0
     snoozed_until: datetime | None = None
     ack_escalated: bool = False
     # The resolution target that was escalated; a new target (severity changed) can escalate again.
@@ -82,17 +84,20 @@ def plan_reminders(
         current = int(rule.elapsed(since, now, calendar) / interval)
         last = state.seq if state.kind == kind else 0
         snoozed = state.snoozed_until is not None and now < state.snoozed_until
-        if current > last and not snoozed:
+        # On a working-hours clock nobody is chased at night or at the weekend (a snooze may end there).
+        after_hours = rule.clock == "working" and calendar.add(now, timedelta()) != now
+        if current > last and not snoozed and not after_hours:
             # An escalation posted this very moment already says it all: the reminder is skipped, not queued.
             if not due:
-                due.append(
-                    Due(kind="reminder", dedupe_key=f"reminder:{issue.id}:{kind}:{current}", reminder_kind=kind, seq=current)
-                )
+                key = f"reminder:{issue.id}:{state.generation}:{kind}:{current}"
+                due.append(Due(kind="reminder", dedupe_key=key, reminder_kind=kind, seq=current))
             last = current
         state = state.model_copy(update={"kind": kind, "seq": last})
         next_reminder = rule.after_duration(since, interval * (last + 1), calendar)
         if snoozed and state.snoozed_until is not None:
-            next_reminder = max(next_reminder, state.snoozed_until)
+            next_reminder = max(next_reminder, rule.after_duration(state.snoozed_until, timedelta(), calendar))
+        if current > last and after_hours:
+            next_reminder = calendar.add(now, timedelta())
         upcoming.append(next_reminder)
 
     return Plan(due=tuple(due), state=state, next_due_at=min(upcoming) if upcoming else None)
@@ -104,7 +109,14 @@ def rebase_reminders(issue: Issue, state: ReminderState, *, rule: SeverityRule, 
     kind: ReminderKind = "open" if acknowledged else "unacknowledged"
     every = rule.remind_open_every if acknowledged else rule.remind_unacknowledged_every
     if every is None:
-        return state.model_copy(update={"kind": kind, "seq": 0})
+        return state.model_copy(update={"kind": kind, "seq": 0, "generation": state.generation + 1})
     since = (issue.acknowledged_at if acknowledged else issue.created_at) or issue.created_at
     current = int(rule.elapsed(since, now, calendar) / rule.length(every, calendar))
-    return state.model_copy(update={"kind": kind, "seq": current})
+    return state.model_copy(update={"kind": kind, "seq": current, "generation": state.generation + 1})
+
+
+def restart_reminders(state: ReminderState) -> ReminderState:
+    """A reopened issue is chased afresh; its first life's acknowledgement and resolution escalations stand."""
+    return state.model_copy(
+        update={"kind": None, "seq": 0, "generation": state.generation + 1, "snoozed_until": None, "ack_escalated": True}
+    )

@@ -90,7 +90,7 @@ def standup_text(summary: StandupSummary) -> str:
     counts = ", ".join(f"{severity.label}: {count}" for severity, count in summary.open_by_severity.items())
     lines = [
         f"Hypercare stand-up — {summary.war_room_name} — {now:%Y-%m-%d %H:%M} UTC",
-        f"Open: {summary.open_total} ({counts}); deferred to after go-live: {summary.deferred_count}",
+        f"Open: {summary.open_total} ({counts}); deferred to after hypercare: {summary.deferred_count}",
         *_section("New since the last stand-up", [_line(i, now) for i in summary.new]),
         *_section("Open Sev 1 and Sev 2", [_line(i, now) for i in summary.urgent]),
         *_section("Past their resolution target", [_line(i, now) for i in summary.breached]),

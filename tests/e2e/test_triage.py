@@ -220,7 +220,7 @@ async def test_concurrent_acknowledge_records_exactly_one(room: WarRoom, bot: Ru
     assert [verb for verb, _ in await events_of(engine, issue.issue_id)].count("ack") == 1
     row = await stored(engine, issue.issue_id)
     winners = {answer[1]["value"]["body"][2]["text"] for answer in answers if "people" == answer[1]["value"]["body"][2].get("id")}
-    assert winners == {f"acknowledged by {row.acknowledged_by_name} {{{{DATE({row.acknowledged_at:%Y-%m-%dT%H:%M:%SZ}, SHORT)}}}} {{{{TIME({row.acknowledged_at:%Y-%m-%dT%H:%M:%SZ})}}}}"}
+    assert winners == {f"acknowledged by {row.acknowledged_by_name}, {{{{DATE({row.acknowledged_at:%Y-%m-%dT%H:%M:%SZ}, SHORT)}}}} {{{{TIME({row.acknowledged_at:%Y-%m-%dT%H:%M:%SZ})}}}}"}
 
 
 async def test_action_on_another_war_rooms_issue_is_refused(room: WarRoom, bot: RunningBot, connector: FakeConnector) -> None:

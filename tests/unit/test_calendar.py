@@ -365,12 +365,6 @@ def test_add_and_between_agree_on_sparse_calendars_whose_windows_span_a_change()
                 assert calendar.between(start, end) == duration, (calendar.time_zone, calendar.day_start, start, days)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="calendar.add's loop bound (calendar.py:74, span = 2 * int(...) + 14 days) still assumes windows are "
-    "close to working_day_length; a window cut to 2 of its 62 minutes by the change runs it out and add raises "
-    "its 'unreachable' AssertionError",
-)
 def test_add_when_the_change_leaves_only_minutes_of_a_sunday_window() -> None:
     # Sundays only, 00:59-02:01 London: 62 minutes a week, but only 00:59-01:01 UTC (2 minutes) on 29 March.
     calendar = WorkingCalendar(working_days=frozenset({6}), day_start=time(0, 59), day_end=time(2, 1))

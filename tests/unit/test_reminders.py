@@ -13,7 +13,7 @@ import pytest
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.model import Issue, Severity, Status
 from bot.domain.policy import DEFAULT_POLICY
-from bot.domain.reminders import Plan, ReminderState, plan_reminders, rebase_reminders
+from bot.domain.reminders import Plan, ReminderState, plan_reminders, rebase_reminders, restart_reminders
 from tests.support.factories import OMAR, RAISED_AT, make_issue
 
 LONDON = ZoneInfo("Europe/London")
@@ -103,7 +103,7 @@ def test_sev1_unacknowledged_walk() -> None:
     plan = walk.at(T0 + 30 * M)
     assert kinds(plan) == ["reminder"]
     (due,) = plan.due
-    assert (due.seq, due.reminder_kind, due.dedupe_key) == (2, "unacknowledged", "reminder:1:unacknowledged:2")
+    assert (due.seq, due.reminder_kind, due.dedupe_key) == (2, "unacknowledged", "reminder:1:0:unacknowledged:2")
     assert plan.next_due_at == T0 + 45 * M
 
     assert walk.at(T0 + 30 * M).due == ()  # the same tick again (another replica): nothing new
@@ -111,7 +111,7 @@ def test_sev1_unacknowledged_walk() -> None:
     plan = walk.at(T0 + 3 * H)  # missed ticks: one catch-up reminder with the latest number
     assert kinds(plan) == ["reminder"]
     assert plan.due[0].seq == 12
-    assert plan.due[0].dedupe_key == "reminder:1:unacknowledged:12"
+    assert plan.due[0].dedupe_key == "reminder:1:0:unacknowledged:12"
     assert plan.next_due_at == T0 + 3 * H + 15 * M
 
     plan = walk.at(T0 + 3 * H + 15 * M)
@@ -163,7 +163,7 @@ def test_sev1_acknowledged_walk_reminds_every_two_hours_from_the_acknowledgement
 
     plan = walk.at(T0 + 2 * H + 10 * M)
     assert [(d.kind, d.reminder_kind, d.seq, d.dedupe_key) for d in plan.due] == [
-        ("reminder", "open", 1, "reminder:1:open:1")
+        ("reminder", "open", 1, "reminder:1:0:open:1")
     ]
     assert plan.next_due_at == T0 + 4 * H  # the resolution target comes first
 
@@ -333,28 +333,21 @@ def test_resolving_mid_walk_stops_everything() -> None:
     assert plan.next_due_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open reminders are numbered from acknowledged_at and keyed reminder:{issue}:open:{n} (reminders.py:89); "
-    "reopening clears acknowledged_at (triage.py:369) and resets the state (services.py, Reopen branch: ReminderState(ack_escalated=True)), so after the "
-    "re-acknowledgement the keys start again at 1 and collide with the first life's, which the outbox's unique "
-    "dedupe_key then drops silently",
-)
 def test_reminders_after_reopen_and_reacknowledge_do_not_reuse_dedupe_keys() -> None:
     walk = Walk(acknowledged(issue_of(Severity.SEV1), T0 + 5 * M))
     first_life = [key for minutes in (125, 245, 365) for key in keys(walk.at(T0 + minutes * M))]
-    assert "reminder:1:open:1" in first_life
+    assert "reminder:1:0:open:1" in first_life
 
     # Resolved, then reopened at T0+7h: what triage and services store.
     walk.issue = walk.issue.model_copy(
         update={"status": Status.REOPENED, "acknowledged_at": None, "acknowledged_by": None}
     )
-    walk.state = ReminderState(ack_escalated=True)
+    walk.state = restart_reminders(walk.state)
     walk.at(T0 + 7 * H)
     again = T0 + 7 * H + 10 * M
     walk.issue = acknowledged(walk.issue, again)  # acknowledged again
     second_life = [key for now in (again + 2 * H, again + 4 * H) for key in keys(walk.at(now))]
-    assert [key.startswith("reminder:1:open:") for key in second_life] == [True, True]
+    assert [key.startswith("reminder:1:1:open:") for key in second_life] == [True, True]
     assert set(first_life).isdisjoint(second_life), sorted(set(first_life) & set(second_life))
 
 
@@ -419,12 +412,6 @@ def test_a_working_hours_snooze_within_the_day_resumes_at_snoozed_until() -> Non
     assert plan.next_due_at == local(2026, 11, 23, 16, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reminders.py:94-95 takes max(next_reminder, snoozed_until) and reminders.py:84-85 send as soon as the "
-    "snooze ends, without putting snoozed_until on the rule's clock: a working-hours reminder snoozed past "
-    "closing time goes out on Saturday",
-)
 def test_a_working_hours_reminder_snoozed_past_closing_waits_for_working_time() -> None:
     raised = local(2026, 11, 20, 10, 0)  # Friday 10:00; Sev2 reminds every 2 working hours
     walk = Walk(issue_of(Severity.SEV2, created_at=raised))
@@ -525,16 +512,10 @@ def test_rebase_to_a_severity_without_reminders_clears_the_count() -> None:
     assert plan.next_due_at == walk.issue.resolve_by
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rebase_reminders (reminders.py:101-110) restarts the count low after a downgrade, but reminder dedupe "
-    "keys (reminders.py:89) are reminder:{issue}:{kind}:{n} with no severity or cadence in them, so the new "
-    "cadence reuses keys the old one already sent and the outbox's unique dedupe_key drops those reminders",
-)
 def test_reminders_after_a_downgrade_do_not_reuse_dedupe_keys() -> None:
     walk = Walk(issue_of(Severity.SEV1))
     before = [key for minutes in (15, 30, 45, 60) for key in keys(walk.at(T0 + minutes * M))]
-    assert "reminder:1:unacknowledged:2" in before
+    assert "reminder:1:0:unacknowledged:2" in before
 
     walk.change_severity(Severity.SEV2, T0 + 61 * M)
     after = [key for hours in (2, 4, 6, 8) for key in keys(walk.at(T0 + hours * H))]
