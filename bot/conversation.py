@@ -215,9 +215,9 @@ class Conversation:
             case ManageRoles(action="list"):
                 members = await list_roles(uow=self._uow_factory(), conversation=conversation)
                 return [ReplyCard(card=render_roles(members))]
-            case ManageRoles(action=action, role=role):
+            case ManageRoles(action=action, role=role, myself=myself):
                 assert role is not None
-                person = await self._mentioned_person(message, directory)
+                person = message.sender if myself else await self._mentioned_person(message, directory)
                 if person is None:
                     return [ReplyCard(card=render_notice_card(f"Mention the person: `roles {action} @person {role.value}`."))]
                 change = await change_role(

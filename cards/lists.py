@@ -112,5 +112,7 @@ def render_roles(members: list[tuple[Person, Role]]) -> Card:
                 ],
             }
         )
-    body.append(text_block("Admins change roles: `roles add @person triage_lead`, `roles remove @person oncall`.", isSubtle=True))
+    body.append(
+        text_block("Admins change roles: `roles add @person triage_lead`, `roles remove @person oncall`, `roles add me oncall`.", isSubtle=True)
+    )
     return adaptive_card(body)

@@ -59,6 +59,8 @@ class ResolveIssue(_Command):
 class ManageRoles(_Command):
     action: Literal["list", "add", "remove"]
     role: Role | None = None
+    # `roles add me oncall`: the sender, no mention needed.
+    myself: bool = False
 
 
 class ShowOnCall(_Command):
@@ -147,7 +149,8 @@ def _roles(rest: str) -> ManageRoles | CommandError | None:
         role = Role(role_word)
     except ValueError:
         return CommandError(message=f"End with one of the roles: {', '.join(role.value for role in Role)}.")
-    return ManageRoles(action=action, role=role)  # type: ignore[arg-type]
+    myself = len(words) == 3 and words[1].lower() == "me"
+    return ManageRoles(action=action, role=role, myself=myself)  # type: ignore[arg-type]
 
 
 _UNTIL = re.compile(r"\buntil\s+(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?\s*$", re.IGNORECASE)

@@ -327,3 +327,11 @@ async def test_a_forged_activity_naming_another_tenants_team_reaches_nothing(roo
     data = find_execute(issue.card, "issue.ack")["data"]
     status, body = await bot.post_activity(execute_action(forged, "issue.ack", data, card_activity_id="x", sender=OMAR))
     assert status == 200 and "There is no issue like that in this war room" in card_text(body["value"])
+
+
+async def test_an_admin_can_give_themself_a_role(room: WarRoom, engine: AsyncEngine) -> None:
+    [reply] = await room.say("roles add me oncall", sender=ADMIN)
+    assert "Ada Admin is now on-call developer/consultant (oncall)" in card_text(reply.card)
+    issue = await room.raise_issue()
+    card = await room.click(issue, "issue.ack", sender=ADMIN)
+    assert "acknowledged by Ada Admin" in card_text(card)
