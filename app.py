@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 
 import aiohttp
+import sqlalchemy.exc
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -103,7 +104,10 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
     )
     app[ADAPTER] = adapter
     app[MESSAGES] = MessagesEndpoint(
-        settings=settings, adapter=adapter, bot=HypercareActivityHandler(conversation, adapter, app[CONNECTOR])
+        settings=settings,
+        adapter=adapter,
+        bot=HypercareActivityHandler(conversation, adapter, app[CONNECTOR]),
+        unavailable=DATABASE_UNAVAILABLE,
     )
     yield
     await adapter.drain()
@@ -149,6 +153,16 @@ async def readyz(request: web.Request) -> web.Response:
 
 class ConfigurationError(Exception):
     pass
+
+
+# The database is down or out of connections: the request may succeed later (503), it is not a bug (500).
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    ConnectionError,
+    asyncio.TimeoutError,
+)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenProvider | None = None) -> web.Application:

@@ -55,6 +55,7 @@ from bot.services import (
     UnitOfWork,
     change_oncall,
     change_role,
+    enqueue_message,
     show_oncall,
     snooze_reminders,
     standup_for,
@@ -255,6 +256,10 @@ class Conversation:
     async def on_raise_from_message_submitted(self, action: InboundCardAction) -> CardActionResult:
         """The dialog's form submitted: the stored issue's card (to post in the thread) or the form with errors."""
         return await self._create_issue(action, in_dialog=True)
+
+    async def deliver_later(self, where: ConversationRef, card: Card, *, dedupe_key: str) -> None:
+        """A message the channel would not take now: the outbox delivers it when it can."""
+        await enqueue_message(uow=self._uow_factory(), now=self._clock.now(), conversation=where, card=card, dedupe_key=dedupe_key)
 
     async def card_posted(self, issue_id: int, activity_id: str, thread: ConversationRef) -> None:
         """The issue's card was posted as `activity_id` in `thread`, where the issue lives from now on."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -25,7 +25,7 @@ from bot.domain.triage import (
     describe_change,
     merge_followers,
 )
-from bot.messages import ConversationRef
+from bot.messages import ConversationRef, OutboundMessage
 from storage.repositories import (
     ConversationRepository,
     DuplicateSourceForm,
@@ -347,6 +347,28 @@ async def issue_in_thread(*, uow: UnitOfWork, conversation: ConversationRef) -> 
         return None
     async with uow:
         return await uow.issues.get_latest_in_conversation(conversation.conversation_id)
+
+
+async def enqueue_message(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, card: dict[str, Any], dedupe_key: str
+) -> None:
+    """Queue a message for a conversation; the scheduler's outbox pass sends it."""
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        await uow.outbox.enqueue(
+            OutboundMessage(
+                dedupe_key=dedupe_key,
+                war_room_id=war_room_id,
+                tenant_id=conversation.tenant_id,
+                service_url=conversation.service_url,
+                kind="message",
+                conversation_id=conversation.conversation_id,
+                bot_id=conversation.bot_id,
+                card=card,
+            ),
+            now=now,
+        )
+        await uow.commit()
 
 
 async def attach_card(*, uow: UnitOfWork, now: datetime, issue_id: int, activity_id: str, thread: ConversationRef) -> None:

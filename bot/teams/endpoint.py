@@ -61,10 +61,19 @@ def _invoke_body(body: Any) -> Any:
 
 
 class MessagesEndpoint:
-    def __init__(self, *, settings: Settings, adapter: HypercareAdapter, bot: ActivityHandler) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        adapter: HypercareAdapter,
+        bot: ActivityHandler,
+        unavailable: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        """`unavailable`: errors meaning a dependency (the database) is down: answered 503 so Teams tries again."""
         self._settings = settings
         self._adapter = adapter
         self._bot = bot
+        self._unavailable = unavailable
 
     async def handle(self, request: web.Request) -> web.Response:
         payload = await read_activity_json(request, self._settings.max_body_bytes)
@@ -82,7 +91,11 @@ class MessagesEndpoint:
             # Quietly accepted and ignored: a foreign tenant learns nothing, and Teams does not retry.
             log.warning("ignored an activity from tenant %r, which is not allowed", tenant_of(activity))
             return web.Response(status=202)
-        invoke_response = await self._adapter.process(activity, self._bot.on_turn)
+        try:
+            invoke_response = await self._adapter.process(activity, self._bot.on_turn)
+        except self._unavailable as error:
+            log.error("cannot process activity %s now: %r", activity.id, error)
+            return _problem(503, "temporarily unavailable, try again")
         if invoke_response is None:
             return web.Response(status=200)
         return web.json_response(_invoke_body(invoke_response.body), status=invoke_response.status)

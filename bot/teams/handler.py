@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 
@@ -18,8 +21,10 @@ from bot.teams.activities import (
     to_inbound_message,
 )
 from bot.teams.adapter import HypercareAdapter
-from bot.teams.connector import ConnectorClient
+from bot.teams.connector import ConnectorClient, ConnectorError
 from bot.teams.directory import ConnectorDirectory
+
+log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 FETCH_TASK = "composeExtension/fetchTask"
@@ -112,14 +117,28 @@ class HypercareActivityHandler(ActivityHandler):
             await self._conversation.card_posted(issue_id, sent_id, where)
 
     async def _deliver(self, turn_context: TurnContext, outbound: list[Outbound]) -> None:
-        service_url = turn_context.activity.service_url
-        for message in outbound:
-            match message:
-                case ReplyCard(card=card):
-                    await turn_context.send_activity(card_activity(card))
-                case UpdateCard(conversation_id=conversation_id, activity_id=activity_id, card=card):
-                    replacement = card_activity(card)
-                    replacement.id = activity_id
-                    await self._connector.update(service_url, conversation_id, activity_id, replacement.serialize())
-                case PostCard(conversation_id=conversation_id, card=card):
-                    await self._connector.send(service_url, conversation_id, card_activity(card).serialize())
+        """Send what the turn produced. A message Teams would not take even after retries goes to the outbox."""
+        activity = turn_context.activity
+        for position, message in enumerate(outbound):
+            try:
+                match message:
+                    case ReplyCard(card=card):
+                        await turn_context.send_activity(card_activity(card))
+                    case UpdateCard(conversation_id=conversation_id, activity_id=activity_id, card=card):
+                        replacement = card_activity(card)
+                        replacement.id = activity_id
+                        await self._connector.update(activity.service_url, conversation_id, activity_id, replacement.serialize())
+                    case PostCard(conversation_id=conversation_id, card=card):
+                        await self._connector.send(activity.service_url, conversation_id, card_activity(card).serialize())
+            except ConnectorError as error:
+                if isinstance(message, UpdateCard):
+                    # A card left stale is corrected by the next change to the issue; nothing is lost.
+                    log.warning("could not update card %s: %s", message.activity_id, error)
+                    continue
+                target = message.conversation_id if isinstance(message, PostCard) else activity.conversation.id
+                log.warning("could not deliver a message now (%s); the outbox will retry it", error)
+                await self._conversation.deliver_later(
+                    conversation_ref(activity).model_copy(update={"conversation_id": target}),
+                    message.card,
+                    dedupe_key=f"turn:{activity.conversation.id}:{activity.id or uuid.uuid4().hex}:{position}",
+                )

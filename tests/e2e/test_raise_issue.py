@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import SCHEDULER
 from storage.models import ConversationRow, IssueRow
 from tests.support.activities import (
     BOT_ID,
@@ -337,3 +338,15 @@ async def test_health_and_readiness(bot: RunningBot) -> None:
     async with bot.client.get(f"{bot.url}/readyz") as response:
         assert response.status == 200
         assert (await response.json())["status"] == "ready"
+
+
+async def test_a_reply_teams_will_not_take_now_is_kept_in_the_outbox_and_sent_later(
+    bot: RunningBot, connector: FakeConnector, clock: Any
+) -> None:
+    connector.fail_next(503, times=4)  # every in-turn attempt fails
+    status, _ = await bot.post_activity(channel_message(connector.url, AP_PROBLEM))
+    assert status == 200
+    assert connector.calls == [] and len(connector.failed_attempts) == 4
+    await bot.app[SCHEDULER].tick(clock.now())
+    [late] = connector.calls
+    assert late.card is not None and "Raise a hypercare issue" in all_text(late.card)
