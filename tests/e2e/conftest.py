@@ -7,7 +7,9 @@ import pytest
 from bot.config import Settings
 from tests.support.activities import ADMIN, SECOND_TENANT, TENANT
 from tests.support.clock import FrozenClock
+from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot, running_bot
+from tests.support.war_room import WarRoom
 
 
 @pytest.fixture
@@ -26,3 +28,9 @@ def settings(database_url: str) -> Settings:
 async def bot(settings: Settings, clock: FrozenClock) -> AsyncIterator[RunningBot]:
     async with running_bot(settings, clock) as running:
         yield running
+
+
+@pytest.fixture
+def room(bot: RunningBot, connector: FakeConnector) -> WarRoom:
+    """The war-room channel, nobody holding a role yet (test modules that need roles override this)."""
+    return WarRoom(bot, connector)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,7 +37,7 @@ class RunningBot:
 
     async def post_raw(self, data: bytes, content_type: str | None = "application/json") -> int:
         headers = {"Content-Type": content_type} if content_type else {}
-        async with self.client.post(f"{self.url}/api/messages", data=data, headers=headers) as response:
+        async with self.client.post(f"{self.url}/api/messages", data=io.BytesIO(data), headers=headers) as response:
             await response.read()
             return response.status
 

@@ -1,0 +1,196 @@
+"""Hostile input: each row of the README's table is a test here. Status, what the user sees, and proof
+that nothing was stored or sent that should not have been."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.models import ConversationRow, IssueRow, OutboxRow
+from tests.support.activities import channel_message, execute_action
+from tests.support.connector import FakeConnector
+from tests.support.server import RunningBot
+from tests.support.war_room import WarRoom, card_text
+
+
+async def counts(engine: AsyncEngine) -> tuple[int, int, int]:
+    async with engine.connect() as connection:
+        return tuple(  # type: ignore[return-value]
+            [(await connection.execute(select(func.count()).select_from(table))).scalar_one() for table in (ConversationRow, IssueRow, OutboxRow)]
+        )
+
+
+async def form_for(room: WarRoom, text: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    message, [reply] = await room.post(text)
+    assert reply.card is not None and reply.sent_id is not None
+    return message, reply.card, reply.sent_id
+
+
+def submitted(card: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    values = {e["id"]: e.get("value", "") for e in card["body"] if e["type"].startswith("Input.")}
+    return dict(card["actions"][0]["data"]) | values | changes
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b'{"type": "message", "text": "x"', "application/json", 400),  # malformed JSON
+        (b'{"type": "message"}', "text/html", 415),  # wrong content type
+        (b"[" * 50_000 + b"]" * 50_000, "application/json", 400),  # deeply nested JSON
+    ],
+    ids=["malformed-json", "wrong-content-type", "deeply-nested-json"],
+)
+async def test_broken_requests_are_4xx_and_leave_no_trace(
+    bot: RunningBot, connector: FakeConnector, engine: AsyncEngine, body: bytes, content_type: str, status: int
+) -> None:
+    assert await bot.post_raw(body, content_type) == status
+    assert connector.calls == [] and await counts(engine) == (0, 0, 0)
+
+
+async def test_a_10_mb_body_is_refused_before_it_is_read(bot: RunningBot, connector: FakeConnector, engine: AsyncEngine) -> None:
+    assert await bot.post_raw(b"{" + b" " * (10 * 1024 * 1024) + b"}") == 413
+    assert connector.calls == [] and await counts(engine) == (0, 0, 0)
+
+
+async def test_100_kb_of_text_gets_a_form_holding_the_start_and_saying_so(room: WarRoom, connector: FakeConnector) -> None:
+    _, form, _ = await form_for(room, "sev2 " + "the batch job hangs again " * 4000)
+    assert "longer than 8,000 characters" in card_text(form)
+    description = next(e for e in form["body"] if e.get("id") == "description")
+    assert len(description["value"]) <= 8000
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "<script>alert(1)</script> posting fails",
+        "[Click to fix](https://evil.example/login) AP is down",
+        "<at>CEO</at> please look",
+        "Bold **claims** and `code`",
+    ],
+    ids=["html-script", "markdown-link", "fake-mention", "markdown-format"],
+)
+async def test_injection_attempts_in_titles_are_shown_literally(room: WarRoom, engine: AsyncEngine, title: str) -> None:
+    message, form, form_id = await form_for(room, "sev3 something")
+    _, body = await room.bot.post_activity(
+        execute_action(message, "issue.create", submitted(form, title=title), card_activity_id=form_id)
+    )
+    card = body["value"]
+    runs = [run["text"] for element in card["body"] if element["type"] == "RichTextBlock" for run in element["inlines"]]
+    assert title in runs  # a TextRun: never read as markdown, HTML or a mention
+    assert all(title not in element.get("text", "") for element in card["body"] if element["type"] == "TextBlock")
+    assert "entities" not in card.get("msteams", {})
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(IssueRow.title))).scalar_one() == title  # stored as typed
+
+
+async def test_control_characters_are_removed_and_emoji_kept(room: WarRoom, engine: AsyncEngine) -> None:
+    message, form, form_id = await form_for(room, "sev3 something")
+    await room.bot.post_activity(
+        execute_action(message, "issue.create", submitted(form, title="Invoice\u0007 \u202eexe.txt stuck 🚚🔥"), card_activity_id=form_id)
+    )
+    async with engine.connect() as connection:
+        stored = (await connection.execute(select(IssueRow.title))).scalar_one()
+    assert stored == "Invoice exe.txt stuck 🚚🔥"
+
+
+@pytest.mark.parametrize(
+    ("changes", "stored"),
+    [
+        ({"admin": True, "tenant": "other", "war_room_id": 999, "severity": "2"}, 1),  # extra fields: ignored
+        ({"title": None, "severity": None}, 0),  # missing fields
+        ({"severity": {"$ne": 1}, "affected_users": [1, 2], "company": 7}, 0),  # wrong types
+    ],
+    ids=["extra-fields", "missing-fields", "wrong-types"],
+)
+async def test_forged_form_submissions(room: WarRoom, engine: AsyncEngine, changes: dict[str, Any], stored: int) -> None:
+    message, form, form_id = await form_for(room, "sev2 payments file rejected")
+    data = {key: value for key, value in (submitted(form) | changes).items() if value is not None}
+    status, body = await room.bot.post_activity(execute_action(message, "issue.create", data, card_activity_id=form_id))
+    assert status == 200
+    assert ("Please correct" in card_text(body["value"])) == (stored == 0)
+    assert (await counts(engine))[1] == stored
+
+
+async def test_a_button_carrying_another_tenants_issue_is_refused(room: WarRoom, bot: RunningBot, connector: FakeConnector) -> None:
+    issue = await room.raise_issue()
+    # Same issue id and version, clicked from a conversation of another (allowed) tenant's team.
+    forged = channel_message(connector.url, "x", tenant="0b6e8a1c-2f4d-4c9e-8e1a-7d5c3b2a1f00", team_id="19:other-team@thread.tacv2")
+    data = {"issue_id": issue.issue_id, "version": 1}
+    status, body = await bot.post_activity(execute_action(forged, "issue.ack", data, card_activity_id="x"))
+    assert status == 200 and "There is no issue like that in this war room" in card_text(body["value"])
+
+
+async def test_a_replayed_activity_is_answered_once(bot: RunningBot, connector: FakeConnector, engine: AsyncEngine) -> None:
+    message = channel_message(connector.url, "sev2 invoices stuck")
+    for _ in range(3):
+        assert (await bot.post_activity(message))[0] == 200
+    assert len(connector.calls) == 1 and (await counts(engine))[0] == 1
+
+
+async def test_an_unknown_invoke_name_gets_200_and_an_empty_body(bot: RunningBot, connector: FakeConnector, engine: AsyncEngine) -> None:
+    activity = channel_message(connector.url, "x")
+    activity.update(type="invoke", name="task/fetch-something-new", value={"x": 1})
+    status, body = await bot.post_activity(activity)
+    assert (status, body) == (200, {})
+    assert connector.calls == [] and json.dumps(body) == "{}"
+
+
+# -- property-based: random activities and submissions ---------------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+_verbs = st.sampled_from(
+    ["issue.create", "issue.ack", "issue.take", "issue.assign", "issue.resolve", "issue.severity", "issue.update",
+     "issue.reopen", "issue.metoo", "issue.duplicate", "issue.defer", "issue.snooze", "nonsense", ""]
+)
+_form_keys = st.sampled_from(
+    ["form_id", "title", "description", "severity", "category", "area", "company", "affected_users", "issue_id", "version",
+     "resolve_notes", "resolve_type", "severity_new", "severity_reason", "duplicate_of", "assign_person", "update_text"]
+)
+_card_data = st.dictionaries(_form_keys, st.text(max_size=30) | st.integers(-5, 10**6) | _json, max_size=8)
+_texts = st.text(max_size=300) | st.sampled_from(["list", "show #1", "ack #1", "resolve #1 fixed", "roles add me oncall", "standup", "oncall", "help"])
+
+
+@st.composite
+def random_activity(draw: st.DrawFn, service_url: str) -> dict[str, Any]:
+    activity = channel_message(service_url, draw(_texts))
+    kind = draw(st.sampled_from(["message", "submit", "execute", "dialog", "other"]))
+    if kind == "submit":
+        activity.update(text=None, value=draw(_card_data) | {"verb": draw(_verbs)}, replyToId=draw(st.text(max_size=10)))
+    elif kind == "execute":
+        activity.update(type="invoke", name="adaptiveCard/action", value={"action": {"verb": draw(_verbs), "data": draw(_card_data)}})
+    elif kind == "dialog":
+        name = draw(st.sampled_from(["composeExtension/fetchTask", "composeExtension/submitAction"]))
+        activity.update(type="invoke", name=name, value=draw(_json))
+    elif kind == "other":
+        activity.update(type=draw(st.sampled_from(["conversationUpdate", "event", "typing", "messageReaction", "x"])), value=draw(_json))
+    if draw(st.booleans()):
+        activity["entities"] = draw(st.lists(_json, max_size=3))
+    if draw(st.booleans()):
+        activity["channelData"] = draw(_json)
+    activity["serviceUrl"] = service_url  # whatever else is random, nothing is ever sent anywhere but the fake connector
+    return activity
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+async def test_random_activities_never_cause_a_5xx_or_store_garbage(
+    bot: RunningBot, connector: FakeConnector, engine: AsyncEngine, data: st.DataObject
+) -> None:
+    activity = data.draw(random_activity(connector.url))
+    status, _ = await bot.post_activity(activity)
+    assert status in {200, 202, 400, 413, 415}, (status, activity)
+    async with engine.connect() as connection:
+        for title, severity, company in await connection.execute(select(IssueRow.title, IssueRow.severity, IssueRow.company)):
+            assert 1 <= len(title) <= 120 and 1 <= severity <= 4
+            assert not any(ord(ch) < 32 for ch in title)
+            assert company is None or company.isascii()
