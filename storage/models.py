@@ -84,6 +84,10 @@ class WarRoomRow(Base):
     bot_id: Mapped[str | None] = mapped_column(String(200))
     next_standup_at: Mapped[datetime | None] = mapped_column(index=True)
     last_standup_at: Mapped[datetime | None]
+    # Leadership's sign-off that the exit criteria are met: the war room takes no new hypercare issues.
+    signed_off_at: Mapped[datetime | None]
+    signed_off_by_id: Mapped[str | None] = mapped_column(String(64))
+    signed_off_by_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class ConversationRow(Base):
@@ -240,6 +244,49 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     sent_activity_id: Mapped[str | None] = mapped_column(String(300))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WarRoomEventRow(Base):
+    """The phase's own timeline: set up, extended, signed off, sign-off withdrawn."""
+
+    __tablename__ = "war_room_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), index=True)
+    verb: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    from_value: Mapped[str | None] = mapped_column(String(200))
+    to_value: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class RunbookRow(Base):
+    """A fix written down so the support team can apply it again without the partner."""
+
+    __tablename__ = "runbooks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    symptoms: Mapped[str] = mapped_column(Text)
+    steps: Mapped[str] = mapped_column(Text)
+    area: Mapped[str | None] = mapped_column(String(30))
+    category: Mapped[str | None] = mapped_column(String(30))
+    owner_id: Mapped[str | None] = mapped_column(String(64))
+    owner_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RunbookIssueRow(Base):
+    """Which issues a runbook was written from or applies to."""
+
+    __tablename__ = "runbook_issues"
+
+    runbook_id: Mapped[int] = mapped_column(ForeignKey("runbooks.id", ondelete="CASCADE"), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class WarRoomRoleRow(Base):

@@ -684,6 +684,8 @@ def _to_war_room(row: WarRoomRow) -> WarRoom:
         bot_id=row.bot_id,
         next_standup_at=row.next_standup_at,
         last_standup_at=row.last_standup_at,
+        signed_off_at=row.signed_off_at,
+        signed_off_by=_person(row.signed_off_by_id, row.signed_off_by_name),
     )
 
 

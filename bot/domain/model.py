@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum, IntEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -308,3 +309,48 @@ class IssueQuery(BaseModel):
     unassigned: bool = False
     breached: bool = False
     limit: int = Field(default=15, ge=1, le=100)
+
+
+class Runbook(BaseModel):
+    """A fix written down: symptoms and steps, so the support team can apply it without the partner."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    war_room_id: int
+    title: str
+    symptoms: str
+    steps: str
+    area: Area | None
+    category: Category | None
+    owner: Person
+    issue_ids: tuple[int, ...] = ()
+    created_at: datetime
+    updated_at: datetime
+
+
+class NewRunbook(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    war_room_id: int
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    symptoms: str = Field(default="", max_length=DESCRIPTION_MAX)
+    steps: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    area: Area | None = None
+    category: Category | None = None
+    owner: Person
+    issue_ids: tuple[int, ...] = ()
+    created_at: datetime
+
+
+class Suggestion(BaseModel):
+    """A resolved issue or a runbook that looks like what someone is about to report."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["issue", "runbook"]
+    id: int
+    title: str
+    number: int | None = None  # issues only
+    summary: str = ""  # how it was fixed
+    score: float = 0.0

@@ -17,6 +17,20 @@ class WarRoomSettings(BaseModel):
     calendar: WorkingCalendar = WorkingCalendar()
     standup_time: time = time(9, 0)
     policy: SeverityPolicy = DEFAULT_POLICY
+    # The phase: a fixed, visible start and planned end (local dates), and the agreed exit targets.
+    starts_on: date | None = None
+    ends_on: date | None = None
+    sev2_cap: int = Field(default=5, ge=0, le=1000)
+    support_share_target: int = Field(default=80, ge=0, le=100)  # percent of resolutions by the support team
+    sla_target: int = Field(default=90, ge=0, le=100)  # percent of Sev 1/2 resolved within target
+    # Where new problems go after sign-off (the steady-state support process): text, may hold a link.
+    steady_state_support: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> WarRoomSettings:
+        if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
+            raise ValueError("the planned end must be after the start")
+        return self
 
     def next_standup_at(self, after: datetime) -> datetime:
         """The first stand-up strictly after `after`: the local stand-up time on a working day."""
@@ -104,6 +118,8 @@ class WarRoom(BaseModel):
     bot_id: str | None
     next_standup_at: datetime | None
     last_standup_at: datetime | None
+    signed_off_at: datetime | None = None
+    signed_off_by: Person | None = None
 
     @property
     def display_name(self) -> str:

@@ -1,0 +1,155 @@
+"""Leaving hypercare: the exit criteria, where the phase stands, and the figures they rest on."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.model import HandledBy, Issue, Person, Severity, Status
+from bot.domain.war_room import WarRoomSettings
+
+SUPPORT_SHARE_WINDOW = timedelta(days=7)
+# The stand-up warns this many working days before the planned end if the criteria are not met.
+WARNING_WORKING_DAYS = 3
+
+
+class Ratio(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    hits: int
+    total: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.hits / self.total if self.total else None
+
+    def text(self) -> str:
+        return "no data yet" if self.percent is None else f"{self.percent:.0f}% ({self.hits} of {self.total})"
+
+
+def support_share(issues: list[Issue], *, now: datetime, window: timedelta = SUPPORT_SHARE_WINDOW) -> Ratio:
+    """Issues resolved by the customer's support team ÷ all resolved, in the window before `now`."""
+    recent = [
+        issue.resolution
+        for issue in issues
+        if issue.status is Status.RESOLVED and issue.resolution and now - window <= issue.resolution.resolved_at <= now
+    ]
+    return Ratio(hits=sum(1 for r in recent if r.handled_by is HandledBy.SUPPORT), total=len(recent))
+
+
+def sla_attainment(issues: list[Issue], *, now: datetime) -> Ratio:
+    """Sev 1/2 issues resolved within their target ÷ those whose outcome is known.
+
+    Known: resolved (in time or late), or still open past the target (already missed).
+    """
+    met = missed = 0
+    for issue in issues:
+        if issue.severity not in (Severity.SEV1, Severity.SEV2) or issue.resolve_by is None:
+            continue
+        if issue.status is Status.RESOLVED and issue.resolution:
+            if issue.resolution.resolved_at <= issue.resolve_by:
+                met += 1
+            else:
+                missed += 1
+        elif issue.status.is_open and issue.resolve_by < now:
+            missed += 1
+    return Ratio(hits=met, total=met + missed)
+
+
+class Criterion(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    label: str
+    value: str
+    target: str
+    passed: bool
+
+
+class PhaseDay(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    day: int
+    of: int
+    working_days_left: int
+
+    def text(self) -> str:
+        return f"Day {self.day} of {self.of}"
+
+
+class ExitReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    criteria: tuple[Criterion, ...]
+    signed_off_at: datetime | None
+    signed_off_by: Person | None
+    phase: PhaseDay | None
+    ends_on_text: str | None
+
+    @property
+    def measured_pass(self) -> bool:
+        """Criteria 1–4, the ones the bot measures: sign-off is allowed only when all pass."""
+        return all(criterion.passed for criterion in self.criteria)
+
+    @property
+    def warning(self) -> str | None:
+        """Said plainly on the stand-up from three working days before the planned end."""
+        if self.signed_off_at or self.measured_pass or not self.phase:
+            return None
+        if self.phase.working_days_left > WARNING_WORKING_DAYS:
+            return None
+        failing = ", ".join(c.label.lower() for c in self.criteria if not c.passed)
+        left = self.phase.working_days_left
+        when = "today" if left == 0 else f"in {left} working day{'s' if left != 1 else ''}"
+        return f"Hypercare is planned to end {when} and the exit criteria are not met: {failing}. Decide: fix, or `extend`."
+
+
+def phase_day(settings: WarRoomSettings, now: datetime) -> PhaseDay | None:
+    if not (settings.starts_on and settings.ends_on):
+        return None
+    calendar = settings.calendar
+    today = calendar.local_date(now)
+    total = (settings.ends_on - settings.starts_on).days + 1
+    day = min(max((today - settings.starts_on).days + 1, 0), total)
+    left = sum(
+        1
+        for offset in range((settings.ends_on - today).days + 1)
+        if calendar.is_working_day(today + timedelta(days=offset)) and offset > 0
+    ) if today <= settings.ends_on else 0
+    return PhaseDay(day=day, of=total, working_days_left=left)
+
+
+def evaluate_exit(
+    issues: list[Issue], settings: WarRoomSettings, *, now: datetime, signed_off_at: datetime | None = None,
+    signed_off_by: Person | None = None,
+) -> ExitReport:
+    open_issues = [issue for issue in issues if issue.status.is_open]
+    sev1 = sum(1 for issue in open_issues if issue.severity is Severity.SEV1)
+    sev2 = sum(1 for issue in open_issues if issue.severity is Severity.SEV2)
+    share = support_share(issues, now=now)
+    sla = sla_attainment(issues, now=now)
+    criteria = (
+        Criterion(key="sev1", label="No open Sev 1", value=str(sev1), target="0", passed=sev1 == 0),
+        Criterion(
+            key="sev2", label="Sev 2 backlog under the cap", value=str(sev2), target=f"≤ {settings.sev2_cap}",
+            passed=sev2 <= settings.sev2_cap,
+        ),
+        Criterion(
+            key="support_share", label="Support team handles the volume", value=share.text(),
+            target=f"≥ {settings.support_share_target}% of resolutions, last 7 days",
+            # Without resolutions in the window there is nothing to show the support team copes.
+            passed=share.percent is not None and share.percent >= settings.support_share_target,
+        ),
+        Criterion(
+            key="sla", label="Sev 1/2 resolved within target", value=sla.text(), target=f"≥ {settings.sla_target}%",
+            passed=sla.percent is None or sla.percent >= settings.sla_target,
+        ),
+    )
+    return ExitReport(
+        criteria=criteria,
+        signed_off_at=signed_off_at,
+        signed_off_by=signed_off_by,
+        phase=phase_day(settings, now),
+        ends_on_text=settings.ends_on.isoformat() if settings.ends_on else None,
+    )
