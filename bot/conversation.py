@@ -14,6 +14,9 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.domain.commands import (
     AcknowledgeIssue,
+    ExtendPhase,
+    ShowExit,
+    ShowSetup,
     PostStandup,
     SetOnCall,
     SetRota,
@@ -33,6 +36,7 @@ from bot.domain.commands import (
 from bot.domain.model import DESCRIPTION_MAX, IssueDraft, IssueQuery, Person, ResolutionType
 from bot.domain.parsing import Vocabulary, parse_issue_draft
 from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
+from bot.phase import closed_to_new_issues, configure, extend, phase_view, sign_off, withdraw_sign_off
 from bot.messages import (
     Card,
     CardActionResult,
@@ -70,6 +74,7 @@ from bot.services import (
 )
 from cards.common import card_time, safe_name
 from cards.help import render_help_card
+from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB, parse_setup, render_exit, render_setup
 from cards.oncall import render_oncall
 from cards.reminders import SNOOZE_VERB
 from cards.standup import render_standup
@@ -151,7 +156,26 @@ class Conversation:
             case ShowHelp():
                 return [ReplyCard(card=render_help_card(self._bot_name))]
             case ReportIssue(text=text):
+                route = await closed_to_new_issues(uow=self._uow_factory(), conversation=conversation)
+                if route is not None:
+                    return [ReplyCard(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise new problems with {route}."))]
                 return [ReplyCard(card=self._issue_form(text))]
+            case ShowSetup():
+                view = await phase_view(uow=self._uow_factory(), now=now, conversation=conversation)
+                return [ReplyCard(card=render_setup(view.room.settings))]
+            case ShowExit():
+                view = await phase_view(uow=self._uow_factory(), now=now, conversation=conversation)
+                return [ReplyCard(card=render_exit(view.report, war_room_name=view.room.display_name))]
+            case ExtendPhase(until=until, weeks=weeks, reason=reason):
+                view = await phase_view(uow=self._uow_factory(), now=now, conversation=conversation)
+                settings = view.room.settings
+                base = settings.ends_on or settings.calendar.local_date(now)
+                ends_on = until or base + timedelta(weeks=weeks or 0)
+                change = await extend(
+                    uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, ends_on=ends_on,
+                    reason=reason, admins=self._admins,
+                )
+                return [ReplyCard(card=render_announcement(change.announcement or change.message))]
             case ListIssues():
                 query = IssueQuery(
                     statuses=command.statuses or IssueQuery().statuses,
@@ -290,6 +314,8 @@ class Conversation:
     async def on_card_action(self, action: InboundCardAction, directory: PeopleDirectory | None = None) -> CardActionResult:
         if action.verb == CREATE_VERB:
             return await self._create_issue(action)
+        if action.verb in (SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB):
+            return await self._phase_action(action)
         target = _target(action)
         if action.verb == SNOOZE_VERB and target is not None:
             return await self._snooze(action, target)
@@ -310,6 +336,42 @@ class Conversation:
             action.conversation, action.sender, parsed, issue_id=target.issue_id, card_version=target.version
         )
         return self._card_answer(result, action)
+
+    async def _phase_action(self, action: InboundCardAction) -> CardActionResult:
+        now = self._clock.now()
+        conversation = action.conversation
+        if action.verb == SETUP_VERB:
+            view = await phase_view(uow=self._uow_factory(), now=now, conversation=conversation)
+            parsed = parse_setup(action.data, view.room.settings)
+            if isinstance(parsed, dict):
+                typed = {key: str(value) for key, value in action.data.items() if isinstance(value, (str, int, float))}
+                return CardActionResult(card=render_setup(view.room.settings, errors=parsed, values=typed))
+            change = await configure(
+                uow=self._uow_factory(), now=now, conversation=conversation, actor=action.sender, settings=parsed, admins=self._admins
+            )
+            if not change.changed or change.view is None:
+                return CardActionResult(card=render_notice_card(change.message))
+            return CardActionResult(card=render_setup(change.view.room.settings, saved=True), refresh_for_everyone=True)
+        if action.verb == SIGN_OFF_VERB:
+            change = await sign_off(uow=self._uow_factory(), now=now, conversation=conversation, actor=action.sender, admins=self._admins)
+        else:
+            reason = str(action.data.get("withdraw_reason") or "").strip()[:500]
+            if not reason:
+                view = await phase_view(uow=self._uow_factory(), now=now, conversation=conversation)
+                return CardActionResult(card=render_exit(view.report, war_room_name=view.room.display_name))
+            change = await withdraw_sign_off(
+                uow=self._uow_factory(), now=now, conversation=conversation, actor=action.sender, reason=reason, admins=self._admins
+            )
+        if change.view is None:
+            return CardActionResult(card=render_notice_card(change.message))
+        card = render_exit(change.view.report, war_room_name=change.view.room.display_name)
+        effects: tuple[UpdateCard | PostCard, ...] = ()
+        home = change.view.room.home_conversation_id
+        if change.announcement and home:
+            effects = (PostCard(conversation_id=home, card=render_announcement(change.announcement)),)
+        if not change.changed:
+            card = render_exit(change.view.report, war_room_name=change.view.room.display_name, notice=change.message)
+        return CardActionResult(card=card, refresh_for_everyone=change.changed, side_effects=effects)
 
     async def _snooze(self, action: InboundCardAction, target: IssueActionTarget) -> CardActionResult:
         result = await snooze_reminders(
@@ -397,6 +459,9 @@ class Conversation:
         )
 
     async def _create_issue(self, action: InboundCardAction, *, in_dialog: bool = False) -> CardActionResult:
+        route = await closed_to_new_issues(uow=self._uow_factory(), conversation=action.conversation)
+        if route is not None:
+            return CardActionResult(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise this with {route}."))
         submission = validate_issue_submission(action.data)
         if isinstance(submission, dict):
             # A valid form id is kept so that fixing the form and submitting still raises one issue.

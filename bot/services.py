@@ -133,7 +133,8 @@ async def _store_new_issue(
                 area=draft.area,
                 company=draft.company,
                 affected_users=draft.affected_users,
-                status=Status.NEW,
+                # Scope discipline: an enhancement goes straight to the post-go-live backlog.
+                status=Status.DEFERRED if severity is Severity.SEV4 else Status.NEW,
                 reporter=reporter,
                 tenant_id=conversation.tenant_id,
                 team_id=conversation.team_id,

@@ -41,6 +41,13 @@ _SEVERITY_COLOUR = {Severity.SEV1: "Attention", Severity.SEV2: "Warning", Severi
 _STATUS_COLOUR = {Status.RESOLVED: "Good", Status.DEFERRED: "Default", Status.DUPLICATE: "Default"}
 
 
+# Scope discipline: Sev 3/4 must not eat hypercare capacity, and the card says so.
+_SCOPE_NOTES = {
+    Severity.SEV3: "Sev 3: annoying, not blocking. Fixed in weeks; it is reviewed at the stand-up, not chased.",
+    Severity.SEV4: "Sev 4: an enhancement. It goes to the post-go-live backlog (`list deferred`), not into hypercare work.",
+}
+
+
 class Panel(BaseModel):
     """An action's inputs shown open on the card, with what the user typed and what was wrong with it."""
 
@@ -243,7 +250,10 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
         ),
     ]
     if notice:
-        body.append(plain_text(notice, id="notice", style="emphasis"))
+        body.append({"type": "Container", "style": "emphasis", "id": "notice", "items": [plain_text(notice)]})
+    scope = _SCOPE_NOTES.get(issue.severity)
+    if scope and (issue.status.is_open or issue.status is Status.DEFERRED):
+        body.append(text_block(scope, isSubtle=True, size="Small", spacing="Small", id="scope"))
     people = []
     if issue.assignee:
         text, entity = mention(issue.assignee.aad_object_id, issue.assignee.name)

@@ -38,6 +38,7 @@ from storage.models import (
     IssueRow,
     OutboxRow,
     ProcessedActivityRow,
+    WarRoomEventRow,
     WarRoomRoleRow,
     WarRoomRow,
 )
@@ -108,6 +109,39 @@ class WarRoomRepository:
         await self._session.execute(
             update(WarRoomRow).where(WarRoomRow.id == war_room_id).values(oncall=oncall.model_dump(mode="json"))
         )
+
+    async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None) -> None:
+        """Record leadership's sign-off, or clear it (`by` None)."""
+        await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id)
+            .values(
+                signed_off_at=at if by else None,
+                signed_off_by_id=by.aad_object_id if by else None,
+                signed_off_by_name=by.name if by else None,
+            )
+        )
+
+    async def add_event(self, war_room_id: int, event: Event) -> None:
+        self._session.add(
+            WarRoomEventRow(
+                war_room_id=war_room_id, verb=event.verb, actor_id=event.actor.aad_object_id, actor_name=event.actor.name,
+                from_value=event.from_value, to_value=event.to_value, reason=event.reason, at=event.at,
+            )
+        )
+        await self._session.flush()
+
+    async def events(self, war_room_id: int) -> list[Event]:
+        rows = (
+            await self._session.execute(
+                select(WarRoomEventRow).where(WarRoomEventRow.war_room_id == war_room_id).order_by(WarRoomEventRow.id)
+            )
+        ).scalars()
+        return [
+            Event(verb=row.verb, actor=Person(aad_object_id=row.actor_id, name=row.actor_name), at=row.at,
+                  from_value=row.from_value, to_value=row.to_value, reason=row.reason)
+            for row in rows
+        ]
 
     async def adopt_home(self, war_room_id: int, ref: ConversationRef, *, now: datetime) -> None:
         """The first conversation a war room is used in becomes where its stand-ups are posted."""

@@ -27,7 +27,7 @@ class WorkingCalendar(BaseModel):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # "Europe" is a folder of zones: OSError
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from error
         return value
 

@@ -85,9 +85,38 @@ class PostStandup(_Command):
     pass
 
 
+class ShowSetup(_Command):
+    pass
+
+
+class ShowExit(_Command):
+    pass
+
+
+class ShowStatus(_Command):
+    pass
+
+
+class ExtendPhase(_Command):
+    """`extend 2026-12-18 reason` or `extend 2w reason`."""
+
+    until: date | None = None
+    weeks: int | None = None
+    reason: str
+
+
+class NewRunbook(_Command):
+    pass
+
+
+class SearchRunbooks(_Command):
+    words: str
+
+
 ChatCommand = (
     ShowHelp | ReportIssue | ListIssues | ShowIssue | ShowHistory | AssignIssue | AcknowledgeIssue | ResolveIssue
-    | ManageRoles | ShowOnCall | SetOnCall | SetRota | PostStandup
+    | ManageRoles | ShowOnCall | SetOnCall | SetRota | PostStandup | ShowSetup | ShowExit | ShowStatus | ExtendPhase
+    | NewRunbook | SearchRunbooks
 )
 
 
@@ -196,6 +225,27 @@ def _oncall(rest: str) -> ShowOnCall | SetOnCall | SetRota | CommandError | None
     return None
 
 
+_EXTEND = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})|(\d{1,2})\s*w(?:eeks?)?)\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def _extend(rest: str) -> ExtendPhase | CommandError | None:
+    match = _EXTEND.match(rest.strip())
+    if not match:
+        return CommandError(message="Write `extend 2026-12-18 why` or `extend 2w why`.") if len(rest.split()) <= 1 else None
+    reason = match.group(3).strip()
+    if not reason:
+        return CommandError(message="Say why: `extend 2w integration fixes are still in test`.")
+    if match.group(1):
+        try:
+            return ExtendPhase(until=date.fromisoformat(match.group(1)), reason=reason)
+        except ValueError:
+            return CommandError(message="That date does not exist.")
+    weeks = int(match.group(2))
+    if not 1 <= weeks <= 26:
+        return CommandError(message="Extend by 1 to 26 weeks.")
+    return ExtendPhase(weeks=weeks, reason=reason)
+
+
 def parse_command(text: str) -> ChatCommand | CommandError | None:
     """The command in `text`, a CommandError for a command written wrongly, None for anything else."""
     stripped = text.strip()
@@ -233,4 +283,17 @@ def parse_command(text: str) -> ChatCommand | CommandError | None:
             return _oncall(rest)
         case "standup" | "stand-up" if not rest.strip():
             return PostStandup()
+        case "setup" if not rest.strip():
+            return ShowSetup()
+        case "exit" if not rest.strip():
+            return ShowExit()
+        case "status" if not rest.strip():
+            return ShowStatus()
+        case "extend":
+            return _extend(rest)
+        case "runbook" | "runbooks":
+            words = rest.strip()
+            if words.lower() == "new":
+                return NewRunbook()
+            return SearchRunbooks(words=words) if words else CommandError(message="Write `runbook new`, or `runbook` and what to look for.")
     return None

@@ -60,13 +60,17 @@ class HypercareActivityHandler(ActivityHandler):
         action = submitted_card_action(activity) if not (activity.text or "").strip() else None
         if action is not None:
             result = await self._conversation.on_card_action(action, self._directory(activity))
-            replacement = card_activity(result.card)
+            answer: list[Outbound] = [ReplyCard(card=result.card)]
             if action.card_activity_id:
+                replacement = card_activity(result.card)
                 replacement.id = action.card_activity_id
-                await turn_context.update_activity(replacement)
-            else:
-                await turn_context.send_activity(replacement)
-            await self._deliver(turn_context, list(result.side_effects))
+                try:
+                    await turn_context.update_activity(replacement)
+                    answer = []
+                except ConnectorError as error:
+                    # The clicked card cannot be replaced (gone, or not ours): answer with a new message instead.
+                    log.warning("could not update the clicked card: %s", error)
+            await self._deliver(turn_context, [*answer, *result.side_effects])
             return
         outbound = await self._conversation.on_message(to_inbound_message(activity), self._directory(activity))
         await self._deliver(turn_context, outbound)

@@ -176,15 +176,25 @@ async def test_duplicate_closes_and_moves_people_onto_the_original(room: WarRoom
     assert (await events_of(engine, original.issue_id))[-1] == ("merged", "Lena Berg")
 
 
-async def test_defer_only_for_sev3_and_sev4(room: WarRoom, engine: AsyncEngine) -> None:
+async def test_sev4_is_deferred_on_creation_and_sev3_can_be_deferred(room: WarRoom, engine: AsyncEngine) -> None:
     sev4 = await room.raise_issue("sev4 - could we add a field for the buyer's phone")
-    card = await room.click(sev4, "issue.defer", {"defer_reason": "post go-live backlog"}, sender=LENA)
-    assert "Deferred" in card_text(card)
+    assert "Deferred" in card_text(sev4.card) and "post-go-live backlog" in card_text(sev4.card)
+    assert (await stored(engine, sev4.issue_id)).status == "deferred"
+    sev3 = await room.raise_issue("sev3 - the logo on the invoice layout is blurry")
+    assert "Fixed in weeks" in card_text(sev3.card)
+    card = await room.click(sev3, "issue.defer", {"defer_reason": "post go-live backlog"}, sender=LENA)
+    assert "Status" in card_text(card) and (await stored(engine, sev3.issue_id)).status == "deferred"
+    [deferred] = await room.say("list deferred")
+    assert "#1 " in card_text(deferred.card) and "#2 " in card_text(deferred.card)
+
+
+async def test_sev1_and_sev2_cannot_be_deferred(room: WarRoom) -> None:
     sev2 = await room.raise_issue("sev2 - payments file rejected by the bank")
     with pytest.raises(AssertionError):
         find_execute(sev2.card, "issue.defer")  # not offered
-    card = await room.click(sev2, "issue.defer", sender=LENA, card=sev4.card | {"actions": [
-        {"type": "Action.Execute", "verb": "issue.defer", "data": {"issue_id": sev2.issue_id, "version": 1}}]})
+    forged = {"type": "AdaptiveCard", "actions": [
+        {"type": "Action.Execute", "verb": "issue.defer", "data": {"issue_id": sev2.issue_id, "version": 1}}]}
+    card = await room.click(sev2, "issue.defer", sender=LENA, card=forged)
     assert "Only Sev 3 and Sev 4" in card_text(card)
 
 

@@ -1,0 +1,164 @@
+"""Use cases of the hypercare phase itself: set it up, see the exit criteria, sign off, extend."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.exit_criteria import ExitReport, evaluate_exit
+from bot.domain.model import Issue, Person, Role, Status
+from bot.domain.triage import Event, role_list
+from bot.domain.war_room import WarRoom, WarRoomSettings
+from bot.messages import ConversationRef
+from bot.services import UnitOfWork, actor_roles
+
+SETUP_ROLES = frozenset({Role.ADMIN})
+SIGN_OFF_ROLES = frozenset({Role.LEADERSHIP})
+EXTEND_ROLES = frozenset({Role.LEADERSHIP, Role.ADMIN})
+
+
+class PhaseView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    room: WarRoom
+    report: ExitReport
+    issues: tuple[Issue, ...]
+
+
+class PhaseChange(BaseModel):
+    """The outcome of a phase command: what to say, and (when it changed) an announcement for the channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    changed: bool
+    message: str
+    view: PhaseView | None = None
+    announcement: str | None = None
+
+
+def _refusal(roles: frozenset[Role], what: str) -> PhaseChange:
+    return PhaseChange(changed=False, message=f"To {what} you need the role {role_list(roles)}.")
+
+
+async def _view(uow: UnitOfWork, war_room_id: int, now: datetime) -> PhaseView:
+    room = await uow.war_rooms.get(war_room_id)
+    issues = await uow.issues.all_with_status(room.id, frozenset(Status), limit=100_000)
+    report = evaluate_exit(issues, room.settings, now=now, signed_off_at=room.signed_off_at, signed_off_by=room.signed_off_by)
+    return PhaseView(room=room, report=report, issues=tuple(issues))
+
+
+async def phase_view(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> PhaseView:
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        view = await _view(uow, war_room_id, now)
+        await uow.commit()
+    return view
+
+
+async def configure(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, settings: WarRoomSettings,
+    admins: frozenset[str],
+) -> PhaseChange:
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        if not (await actor_roles(uow, war_room_id, actor, admins)) & SETUP_ROLES:
+            return _refusal(SETUP_ROLES, "set up the war room")
+        before = await uow.war_rooms.settings(war_room_id)
+        await uow.war_rooms.save_settings(war_room_id, settings, now=now)
+        await uow.war_rooms.add_event(
+            war_room_id,
+            Event(verb="setup", actor=actor, at=now, from_value=_dates(before), to_value=_dates(settings)),
+        )
+        view = await _view(uow, war_room_id, now)
+        await uow.commit()
+    return PhaseChange(changed=True, message="War room settings saved.", view=view)
+
+
+def _dates(settings: WarRoomSettings) -> str:
+    return f"{settings.starts_on or '?'} → {settings.ends_on or '?'}"
+
+
+async def extend(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, ends_on: date, reason: str,
+    admins: frozenset[str],
+) -> PhaseChange:
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        if not (await actor_roles(uow, war_room_id, actor, admins)) & EXTEND_ROLES:
+            return _refusal(EXTEND_ROLES, "move the end of hypercare")
+        settings = await uow.war_rooms.settings(war_room_id)
+        if settings.starts_on and ends_on <= settings.starts_on:
+            return PhaseChange(changed=False, message=f"The end must be after the start ({settings.starts_on}).")
+        if ends_on < settings.calendar.local_date(now):
+            return PhaseChange(changed=False, message="The new end is in the past.")
+        await uow.war_rooms.save_settings(war_room_id, settings.model_copy(update={"ends_on": ends_on}), now=now)
+        await uow.war_rooms.add_event(
+            war_room_id,
+            Event(verb="extend", actor=actor, at=now, from_value=str(settings.ends_on or "not set"), to_value=str(ends_on), reason=reason),
+        )
+        await uow.commit()
+    return PhaseChange(
+        changed=True,
+        message=f"Hypercare now ends on {ends_on:%A %d %B %Y}.",
+        announcement=f"{actor.name} moved the end of hypercare to {ends_on:%A %d %B %Y}: {reason}",
+    )
+
+
+async def sign_off(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, admins: frozenset[str]) -> PhaseChange:
+    """Leadership signs off, only while criteria 1–4 pass as of now (a regression since the card was drawn locks it again)."""
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        if not (await actor_roles(uow, war_room_id, actor, admins)) & SIGN_OFF_ROLES:
+            return _refusal(SIGN_OFF_ROLES, "sign off hypercare")
+        view = await _view(uow, war_room_id, now)
+        if view.room.signed_off_at:
+            return PhaseChange(changed=False, message=f"Already signed off by {view.room.signed_off_by.name if view.room.signed_off_by else 'someone'}.", view=view)
+        if not view.report.measured_pass:
+            failing = ", ".join(c.label for c in view.report.criteria if not c.passed)
+            return PhaseChange(changed=False, message=f"Not yet: {failing}.", view=view)
+        await uow.war_rooms.set_sign_off(war_room_id, by=actor, at=now)
+        await uow.war_rooms.add_event(war_room_id, Event(verb="signoff", actor=actor, at=now))
+        view = await _view(uow, war_room_id, now)
+        await uow.commit()
+    route = view.room.settings.steady_state_support or "the usual support process"
+    return PhaseChange(
+        changed=True,
+        message="Hypercare is signed off.",
+        view=view,
+        announcement=f"Hypercare is signed off by {actor.name}: the exit criteria are met. New problems go to {route}.",
+    )
+
+
+async def withdraw_sign_off(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, reason: str, admins: frozenset[str]
+) -> PhaseChange:
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        if not (await actor_roles(uow, war_room_id, actor, admins)) & SIGN_OFF_ROLES:
+            return _refusal(SIGN_OFF_ROLES, "withdraw the sign-off")
+        room = await uow.war_rooms.get(war_room_id)
+        if not room.signed_off_at:
+            return PhaseChange(changed=False, message="Hypercare is not signed off.")
+        await uow.war_rooms.set_sign_off(war_room_id, by=None, at=None)
+        await uow.war_rooms.add_event(war_room_id, Event(verb="withdraw", actor=actor, at=now, reason=reason))
+        view = await _view(uow, war_room_id, now)
+        await uow.commit()
+    return PhaseChange(
+        changed=True,
+        message="The sign-off is withdrawn; the war room takes hypercare issues again.",
+        view=view,
+        announcement=f"{actor.name} withdrew the hypercare sign-off: {reason}",
+    )
+
+
+async def closed_to_new_issues(*, uow: UnitOfWork, conversation: ConversationRef) -> str | None:
+    """After sign-off: where new problems go instead (the steady-state process), else None."""
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        if war_room_id is None:
+            return None
+        room = await uow.war_rooms.get(war_room_id)
+    if not room.signed_off_at:
+        return None
+    return room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)"

@@ -1,0 +1,193 @@
+"""Cards of the phase: the war-room setup form and the exit criteria with leadership's sign-off."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.domain.exit_criteria import ExitReport
+from bot.domain.model import Severity
+from bot.domain.war_room import WarRoomSettings
+from cards.common import Card, adaptive_card, card_time, choice_set, execute, plain_text, safe_name, show_card, text_block, text_input
+
+SETUP_VERB = "setup.save"
+SIGN_OFF_VERB = "phase.signoff"
+WITHDRAW_VERB = "phase.withdraw"
+_POLICY_FIELDS = ("acknowledge_within", "remind_unacknowledged_every", "remind_open_every", "resolve_within")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _number(input_id: str, label: str, value: int | None, low: int, high: int, rule: str) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "Input.Number", "id": input_id, "label": label, "min": low, "max": high, "errorMessage": rule}
+    if value is not None:
+        element["value"] = value
+    return element
+
+
+def _error(input_id: str, errors: dict[str, str]) -> list[dict[str, Any]]:
+    return [text_block(errors[input_id], color="Attention", size="Small", spacing="None", id=f"{input_id}_error")] if input_id in errors else []
+
+
+def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None, saved: bool = False) -> Card:
+    """The setup form; after an error it shows what was typed (`values`), otherwise the current settings."""
+    errors = errors or {}
+    typed = values or {}
+
+    def value(key: str, current: object) -> str:
+        return typed.get(key, "" if current is None else str(current))
+
+    calendar = settings.calendar
+    fields: list[dict[str, Any]] = [
+        text_block("Set up this war room", size="Medium", weight="Bolder"),
+        text_block("The phase, its working hours and the agreed exit targets. Times are this war room's local time."),
+    ]
+    if saved:
+        fields.append(text_block("Saved.", color="Good", weight="Bolder", id="saved"))
+    if errors:
+        fields.append(text_block(f"Nothing was saved. Please correct: {', '.join(errors)}.", color="Attention", weight="Bolder", id="setup_errors"))
+    inputs: list[tuple[dict[str, Any], str]] = [
+        ({"type": "Input.Date", "id": "starts_on", "label": "Hypercare starts", "value": value("starts_on", settings.starts_on)}, "starts_on"),
+        ({"type": "Input.Date", "id": "ends_on", "label": "Planned end", "value": value("ends_on", settings.ends_on)}, "ends_on"),
+        (_number("weeks", "…or duration in weeks (used when no end is given)", None, 1, 52, "1 to 52 weeks"), "weeks"),
+        (text_input("time_zone", "Time zone (IANA name)", value=value("time_zone", calendar.time_zone), isRequired=True,
+                    errorMessage="An IANA time zone such as Europe/London"), "time_zone"),
+        ({"type": "Input.Time", "id": "standup_time", "label": "Stand-up at", "value": value("standup_time", settings.standup_time.strftime("%H:%M"))}, "standup_time"),
+        ({"type": "Input.Time", "id": "day_start", "label": "Working day starts", "value": value("day_start", calendar.day_start.strftime("%H:%M"))}, "day_start"),
+        ({"type": "Input.Time", "id": "day_end", "label": "Working day ends", "value": value("day_end", calendar.day_end.strftime("%H:%M"))}, "day_end"),
+        (choice_set("working_days", "Working days", [(name, str(n)) for n, name in enumerate(_DAY_NAMES)],
+                    value=value("working_days", ",".join(str(d) for d in sorted(calendar.working_days))), isMultiSelect=True), "working_days"),
+        (_number("sev2_cap", "Sev 2 backlog cap (exit criterion)", settings.sev2_cap, 0, 1000, "0 or more"), "sev2_cap"),
+        (_number("support_share_target", "Support-team share target, %", settings.support_share_target, 0, 100, "0 to 100"), "support_share_target"),
+        (_number("sla_target", "Sev 1/2 within-target target, %", settings.sla_target, 0, 100, "0 to 100"), "sla_target"),
+        (text_input("steady_state_support", "After sign-off, new problems go to", value=value("steady_state_support", settings.steady_state_support),
+                    placeholder="e.g. the IT service desk: https://contoso.service-now.com", maxLength=500), "steady_state_support"),
+    ]
+    for element, key in inputs:
+        fields += [element, *_error(key, errors)]
+    policy_inputs: list[dict[str, Any]] = []
+    for severity in Severity:
+        rule = settings.policy.rule(severity)
+        policy_inputs.append(text_block(f"{severity.label} — {severity.meaning}", weight="Bolder", spacing="Medium"))
+        for field in _POLICY_FIELDS:
+            key = f"sev{int(severity)}_{field}"
+            current = getattr(rule, field)
+            policy_inputs += [
+                text_input(key, field.replace("_", " ").capitalize() + " (15m, 2h, 1d or none)", value=value(key, current or "none"), maxLength=10),
+                *_error(key, errors),
+            ]
+        key = f"sev{int(severity)}_clock"
+        policy_inputs += [choice_set(key, "Clock", [("Round the clock", "24x7"), ("Working hours", "working")], value=value(key, rule.clock)), *_error(key, errors)]
+    actions = [
+        show_card("Severity policy", policy_inputs, []),
+        execute("Save", SETUP_VERB, {}, style="positive"),
+    ]
+    return adaptive_card(fields, actions)
+
+
+def parse_setup(data: dict[str, Any], current: WarRoomSettings) -> WarRoomSettings | dict[str, str]:
+    """The settings the setup form asks for, or the problem with each input."""
+    def text(key: str) -> str:
+        raw = data.get(key)
+        return raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw))
+
+    errors: dict[str, str] = {}
+    raw = current.model_dump(mode="json")
+    raw["starts_on"] = text("starts_on") or None
+    raw["ends_on"] = text("ends_on") or None
+    weeks = text("weeks")
+    if not raw["ends_on"] and weeks:
+        if not (weeks.isdigit() and 1 <= int(weeks) <= 52 and raw["starts_on"]):
+            errors["weeks"] = "Give a start date and 1 to 52 weeks."
+        else:
+            try:
+                raw["ends_on"] = (date.fromisoformat(raw["starts_on"]) + timedelta(weeks=int(weeks), days=-1)).isoformat()
+            except ValueError:
+                errors["starts_on"] = "A date such as 2026-11-30."
+    raw["calendar"].update(time_zone=text("time_zone"), day_start=text("day_start") or raw["calendar"]["day_start"],
+                           day_end=text("day_end") or raw["calendar"]["day_end"])
+    days = [part for part in text("working_days").split(",") if part.strip()]
+    raw["calendar"]["working_days"] = [int(day) for day in days if day.strip().isdigit()] if days else []
+    raw["standup_time"] = text("standup_time") or raw["standup_time"]
+    for key in ("sev2_cap", "support_share_target", "sla_target"):
+        raw[key] = text(key) or raw[key]
+    raw["steady_state_support"] = text("steady_state_support")
+    for severity in Severity:
+        rule = raw["policy"]["rules"][str(int(severity))]
+        for field in (*_POLICY_FIELDS, "clock"):
+            typed = text(f"sev{int(severity)}_{field}")
+            if typed:
+                rule[field] = None if typed.lower() in ("none", "-") else typed
+    if errors:
+        return errors
+    try:
+        return WarRoomSettings.model_validate(raw)
+    except ValidationError as error:
+        for problem in error.errors():
+            errors.setdefault(_input_for(problem["loc"]), problem["msg"].removeprefix("Value error, "))
+        return errors
+
+
+def _input_for(location: tuple[Any, ...]) -> str:
+    """The form input a validation error belongs to."""
+    parts = [str(part) for part in location]
+    if parts[:1] == ["calendar"]:
+        field = parts[1] if len(parts) > 1 else ""
+        # An error on the calendar as a whole is "the day must start before it ends".
+        return field if field in ("day_start", "day_end", "working_days", "time_zone") else "day_end"
+    if parts[:2] == ["policy", "rules"] and len(parts) >= 4:
+        return f"sev{parts[2]}_{parts[3]}"
+    if parts and parts[0] in ("starts_on", "ends_on", "standup_time", "sev2_cap", "support_share_target", "sla_target", "steady_state_support"):
+        return parts[0]
+    return "ends_on"  # the model-level check: the end must be after the start
+
+
+def render_exit(report: ExitReport, *, war_room_name: str, notice: str | None = None) -> Card:
+    heading = f"Exit criteria · {war_room_name}"
+    body: list[dict[str, Any]] = [text_block(heading, size="Medium", weight="Bolder")]
+    if notice:
+        body.append({"type": "Container", "style": "emphasis", "id": "notice", "items": [plain_text(notice)]})
+    if report.phase:
+        body.append(text_block(f"{report.phase.text()} · planned end {report.ends_on_text}", isSubtle=True, spacing="Small"))
+    for number, criterion in enumerate(report.criteria, start=1):
+        mark = "✅" if criterion.passed else "❌"
+        body.append(
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {"type": "Column", "width": "auto", "items": [text_block(mark)]},
+                    {"type": "Column", "width": "stretch", "items": [
+                        text_block(f"**{number}. {criterion.label}**"),
+                        text_block(f"Now: {criterion.value} · target {criterion.target}", isSubtle=True, spacing="None"),
+                    ]},
+                ],
+            }
+        )
+    actions: list[dict[str, Any]] = []
+    if report.signed_off_at:
+        who = safe_name(report.signed_off_by.name) if report.signed_off_by else "leadership"
+        body.append(text_block(f"✅ **5. Leadership sign-off**: signed off by {who}, {card_time(report.signed_off_at)}", color="Good"))
+        actions.append(show_card("Withdraw sign-off", [text_input("withdraw_reason", "Why?", isRequired=True, maxLength=500, errorMessage="Give a reason")],
+                                 [execute("Withdraw", WITHDRAW_VERB, {})]))
+    else:
+        if report.measured_pass:
+            body.append(text_block("**5. Leadership sign-off**: criteria 1–4 pass; leadership may sign off.", color="Good"))
+        else:
+            body.append(text_block("**5. Leadership sign-off**: possible once criteria 1–4 pass.", isSubtle=True))
+        sign = execute("Sign off hypercare", SIGN_OFF_VERB, {}, style="positive")
+        sign["isEnabled"] = report.measured_pass
+        sign["fallback"]["isEnabled"] = report.measured_pass
+        actions.append(sign)
+    if report.warning:
+        body.insert(1, {"type": "Container", "style": "attention", "id": "warning", "items": [plain_text(report.warning)]})
+    return adaptive_card(body, actions)
+
+
+def criteria_lines(report: ExitReport) -> list[str]:
+    """The exit criteria, one line each, for the stand-up."""
+    lines = [f"{'✅' if c.passed else '❌'} {c.label}: {c.value} (target {c.target})" for c in report.criteria]
+    signed = "signed off" if report.signed_off_at else "not signed off yet"
+    lines.append(f"{'✅' if report.signed_off_at else '⏳'} Leadership sign-off: {signed}")
+    return lines
+
