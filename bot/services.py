@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import OPEN_STATUSES, Issue, IssueDraft, IssueQuery, NewIssue, Person, Role, Severity, Status
+from bot.domain.exit_criteria import evaluate_exit
 from bot.domain.reminders import rebase_reminders, restart_reminders
 from bot.domain.standup import StandupSummary, build_standup
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoom, WarRoomSettings
@@ -491,13 +492,16 @@ async def change_oncall(
 
 async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> StandupSummary:
     """Inside an open unit of work: the stand-up of `room` as of `now`."""
+    everything = await uow.issues.all_with_status(room.id, frozenset(Status), limit=100_000)
+    report = evaluate_exit(everything, room.settings, now=now, signed_off_at=room.signed_off_at, signed_off_by=room.signed_off_by)
     return build_standup(
         war_room_name=room.display_name,
-        open_issues=await uow.issues.all_with_status(room.id, OPEN_STATUSES),
+        open_issues=[issue for issue in everything if issue.status in OPEN_STATUSES],
         recent=await uow.issues.recent(room.id, room.last_standup_at),
-        deferred_count=await uow.issues.count(room.id, frozenset({Status.DEFERRED})),
+        deferred_count=sum(1 for issue in everything if issue.status is Status.DEFERRED),
         since=room.last_standup_at,
         now=now,
+        exit_report=report,
     )
 
 

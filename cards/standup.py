@@ -7,7 +7,8 @@ from typing import Any
 from bot.domain.model import HandledBy, Issue, Severity
 from bot.domain.standup import LIST_LIMIT, StandupSummary
 from bot.domain.triage import ago
-from cards.common import Card, adaptive_card, text_block, text_run, truncate
+from cards.common import Card, adaptive_card, plain_text, text_block, text_run, truncate
+from cards.phase import criteria_lines
 
 
 def _issue_line(issue: Issue, summary: StandupSummary, note: str = "") -> dict[str, Any]:
@@ -41,10 +42,15 @@ def render_standup(summary: StandupSummary) -> Card:
         f"Resolved since the last stand-up: support team {summary.resolved_by[HandledBy.SUPPORT]}, "
         f"partner {summary.resolved_by[HandledBy.PARTNER]}"
     )
+    report = summary.exit_report
+    phase = f" · {report.phase.text()}" if report and report.phase else ""
     body: list[dict[str, Any]] = [
         {
             "type": "RichTextBlock",
-            "inlines": [text_run("Hypercare stand-up · ", size="Medium", weight="Bolder"), text_run(summary.war_room_name, size="Medium")],
+            "inlines": [
+                text_run("Hypercare stand-up · ", size="Medium", weight="Bolder"),
+                text_run(summary.war_room_name + phase, size="Medium"),
+            ],
         },
         text_block(f"Open now: **{summary.open_total}** · deferred to after hypercare: **{summary.deferred_count}**", spacing="Small"),
         {"type": "FactSet", "facts": severity_facts},
@@ -59,4 +65,15 @@ def render_standup(summary: StandupSummary) -> Card:
         ),
         *_section("Oldest open", [_issue_line(i, summary) for i in summary.oldest_open], empty="None.", counted=False),
     ]
+    if summary.runbook_candidates:
+        body += _section(
+            "Write a runbook: recurring without one",
+            [text_block(f"{label}: " + ", ".join(f"#{n}" for n in numbers), spacing="Small") for label, numbers in summary.runbook_candidates],
+            empty="",
+        )
+    if report:
+        criteria = [text_block(line, spacing="None", size="Small") for line in criteria_lines(report)]
+        body[2:2] = [text_block("Exit criteria", weight="Bolder", spacing="Medium"), *criteria]
+        if report.warning:
+            body.insert(1, {"type": "Container", "style": "attention", "id": "warning", "items": [plain_text(report.warning)]})
     return adaptive_card(body)

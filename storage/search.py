@@ -47,7 +47,13 @@ MAX_TEXT_SCANNED = 20_000
 _BM25 = "bm25(search_fts, 3.0, 1.0, 1.0)"
 # ts_rank_cd weights for D, C, B, A (unused, notes/steps, description/symptoms, title); normalisation
 # 1 divides by 1 + log(document length).
-_PG_RANK = "ts_rank_cd('{0.1, 0.4, 0.4, 1.0}'::float4[], {vector}, q.query, 1)"
+_PG_WEIGHTS = "'{0.1, 0.4, 0.4, 1.0}'::float4[]"
+
+
+def _pg_rank(vector: str) -> str:
+    return f"ts_rank_cd({_PG_WEIGHTS}, {vector}, q.query, 1)"
+
+
 _PG_QUERY = "SELECT websearch_to_tsquery('english', :terms) AS query"
 
 # English function words, and words nearly every hypercare report contains and that say nothing about
@@ -263,7 +269,7 @@ class RunbookRepository:
                 f"WITH q AS ({_PG_QUERY}) "
                 f"SELECT r.id FROM runbooks AS r CROSS JOIN q "
                 f"WHERE r.war_room_id = :war_room_id AND r.search_vector @@ q.query "
-                f"ORDER BY {_PG_RANK.format(vector='r.search_vector')} DESC, r.id DESC LIMIT :limit"
+                f"ORDER BY {_pg_rank('r.search_vector')} DESC, r.id DESC LIMIT :limit"
             ).bindparams(terms=tsquery_text(terms), war_room_id=war_room_id, limit=limit)
         else:
             statement = text(
@@ -343,12 +349,12 @@ class SimilarityRepository:
             statement = text(
                 f"WITH q AS ({_PG_QUERY}) "
                 "SELECT 'issue' AS kind, i.id, i.title, i.number, i.resolution_notes AS summary, "
-                f"{_PG_RANK.format(vector='i.search_vector')} AS score "
+                f"{_pg_rank('i.search_vector')} AS score "
                 "FROM issues AS i CROSS JOIN q "
                 "WHERE i.war_room_id = :war_room_id AND i.status = :resolved AND i.search_vector @@ q.query "
                 "UNION ALL "
                 "SELECT 'runbook' AS kind, r.id, r.title, NULL AS number, r.steps AS summary, "
-                f"{_PG_RANK.format(vector='r.search_vector')} AS score "
+                f"{_pg_rank('r.search_vector')} AS score "
                 "FROM runbooks AS r CROSS JOIN q "
                 "WHERE r.war_room_id = :war_room_id AND r.search_vector @@ q.query "
                 "ORDER BY score DESC, kind DESC, id DESC LIMIT :limit"

@@ -320,7 +320,7 @@ def compute_metrics(
     )
     figures: list[DayFigures] = []
     for day in days:
-        cut = min(datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=now.tzinfo), now)
+        cut = min(calendar.at_local(day + timedelta(days=1), time(0, 0)), now)
         open_by_severity = {severity: 0 for severity in Severity}
         for issue in issues:
             if _is_open_at(issue, cut):

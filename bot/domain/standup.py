@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.exit_criteria import ExitReport
 from bot.domain.model import HandledBy, Issue, Severity, Status
 from bot.domain.triage import ago
 
@@ -28,6 +29,9 @@ class StandupSummary(BaseModel):
     deferred_count: int
     oldest_open: tuple[Issue, ...]
     needs_decision: tuple[tuple[Issue, str], ...]
+    exit_report: ExitReport | None = None
+    # Recurring problems with no runbook: (what they have in common, the issue numbers).
+    runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def open_total(self) -> int:
@@ -35,7 +39,15 @@ class StandupSummary(BaseModel):
 
 
 def build_standup(
-    *, war_room_name: str, open_issues: list[Issue], recent: list[Issue], deferred_count: int, since: datetime | None, now: datetime
+    *,
+    war_room_name: str,
+    open_issues: list[Issue],
+    recent: list[Issue],
+    deferred_count: int,
+    since: datetime | None,
+    now: datetime,
+    exit_report: ExitReport | None = None,
+    runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = (),
 ) -> StandupSummary:
     """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up."""
     ordered = sorted(open_issues, key=lambda issue: (issue.severity, issue.created_at))
@@ -68,6 +80,8 @@ def build_standup(
         deferred_count=deferred_count,
         oldest_open=tuple(sorted(ordered, key=lambda issue: issue.created_at)[:3]),
         needs_decision=tuple(needs_decision),
+        exit_report=exit_report,
+        runbook_candidates=runbook_candidates,
     )
 
 
@@ -84,12 +98,23 @@ def _section(title: str, issues: list[str]) -> list[str]:
     return lines
 
 
+def exit_lines(report: ExitReport) -> list[str]:
+    """The exit criteria, one line each."""
+    lines = [f"{'PASS' if c.passed else 'FAIL'} {c.label}: {c.value} (target {c.target})" for c in report.criteria]
+    lines.append(f"{'PASS' if report.signed_off_at else 'OPEN'} Leadership sign-off: {'signed off' if report.signed_off_at else 'not yet'}")
+    return lines
+
+
 def standup_text(summary: StandupSummary) -> str:
     """The stand-up as plain text (`hypercare standup --print`)."""
     now = summary.now
     counts = ", ".join(f"{severity.label}: {count}" for severity, count in summary.open_by_severity.items())
+    report = summary.exit_report
     lines = [
-        f"Hypercare stand-up — {summary.war_room_name} — {now:%Y-%m-%d %H:%M} UTC",
+        f"Hypercare stand-up — {summary.war_room_name} — {now:%Y-%m-%d %H:%M} UTC"
+        + (f" — {report.phase.text()}" if report and report.phase else ""),
+        *([f"!! {report.warning}"] if report and report.warning else []),
+        *(["Exit criteria:", *(f"  {line}" for line in exit_lines(report))] if report else []),
         f"Open: {summary.open_total} ({counts}); deferred to after hypercare: {summary.deferred_count}",
         *_section("New since the last stand-up", [_line(i, now) for i in summary.new]),
         *_section("Open Sev 1 and Sev 2", [_line(i, now) for i in summary.urgent]),
@@ -102,4 +127,9 @@ def standup_text(summary: StandupSummary) -> str:
         *_section("Needs a decision", [f"{_line(i, now)} [{why}]" for i, why in summary.needs_decision]),
         *_section("Oldest open", [_line(i, now) for i in summary.oldest_open]),
     ]
+    if summary.runbook_candidates:
+        lines += _section(
+            "Write a runbook: recurring without one",
+            [f"{label}: " + ", ".join(f"#{n}" for n in numbers) for label, numbers in summary.runbook_candidates],
+        )
     return "\n".join(lines)

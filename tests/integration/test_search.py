@@ -725,6 +725,21 @@ NEW_REPORTS: tuple[tuple[str, str], ...] = (
     ("EUR to USD rate not found when posting a foreign currency invoice", "exchange_rate_missing"),
     ("Client invoices print with the standard design, our logo layout is not used", "invoice_layout"),
     ("Batch tasks hang in Executing and nothing gets processed", "batch_stuck"),
+    ("Nobody gets the approval emails any more", "email_not_sent"),
+    ("The system doesn't recognise our new joiner's account, says not authorised", "user_not_enabled"),
+    ("Stock goes negative when we register the picking list", "negative_inventory"),
+    ("Customer is on credit hold even though they paid last week", "credit_hold"),
+    ("Consultants can't send their weekly hours, category not valid", "timesheet_category"),
+    ("The VAT percentage is still the old one on November invoices", "tax_rate_wrong"),
+    ("Sales order page takes forever to load", "form_slow"),
+    ("Customers created in Finance don't appear in CE", "dualwrite_sync"),
+    ("Costs on production orders are zero, prices still pending", "standard_cost"),
+    ("SEPA XML file not produced when we generate payments", "payment_file"),
+    ("Price difference on invoice matching blocks posting, over tolerance", "price_tolerance"),
+    ("Transit warehouse error when shipping a transfer", "transfer_order_ship"),
+    ("LP labels don't print at receiving", "lp_labels"),
+    ("Finance staff get permission denied reading G/L entries in BC", "bc_permissions"),
+    ("Importing vendors via a data entity gives mapping errors", "dmf_import"),
 )
 
 DECORATIONS = (
@@ -790,7 +805,7 @@ async def load_corpus(session: AsyncSession, key: str = "team:hypercare", famili
     number = 0
     for f_index, family in enumerate(families):
         for r_index, (title, description) in enumerate(family.reports):
-            copies = 2 if (f_index + r_index) % 3 else 1
+            copies = 1 if (f_index + r_index) % 4 == 0 else 2
             for copy in range(copies):
                 number += 1
                 prefix, suffix = DECORATIONS[(number + copy) % len(DECORATIONS)]

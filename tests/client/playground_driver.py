@@ -1,0 +1,617 @@
+"""The hypercare scenario, played through Microsoft 365 Agents Playground: a Teams-like client, offline.
+
+Run it inside a network namespace that has only loopback (the test `test_playground.py` does):
+
+    unshare -n .venv/bin/python -m tests.client.playground_driver --out DIR
+
+It brings up loopback, starts the Playground and the bot (`hypercare migrate` + `hypercare serve` on SQLite
+in DIR), and plays the scenario, most of it through the Playground's browser-free endpoints (REST to post
+a message, the conversation websocket for what the bot answers) and the parts a person's hands matter for
+in the Playground's real web UI, in headless Debian Chromium driven by Playwright:
+
+1. `raise`:    in "My Team - General", @mention the bot with a problem (UI); the prefilled issue form
+               appears; the title and severity are changed in the form (UI); "Raise issue" (UI); the issue
+               card replaces the form (#1, the chosen severity, "New").
+2. `triage`:   `roles add me oncall` and `roles add me triage_lead` (REST, mentioning the bot in the
+               channel); "Acknowledge" then "Take it" on the issue card (UI); the card updates in place
+               (Acknowledged, then In progress and "Assigned to …").
+3. `personal`: in personal chat (REST), raise an issue there too (its own war room), then `list` (which
+               shows it) and `help`; `list` in the channel shows #1 as it is now.
+4. `standup`:  `standup` in the channel (REST) shows the stand-up with #1.
+
+It takes a screenshot at each step (DIR/shots) and writes what it saw to DIR/result.json: for each step
+whether it passed and, if not, where it stopped, with what was observed; the Playground's own log (its
+log websocket, which carries every exchange with the bot and its status, and its warnings); the UI's log
+panel; the browser's console errors; every request the browser tried to make off the machine (all
+blocked); and proof of the namespace (its links, and a connection attempt to a public address).
+
+The bot's log (stderr, with the access log) is DIR/bot.log; the Playground's recording of every request
+between it and the bot is DIR/playground-recording.log. The test reads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.client import playground_stack as stack
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+UI_TIMEOUT_MS = 15_000
+BOT_TIMEOUT_S = 15.0
+
+CHANNEL = "My Team - General"
+PROBLEM = "sev1 - nobody in AP can post vendor invoices in USMF, posting profile missing"
+PREFILLED_TITLE = "Nobody in AP can post vendor invoices in USMF, posting profile missing"
+NEW_TITLE = "AP cannot post vendor invoices in USMF (posting profile missing)"
+NEW_SEVERITY = "Sev 2 — workaround for a day, fix in days"
+PERSONAL_PROBLEM = "sales order confirmations do not print in USMF, we email them by hand as a workaround"
+FORM_HEADING = "Raise a hypercare issue"
+HELP_HEADING = "Hypercare: the hypercare war-room bot"
+
+STEPS = ("raise", "triage", "personal", "standup")
+
+
+def card_texts(node: Any) -> list[str]:
+    """Every piece of text an Adaptive Card shows (text blocks, runs, facts, choices, action titles, values)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key in ("text", "title", "value", "label", "placeholder"):
+            value = node.get(key)
+            if isinstance(value, str):
+                found.append(value)
+        for key, value in node.items():
+            if key not in ("msteams",) and isinstance(value, (dict, list)):
+                found += card_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += card_texts(item)
+    return found
+
+
+def card_of(message: dict[str, Any]) -> dict[str, Any] | None:
+    for attachment in message.get("attachments") or []:
+        if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+            content = attachment.get("content")
+            return content if isinstance(content, dict) else None
+    return None
+
+
+def card_text(message: dict[str, Any]) -> str:
+    card = card_of(message)
+    return "\n".join(card_texts(card)) if card else str(message.get("text") or "")
+
+
+def find_action(node: Any, verb: str) -> dict[str, Any] | None:
+    if isinstance(node, dict):
+        if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+            return node
+        for value in node.values():
+            found = find_action(value, verb)
+            if found:
+                return found
+    elif isinstance(node, list):
+        for item in node:
+            found = find_action(item, verb)
+            if found:
+                return found
+    return None
+
+
+def input_values(node: Any) -> dict[str, str]:
+    """What a client would submit from a card's inputs without the user touching them."""
+    values: dict[str, str] = {}
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith("Input.") and isinstance(node.get("id"), str) and "value" in node:
+            values[node["id"]] = str(node["value"])
+        for key, value in node.items():
+            if key != "actions" or not isinstance(value, list):
+                values.update(input_values(value))
+    elif isinstance(node, list):
+        for item in node:
+            values.update(input_values(item))
+    return values
+
+
+class StepFailed(Exception):
+    pass
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise StepFailed(message)
+
+
+class Scenario:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.shots = out / "shots"
+        self.shots.mkdir(parents=True, exist_ok=True)
+        self.t0 = time.monotonic()
+        self.result: dict[str, Any] = {
+            "out": str(out),
+            "shots_dir": str(self.shots),
+            "setup": {"ok": False},
+            "steps": {name: {"ok": False, "error": "not run", "observed": {}, "shots": []} for name in STEPS},
+            "timings": {},
+            "playground_log": [],
+            "ui_log_panel": [],
+            "console": [],
+            "blocked_requests": [],
+            "page_errors": [],
+        }
+        self.frames: list[dict[str, Any]] = []
+        self.frames_changed = asyncio.Condition()
+        self.shot_number = 0
+        self.session: aiohttp.ClientSession | None = None
+        self.config: dict[str, Any] = {}
+        self.user: stack.PlaygroundUser | None = None
+        self.page: Any = None
+        self.issue_card: Any = None
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def log(self, message: str) -> None:
+        print(f"[{time.monotonic() - self.t0:6.2f}s] {message}", flush=True)
+
+    def mark(self, name: str) -> None:
+        self.result["timings"][name] = round(time.monotonic() - self.t0, 2)
+
+    def save(self) -> None:
+        (self.out / "result.json").write_text(json.dumps(self.result, indent=2, ensure_ascii=False))
+
+    @asynccontextmanager
+    async def step(self, name: str, *, needs: tuple[str, ...] = ()) -> AsyncIterator[dict[str, Any]]:
+        record = self.result["steps"][name]
+        record.update(ok=False, error=None)
+        started = time.monotonic()
+        self.log(f"step {name}")
+        missing = [n for n in needs if not self.result["steps"][n]["ok"]]
+        try:
+            if missing:
+                raise StepFailed(f"not run: it needs step(s) {', '.join(missing)}, which failed")
+            yield record["observed"]
+            record["ok"] = True
+        except Exception as error:  # noqa: BLE001 - every failure of a step is recorded, and the run goes on
+            record["error"] = f"{type(error).__name__}: {error}"
+            record["traceback"] = traceback.format_exc()
+            self.log(f"step {name} FAILED: {record['error'][:500]}")
+            if self.page is not None:
+                await self.screenshot(name, "failed")
+        finally:
+            record["seconds"] = round(time.monotonic() - started, 2)
+            self.save()
+
+    async def screenshot(self, step: str, what: str) -> None:
+        self.shot_number += 1
+        path = self.shots / f"{self.shot_number:02d}-{step}-{what}.png"
+        try:
+            await self.page.screenshot(path=str(path))
+            self.result["steps"][step]["shots"].append(str(path))
+        except Exception as error:  # noqa: BLE001 - a missing picture must not hide the step's own result
+            self.log(f"screenshot {path.name} failed: {error}")
+
+    # -- the Playground's conversation websocket and REST ------------------------------------
+
+    async def read_frames(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            frame = json.loads(message.data)
+            async with self.frames_changed:
+                self.frames.append(frame)
+                self.frames_changed.notify_all()
+
+    async def read_log(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            item = json.loads(message.data)
+            self.result["playground_log"].append(item.get("log", item))
+
+    async def wait_frame(self, what: str, match: Callable[[dict[str, Any]], bool], *, since: int = 0) -> dict[str, Any]:
+        """The first websocket frame from position `since` on that `match`es, waiting for it if need be."""
+        deadline = time.monotonic() + BOT_TIMEOUT_S
+        async with self.frames_changed:
+            while True:
+                for frame in self.frames[since:]:
+                    if match(frame):
+                        return frame
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [
+                        {"action": f.get("action"), "conversation": f.get("actionConversationId"), "text": card_text(f.get("message") or {})[:300]}
+                        for f in self.frames[since:]
+                    ]
+                    raise StepFailed(f"no bot message: {what} within {BOT_TIMEOUT_S:.0f} s; frames since: {json.dumps(seen)[:3000]}")
+                try:
+                    await asyncio.wait_for(self.frames_changed.wait(), timeout=remaining)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def post_message(self, conversation_id: str, text: str, *, mention_bot: bool) -> tuple[str, int]:
+        """Post as the Playground's user (as its UI does); the new message id and the frame position before it."""
+        assert self.session is not None
+        bot = self.config["config"]["bot"]
+        body: dict[str, Any] = {"type": "text", "text": text, "textFormat": "plain", "from": {"id": self.config["config"]["currentUser"]["id"]}}
+        if mention_bot:
+            tag = f"<at>{bot['name']}</at>"
+            body["text"] = f"{tag} {text}"
+            body["mentions"] = [{"mentioned": {"id": bot["id"], "name": bot["name"]}, "text": tag}]
+        since = len(self.frames)
+        url = f"{stack.playground_url()}/_conversation/v1/conversations/{conversation_id}/messages"
+        async with self.session.post(url, json=body) as response:
+            answer = await response.text()
+            check(response.status // 100 == 2, f"the Playground answered {response.status} to posting {text!r}: {answer[:500]}")
+            return str(json.loads(answer)["messageId"]), since
+
+    async def reply_to(self, conversation_id: str, text: str, *, mention_bot: bool, expect: str) -> dict[str, Any]:
+        """Post `text` and return the bot's first card answer that contains `expect`."""
+        message_id, since = await self.post_message(conversation_id, text, mention_bot=mention_bot)
+        # In a channel a new post is a thread: the bot answers in "<channel>;messageid=<post>".
+        where = {conversation_id, f"{conversation_id};messageid={message_id}"}
+
+        def answers(frame: dict[str, Any]) -> bool:
+            message = frame.get("message") or {}
+            return (
+                frame.get("action") == "createMessage"
+                and frame.get("actionConversationId") in where
+                and (message.get("from") or {}).get("id") == self.config["config"]["bot"]["id"]
+                and expect in card_text(message)
+            )
+
+        frame = await self.wait_frame(f"an answer to {text!r} containing {expect!r}", answers, since=since)
+        return frame
+
+    async def invoke(self, conversation_id: str, reply_to_id: str, action: dict[str, Any], data: dict[str, Any]) -> tuple[int, Any]:
+        """Press an Action.Execute button the way the Playground's UI does (an `adaptiveCard/action` invoke)."""
+        assert self.session is not None
+        body = {
+            "name": "adaptiveCard/action",
+            "value": {"action": {"type": "Action.Execute", "title": action.get("title"), "verb": action.get("verb"), "data": data}},
+            "from": {"id": self.config["config"]["currentUser"]["id"]},
+            "conversation": {"id": conversation_id},
+            "replyToId": reply_to_id,
+        }
+        async with self.session.post(f"{stack.playground_url()}/_conversation/v1/invoke", json=body) as response:
+            text = await response.text()
+            try:
+                return response.status, json.loads(text)
+            except ValueError:
+                return response.status, text
+
+    # -- the UI -----------------------------------------------------------------------------
+
+    def card(self, text: str) -> Any:
+        """The Adaptive Card on screen (the outermost one of a message) that shows `text`."""
+        return self.page.locator(".ac-preview-panel").filter(has_text=text)
+
+    async def open_conversation(self, name: str) -> None:
+        await self.page.get_by_role("treeitem", name=name).click()
+
+    async def type_message(self, text: str, *, mention_bot: bool) -> None:
+        page = self.page
+        box = page.locator('[data-lexical-editor="true"]').last
+        await box.click()
+        if mention_bot:
+            # As in Teams: type @ and the bot's name, and pick it from the menu.
+            await page.keyboard.type("@Test")
+            await page.get_by_role("menuitem", name=self.config["config"]["bot"]["name"]).click()
+            await page.keyboard.type(" ")
+        await page.keyboard.insert_text(text)
+        await page.keyboard.press("Enter")
+
+    async def ui_log_panel(self) -> list[str]:
+        """The lines of the UI's log panel (it also shows the client's own warnings)."""
+        text = await self.page.evaluate(
+            """() => {
+                const heading = [...document.querySelectorAll('span,div')].find(e => e.textContent.trim() === 'Log Panel');
+                let node = heading;
+                while (node && !(node.innerText || '').includes('Click on a log item')) node = node.parentElement;
+                return node ? node.innerText : '';
+            }"""
+        )
+        return [line for line in str(text).splitlines() if line.strip()]
+
+    # -- the scenario -----------------------------------------------------------------------
+
+    async def raise_issue(self, seen: dict[str, Any]) -> None:
+        from playwright.async_api import expect
+
+        page = self.page
+        await self.open_conversation(CHANNEL)
+        await self.type_message(PROBLEM, mention_bot=True)
+        form = self.card(FORM_HEADING)
+        await expect(form).to_have_count(1, timeout=UI_TIMEOUT_MS)
+        await expect(form).to_be_visible()
+        title = form.get_by_label("Title")
+        severity = form.get_by_role("combobox", name="Severity")
+        seen["prefilled"] = {
+            "title": await title.input_value(),
+            "severity": await severity.input_value(),
+            "legal_entity": await form.get_by_label("Legal entity").input_value(),
+        }
+        self.mark("form_shown")
+        await form.scroll_into_view_if_needed()
+        await self.screenshot("raise", "form-prefilled")
+        check(seen["prefilled"]["title"] == PREFILLED_TITLE, f"prefilled title {seen['prefilled']['title']!r}, expected {PREFILLED_TITLE!r}")
+        check(seen["prefilled"]["severity"].startswith("Sev 1"), f"prefilled severity {seen['prefilled']['severity']!r}, expected Sev 1")
+        check(seen["prefilled"]["legal_entity"] == "USMF", f"prefilled legal entity {seen['prefilled']['legal_entity']!r}")
+
+        # Correct the form as a person would: a better title, and a lower severity (there is a workaround).
+        await title.fill(NEW_TITLE)
+        await severity.click()
+        await page.get_by_role("option", name=NEW_SEVERITY).click()
+        await expect(severity).to_have_value(NEW_SEVERITY)
+        await self.screenshot("raise", "form-edited")
+        frames_before = len(self.frames)
+        await form.get_by_role("button", name="Raise issue").click()
+
+        card = self.card(NEW_TITLE)
+        await expect(card).to_have_count(1, timeout=UI_TIMEOUT_MS)
+        await expect(card).to_contain_text("#1")
+        await expect(card).to_contain_text("Sev 2")
+        await expect(card).to_contain_text("New")
+        await expect(card.get_by_role("button", name="Acknowledge")).to_be_visible()
+        # Replaced in place: the form is gone, not left above a new message.
+        await expect(self.card(FORM_HEADING)).to_have_count(0, timeout=UI_TIMEOUT_MS)
+        seen["card_text"] = await card.inner_text()
+        self.issue_card = card
+        self.mark("issue_card_shown")
+        await card.scroll_into_view_if_needed()
+        await self.screenshot("raise", "issue-card")
+
+        # Everyone else in the channel gets the card too: the bot PUTs it over the form's message.
+        update = await self.wait_frame(
+            "the issue card PUT over the form (updateMessage)",
+            lambda f: f.get("action") == "updateMessage" and NEW_TITLE in card_text(f.get("message") or {}),
+            since=frames_before,
+        )
+        seen["update_for_everyone"] = {"conversation": update.get("actionConversationId"), "message_id": (update.get("message") or {}).get("messageId")}
+        text = card_text(update["message"])
+        check("#1" in text and "Sev 2" in text and "New" in text, f"the card PUT for everyone does not show #1, Sev 2, New: {text[:500]}")
+
+    async def triage(self, seen: dict[str, Any]) -> None:
+        from playwright.async_api import expect
+
+        channel = self.config["config"]["teams"][0]["channels"][0]["id"]
+        for role in ("oncall", "triage_lead"):
+            frame = await self.reply_to(channel, f"roles add me {role}", mention_bot=True, expect=role)
+            seen[f"roles add me {role}"] = card_text(frame["message"])
+        await self.screenshot("triage", "roles-given")
+
+        card = self.issue_card
+        await card.scroll_into_view_if_needed()
+        await card.get_by_role("button", name="Acknowledge").click()
+        await expect(card).to_contain_text("Acknowledged", timeout=UI_TIMEOUT_MS)
+        await expect(card).to_contain_text("acknowledged by")
+        await expect(card.get_by_role("button", name="Acknowledge")).to_have_count(0)
+        seen["after_acknowledge"] = await card.inner_text()
+        self.mark("acknowledged")
+        await card.scroll_into_view_if_needed()
+        await self.screenshot("triage", "acknowledged")
+
+        await card.get_by_role("button", name="Take it").click()
+        await expect(card).to_contain_text("In progress", timeout=UI_TIMEOUT_MS)
+        await expect(card).to_contain_text("Assigned to")
+        seen["after_take_it"] = await card.inner_text()
+        self.mark("taken")
+        await card.scroll_into_view_if_needed()
+        await self.screenshot("triage", "taken")
+        name = self.config["config"]["currentUser"]["name"]
+        check(f"Assigned to {name}" in seen["after_take_it"], f"the card does not say 'Assigned to {name}': {seen['after_take_it'][:800]}")
+        check("<at>" not in seen["after_take_it"], f"a raw <at> tag shows on the card: {seen['after_take_it'][:800]}")
+
+    async def personal(self, seen: dict[str, Any]) -> None:
+        from playwright.async_api import expect
+
+        personal = self.config["config"]["personalChat"]["id"]
+        channel = self.config["config"]["teams"][0]["channels"][0]["id"]
+        # Personal chat is a war room of its own: raise an issue there, through the browser-free endpoints.
+        form_frame = await self.reply_to(personal, PERSONAL_PROBLEM, mention_bot=False, expect=FORM_HEADING)
+        form = card_of(form_frame["message"])
+        assert form is not None
+        action = find_action(form, "issue.create")
+        check(action is not None, "the personal-chat issue form has no Action.Execute issue.create")
+        assert action is not None
+        data = {**(action.get("data") or {}), **input_values(form)}
+        seen["personal_form_values"] = data
+        check(bool(data.get("title")) and bool(data.get("severity")), f"the form came prefilled without title or severity: {data}")
+        since = len(self.frames)
+        status, answer = await self.invoke(personal, str(form_frame["message"]["messageId"]), action, data)
+        seen["personal_raise_invoke"] = {"status": status, "answer_text": card_text({"attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": _invoke_card(answer)}]})[:1000]}
+        check(status // 100 == 2, f"the Playground answered {status} to the Raise issue invoke: {str(answer)[:800]}")
+        await self.wait_frame(
+            "the personal issue card over the form",
+            lambda f: f.get("action") == "updateMessage" and f.get("actionConversationId") == personal and "#1" in card_text(f.get("message") or {}),
+            since=since,
+        )
+
+        listed = await self.reply_to(personal, "list", mention_bot=False, expect="Issues")
+        seen["personal_list"] = card_text(listed["message"])
+        check("#1" in seen["personal_list"], f"`list` in personal chat does not show its issue #1: {seen['personal_list'][:800]}")
+        helped = await self.reply_to(personal, "help", mention_bot=False, expect=HELP_HEADING)
+        seen["personal_help"] = card_text(helped["message"])
+        channel_list = await self.reply_to(channel, "list", mention_bot=True, expect="Issues")
+        seen["channel_list"] = card_text(channel_list["message"])
+        check(NEW_TITLE in seen["channel_list"], f"`list` in the channel does not show {NEW_TITLE!r}: {seen['channel_list'][:800]}")
+        check("In progress" in seen["channel_list"], f"`list` in the channel does not show #1 In progress: {seen['channel_list'][:800]}")
+
+        # What a person sees: the personal chat, with the list and the help card.
+        await self.open_conversation("Personal Chat")
+        help_card = self.card(HELP_HEADING).last
+        await expect(help_card).to_be_visible(timeout=UI_TIMEOUT_MS)
+        list_card = self.card("Issues open now").last
+        await expect(list_card).to_contain_text("#1")
+        await list_card.scroll_into_view_if_needed()
+        await self.screenshot("personal", "list")
+        await help_card.scroll_into_view_if_needed()
+        await self.screenshot("personal", "help")
+
+    async def standup(self, seen: dict[str, Any]) -> None:
+        from playwright.async_api import expect
+
+        channel = self.config["config"]["teams"][0]["channels"][0]["id"]
+        frame = await self.reply_to(channel, "standup", mention_bot=True, expect="Hypercare stand-up")
+        seen["standup"] = card_text(frame["message"])
+        check(NEW_TITLE in seen["standup"], f"the stand-up does not list #1 {NEW_TITLE!r}: {seen['standup'][:1000]}")
+        check("Open now: **1**" in seen["standup"], f"the stand-up does not count 1 open issue: {seen['standup'][:1000]}")
+        await self.open_conversation(CHANNEL)
+        card = self.card("Hypercare stand-up").last
+        await expect(card).to_be_visible(timeout=UI_TIMEOUT_MS)
+        await card.scroll_into_view_if_needed()
+        await self.screenshot("standup", "standup")
+
+    # -- the whole run ----------------------------------------------------------------------
+
+    async def isolation(self) -> dict[str, Any]:
+        """Proof that this runs where nothing can leave the machine."""
+        links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+        attempt = "connected"
+        try:
+            with socket.create_connection(("192.0.2.1", 443), timeout=2):  # TEST-NET-1: never a real host
+                pass
+        except OSError as error:
+            attempt = f"{type(error).__name__}: {error}"
+        names = [line.split(":")[1].strip().split("@")[0] for line in links.splitlines() if ":" in line]
+        return {"links": links, "interfaces": names, "external_connect": attempt}
+
+    async def run(self) -> int:
+        from playwright.async_api import async_playwright
+
+        processes: list[subprocess.Popen[bytes]] = []
+        readers: list[asyncio.Task[None]] = []
+        try:
+            subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
+            self.result["network"] = await self.isolation()
+            async with aiohttp.ClientSession() as session, async_playwright() as playwright:
+                self.session = session
+                async with stack.StandIn() as stand_in:
+                    playground = stack.start_playground(self.out / "playground", recording=self.out / "playground-recording.log")
+                    processes.append(playground)
+                    await stack.wait_for_playground(session, playground)
+                    self.mark("playground_up")
+                    self.user, self.config = await stack.discover_user(session, stand_in)
+                self.result["user"] = {"id": self.user.id, "aad_object_id": self.user.aad_object_id}
+                self.result["playground_config"] = self.config
+                env = stack.bot_environment(f"sqlite+aiosqlite:///{self.out / 'hc.db'}", self.user.aad_object_id, scheduler_interval="1")
+                stack.migrate(env, self.out)
+                self.mark("migrated")
+                bot = stack.start_bot(env, self.out, log=self.out / "bot.log")
+                processes.append(bot)
+                browser_starting = asyncio.ensure_future(
+                    playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                )
+                await stack.wait_for_bot(session, bot)
+                self.mark("bot_up")
+                # Before the browser connects: the Playground sends what it buffered to the first client only.
+                log_ws = await session.ws_connect(f"ws://{stack.HOST}:{stack.PLAYGROUND_PORT}/_ws/log/stream")
+                conversation_ws = await session.ws_connect(f"ws://{stack.HOST}:{stack.PLAYGROUND_PORT}/_ws_conversation/v1/conversations/stream")
+                readers += [asyncio.create_task(self.read_log(log_ws)), asyncio.create_task(self.read_frames(conversation_ws))]
+                browser = await browser_starting
+                context = await browser.new_context(viewport={"width": 1400, "height": 1100})
+
+                async def loopback_only(route: Any) -> None:
+                    host = route.request.url.split("/")[2].rsplit(":", 1)[0] if "://" in route.request.url else ""
+                    if route.request.url.startswith(("data:", "blob:")) or host in LOOPBACK:
+                        await route.continue_()
+                    else:
+                        self.result["blocked_requests"].append(route.request.url)
+                        await route.abort()
+
+                await context.route("**/*", loopback_only)
+                self.page = page = await context.new_page()
+                page.set_default_timeout(UI_TIMEOUT_MS)
+                page.on("console", lambda m: m.type in ("error", "warning") and self.result["console"].append(
+                    {"type": m.type, "text": m.text[:1000], "url": (m.location or {}).get("url", "")}
+                ))
+                page.on("pageerror", lambda e: self.result["page_errors"].append(str(e)[:1000]))
+                page.on("requestfailed", lambda r: None)
+                await page.goto(stack.playground_url() + "/", wait_until="domcontentloaded")
+                await page.get_by_role("treeitem", name=CHANNEL).wait_for()
+                self.mark("ui_loaded")
+                self.result["setup"] = {"ok": True}
+                self.save()
+
+                async with self.step("raise") as seen:
+                    await self.raise_issue(seen)
+                async with self.step("triage", needs=("raise",)) as seen:
+                    await self.triage(seen)
+                async with self.step("personal") as seen:
+                    await self.personal(seen)
+                async with self.step("standup", needs=("raise",)) as seen:
+                    await self.standup(seen)
+                self.mark("scenario_done")
+
+                await asyncio.sleep(0.3)  # the last exchanges reach the log
+                try:
+                    self.result["ui_log_panel"] = await self.ui_log_panel()
+                except Exception as error:  # noqa: BLE001
+                    self.result["ui_log_panel"] = [f"(could not read the log panel: {error})"]
+                await browser.close()
+                await log_ws.close()
+                await conversation_ws.close()
+        except Exception as error:  # noqa: BLE001 - written to the result for the test to show
+            if not self.result["setup"].get("ok"):
+                self.result["setup"] = {"ok": False, "error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()}
+            else:
+                self.result["crash"] = {"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()}
+            self.log(f"run failed: {error}")
+        finally:
+            for task in readers:
+                task.cancel()
+            stack.stop(*reversed(processes))
+            self.mark("stopped")
+            self.result["frames"] = self.frames
+            self.save()
+        return 0 if self.result["setup"].get("ok") and "crash" not in self.result else 1
+
+
+def _invoke_card(answer: Any) -> Any:
+    """The card in an `adaptiveCard/action` answer as the Playground returns it (shapes vary), or {}."""
+    if isinstance(answer, dict):
+        for key in ("value", "body"):
+            inner = answer.get(key)
+            if isinstance(inner, dict):
+                if inner.get("type") == "AdaptiveCard":
+                    return inner
+                found = _invoke_card(inner)
+                if found:
+                    return found
+    return {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="folder for result.json, screenshots and logs")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(Scenario(out).run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
