@@ -9,14 +9,13 @@ Same metrics in, same bytes out: fixed size and dpi, no "Software" or date metad
 from __future__ import annotations
 
 import io
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot.domain.metrics import PhaseMetrics
 from bot.domain.model import Severity
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 6.0, 100  # 800 × 600 pixels
 SEVERITY_COLOURS = {
@@ -29,17 +28,20 @@ INCOMING_COLOUR = "#0f6cbd"
 RESOLVED_COLOUR = "#107c10"
 MAX_TICK_LABELS = 10
 FONT = "DejaVu Sans"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # not strftime: no locale
 
 
 def _ticks(metrics: PhaseMetrics) -> tuple[list[int], list[str]]:
     count = len(metrics.days)
     step = max(1, -(-count // MAX_TICK_LABELS))
     positions = list(range(0, count, step))
-    return positions, [f"{metrics.days[i].day.day} {metrics.days[i].day:%b}" for i in positions]
+    return positions, [f"{metrics.days[i].day.day} {MONTHS[metrics.days[i].day.month - 1]}" for i in positions]
 
 
 def _bars(axes: Axes, lefts: list[float], width: float, bottoms: list[int], heights: list[int], colour: str, label: str) -> None:
     """Bars as one PolyCollection: far cheaper to build and draw than `Axes.bar`'s patch per bar."""
+    from matplotlib.collections import PolyCollection
+
     boxes = [
         [(x, b), (x + width, b), (x + width, b + h), (x, b + h)]
         for x, b, h in zip(lefts, bottoms, heights, strict=True)
@@ -50,6 +52,10 @@ def _bars(axes: Axes, lefts: list[float], width: float, bottoms: list[int], heig
 
 def render_phase_chart(metrics: PhaseMetrics) -> bytes:
     """Two panels: open issues by severity at the end of each day, and issues raised vs resolved each day."""
+    # Imported on first use: matplotlib takes most of a second to import, which no other command should pay.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
     FigureCanvasAgg(figure)
     # A fixed layout: constrained/tight layout would double the rendering time.

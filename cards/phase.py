@@ -38,6 +38,14 @@ def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = N
     def value(key: str, current: object) -> str:
         return typed.get(key, "" if current is None else str(current))
 
+    def number(key: str, current: int | None) -> int | None:
+        """What was typed, if it is a number (an Input.Number shows nothing else), else the current value."""
+        raw = typed.get(key)
+        try:
+            return int(float(raw)) if raw not in (None, "") else current
+        except ValueError:
+            return current
+
     calendar = settings.calendar
     fields: list[dict[str, Any]] = [
         text_block("Set up this war room", size="Medium", weight="Bolder"),
@@ -50,7 +58,7 @@ def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = N
     inputs: list[tuple[dict[str, Any], str]] = [
         ({"type": "Input.Date", "id": "starts_on", "label": "Hypercare starts", "value": value("starts_on", settings.starts_on)}, "starts_on"),
         ({"type": "Input.Date", "id": "ends_on", "label": "Planned end", "value": value("ends_on", settings.ends_on)}, "ends_on"),
-        (_number("weeks", "…or duration in weeks (used when no end is given)", None, 1, 52, "1 to 52 weeks"), "weeks"),
+        (_number("weeks", "…or duration in weeks (used when no end is given)", number("weeks", None), 1, 52, "1 to 52 weeks"), "weeks"),
         (text_input("time_zone", "Time zone (IANA name)", value=value("time_zone", calendar.time_zone), isRequired=True,
                     errorMessage="An IANA time zone such as Europe/London"), "time_zone"),
         ({"type": "Input.Time", "id": "standup_time", "label": "Stand-up at", "value": value("standup_time", settings.standup_time.strftime("%H:%M"))}, "standup_time"),
@@ -58,9 +66,9 @@ def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = N
         ({"type": "Input.Time", "id": "day_end", "label": "Working day ends", "value": value("day_end", calendar.day_end.strftime("%H:%M"))}, "day_end"),
         (choice_set("working_days", "Working days", [(name, str(n)) for n, name in enumerate(_DAY_NAMES)],
                     value=value("working_days", ",".join(str(d) for d in sorted(calendar.working_days))), isMultiSelect=True), "working_days"),
-        (_number("sev2_cap", "Sev 2 backlog cap (exit criterion)", settings.sev2_cap, 0, 1000, "0 or more"), "sev2_cap"),
-        (_number("support_share_target", "Support-team share target, %", settings.support_share_target, 0, 100, "0 to 100"), "support_share_target"),
-        (_number("sla_target", "Sev 1/2 within-target target, %", settings.sla_target, 0, 100, "0 to 100"), "sla_target"),
+        (_number("sev2_cap", "Sev 2 backlog cap (exit criterion)", number("sev2_cap", settings.sev2_cap), 0, 1000, "0 or more"), "sev2_cap"),
+        (_number("support_share_target", "Support-team share target, %", number("support_share_target", settings.support_share_target), 0, 100, "0 to 100"), "support_share_target"),
+        (_number("sla_target", "Sev 1/2 within-target target, %", number("sla_target", settings.sla_target), 0, 100, "0 to 100"), "sla_target"),
         (text_input("steady_state_support", "After sign-off, new problems go to", value=value("steady_state_support", settings.steady_state_support),
                     placeholder="e.g. the IT service desk: https://contoso.service-now.com", maxLength=500), "steady_state_support"),
     ]
@@ -79,11 +87,11 @@ def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = N
             ]
         key = f"sev{int(severity)}_clock"
         policy_inputs += [choice_set(key, "Clock", [("Round the clock", "24x7"), ("Working hours", "working")], value=value(key, rule.clock)), *_error(key, errors)]
-    actions = [
-        show_card("Severity policy", policy_inputs, []),
-        execute("Save", SETUP_VERB, {}, style="positive"),
-    ]
-    return adaptive_card(fields, actions)
+    save = execute("Save", SETUP_VERB, {}, style="positive")
+    if any(key.startswith("sev") and key[3:4].isdigit() for key in errors):
+        # A problem in the policy is shown where it is, not behind a fold-out.
+        return adaptive_card([*fields, text_block("Severity policy", weight="Bolder", size="Medium"), *policy_inputs], [save])
+    return adaptive_card(fields, [show_card("Severity policy", policy_inputs, []), save])
 
 
 def parse_setup(data: dict[str, Any], current: WarRoomSettings) -> WarRoomSettings | dict[str, str]:

@@ -51,7 +51,7 @@ _PG_WEIGHTS = "'{0.1, 0.4, 0.4, 1.0}'::float4[]"
 
 
 def _pg_rank(vector: str) -> str:
-    return f"ts_rank_cd({_PG_WEIGHTS}, {vector}, q.query, 1)"
+    return f"ts_rank({_PG_WEIGHTS}, {vector}, q.query, 1)"
 
 
 _PG_QUERY = "SELECT websearch_to_tsquery('english', :terms) AS query"

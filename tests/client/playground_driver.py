@@ -44,6 +44,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -205,6 +206,12 @@ class Scenario:
             record["seconds"] = round(time.monotonic() - started, 2)
             self.save()
 
+    async def show(self, locator: Any) -> None:
+        """Scroll the chat so that the card is in view: centred when it fits, else from its top."""
+        await locator.evaluate(
+            "e => e.scrollIntoView({block: e.getBoundingClientRect().height < window.innerHeight - 200 ? 'center' : 'start'})"
+        )
+
     async def screenshot(self, step: str, what: str) -> None:
         self.shot_number += 1
         path = self.shots / f"{self.shot_number:02d}-{step}-{what}.png"
@@ -262,7 +269,7 @@ class Scenario:
             body["text"] = f"{tag} {text}"
             body["mentions"] = [{"mentioned": {"id": bot["id"], "name": bot["name"]}, "text": tag}]
         since = len(self.frames)
-        url = f"{stack.playground_url()}/_conversation/v1/conversations/{conversation_id}/messages"
+        url = f"{stack.playground_url()}/_conversation/v1/conversations/{quote(conversation_id, safe='')}/messages"
         async with self.session.post(url, json=body) as response:
             answer = await response.text()
             check(response.status // 100 == 2, f"the Playground answered {response.status} to posting {text!r}: {answer[:500]}")
@@ -271,8 +278,8 @@ class Scenario:
     async def reply_to(self, conversation_id: str, text: str, *, mention_bot: bool, expect: str) -> dict[str, Any]:
         """Post `text` and return the bot's first card answer that contains `expect`."""
         message_id, since = await self.post_message(conversation_id, text, mention_bot=mention_bot)
-        # In a channel a new post is a thread: the bot answers in "<channel>;messageid=<post>".
-        where = {conversation_id, f"{conversation_id};messageid={message_id}"}
+        # A new channel post starts a thread, "<channel>;messageid=<post>", where the bot answers.
+        where = {conversation_id} if ";messageid=" in conversation_id else {conversation_id, f"{conversation_id};messageid={message_id}"}
 
         def answers(frame: dict[str, Any]) -> bool:
             message = frame.get("message") or {}
@@ -313,8 +320,9 @@ class Scenario:
         await self.page.get_by_role("treeitem", name=name).click()
 
     async def type_message(self, text: str, *, mention_bot: bool) -> None:
+        """Type and send a message; in a channel, as a new post (the box at the top)."""
         page = self.page
-        box = page.locator('[data-lexical-editor="true"]').last
+        box = page.locator('[data-lexical-editor="true"]').first
         await box.click()
         if mention_bot:
             # As in Teams: type @ and the bot's name, and pick it from the menu.
@@ -355,7 +363,7 @@ class Scenario:
             "legal_entity": await form.get_by_label("Legal entity").input_value(),
         }
         self.mark("form_shown")
-        await form.scroll_into_view_if_needed()
+        await self.show(form)
         await self.screenshot("raise", "form-prefilled")
         check(seen["prefilled"]["title"] == PREFILLED_TITLE, f"prefilled title {seen['prefilled']['title']!r}, expected {PREFILLED_TITLE!r}")
         check(seen["prefilled"]["severity"].startswith("Sev 1"), f"prefilled severity {seen['prefilled']['severity']!r}, expected Sev 1")
@@ -381,7 +389,7 @@ class Scenario:
         seen["card_text"] = await card.inner_text()
         self.issue_card = card
         self.mark("issue_card_shown")
-        await card.scroll_into_view_if_needed()
+        await self.show(card)
         await self.screenshot("raise", "issue-card")
 
         # Everyone else in the channel gets the card too: the bot PUTs it over the form's message.
@@ -404,14 +412,14 @@ class Scenario:
         await self.screenshot("triage", "roles-given")
 
         card = self.issue_card
-        await card.scroll_into_view_if_needed()
+        await self.show(card)
         await card.get_by_role("button", name="Acknowledge").click()
         await expect(card).to_contain_text("Acknowledged", timeout=UI_TIMEOUT_MS)
         await expect(card).to_contain_text("acknowledged by")
         await expect(card.get_by_role("button", name="Acknowledge")).to_have_count(0)
         seen["after_acknowledge"] = await card.inner_text()
         self.mark("acknowledged")
-        await card.scroll_into_view_if_needed()
+        await self.show(card)
         await self.screenshot("triage", "acknowledged")
 
         await card.get_by_role("button", name="Take it").click()
@@ -419,7 +427,7 @@ class Scenario:
         await expect(card).to_contain_text("Assigned to")
         seen["after_take_it"] = await card.inner_text()
         self.mark("taken")
-        await card.scroll_into_view_if_needed()
+        await self.show(card)
         await self.screenshot("triage", "taken")
         name = self.config["config"]["currentUser"]["name"]
         check(f"Assigned to {name}" in seen["after_take_it"], f"the card does not say 'Assigned to {name}': {seen['after_take_it'][:800]}")
@@ -466,9 +474,9 @@ class Scenario:
         await expect(help_card).to_be_visible(timeout=UI_TIMEOUT_MS)
         list_card = self.card("Issues open now").last
         await expect(list_card).to_contain_text("#1")
-        await list_card.scroll_into_view_if_needed()
+        await self.show(list_card)
         await self.screenshot("personal", "list")
-        await help_card.scroll_into_view_if_needed()
+        await self.show(help_card)
         await self.screenshot("personal", "help")
 
     async def standup(self, seen: dict[str, Any]) -> None:
@@ -482,7 +490,7 @@ class Scenario:
         await self.open_conversation(CHANNEL)
         card = self.card("Hypercare stand-up").last
         await expect(card).to_be_visible(timeout=UI_TIMEOUT_MS)
-        await card.scroll_into_view_if_needed()
+        await self.show(card)
         await self.screenshot("standup", "standup")
 
     # -- the whole run ----------------------------------------------------------------------

@@ -740,6 +740,11 @@ NEW_REPORTS: tuple[tuple[str, str], ...] = (
     ("LP labels don't print at receiving", "lp_labels"),
     ("Finance staff get permission denied reading G/L entries in BC", "bc_permissions"),
     ("Importing vendors via a data entity gives mapping errors", "dmf_import"),
+    # Only a synonym in common with the stored words for the key term.
+    ("Can't sign in, the 2FA code never arrives", "mfa_block"),
+    ("Client bill shows no GST", "tax_group_intersection"),
+    ("Dispatching the stock transfer fails, no in-transit warehouse", "transfer_order_ship"),
+    ("Supplier bills won't go through, summary account missing", "ap_posting_profile"),
 )
 
 DECORATIONS = (
