@@ -39,5 +39,11 @@ test: $(STAMP) $(NODE_STAMP) chromium
 screenshots: $(STAMP) $(NODE_STAMP) chromium
 	$(BIN)/python -m tests.client.screenshots --out docs/cards
 
+# Chat with the bot in a browser at http://127.0.0.1:56150, no Microsoft account needed: the bot (migrated,
+# SQLite ./hypercare.db) and Microsoft 365 Agents Playground together; the Playground's user is made an
+# admin (HYPERCARE_ADMINS, read from what the Playground sends). Ctrl-C stops both.
+playground: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m tests.client.playground_stack --database-url sqlite+aiosqlite:///./hypercare.db
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache hypercare.db hypercare.db-wal hypercare.db-shm *.egg-info

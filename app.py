@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import secrets
 import sys
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 
 import aiohttp
 import sqlalchemy.exc
@@ -15,12 +17,16 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import admin
+from bot.chart_links import ChartLinks
+from bot.charts import render_phase_chart
+from bot.phase import phase_figures
 from manifest.build import main as manifest_main
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.domain.parsing import load_vocabulary, parse_issue_draft
-from bot.domain.war_room import SETTING_KEYS
+from bot.domain.war_room import SETTING_KEYS, WarRoom
+from bot.export import export_csv, export_xlsx
 from bot.scheduler import Scheduler, run_scheduler
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import (
@@ -50,6 +56,7 @@ MESSAGES = web.AppKey("messages", MessagesEndpoint)
 ADAPTER = web.AppKey("adapter", HypercareAdapter)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 TOKENS = web.AppKey("tokens", TokenProvider)
+CHART_LINKS = web.AppKey("chart_links", ChartLinks)
 
 
 def _authenticator(settings: Settings, session: aiohttp.ClientSession, clock: Clock) -> Authenticator:
@@ -93,7 +100,9 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
 
 async def _bot(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    links = app[CHART_LINKS]
     conversation = Conversation(
+        chart_url=lambda war_room_id, now: links.url(war_room_id, now=now),
         uow_factory=app[UOW_FACTORY],
         clock=app[CLOCK],
         vocabulary=load_vocabulary(settings.vocabulary_path),
@@ -114,17 +123,26 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
 
 
 def build_scheduler(
-    settings: Settings, uow_factory: UnitOfWorkFactory, session: aiohttp.ClientSession, tokens: TokenProvider
+    settings: Settings,
+    uow_factory: UnitOfWorkFactory,
+    session: aiohttp.ClientSession,
+    tokens: TokenProvider,
+    links: ChartLinks,
 ) -> Scheduler:
     # One attempt per send: a failed message goes back to the outbox, which retries it later
     # without holding up the other conversations.
     once = ConnectorClient(session, tokens=tokens, retry=RetryPolicy(max_attempts=1))
-    return Scheduler(uow_factory=uow_factory, sender=ConnectorSender(once), dedupe_retention=settings.dedupe_retention)
+    return Scheduler(
+        uow_factory=uow_factory,
+        sender=ConnectorSender(once),
+        dedupe_retention=settings.dedupe_retention,
+        chart_url=lambda war_room_id, now: links.url(war_room_id, now=now),
+    )
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[SCHEDULER] = scheduler = build_scheduler(settings, app[UOW_FACTORY], app[HTTP_SESSION], app[TOKENS])
+    app[SCHEDULER] = scheduler = build_scheduler(settings, app[UOW_FACTORY], app[HTTP_SESSION], app[TOKENS], app[CHART_LINKS])
     if settings.scheduler_interval_seconds <= 0:
         yield
         return
@@ -136,6 +154,31 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
 
 async def messages(request: web.Request) -> web.Response:
     return await request.app[MESSAGES].handle(request)
+
+
+def chart_links(settings: Settings) -> ChartLinks:
+    secret = settings.chart_secret.get_secret_value().encode() or secrets.token_bytes(32)
+    return ChartLinks(base_url=settings.base_url, secret=secret)
+
+
+async def chart(request: web.Request) -> web.Response:
+    """The phase chart of a war room, as a PNG, for a signed link that has not expired."""
+    try:
+        war_room_id, expires = int(request.match_info["war_room"]), int(request.match_info["expires"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    now = request.app[CLOCK].now()
+    problem = request.app[CHART_LINKS].check(war_room_id, expires, request.match_info["signature"], now=now)
+    if problem == "expired":
+        raise web.HTTPGone(text="this chart link has expired; ask the bot for `status` again")
+    if problem:
+        raise web.HTTPNotFound()
+    figures = await phase_figures(uow=request.app[UOW_FACTORY](), now=now, war_room_id=war_room_id)
+    if figures is None:
+        raise web.HTTPNotFound()
+    # Drawing takes a few hundred milliseconds of CPU: not on the event loop.
+    png = await asyncio.get_running_loop().run_in_executor(None, render_phase_chart, figures.metrics)
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -175,10 +218,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenP
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[TOKENS] = tokens or _token_provider(settings)
+    app[CHART_LINKS] = chart_links(settings)
     app.cleanup_ctx.extend([_database, _connector, _bot, _scheduler])
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/charts/{war_room}/{expires}/{signature}.png", chart)
     return app
 
 
@@ -214,7 +259,7 @@ async def _worker(settings: Settings) -> None:
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)) as session:
             scheduler = build_scheduler(
-                settings, UnitOfWorkFactory(create_session_factory(engine)), session, _token_provider(settings)
+                settings, UnitOfWorkFactory(create_session_factory(engine)), session, _token_provider(settings), chart_links(settings)
             )
             await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0)
     finally:
@@ -239,6 +284,8 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if room is None:
             print(f"no war room {args.war_room!r}; `hypercare war-rooms` lists them", file=sys.stderr)
             return 2
+        if args.command == "export":
+            return await _export(uow, room, now, args.format, args.out)
         if args.command == "standup":
             if args.print:
                 print(await admin.print_standup(uow(), room, now=now))
@@ -255,6 +302,22 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         await engine.dispose()
+
+
+async def _export(uow: UnitOfWorkFactory, room: WarRoom, now: datetime, kind: str, out: str | None) -> int:
+    figures = await phase_figures(uow=uow(), now=now, war_room_id=room.id)
+    assert figures is not None
+    async with uow() as unit:
+        events = await unit.events.by_issue(room.id)
+    target = out or f"hypercare-{room.id}-{now:%Y%m%d}.{'zip' if kind == 'csv' else 'xlsx'}"
+    writer = export_csv if kind == "csv" else export_xlsx
+    try:
+        path = writer(list(figures.issues), events, figures.metrics, target)
+    except ValueError as error:
+        print(f"export failed: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path} ({len(figures.issues)} issues)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -276,6 +339,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings_command = commands.add_parser("settings", help="show or change a war room's settings")
     settings_command.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
     settings_command.add_argument("--set", action="append", metavar="KEY=VALUE", help=", ".join(SETTING_KEYS))
+    export = commands.add_parser("export", help="the issue log, events and metrics of a war room, as CSV (zip) or XLSX")
+    export.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    export.add_argument("--out", help="FILE.zip for csv, FILE.xlsx for xlsx")
     commands.add_parser("manifest", help="build or check the Teams app package (see `hypercare manifest --help`)", add_help=False)
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["manifest"]:

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # e.g. when `hypercare worker` runs it in its own process.
     scheduler_interval_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
+    # The bot's own public address, for links it puts on cards (the chart image); empty: http://HOST:PORT.
+    public_url: str = ""
+    # Signs chart links; set the same value on every replica (empty: a random secret per process).
+    chart_secret: SecretStr = SecretStr("")
     # Where the Bot Framework publishes its token signing keys, and who may issue tokens to the bot.
     openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     token_issuers: Annotated[frozenset[str], NoDecode] = frozenset({"https://api.botframework.com"})
@@ -100,6 +104,10 @@ class Settings(BaseSettings):
         if value not in allowed:
             raise ValueError(f"must be one of {', '.join(sorted(allowed))}")
         return value
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def dedupe_retention(self) -> timedelta:

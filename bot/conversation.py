@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from bot.clock import Clock
+from bot.domain.commands import NewRunbook as NewRunbookCommand
 from bot.domain.commands import (
     AcknowledgeIssue,
     ExtendPhase,
+    SearchRunbooks,
     ShowExit,
+    ShowStatus,
     ShowSetup,
     PostStandup,
     SetOnCall,
@@ -33,10 +36,11 @@ from bot.domain.commands import (
     ShowIssue,
     parse_command,
 )
-from bot.domain.model import DESCRIPTION_MAX, IssueDraft, IssueQuery, Person, ResolutionType
+from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, IssueDraft, IssueQuery, Person, ResolutionType
 from bot.domain.parsing import Vocabulary, parse_issue_draft
 from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
-from bot.phase import closed_to_new_issues, configure, extend, phase_view, sign_off, withdraw_sign_off
+from bot.knowledge import edit_runbook, find_runbooks, suggestions_for, write_runbook
+from bot.phase import closed_to_new_issues, configure, extend, phase_figures, phase_view, sign_off, withdraw_sign_off
 from bot.messages import (
     Card,
     CardActionResult,
@@ -63,6 +67,7 @@ from bot.services import (
     show_oncall,
     snooze_reminders,
     standup_for,
+    war_room_of,
     find_issue,
     issue_history,
     issue_in_thread,
@@ -77,7 +82,17 @@ from cards.help import render_help_card
 from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB, parse_setup, render_exit, render_setup
 from cards.oncall import render_oncall
 from cards.reminders import SNOOZE_VERB
+from cards.runbooks import (
+    CREATE_RUNBOOK_VERB,
+    RUNBOOK_INPUTS,
+    UPDATE_RUNBOOK_VERB,
+    render_runbook,
+    render_runbook_form,
+    render_runbook_results,
+    suggestion_block,
+)
 from cards.standup import render_standup
+from cards.status import render_status
 from cards.issue_actions import INPUTS, AssignRequest, IssueActionTarget, parse_command as parse_card_command, parse_verb
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import CREATE_VERB, IssueFormValues, is_teams_link, render_issue_form, validate_issue_submission
@@ -115,12 +130,17 @@ class Conversation:
         vocabulary: Vocabulary | None = None,
         admins: frozenset[str] = frozenset(),
         bot_name: str = "Hypercare",
+        chart_url: Callable[[int, datetime], str] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._vocabulary = vocabulary
         self._admins = admins
         self._bot_name = bot_name
+        self._chart_url_for = chart_url
+
+    def _chart_url(self, war_room_id: int | None, now: datetime) -> str | None:
+        return self._chart_url_for(war_room_id, now) if self._chart_url_for and war_room_id else None
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -159,7 +179,14 @@ class Conversation:
                 route = await closed_to_new_issues(uow=self._uow_factory(), conversation=conversation)
                 if route is not None:
                     return [ReplyCard(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise new problems with {route}."))]
-                return [ReplyCard(card=self._issue_form(text))]
+                return [ReplyCard(card=await self._issue_form(text, conversation=conversation))]
+            case NewRunbookCommand():
+                return [ReplyCard(card=render_runbook_form())]
+            case SearchRunbooks(words=words):
+                found = await find_runbooks(uow=self._uow_factory(), conversation=conversation, words=words)
+                if len(found) == 1:
+                    return [ReplyCard(card=render_runbook(found[0]))]
+                return [ReplyCard(card=render_runbook_results(words, found))]
             case ShowSetup():
                 view = await phase_view(uow=self._uow_factory(), now=now, conversation=conversation)
                 return [ReplyCard(card=render_setup(view.room.settings))]
@@ -236,7 +263,19 @@ class Conversation:
                 return [ReplyCard(card=render_announcement(change.message))]
             case PostStandup():
                 summary = await standup_for(uow=self._uow_factory(), now=now, conversation=conversation)
-                return [ReplyCard(card=render_standup(summary) if summary else render_notice_card("No issues raised here yet."))]
+                if summary is None:
+                    return [ReplyCard(card=render_notice_card("No issues raised here yet."))]
+                war_room_id = await war_room_of(uow=self._uow_factory(), conversation=conversation)
+                return [ReplyCard(card=render_standup(summary, chart_url=self._chart_url(war_room_id, now)))]
+            case ShowStatus():
+                war_room_id = await war_room_of(uow=self._uow_factory(), conversation=conversation)
+                figures = await phase_figures(uow=self._uow_factory(), now=now, war_room_id=war_room_id) if war_room_id else None
+                if figures is None:
+                    return [ReplyCard(card=render_notice_card("No issues raised here yet."))]
+                card = render_status(
+                    figures.metrics, figures.report, chart_url=self._chart_url(war_room_id, now), war_room_name=figures.room.display_name
+                )
+                return [ReplyCard(card=card)]
             case ManageRoles(action="list"):
                 members = await list_roles(uow=self._uow_factory(), conversation=conversation)
                 return [ReplyCard(card=render_roles(members))]
@@ -252,8 +291,9 @@ class Conversation:
                 return [ReplyCard(card=render_announcement(change.message))]
         raise AssertionError(f"unhandled command {command!r}")
 
-    def _issue_form(self, text: str, *, source: SourceMessage | None = None) -> Card:
+    async def _issue_form(self, text: str, *, conversation: ConversationRef, source: SourceMessage | None = None) -> Card:
         draft = parse_issue_draft(text, self._vocabulary)
+        similar = await suggestions_for(uow=self._uow_factory(), conversation=conversation, text=text)
         notices = []
         if source is not None:
             notices.append(f"From a message by {safe_name(source.author or 'someone')}.")
@@ -268,6 +308,7 @@ class Conversation:
             notice=" ".join(notices) or None,
             in_dialog=source is not None,
             source_url=source.url if source else None,
+            suggestions=suggestion_block(similar),
         )
 
     # -- "Raise hypercare issue" on a message ---------------------------------------------------
@@ -275,7 +316,7 @@ class Conversation:
     async def on_raise_from_message(self, source: SourceMessage) -> Card:
         """The issue form, prefilled from the chosen message, for the dialog Teams opens."""
         await record_contact(uow=self._uow_factory(), now=self._clock.now(), conversation=source.conversation, activity_id=None)
-        return self._issue_form(source.text, source=source)
+        return await self._issue_form(source.text, conversation=source.conversation, source=source)
 
     async def on_raise_from_message_submitted(self, action: InboundCardAction) -> CardActionResult:
         """The dialog's form submitted: the stored issue's card (to post in the thread) or the form with errors."""
@@ -316,6 +357,8 @@ class Conversation:
             return await self._create_issue(action)
         if action.verb in (SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB):
             return await self._phase_action(action)
+        if action.verb in (CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB):
+            return await self._runbook_action(action)
         target = _target(action)
         if action.verb == SNOOZE_VERB and target is not None:
             return await self._snooze(action, target)
@@ -336,6 +379,40 @@ class Conversation:
             action.conversation, action.sender, parsed, issue_id=target.issue_id, card_version=target.version
         )
         return self._card_answer(result, action)
+
+    async def _runbook_action(self, action: InboundCardAction) -> CardActionResult:
+        def text(key: str) -> str:
+            value = action.data.get(key)
+            return value.strip() if isinstance(value, str) else ""
+
+        values = {key: text(key) for key in RUNBOOK_INPUTS}
+        errors = {}
+        if not values["runbook_title"] or len(values["runbook_title"]) > TITLE_MAX:
+            errors["runbook_title"] = f"A title of 1 to {TITLE_MAX} characters."
+        if not values["runbook_steps"] or len(values["runbook_steps"]) > DESCRIPTION_MAX:
+            errors["runbook_steps"] = f"Steps of 1 to {DESCRIPTION_MAX:,} characters."
+        if len(values["runbook_symptoms"]) > DESCRIPTION_MAX:
+            errors["runbook_symptoms"] = f"At most {DESCRIPTION_MAX:,} characters."
+        now = self._clock.now()
+        if action.verb == UPDATE_RUNBOOK_VERB:
+            runbook_id = action.data.get("runbook_id")
+            if errors or not isinstance(runbook_id, int):
+                return CardActionResult(card=render_notice_card("Nothing was saved: a runbook needs a title and steps."))
+            change = await edit_runbook(
+                uow=self._uow_factory(), now=now, conversation=action.conversation, editor=action.sender, runbook_id=runbook_id,
+                title=values["runbook_title"], symptoms=values["runbook_symptoms"], steps=values["runbook_steps"], admins=self._admins,
+            )
+            if change.runbook is None:
+                return CardActionResult(card=render_notice_card(change.message))
+            return CardActionResult(card=render_runbook(change.runbook, notice=change.message), refresh_for_everyone=True)
+        if errors:
+            return CardActionResult(card=render_runbook_form(values=values, errors=errors))
+        runbook = await write_runbook(
+            uow=self._uow_factory(), now=now, conversation=action.conversation, author=action.sender,
+            title=values["runbook_title"], symptoms=values["runbook_symptoms"], steps=values["runbook_steps"],
+            area=_enum(Area, values["runbook_area"]), category=_enum(Category, values["runbook_category"]),
+        )
+        return CardActionResult(card=render_runbook(runbook, notice="Runbook saved."), refresh_for_everyone=True)
 
     async def _phase_action(self, action: InboundCardAction) -> CardActionResult:
         now = self._clock.now()
@@ -492,6 +569,13 @@ class Conversation:
             source_url=submission.source_url,
         )
         return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
+
+
+def _enum(kind: type[Area] | type[Category], value: str) -> Any:
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
 
 
 def _target(action: InboundCardAction) -> IssueActionTarget | None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.exit_criteria import ExitReport, evaluate_exit
+from bot.domain.metrics import PhaseMetrics, compute_metrics
 from bot.domain.model import Issue, Person, Role, Status
 from bot.domain.triage import Event, role_list
 from bot.domain.war_room import WarRoom, WarRoomSettings
@@ -162,3 +163,24 @@ async def closed_to_new_issues(*, uow: UnitOfWork, conversation: ConversationRef
     if not room.signed_off_at:
         return None
     return room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)"
+
+
+class PhaseFigures(BaseModel):
+    """Everything `status`, the chart and the export show about a war room's phase."""
+
+    model_config = ConfigDict(frozen=True)
+
+    room: WarRoom
+    issues: tuple[Issue, ...]
+    metrics: PhaseMetrics
+    report: ExitReport
+
+
+async def phase_figures(*, uow: UnitOfWork, now: datetime, war_room_id: int) -> PhaseFigures | None:
+    async with uow:
+        if await uow.war_rooms.by_reference(str(war_room_id)) is None:
+            return None
+        view = await _view(uow, war_room_id, now)
+        linked = await uow.runbooks.linked_issue_ids(war_room_id)
+    metrics = compute_metrics(list(view.issues), settings=view.room.settings, now=now, runbook_linked_issue_ids=linked)
+    return PhaseFigures(room=view.room, issues=view.issues, metrics=metrics, report=view.report)

@@ -81,6 +81,7 @@ class Scheduler:
         limiter: SendLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         dedupe_retention: timedelta = timedelta(hours=48),
+        chart_url: Callable[[int, datetime], str] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._sender = sender
@@ -88,6 +89,7 @@ class Scheduler:
         self._limiter = limiter or SendLimiter()
         self._sleep = sleep
         self._dedupe_retention = dedupe_retention
+        self._chart_url = chart_url
 
     async def tick(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -172,7 +174,7 @@ class Scheduler:
                             kind="channel_post" if room.home_channel_id else "message",
                             conversation_id=room.home_channel_id or room.home_conversation_id,
                             bot_id=room.bot_id,
-                            card=render_standup(summary),
+                            card=render_standup(summary, chart_url=self._chart_url(room.id, now) if self._chart_url else None),
                         ),
                         now=now,
                     )

@@ -7,8 +7,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import OPEN_STATUSES, Issue, IssueDraft, IssueQuery, NewIssue, Person, Role, Severity, Status
+from bot.domain.model import OPEN_STATUSES, Issue, IssueDraft, IssueQuery, NewIssue, NewRunbook, Person, Role, Severity, Status
 from bot.domain.exit_criteria import evaluate_exit
+from bot.domain.metrics import recurring_candidates
 from bot.domain.reminders import rebase_reminders, restart_reminders
 from bot.domain.standup import StandupSummary, build_standup
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoom, WarRoomSettings
@@ -21,12 +22,14 @@ from bot.domain.triage import (
     MarkDuplicate,
     Refusal,
     Reopen,
+    Resolve,
     TriageCommand,
     decide,
     describe_change,
     merge_followers,
 )
 from bot.messages import ConversationRef, OutboundMessage
+from storage.search import RunbookRepository, SimilarityRepository
 from storage.repositories import (
     ConversationRepository,
     DuplicateSourceForm,
@@ -48,6 +51,8 @@ class UnitOfWork(Protocol):
     events: EventRepository
     roles: RoleRepository
     outbox: OutboxRepository
+    runbooks: RunbookRepository
+    similar: SimilarityRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -243,6 +248,21 @@ async def triage_issue(
         if isinstance(command, Reopen):
             state = restart_reminders(await uow.issues.reminder_state(saved.id))
             await uow.issues.save_reminders(saved.id, state, next_due_at=now)
+        elif isinstance(command, Resolve) and saved.resolution and saved.resolution.save_as_runbook:
+            # "Save as runbook": the fix is written down the moment it happens.
+            await uow.runbooks.add(
+                NewRunbook(
+                    war_room_id=war_room_id,
+                    title=saved.resolution.runbook_title or saved.title,
+                    symptoms=saved.description,
+                    steps=saved.resolution.notes,
+                    area=saved.area,
+                    category=saved.category,
+                    owner=actor,
+                    issue_ids=(saved.id,),
+                    created_at=now,
+                )
+            )
         elif isinstance(command, ChangeSeverity):
             state = rebase_reminders(
                 saved, await uow.issues.reminder_state(saved.id), rule=settings.policy.rule(saved.severity),
@@ -494,6 +514,7 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> S
     """Inside an open unit of work: the stand-up of `room` as of `now`."""
     everything = await uow.issues.all_with_status(room.id, frozenset(Status), limit=100_000)
     report = evaluate_exit(everything, room.settings, now=now, signed_off_at=room.signed_off_at, signed_off_by=room.signed_off_by)
+    candidates = recurring_candidates(everything, await uow.runbooks.linked_issue_ids(room.id))
     return build_standup(
         war_room_name=room.display_name,
         open_issues=[issue for issue in everything if issue.status in OPEN_STATUSES],
@@ -502,7 +523,16 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> S
         since=room.last_standup_at,
         now=now,
         exit_report=report,
+        runbook_candidates=tuple(
+            (f"{group.area.label} · {group.category.label} ({', '.join(group.keywords[:3])})", group.issue_numbers)
+            for group in candidates
+        ),
     )
+
+
+async def war_room_of(*, uow: UnitOfWork, conversation: ConversationRef) -> int | None:
+    async with uow:
+        return await uow.war_rooms.find(conversation)
 
 
 async def standup_for(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> StandupSummary | None:

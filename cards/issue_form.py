@@ -194,6 +194,7 @@ def render_issue_form(
     notice: str | None = None,
     in_dialog: bool = False,
     source_url: str | None = None,
+    suggestions: list[dict[str, Any]] | None = None,
 ) -> Card:
     """The issue form. `in_dialog`: shown in a Teams dialog ("Raise from message"), where only Action.Submit works."""
     errors = errors or {}
@@ -207,6 +208,7 @@ def render_issue_form(
     ]
     if notice:
         body.append(text_block(notice, color="Warning"))
+    body += suggestions or []
     if errors:
         named = ", ".join(FIELD_LABELS.get(field, field) for field in errors)
         body.append(

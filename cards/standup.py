@@ -36,7 +36,7 @@ def _section(title: str, issues: list[dict[str, Any]], *, empty: str, counted: b
     return elements
 
 
-def render_standup(summary: StandupSummary) -> Card:
+def render_standup(summary: StandupSummary, *, chart_url: str | None = None) -> Card:
     severity_facts = [{"title": severity.label, "value": str(summary.open_by_severity[severity])} for severity in Severity]
     resolved_title = (
         f"Resolved since the last stand-up: support team {summary.resolved_by[HandledBy.SUPPORT]}, "
@@ -76,4 +76,6 @@ def render_standup(summary: StandupSummary) -> Card:
         body[2:2] = [text_block("Exit criteria", weight="Bolder", spacing="Medium"), *criteria]
         if report.warning:
             body.insert(1, {"type": "Container", "style": "attention", "id": "warning", "items": [plain_text(report.warning)]})
+    if chart_url:
+        body.append({"type": "Image", "url": chart_url, "altText": "Open issues by severity and daily incoming vs resolved", "size": "Stretch"})
     return adaptive_card(body)

@@ -509,6 +509,18 @@ class EventRepository:
         )
         await self._session.flush()
 
+    async def by_issue(self, war_room_id: int) -> dict[int, list[Event]]:
+        """Every event of a war room's issues, grouped by issue id (for the export)."""
+        rows = (
+            await self._session.execute(
+                select(IssueEventRow).where(IssueEventRow.war_room_id == war_room_id).order_by(IssueEventRow.id)
+            )
+        ).scalars()
+        grouped: dict[int, list[Event]] = {}
+        for row in rows:
+            grouped.setdefault(row.issue_id, []).append(_to_event(row))
+        return grouped
+
     async def list_for(self, issue_id: int, *, after_version: int = 0) -> list[Event]:
         rows = (
             await self._session.execute(

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.search import RunbookRepository, SimilarityRepository
 from storage.repositories import (
     ConversationRepository,
     EventRepository,
@@ -25,6 +26,8 @@ class SqlUnitOfWork:
     events: EventRepository
     roles: RoleRepository
     outbox: OutboxRepository
+    runbooks: RunbookRepository
+    similar: SimilarityRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -40,6 +43,8 @@ class SqlUnitOfWork:
         self.events = EventRepository(session)
         self.roles = RoleRepository(session)
         self.outbox = OutboxRepository(session)
+        self.runbooks = RunbookRepository(session)
+        self.similar = SimilarityRepository(session)
         return self
 
     async def __aexit__(

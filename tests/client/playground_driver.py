@@ -147,9 +147,9 @@ def check(condition: bool, message: str) -> None:
 
 
 class Scenario:
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, shots: Path | None = None) -> None:
         self.out = out
-        self.shots = out / "shots"
+        self.shots = shots or out / "shots"
         self.shots.mkdir(parents=True, exist_ok=True)
         self.t0 = time.monotonic()
         self.result: dict[str, Any] = {
@@ -172,6 +172,7 @@ class Scenario:
         self.user: stack.PlaygroundUser | None = None
         self.page: Any = None
         self.issue_card: Any = None
+        self.issue_thread: str | None = None
 
     # -- bookkeeping ------------------------------------------------------------------------
 
@@ -398,20 +399,23 @@ class Scenario:
             lambda f: f.get("action") == "updateMessage" and NEW_TITLE in card_text(f.get("message") or {}),
             since=frames_before,
         )
-        seen["update_for_everyone"] = {"conversation": update.get("actionConversationId"), "message_id": (update.get("message") or {}).get("messageId")}
+        self.issue_thread = update.get("actionConversationId")
+        seen["update_for_everyone"] = {"conversation": self.issue_thread, "message_id": (update.get("message") or {}).get("messageId")}
         text = card_text(update["message"])
         check("#1" in text and "Sev 2" in text and "New" in text, f"the card PUT for everyone does not show #1, Sev 2, New: {text[:500]}")
 
     async def triage(self, seen: dict[str, Any]) -> None:
         from playwright.async_api import expect
 
-        channel = self.config["config"]["teams"][0]["channels"][0]["id"]
+        # Replies in the issue's thread (the UI shows only threads it started itself).
+        assert self.issue_thread is not None
         for role in ("oncall", "triage_lead"):
-            frame = await self.reply_to(channel, f"roles add me {role}", mention_bot=True, expect=role)
+            frame = await self.reply_to(self.issue_thread, f"roles add me {role}", mention_bot=True, expect=f"({role})")
             seen[f"roles add me {role}"] = card_text(frame["message"])
+        card = self.issue_card
+        await expect(self.page.get_by_text("(triage_lead)")).to_be_visible()
         await self.screenshot("triage", "roles-given")
 
-        card = self.issue_card
         await self.show(card)
         await card.get_by_role("button", name="Acknowledge").click()
         await expect(card).to_contain_text("Acknowledged", timeout=UI_TIMEOUT_MS)
@@ -437,7 +441,6 @@ class Scenario:
         from playwright.async_api import expect
 
         personal = self.config["config"]["personalChat"]["id"]
-        channel = self.config["config"]["teams"][0]["channels"][0]["id"]
         # Personal chat is a war room of its own: raise an issue there, through the browser-free endpoints.
         form_frame = await self.reply_to(personal, PERSONAL_PROBLEM, mention_bot=False, expect=FORM_HEADING)
         form = card_of(form_frame["message"])
@@ -463,7 +466,8 @@ class Scenario:
         check("#1" in seen["personal_list"], f"`list` in personal chat does not show its issue #1: {seen['personal_list'][:800]}")
         helped = await self.reply_to(personal, "help", mention_bot=False, expect=HELP_HEADING)
         seen["personal_help"] = card_text(helped["message"])
-        channel_list = await self.reply_to(channel, "list", mention_bot=True, expect="Issues")
+        # The channel's war room: its list shows #1 as it is now (asked in the issue's thread, see triage).
+        channel_list = await self.reply_to(self.issue_thread or "", "list", mention_bot=True, expect="Issues")
         seen["channel_list"] = card_text(channel_list["message"])
         check(NEW_TITLE in seen["channel_list"], f"`list` in the channel does not show {NEW_TITLE!r}: {seen['channel_list'][:800]}")
         check("In progress" in seen["channel_list"], f"`list` in the channel does not show #1 In progress: {seen['channel_list'][:800]}")
@@ -483,13 +487,23 @@ class Scenario:
         from playwright.async_api import expect
 
         channel = self.config["config"]["teams"][0]["channels"][0]["id"]
-        frame = await self.reply_to(channel, "standup", mention_bot=True, expect="Hypercare stand-up")
+        await self.open_conversation(CHANNEL)
+        since = len(self.frames)
+        await self.type_message("standup", mention_bot=True)  # a new post in the channel, typed in the UI
+        frame = await self.wait_frame(
+            "the stand-up, in the new post's thread",
+            lambda f: f.get("action") == "createMessage"
+            and str(f.get("actionConversationId", "")).startswith(f"{channel};messageid=")
+            and f.get("actionConversationId") != self.issue_thread
+            and "Hypercare stand-up" in card_text(f.get("message") or {}),
+            since=since,
+        )
         seen["standup"] = card_text(frame["message"])
         check(NEW_TITLE in seen["standup"], f"the stand-up does not list #1 {NEW_TITLE!r}: {seen['standup'][:1000]}")
         check("Open now: **1**" in seen["standup"], f"the stand-up does not count 1 open issue: {seen['standup'][:1000]}")
-        await self.open_conversation(CHANNEL)
         card = self.card("Hypercare stand-up").last
         await expect(card).to_be_visible(timeout=UI_TIMEOUT_MS)
+        await expect(card).to_contain_text(NEW_TITLE)
         await self.show(card)
         await self.screenshot("standup", "standup")
 
@@ -517,6 +531,14 @@ class Scenario:
             self.result["network"] = await self.isolation()
             async with aiohttp.ClientSession() as session, async_playwright() as playwright:
                 self.session = session
+                database = f"sqlite+aiosqlite:///{self.out / 'hc.db'}"
+                # Meanwhile: the schema (it needs no admins) and the browser.
+                migrating = asyncio.ensure_future(
+                    asyncio.to_thread(stack.migrate, stack.bot_environment(database, "", hermetic=True), self.out)
+                )
+                browser_starting = asyncio.ensure_future(
+                    playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                )
                 async with stack.StandIn() as stand_in:
                     playground = stack.start_playground(self.out / "playground", recording=self.out / "playground-recording.log")
                     processes.append(playground)
@@ -525,14 +547,12 @@ class Scenario:
                     self.user, self.config = await stack.discover_user(session, stand_in)
                 self.result["user"] = {"id": self.user.id, "aad_object_id": self.user.aad_object_id}
                 self.result["playground_config"] = self.config
-                env = stack.bot_environment(f"sqlite+aiosqlite:///{self.out / 'hc.db'}", self.user.aad_object_id, scheduler_interval="1")
-                stack.migrate(env, self.out)
+                await migrating
                 self.mark("migrated")
+                env = stack.bot_environment(database, self.user.aad_object_id, scheduler_interval="1", hermetic=True)
+                env["HYPERCARE_LOG_LEVEL"] = "INFO"  # the access log is read by the test
                 bot = stack.start_bot(env, self.out, log=self.out / "bot.log")
                 processes.append(bot)
-                browser_starting = asyncio.ensure_future(
-                    playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                )
                 await stack.wait_for_bot(session, bot)
                 self.mark("bot_up")
                 # Before the browser connects: the Playground sends what it buffered to the first client only.
@@ -557,7 +577,6 @@ class Scenario:
                     {"type": m.type, "text": m.text[:1000], "url": (m.location or {}).get("url", "")}
                 ))
                 page.on("pageerror", lambda e: self.result["page_errors"].append(str(e)[:1000]))
-                page.on("requestfailed", lambda r: None)
                 await page.goto(stack.playground_url() + "/", wait_until="domcontentloaded")
                 await page.get_by_role("treeitem", name=CHANNEL).wait_for()
                 self.mark("ui_loaded")
@@ -568,7 +587,7 @@ class Scenario:
                     await self.raise_issue(seen)
                 async with self.step("triage", needs=("raise",)) as seen:
                     await self.triage(seen)
-                async with self.step("personal") as seen:
+                async with self.step("personal", needs=("raise",)) as seen:
                     await self.personal(seen)
                 async with self.step("standup", needs=("raise",)) as seen:
                     await self.standup(seen)
@@ -614,11 +633,12 @@ def _invoke_card(answer: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="folder for result.json, screenshots and logs")
+    parser.add_argument("--out", required=True, help="folder for result.json, logs and the database")
+    parser.add_argument("--shots", help="folder for the screenshots (default: OUT/shots)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(Scenario(out).run())
+    return asyncio.run(Scenario(out, Path(args.shots) if args.shots else None).run())
 
 
 if __name__ == "__main__":

@@ -91,7 +91,9 @@ class PlaygroundUser:
     aad_object_id: str
 
 
-def start_playground(workdir: Path, *, port: int = PLAYGROUND_PORT, recording: Path | None = None) -> subprocess.Popen[bytes]:
+def start_playground(
+    workdir: Path, *, port: int = PLAYGROUND_PORT, recording: Path | None = None, own_group: bool = False
+) -> subprocess.Popen[bytes]:
     """The Playground, pointed at the bot's endpoint; its output goes to workdir/playground.out.
 
     It writes its own debug log to `devTools/m365agentsplayground.log` in its working directory, and,
@@ -105,13 +107,21 @@ def start_playground(workdir: Path, *, port: int = PLAYGROUND_PORT, recording: P
         args.append("--enable-events-recording")
     out = open(workdir / "playground.out", "wb")
     try:
-        return subprocess.Popen(args, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            args, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=own_group
+        )
     finally:
         out.close()
 
 
-def bot_environment(database_url: str, admins: str, *, scheduler_interval: str | None = None) -> dict[str, str]:
-    env = {**os.environ, "HYPERCARE_DATABASE_URL": database_url, "HYPERCARE_ADMINS": admins}
+def bot_environment(database_url: str, admins: str, *, scheduler_interval: str | None = None, hermetic: bool = False) -> dict[str, str]:
+    """The bot's environment; `hermetic` drops the bot's settings inherited from this shell (tests)."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not (hermetic and (key.upper().startswith("HYPERCARE_") or key.upper().startswith("MICROSOFTAPP")))
+    }
+    env = {**inherited, "HYPERCARE_DATABASE_URL": database_url, "HYPERCARE_ADMINS": admins}
     if scheduler_interval is not None:
         env["HYPERCARE_SCHEDULER_INTERVAL_SECONDS"] = scheduler_interval
     return env
@@ -123,14 +133,21 @@ def migrate(env: dict[str, str], cwd: Path) -> None:
         raise RuntimeError(f"hypercare migrate failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
-def start_bot(env: dict[str, str], cwd: Path, *, log: Path | None = None) -> subprocess.Popen[bytes]:
-    """`hypercare serve` on 127.0.0.1:3978; its log (stderr: access log, warnings, errors) to `log` if given."""
+def start_bot(env: dict[str, str], cwd: Path, *, log: Path | None = None, own_group: bool = False) -> subprocess.Popen[bytes]:
+    """`hypercare serve` on 127.0.0.1:3978; its log (stderr: access log, warnings, errors) to `log` if given.
+
+    `own_group`: out of the terminal's process group, so that Ctrl-C reaches only whoever started it,
+    who then stops it with one signal (a second signal in the middle of the bot's graceful shutdown
+    interrupts it).
+    """
     args = [str(HYPERCARE_BIN), "serve", "--host", HOST, "--port", str(BOT_PORT)]
     if log is None:
-        return subprocess.Popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, start_new_session=own_group)
     out = open(log, "wb")
     try:
-        return subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=own_group
+        )
     finally:
         out.close()
 
@@ -215,7 +232,10 @@ async def discover_user(session: aiohttp.ClientSession, stand_in: StandIn, port:
     aad = sender.get("aadObjectId")
     if not isinstance(aad, str) or not aad:
         raise RuntimeError(f"the Playground's activity carries no from.aadObjectId: {json.dumps(stand_in.activities[0])[:500]}")
-    return PlaygroundUser(id=str(sender.get("id")), name=sender.get("name"), aad_object_id=aad), config
+    # The install activity carries no name; the Playground's configuration says who that id is.
+    current = config.get("config", {}).get("currentUser", {})
+    name = sender.get("name") or (current.get("name") if current.get("id") == sender.get("id") else None)
+    return PlaygroundUser(id=str(sender.get("id")), name=name, aad_object_id=aad), config
 
 
 @contextmanager
@@ -252,12 +272,12 @@ async def _serve_for_a_person(workdir: Path, database_url: str) -> int:
     try:
         async with aiohttp.ClientSession() as session:
             async with StandIn() as stand_in:
-                playground = start_playground(workdir)
+                playground = start_playground(workdir, own_group=True)
                 await wait_for_playground(session, playground)
                 user, _ = await discover_user(session, stand_in)
             env = bot_environment(database_url, user.aad_object_id)
             migrate(env, ROOT)
-            bot = start_bot(env, ROOT)  # its log goes to this terminal
+            bot = start_bot(env, ROOT, own_group=True)  # its log goes to this terminal
             await wait_for_bot(session, bot)
         print(
             f"\n  The bot and Microsoft 365 Agents Playground are running (database {database_url}).\n"
@@ -265,16 +285,27 @@ async def _serve_for_a_person(workdir: Path, database_url: str) -> int:
             f"(Entra object id {user.aad_object_id}, an admin here):\n"
             "  `roles add me oncall` and `roles add me triage_lead` let you triage.\n"
             "  Personal Chat, Group Chat and the team channel \"My Team - General\" are there; in the last two,\n"
-            "  @mention the bot (type @Test and pick Test Bot). Ctrl-C stops both.\n",
+            "  @mention the bot (type @Test and pick Test Bot). Ctrl-C stops both.\n"
+            f"  The Playground's own log: {workdir}\n",
             flush=True,
         )
+        interrupted = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, interrupted.set)
         while True:
+            try:
+                await asyncio.wait_for(interrupted.wait(), timeout=0.5)
+            except asyncio.TimeoutError:
+                pass
+            if interrupted.is_set():
+                print("\nstopping the bot and the Playground…", file=sys.stderr, flush=True)
+                return 0
             for process, what in ((playground, "the Playground"), (bot, "the bot")):
                 assert process is not None
                 if process.poll() is not None:
                     print(f"{what} exited ({process.returncode}); stopping.", file=sys.stderr)
                     return 1
-            await asyncio.sleep(0.5)
     finally:
         stop(*(p for p in (bot, playground) if p is not None))
 

@@ -1,0 +1,70 @@
+"""Knowledge transfer: runbooks written as fixes happen, and past fixes suggested before an issue is raised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.model import Area, Category, NewRunbook, Person, Role, Runbook, Suggestion
+from bot.messages import ConversationRef
+from bot.services import UnitOfWork, actor_roles
+
+SUGGESTIONS = 3
+EDITORS = frozenset({Role.TRIAGE_LEAD})
+
+
+class RunbookChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    runbook: Runbook | None
+    message: str
+
+
+async def suggestions_for(*, uow: UnitOfWork, conversation: ConversationRef, text: str) -> list[Suggestion]:
+    """Up to three resolved issues or runbooks of this war room that look like `text`."""
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        if war_room_id is None:
+            return []
+        return await uow.similar.similar(war_room_id, text, limit=SUGGESTIONS)
+
+
+async def write_runbook(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, author: Person, title: str, symptoms: str, steps: str,
+    area: Area | None, category: Category | None, issue_ids: tuple[int, ...] = (),
+) -> Runbook:
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        runbook = await uow.runbooks.add(
+            NewRunbook(
+                war_room_id=war_room_id, title=title, symptoms=symptoms, steps=steps, area=area, category=category,
+                owner=author, issue_ids=issue_ids, created_at=now,
+            )
+        )
+        await uow.commit()
+    return runbook
+
+
+async def edit_runbook(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, editor: Person, runbook_id: int, title: str,
+    symptoms: str, steps: str, admins: frozenset[str],
+) -> RunbookChange:
+    """Its owner or a triage lead may edit a runbook of this war room."""
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        runbook = await uow.runbooks.get(runbook_id)
+        if runbook is None or runbook.war_room_id != war_room_id:
+            return RunbookChange(runbook=None, message="There is no runbook like that in this war room.")
+        is_owner = editor.aad_object_id is not None and editor.aad_object_id == runbook.owner.aad_object_id
+        if not is_owner and not (await actor_roles(uow, runbook.war_room_id, editor, admins)) & EDITORS:
+            return RunbookChange(runbook=runbook, message="Only its owner or a triage lead can edit this runbook.")
+        updated = await uow.runbooks.update(runbook_id, title=title, symptoms=symptoms, steps=steps, now=now)
+        await uow.commit()
+    return RunbookChange(runbook=updated, message="Runbook saved.")
+
+
+async def find_runbooks(*, uow: UnitOfWork, conversation: ConversationRef, words: str) -> list[Runbook]:
+    async with uow:
+        war_room_id = await uow.war_rooms.find(conversation)
+        return await uow.runbooks.search(war_room_id, words, limit=5) if war_room_id is not None else []

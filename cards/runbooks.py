@@ -1,0 +1,94 @@
+"""Runbook cards: the form, one runbook, search results, and the suggestions shown on a new issue form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, Runbook, Suggestion
+from cards.common import Card, adaptive_card, choice_set, execute, plain_text, show_card, text_block, text_input, text_run, truncate
+
+CREATE_RUNBOOK_VERB = "runbook.create"
+UPDATE_RUNBOOK_VERB = "runbook.update"
+RUNBOOK_INPUTS = ("runbook_title", "runbook_symptoms", "runbook_steps", "runbook_area", "runbook_category")
+
+
+def _inputs(values: dict[str, str], errors: dict[str, str], *, with_tags: bool) -> list[dict[str, Any]]:
+    def error(key: str) -> list[dict[str, Any]]:
+        return [text_block(errors[key], color="Attention", size="Small", spacing="None", id=f"{key}_error")] if key in errors else []
+
+    elements = [
+        text_input("runbook_title", "Title", value=values.get("runbook_title", ""), isRequired=True, maxLength=TITLE_MAX,
+                   errorMessage=f"A title of 1 to {TITLE_MAX} characters"),
+        *error("runbook_title"),
+        text_input("runbook_symptoms", "Symptoms: what users see", value=values.get("runbook_symptoms", ""), isMultiline=True,
+                   maxLength=DESCRIPTION_MAX),
+        *error("runbook_symptoms"),
+        text_input("runbook_steps", "Steps: how to fix it", value=values.get("runbook_steps", ""), isMultiline=True, isRequired=True,
+                   maxLength=DESCRIPTION_MAX, errorMessage="Write the steps"),
+        *error("runbook_steps"),
+    ]
+    if with_tags:
+        elements += [
+            choice_set("runbook_area", "D365 area", [(a.label, a.value) for a in Area], value=values.get("runbook_area", "")),
+            choice_set("runbook_category", "Category", [(c.label, c.value) for c in Category], value=values.get("runbook_category", "")),
+        ]
+    return elements
+
+
+def render_runbook_form(*, values: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> Card:
+    body = [text_block("Write a runbook", size="Medium", weight="Bolder"),
+            text_block("So the support team can fix it next time without waiting for the partner.", isSubtle=True)]
+    if errors:
+        body.append(text_block(f"Nothing was saved. Please correct: {', '.join(errors)}.", color="Attention", weight="Bolder"))
+    body += _inputs(values or {}, errors or {}, with_tags=True)
+    return adaptive_card(body, [execute("Save runbook", CREATE_RUNBOOK_VERB, {}, style="positive")])
+
+
+def render_runbook(runbook: Runbook, *, notice: str | None = None) -> Card:
+    tags = " · ".join(label for label in (runbook.area.label if runbook.area else "", runbook.category.label if runbook.category else "") if label)
+    body: list[dict[str, Any]] = [
+        {"type": "RichTextBlock", "inlines": [text_run(f"Runbook R{runbook.id} ", weight="Bolder", size="Medium", isSubtle=True),
+                                              text_run(runbook.title, weight="Bolder", size="Medium")]},
+    ]
+    if notice:
+        body.append(text_block(notice, color="Good"))
+    if tags:
+        body.append(text_block(tags, isSubtle=True, spacing="Small"))
+    if runbook.symptoms:
+        body += [text_block("Symptoms", weight="Bolder"), plain_text(truncate(runbook.symptoms, 1500))]
+    body += [text_block("Steps", weight="Bolder"), plain_text(truncate(runbook.steps, 3000))]
+    owner = [text_run("Owner ", isSubtle=True), text_run(runbook.owner.name)]
+    if runbook.issue_ids:
+        owner.append(text_run(f" · written from {len(runbook.issue_ids)} issue(s)", isSubtle=True))
+    body.append({"type": "RichTextBlock", "inlines": owner})
+    values = {"runbook_title": runbook.title, "runbook_symptoms": runbook.symptoms, "runbook_steps": runbook.steps}
+    edit = show_card("Edit", _inputs(values, {}, with_tags=False),
+                     [execute("Save changes", UPDATE_RUNBOOK_VERB, {"runbook_id": runbook.id})])
+    return adaptive_card(body, [edit])
+
+
+def render_runbook_results(words: str, runbooks: list[Runbook]) -> Card:
+    body: list[dict[str, Any]] = [{"type": "RichTextBlock", "inlines": [text_run("Runbooks for ", weight="Bolder"), text_run(words)]}]
+    if not runbooks:
+        body.append(text_block("None found. `runbook new` writes one.", isSubtle=True))
+    for runbook in runbooks:
+        body.append({"type": "Container", "separator": True, "items": [
+            {"type": "RichTextBlock", "inlines": [text_run(f"R{runbook.id} ", weight="Bolder"), text_run(runbook.title, weight="Bolder")]},
+            plain_text(truncate(runbook.steps, 400)),
+        ]})
+    return adaptive_card(body)
+
+
+def suggestion_block(suggestions: list[Suggestion]) -> list[dict[str, Any]]:
+    """"Before you raise it": up to three past fixes that look like the new report, on the issue form."""
+    if not suggestions:
+        return []
+    items: list[dict[str, Any]] = [text_block("Before you raise it: these look similar", weight="Bolder", color="Accent")]
+    for suggestion in suggestions:
+        label = f"#{suggestion.number} " if suggestion.kind == "issue" else f"Runbook R{suggestion.id} "
+        inlines = [text_run(label, weight="Bolder"), text_run(truncate(suggestion.title, 90))]
+        if suggestion.summary:
+            inlines.append(text_run(f" — {truncate(suggestion.summary, 160)}", isSubtle=True))
+        items.append({"type": "RichTextBlock", "spacing": "Small", "inlines": inlines})
+    items.append(text_block("If one of these fixes it, there is no need to raise an issue (`show #N` or `runbook …`).", isSubtle=True, size="Small"))
+    return [{"type": "Container", "style": "emphasis", "id": "suggestions", "items": items}]
