@@ -137,11 +137,7 @@ class WarRoomRepository:
                 select(WarRoomEventRow).where(WarRoomEventRow.war_room_id == war_room_id).order_by(WarRoomEventRow.id)
             )
         ).scalars()
-        return [
-            Event(verb=row.verb, actor=Person(aad_object_id=row.actor_id, name=row.actor_name), at=row.at,
-                  from_value=row.from_value, to_value=row.to_value, reason=row.reason)
-            for row in rows
-        ]
+        return [_to_event(row) for row in rows]
 
     async def adopt_home(self, war_room_id: int, ref: ConversationRef, *, now: datetime) -> None:
         """The first conversation a war room is used in becomes where its stand-ups are posted."""
@@ -529,17 +525,18 @@ class EventRepository:
                 .order_by(IssueEventRow.version, IssueEventRow.id)
             )
         ).scalars()
-        return [
-            Event(
-                verb=row.verb,
-                actor=Person(aad_object_id=row.actor_id, name=row.actor_name),
-                at=row.at,
-                from_value=row.from_value,
-                to_value=row.to_value,
-                reason=row.reason,
-            )
-            for row in rows
-        ]
+        return [_to_event(row) for row in rows]
+
+
+def _to_event(row: IssueEventRow | WarRoomEventRow) -> Event:
+    return Event(
+        verb=row.verb,
+        actor=Person(aad_object_id=row.actor_id, name=row.actor_name),
+        at=row.at,
+        from_value=row.from_value,
+        to_value=row.to_value,
+        reason=row.reason,
+    )
 
 
 class OutboxRepository:

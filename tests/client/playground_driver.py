@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -521,6 +521,32 @@ class Scenario:
         names = [line.split(":")[1].strip().split("@")[0] for line in links.splitlines() if ":" in line]
         return {"links": links, "interfaces": names, "external_connect": attempt}
 
+    async def open_page(self, browser_starting: Awaitable[Any]) -> Any:
+        """The Playground's web UI in headless Chromium; every request off loopback is blocked (and noted)."""
+        browser = await browser_starting
+        context = await browser.new_context(viewport={"width": 1400, "height": 1100})
+
+        async def loopback_only(route: Any) -> None:
+            url = route.request.url
+            host = url.split("/")[2].rsplit(":", 1)[0] if "://" in url else ""
+            if url.startswith(("data:", "blob:")) or host in LOOPBACK:
+                await route.continue_()
+            else:
+                self.result["blocked_requests"].append(url)
+                await route.abort()
+
+        await context.route("**/*", loopback_only)
+        page = await context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        page.on("console", lambda m: m.type in ("error", "warning") and self.result["console"].append(
+            {"type": m.type, "text": m.text[:1000], "url": (m.location or {}).get("url", "")}
+        ))
+        page.on("pageerror", lambda e: self.result["page_errors"].append(str(e)[:1000]))
+        # The page waits (the Playground's config call) until the bot's endpoint answers.
+        await page.goto(stack.playground_url() + "/", wait_until="domcontentloaded")
+        await page.get_by_role("treeitem", name=CHANNEL).wait_for(timeout=30_000)
+        return browser, page
+
     async def run(self) -> int:
         from playwright.async_api import async_playwright
 
@@ -544,8 +570,13 @@ class Scenario:
                     processes.append(playground)
                     await stack.wait_for_playground(session, playground)
                     self.mark("playground_up")
+                    # First, before the browser: the Playground sends what it buffered to its first client only.
+                    base = f"ws://{stack.HOST}:{stack.PLAYGROUND_PORT}"
+                    log_ws = await session.ws_connect(f"{base}/_ws/log/stream")
+                    conversation_ws = await session.ws_connect(f"{base}/_ws_conversation/v1/conversations/stream")
+                    readers += [asyncio.create_task(self.read_log(log_ws)), asyncio.create_task(self.read_frames(conversation_ws))]
                     self.user, self.config = await stack.discover_user(session, stand_in)
-                self.result["user"] = {"id": self.user.id, "aad_object_id": self.user.aad_object_id}
+                self.result["user"] = {"id": self.user.id, "name": self.user.name, "aad_object_id": self.user.aad_object_id}
                 self.result["playground_config"] = self.config
                 await migrating
                 self.mark("migrated")
@@ -553,32 +584,12 @@ class Scenario:
                 env["HYPERCARE_LOG_LEVEL"] = "INFO"  # the access log is read by the test
                 bot = stack.start_bot(env, self.out, log=self.out / "bot.log")
                 processes.append(bot)
-                await stack.wait_for_bot(session, bot)
-                self.mark("bot_up")
-                # Before the browser connects: the Playground sends what it buffered to the first client only.
-                log_ws = await session.ws_connect(f"ws://{stack.HOST}:{stack.PLAYGROUND_PORT}/_ws/log/stream")
-                conversation_ws = await session.ws_connect(f"ws://{stack.HOST}:{stack.PLAYGROUND_PORT}/_ws_conversation/v1/conversations/stream")
-                readers += [asyncio.create_task(self.read_log(log_ws)), asyncio.create_task(self.read_frames(conversation_ws))]
-                browser = await browser_starting
-                context = await browser.new_context(viewport={"width": 1400, "height": 1100})
-
-                async def loopback_only(route: Any) -> None:
-                    host = route.request.url.split("/")[2].rsplit(":", 1)[0] if "://" in route.request.url else ""
-                    if route.request.url.startswith(("data:", "blob:")) or host in LOOPBACK:
-                        await route.continue_()
-                    else:
-                        self.result["blocked_requests"].append(route.request.url)
-                        await route.abort()
-
-                await context.route("**/*", loopback_only)
-                self.page = page = await context.new_page()
-                page.set_default_timeout(UI_TIMEOUT_MS)
-                page.on("console", lambda m: m.type in ("error", "warning") and self.result["console"].append(
-                    {"type": m.type, "text": m.text[:1000], "url": (m.location or {}).get("url", "")}
-                ))
-                page.on("pageerror", lambda e: self.result["page_errors"].append(str(e)[:1000]))
-                await page.goto(stack.playground_url() + "/", wait_until="domcontentloaded")
-                await page.get_by_role("treeitem", name=CHANNEL).wait_for()
+                page_opening = asyncio.ensure_future(self.open_page(browser_starting))
+                try:
+                    await stack.wait_for_bot(session, bot)
+                    self.mark("bot_up")
+                finally:
+                    browser, self.page = await page_opening
                 self.mark("ui_loaded")
                 self.result["setup"] = {"ok": True}
                 self.save()

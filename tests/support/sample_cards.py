@@ -5,10 +5,29 @@ Used by the structural card tests, and by the Adaptive Cards renderer and the sc
 
 from __future__ import annotations
 
-from datetime import timedelta
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
-from bot.domain.model import HandledBy, Issue, Person, ProgressNote, Resolution, ResolutionType, Role, Severity, Status
+from bot.domain.exit_criteria import evaluate_exit
+from bot.charts import render_phase_chart
+from bot.domain.metrics import PhaseMetrics, compute_metrics
+from bot.domain.model import (
+    Area,
+    Category,
+    HandledBy,
+    Issue,
+    Person,
+    ProgressNote,
+    Resolution,
+    ResolutionType,
+    Role,
+    Runbook,
+    Severity,
+    Status,
+    Suggestion,
+)
 from bot.domain.reminders import Due
 from bot.domain.standup import build_standup
 from bot.domain.triage import Event, Verb
@@ -18,6 +37,9 @@ from cards.issue_form import IssueFormValues, render_issue_form, validate_issue_
 from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement
 from cards.oncall import render_oncall
+from cards.phase import render_exit, render_setup
+from cards.runbooks import render_runbook, render_runbook_form, render_runbook_results, suggestion_block
+from cards.status import render_status
 from cards.reminders import render_reminder
 from cards.standup import render_standup
 from tests.support.factories import OMAR, PRIYA, RAISED_AT, make_issue
@@ -36,6 +58,13 @@ def many_issues(count: int) -> list[Issue]:
         )
         for n in range(1, count + 1)
     ]
+
+
+def _chart_file(metrics: PhaseMetrics) -> str:
+    """The sample chart as a local file: the renderer loads it without touching the network."""
+    path = Path(tempfile.gettempdir()) / "hypercare-sample-chart.png"
+    path.write_bytes(render_phase_chart(metrics))
+    return path.as_uri()
 
 
 def sample_cards() -> dict[str, dict[str, Any]]:
@@ -70,7 +99,31 @@ def sample_cards() -> dict[str, dict[str, Any]]:
     oncall = OnCallView(
         on_call=OMAR, oncall=OnCall(override=OnCallOverride(person=OMAR, until=NOW + timedelta(days=1))), settings=WarRoomSettings()
     )
+    settings = WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 25))
+    phase_issues = many_issues(40) + [resolved]
+    report = evaluate_exit(phase_issues, settings, now=NOW)
+    metrics = compute_metrics(phase_issues, settings=settings, now=NOW, runbook_linked_issue_ids={resolved.id})
+    runbook = Runbook(
+        id=7, war_room_id=1, title="Missing vendor posting profile", symptoms="Vendor invoices cannot be posted in USMF.",
+        steps="1. Accounts payable > Setup > Vendor posting profiles.\n2. Add the profile for the vendor group.", area=Area.ACCOUNTS_PAYABLE,
+        category=Category.CONFIGURATION, owner=OMAR, issue_ids=(12,), created_at=NOW, updated_at=NOW,
+    )
+    suggestions = [
+        Suggestion(kind="issue", id=3, number=3, title="AP cannot post vendor invoices", summary="Added the posting profile."),
+        Suggestion(kind="runbook", id=7, title="Missing vendor posting profile", summary="Vendor posting profiles: add the group."),
+    ]
     return {
+        "setup": render_setup(settings),
+        "setup-errors": render_setup(settings, errors={"ends_on": "the planned end must be after the start", "sev2_acknowledge_within": "not a duration"},
+                                     values={"ends_on": "2026-11-01", "sev2_acknowledge_within": "soon"}),
+        "exit-failing": render_exit(report, war_room_name="Contoso go-live"),
+        "exit-passing": render_exit(evaluate_exit([resolved], settings, now=NOW), war_room_name="Contoso go-live"),
+        "exit-signed-off": render_exit(evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=LENA), war_room_name="Contoso go-live"),
+        "status": render_status(metrics, report, chart_url=_chart_file(metrics), war_room_name="Contoso go-live"),
+        "runbook": render_runbook(runbook),
+        "runbook-form": render_runbook_form(),
+        "runbook-results": render_runbook_results("posting profile", [runbook]),
+        "form-with-suggestions": render_issue_form(IssueFormValues(title="AP cannot post"), form_id="f" * 32, suggestions=suggestion_block(suggestions)),
         "issue-in-progress": render_issue_card(in_progress),
         "issue-resolved": render_issue_card(resolved),
         "issue-deferred": render_issue_card(make_issue(severity=Severity.SEV4, status=Status.DEFERRED, resolve_by=None)),
