@@ -99,10 +99,10 @@ class ExitReport(BaseModel):
             return None
         if self.phase.working_days_left > WARNING_WORKING_DAYS:
             return None
-        failing = ", ".join(c.label.lower() for c in self.criteria if not c.passed)
+        failing = "; ".join(c.label for c in self.criteria if not c.passed)
         left = self.phase.working_days_left
         when = "today" if left == 0 else f"in {left} working day{'s' if left != 1 else ''}"
-        return f"Hypercare is planned to end {when} and the exit criteria are not met: {failing}. Decide: fix, or `extend`."
+        return f"Hypercare is planned to end {when} and the exit criteria are not met ({failing}). Decide: fix, or `extend`."
 
 
 def phase_day(settings: WarRoomSettings, now: datetime) -> PhaseDay | None:

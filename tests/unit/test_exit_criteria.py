@@ -1,0 +1,108 @@
+"""Each exit criterion at its boundary, and where the phase stands."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.domain.exit_criteria import evaluate_exit, phase_day, sla_attainment, support_share
+from bot.domain.model import HandledBy, Issue, Resolution, ResolutionType, Severity, Status
+from bot.domain.war_room import WarRoomSettings
+from tests.support.factories import OMAR, make_issue
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
+SETTINGS = WarRoomSettings(sev2_cap=2, support_share_target=80, sla_target=90)
+
+
+def resolved(n: int, *, by: HandledBy = HandledBy.SUPPORT, ago: timedelta = timedelta(days=1), severity: Severity = Severity.SEV3,
+             late: bool = False) -> Issue:
+    resolved_at = NOW - ago
+    return make_issue(
+        id=n, number=n, severity=severity, status=Status.RESOLVED, created_at=resolved_at - timedelta(hours=2),
+        resolve_by=resolved_at + (timedelta(hours=-1) if late else timedelta(hours=1)),
+        resolution=Resolution(type=ResolutionType.FIXED, notes="x", handled_by=by, resolved_by=OMAR, resolved_at=resolved_at),
+    )
+
+
+def open_issue(n: int, severity: Severity, *, resolve_by: datetime | None = None) -> Issue:
+    return make_issue(id=n, number=n, severity=severity, status=Status.IN_PROGRESS, resolve_by=resolve_by or NOW + timedelta(hours=4))
+
+
+def criterion(issues: list[Issue], key: str, settings: WarRoomSettings = SETTINGS) -> bool:
+    report = evaluate_exit(issues, settings, now=NOW)
+    return next(c for c in report.criteria if c.key == key).passed
+
+
+def test_no_open_sev1() -> None:
+    assert criterion([], "sev1")
+    assert criterion([resolved(1, severity=Severity.SEV1)], "sev1")
+    assert not criterion([open_issue(1, Severity.SEV1)], "sev1")
+
+
+@pytest.mark.parametrize(("open_sev2", "passes"), [(0, True), (2, True), (3, False)])
+def test_sev2_backlog_at_the_cap(open_sev2: int, passes: bool) -> None:
+    assert criterion([open_issue(n, Severity.SEV2) for n in range(1, open_sev2 + 1)], "sev2") is passes
+
+
+def test_a_cap_of_zero_allows_no_open_sev2() -> None:
+    assert not criterion([open_issue(1, Severity.SEV2)], "sev2", SETTINGS.model_copy(update={"sev2_cap": 0}))
+
+
+@pytest.mark.parametrize(("support", "partner", "passes"), [(4, 1, True), (79, 21, False), (80, 20, True), (0, 0, False)])
+def test_support_share_at_the_target(support: int, partner: int, passes: bool) -> None:
+    issues = [resolved(n) for n in range(support)] + [resolved(1000 + n, by=HandledBy.PARTNER) for n in range(partner)]
+    assert criterion(issues, "support_share") is passes
+
+
+def test_support_share_counts_the_last_seven_days_only() -> None:
+    issues = [resolved(1, by=HandledBy.PARTNER, ago=timedelta(days=8)), resolved(2, ago=timedelta(days=6, hours=23))]
+    share = support_share(issues, now=NOW)
+    assert (share.hits, share.total) == (1, 1)
+
+
+@pytest.mark.parametrize(("met", "missed", "passes"), [(9, 1, True), (8, 2, False), (0, 0, True)])
+def test_sla_attainment_at_the_target(met: int, missed: int, passes: bool) -> None:
+    issues = [resolved(n, severity=Severity.SEV2) for n in range(met)]
+    issues += [resolved(100 + n, severity=Severity.SEV1, late=True) for n in range(missed)]
+    assert criterion(issues, "sla") is passes
+
+
+def test_sla_counts_open_issues_past_target_and_ignores_sev3() -> None:
+    issues = [
+        open_issue(1, Severity.SEV1, resolve_by=NOW - timedelta(minutes=1)),  # already missed
+        open_issue(2, Severity.SEV2, resolve_by=NOW + timedelta(hours=1)),  # not decided yet
+        resolved(3, severity=Severity.SEV3, late=True),  # not in the criterion
+        resolved(4, severity=Severity.SEV2),
+    ]
+    ratio = sla_attainment(issues, now=NOW)
+    assert (ratio.hits, ratio.total) == (1, 2)
+
+
+def test_day_n_of_m_and_working_days_left() -> None:
+    settings = WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 27))
+    day = phase_day(settings, NOW)
+    assert day is not None and (day.day, day.of, day.working_days_left) == (8, 12, 4)
+    assert day.text() == "Day 8 of 12"
+
+
+@pytest.mark.parametrize(("ends_on", "warns"), [(date(2026, 11, 27), False), (date(2026, 11, 26), True), (date(2026, 11, 23), True)])
+def test_warning_from_three_working_days_before_the_end(ends_on: date, warns: bool) -> None:
+    settings = WarRoomSettings(starts_on=date(2026, 11, 2), ends_on=ends_on)
+    report = evaluate_exit([open_issue(1, Severity.SEV1)], settings, now=NOW)
+    assert (report.warning is not None) is warns
+    if warns:
+        assert "No open Sev 1" in report.warning
+
+
+def test_no_warning_once_criteria_pass_or_signed_off() -> None:
+    settings = WarRoomSettings(starts_on=date(2026, 11, 2), ends_on=date(2026, 11, 24))
+    passing = evaluate_exit([resolved(1)], settings, now=NOW)
+    assert passing.measured_pass and passing.warning is None
+    signed = evaluate_exit([open_issue(1, Severity.SEV1)], settings, now=NOW, signed_off_at=NOW, signed_off_by=OMAR)
+    assert signed.warning is None
+
+
+def test_the_end_must_follow_the_start() -> None:
+    with pytest.raises(ValueError, match="planned end must be after the start"):
+        WarRoomSettings(starts_on=date(2026, 11, 20), ends_on=date(2026, 11, 20))
