@@ -68,7 +68,6 @@ async def record_contact(
             return False
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
-        await uow.war_rooms.adopt_home(war_room_id, conversation, now=now)
         await uow.commit()
     return True
 
@@ -125,7 +124,6 @@ async def _store_new_issue(
             return existing
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
-        await uow.war_rooms.adopt_home(war_room_id, conversation, now=now)
         settings = await uow.war_rooms.settings(war_room_id)
         number = await uow.war_rooms.next_issue_number(war_room_id)
         issue = await uow.issues.add(

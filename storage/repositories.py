@@ -63,7 +63,13 @@ class WarRoomRepository:
         self._session = session
 
     async def ensure(self, ref: ConversationRef, *, now: datetime) -> int:
-        """The id of the conversation's war room, created on first contact."""
+        """The id of the conversation's war room, created on first contact.
+
+        The first conversation becomes the war room's home, where its stand-ups are posted.
+        """
+        found = await self.find(ref)
+        if found is not None:
+            return found  # the usual case: one indexed read
         statement = (
             _insert(self._session, WarRoomRow)
             .values(
@@ -72,13 +78,18 @@ class WarRoomRepository:
                 team_id=ref.team_id,
                 last_issue_number=0,
                 created_at=now,
+                home_conversation_id=ref.base_conversation_id,
+                home_channel_id=ref.channel_id,
+                home_service_url=ref.service_url,
+                bot_id=ref.bot_id,
+                next_standup_at=WarRoomSettings().next_standup_at(now),
             )
             .on_conflict_do_nothing(index_elements=["key"])
         )
         await self._session.execute(statement)
-        return (
-            await self._session.execute(select(WarRoomRow.id).where(WarRoomRow.key == ref.war_room_key))
-        ).scalar_one()
+        created = await self.find(ref)
+        assert created is not None
+        return created
 
     async def get(self, war_room_id: int) -> WarRoom:
         row = await self._session.get(WarRoomRow, war_room_id)
@@ -138,21 +149,6 @@ class WarRoomRepository:
             )
         ).scalars()
         return [_to_event(row) for row in rows]
-
-    async def adopt_home(self, war_room_id: int, ref: ConversationRef, *, now: datetime) -> None:
-        """The first conversation a war room is used in becomes where its stand-ups are posted."""
-        settings = await self.settings(war_room_id)
-        await self._session.execute(
-            update(WarRoomRow)
-            .where(WarRoomRow.id == war_room_id, WarRoomRow.home_conversation_id.is_(None))
-            .values(
-                home_conversation_id=ref.base_conversation_id,
-                home_channel_id=ref.channel_id,
-                home_service_url=ref.service_url,
-                bot_id=ref.bot_id,
-                next_standup_at=settings.next_standup_at(now),
-            )
-        )
 
     async def due_standups(self, now: datetime, *, limit: int) -> list[WarRoom]:
         rows = (

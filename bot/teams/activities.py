@@ -55,6 +55,8 @@ def _mention_entities(activity: Activity) -> list[tuple[str, str, str]]:
     """(mentioned id, mentioned name, text in the message) of each well-formed mention entity."""
     found = []
     for entity in activity.entities or []:
+        if entity is None:  # `"entities": [null]` deserialises to None
+            continue
         props = entity.additional_properties or {}
         mentioned = props.get("mentioned")
         if entity.type != "mention" or not isinstance(mentioned, dict):

@@ -11,13 +11,20 @@ in the Playground's real web UI, in headless Debian Chromium driven by Playwrigh
 
 1. `raise`:    in "My Team - General", @mention the bot with a problem (UI); the prefilled issue form
                appears; the title and severity are changed in the form (UI); "Raise issue" (UI); the issue
-               card replaces the form (#1, the chosen severity, "New").
-2. `triage`:   `roles add me oncall` and `roles add me triage_lead` (REST, mentioning the bot in the
-               channel); "Acknowledge" then "Take it" on the issue card (UI); the card updates in place
-               (Acknowledged, then In progress and "Assigned to …").
-3. `personal`: in personal chat (REST), raise an issue there too (its own war room), then `list` (which
-               shows it) and `help`; `list` in the channel shows #1 as it is now.
-4. `standup`:  `standup` in the channel (REST) shows the stand-up with #1.
+               card replaces the form (#1, the chosen severity, "New"), and the bot also PUTs it over the
+               form's message for everyone else (seen on the websocket).
+2. `triage`:   `roles add me oncall` and `roles add me triage_lead` (REST, mentioning the bot, in the
+               issue's thread); "Acknowledge" then "Take it" on the issue card (UI); the card updates in
+               place (Acknowledged, then In progress and "Assigned to …").
+3. `personal`: in personal chat (REST), raise an issue there too (a personal chat is a war room of its
+               own: the form from the websocket, "Raise issue" as the same `adaptiveCard/action` invoke the
+               UI sends), then `list` (which shows it) and `help`; `list` in the channel (REST, in the
+               issue's thread) shows #1 In progress. Screenshots of the personal chat in the UI.
+4. `standup`:  `standup` as a new post in the channel (UI) shows the stand-up with #1.
+
+Channel messages sent through REST go into the issue's thread: the Playground's UI only knows the
+channel threads it started itself, and drops (with a console error "Invalid conversation id") the
+bot's answers in a thread started through REST.
 
 It takes a screenshot at each step (DIR/shots) and writes what it saw to DIR/result.json: for each step
 whether it passed and, if not, where it stopped, with what was observed; the Playground's own log (its
@@ -40,8 +47,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -185,8 +191,8 @@ class Scenario:
     def save(self) -> None:
         (self.out / "result.json").write_text(json.dumps(self.result, indent=2, ensure_ascii=False))
 
-    @asynccontextmanager
-    async def step(self, name: str, *, needs: tuple[str, ...] = ()) -> AsyncIterator[dict[str, Any]]:
+    async def step(self, name: str, body: Callable[[dict[str, Any]], Awaitable[None]], *, needs: tuple[str, ...] = ()) -> None:
+        """Run one step; a failure is recorded (with a screenshot) and the run goes on with the next."""
         record = self.result["steps"][name]
         record.update(ok=False, error=None)
         started = time.monotonic()
@@ -195,13 +201,13 @@ class Scenario:
         try:
             if missing:
                 raise StepFailed(f"not run: it needs step(s) {', '.join(missing)}, which failed")
-            yield record["observed"]
+            await body(record["observed"])
             record["ok"] = True
         except Exception as error:  # noqa: BLE001 - every failure of a step is recorded, and the run goes on
             record["error"] = f"{type(error).__name__}: {error}"
             record["traceback"] = traceback.format_exc()
             self.log(f"step {name} FAILED: {record['error'][:500]}")
-            if self.page is not None:
+            if self.page is not None and not missing:
                 await self.screenshot(name, "failed")
         finally:
             record["seconds"] = round(time.monotonic() - started, 2)
@@ -318,7 +324,40 @@ class Scenario:
         return self.page.locator(".ac-preview-panel").filter(has_text=text)
 
     async def open_conversation(self, name: str) -> None:
-        await self.page.get_by_role("treeitem", name=name).click()
+        """Select a chat or channel in the UI's list, and make sure it is the one shown."""
+        from playwright.async_api import expect
+
+        in_channel = name == CHANNEL
+        new_post = self.page.get_by_text("Start a new post")
+        deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+        while True:
+            await self.page.get_by_role("treeitem", name=name).click()
+            try:
+                if in_channel:
+                    await expect(new_post).to_be_visible(timeout=2000)
+                else:
+                    await expect(new_post).to_have_count(0, timeout=2000)
+                return
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise StepFailed(f"the UI does not show {name!r} after clicking it") from None
+
+    async def wait_until_ui_started(self) -> None:
+        """Once loaded, the UI opens the personal chat and introduces the bot to it (installationUpdate,
+        conversationUpdate); a conversation clicked before that would be switched away from."""
+        personal = self.config["config"]["personalChat"]["id"]
+        deadline = time.monotonic() + 20
+
+        def introduced() -> bool:
+            return any(
+                item.get("type") == "bot" and item.get("activityName") == "conversationUpdate" and item.get("conversationId") == personal
+                for item in self.result["playground_log"]
+            )
+
+        while not introduced():
+            if time.monotonic() > deadline:
+                raise StepFailed("the Playground's UI did not introduce the bot to the personal chat within 20 s")
+            await asyncio.sleep(0.05)
 
     async def type_message(self, text: str, *, mention_bot: bool) -> None:
         """Type and send a message; in a channel, as a new post (the box at the top)."""
@@ -466,12 +505,6 @@ class Scenario:
         check("#1" in seen["personal_list"], f"`list` in personal chat does not show its issue #1: {seen['personal_list'][:800]}")
         helped = await self.reply_to(personal, "help", mention_bot=False, expect=HELP_HEADING)
         seen["personal_help"] = card_text(helped["message"])
-        # The channel's war room: its list shows #1 as it is now (asked in the issue's thread, see triage).
-        channel_list = await self.reply_to(self.issue_thread or "", "list", mention_bot=True, expect="Issues")
-        seen["channel_list"] = card_text(channel_list["message"])
-        check(NEW_TITLE in seen["channel_list"], f"`list` in the channel does not show {NEW_TITLE!r}: {seen['channel_list'][:800]}")
-        check("In progress" in seen["channel_list"], f"`list` in the channel does not show #1 In progress: {seen['channel_list'][:800]}")
-
         # What a person sees: the personal chat, with the list and the help card.
         await self.open_conversation("Personal Chat")
         help_card = self.card(HELP_HEADING).last
@@ -482,6 +515,14 @@ class Scenario:
         await self.screenshot("personal", "list")
         await self.show(help_card)
         await self.screenshot("personal", "help")
+
+        # The channel's war room: its list shows #1 as it is now (asked in the issue's thread, see triage).
+        check(self.issue_thread is not None, "`list` in the channel not tried: the issue was not raised there (step raise)")
+        assert self.issue_thread is not None
+        channel_list = await self.reply_to(self.issue_thread, "list", mention_bot=True, expect="Issues")
+        seen["channel_list"] = card_text(channel_list["message"])
+        check(NEW_TITLE in seen["channel_list"], f"`list` in the channel does not show {NEW_TITLE!r}: {seen['channel_list'][:800]}")
+        check("In progress" in seen["channel_list"], f"`list` in the channel does not show #1 In progress: {seen['channel_list'][:800]}")
 
     async def standup(self, seen: dict[str, Any]) -> None:
         from playwright.async_api import expect
@@ -590,18 +631,15 @@ class Scenario:
                     self.mark("bot_up")
                 finally:
                     browser, self.page = await page_opening
+                await self.wait_until_ui_started()
                 self.mark("ui_loaded")
                 self.result["setup"] = {"ok": True}
                 self.save()
 
-                async with self.step("raise") as seen:
-                    await self.raise_issue(seen)
-                async with self.step("triage", needs=("raise",)) as seen:
-                    await self.triage(seen)
-                async with self.step("personal", needs=("raise",)) as seen:
-                    await self.personal(seen)
-                async with self.step("standup", needs=("raise",)) as seen:
-                    await self.standup(seen)
+                await self.step("raise", self.raise_issue)
+                await self.step("triage", self.triage, needs=("raise",))
+                await self.step("personal", self.personal)
+                await self.step("standup", self.standup, needs=("raise",))
                 self.mark("scenario_done")
 
                 await asyncio.sleep(0.3)  # the last exchanges reach the log

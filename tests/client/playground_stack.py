@@ -26,8 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,14 +234,6 @@ async def discover_user(session: aiohttp.ClientSession, stand_in: StandIn, port:
     current = config.get("config", {}).get("currentUser", {})
     name = sender.get("name") or (current.get("name") if current.get("id") == sender.get("id") else None)
     return PlaygroundUser(id=str(sender.get("id")), name=name, aad_object_id=aad), config
-
-
-@contextmanager
-def stopping(*processes: subprocess.Popen[bytes]) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        stop(*processes)
 
 
 def stop(*processes: subprocess.Popen[bytes], timeout: float = 10) -> None:

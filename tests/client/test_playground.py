@@ -158,6 +158,10 @@ def test_acknowledge_and_take_it_update_the_card(run: dict[str, Any]) -> None:
     assert "Acknowledged" in seen["after_acknowledge"] and "acknowledged by" in seen["after_acknowledge"]
     user = run["playground_config"]["config"]["currentUser"]["name"]
     assert "In progress" in seen["after_take_it"] and f"Assigned to {user}" in seen["after_take_it"]
+    # HYPERCARE_ADMINS named the very id the Playground's user sends with every message.
+    recording = (Path(run["out"]) / "playground-recording.log").read_text()
+    senders = {m for m in re.findall(r'"aadObjectId": "([^"]+)"', recording)}
+    assert run["user"]["aad_object_id"] in senders and len(senders) == 1, (run["user"], senders)
 
 
 def test_list_and_help_in_personal_chat(run: dict[str, Any]) -> None:

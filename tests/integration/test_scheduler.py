@@ -68,13 +68,14 @@ def thread(connector: FakeConnector) -> ConversationRef:
 
 @pytest.fixture
 async def team(uow_factory: UnitOfWorkFactory, connector: FakeConnector, clock: FrozenClock) -> ConversationRef:
-    """A war room with Lena as triage lead and Omar on call."""
+    """A war room set up the evening before, with Lena as triage lead and Omar on call."""
     ref = thread(connector)
+    set_up = MONDAY_9 - timedelta(hours=13)
     async with uow_factory() as uow:
-        war_room_id = await uow.war_rooms.ensure(ref, now=clock.now())
-        await uow.roles.grant(war_room_id, LENA, Role.TRIAGE_LEAD, by=ADMIN, now=clock.now())
+        war_room_id = await uow.war_rooms.ensure(ref, now=set_up)
+        await uow.roles.grant(war_room_id, LENA, Role.TRIAGE_LEAD, by=ADMIN, now=set_up)
         await uow.commit()
-    await change_oncall(uow=uow_factory(), now=clock.now(), conversation=ref, actor=LENA, admins=frozenset(), person=OMAR)
+    await change_oncall(uow=uow_factory(), now=set_up, conversation=ref, actor=LENA, admins=frozenset(), person=OMAR)
     return ref
 
 
@@ -319,7 +320,8 @@ async def test_a_restart_between_enqueue_and_send_delivers_once(
     after_restart = make_scheduler(uow_factory, http, clock)
     await after_restart.tick(MONDAY_9 + timedelta(minutes=16))
     await after_restart.tick(MONDAY_9 + timedelta(minutes=17))
-    assert len(connector.calls) == 1
+    escalations = [call for call in connector.calls if "acknowledgement target" in json.dumps(call.card)]
+    assert len(escalations) == 1
 
 
 async def test_sends_to_one_conversation_keep_the_rate_limits(

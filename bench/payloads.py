@@ -1,0 +1,128 @@
+"""The activities the benchmark sends: Teams-shaped JSON of about 2 KB, as templates.
+
+Placeholders are filled per request by `bench/wrk/activities.lua` (and by `fill()` for the few setup
+requests the runner sends itself), so every request is unique where the bot deduplicates:
+
+    @@ID@@     a number unique across the whole benchmark run (activity id, thread root, form id)
+    @@ISSUE@@  the issue to acknowledge: a range of pre-created issue ids, each clicked once
+    @@SERVICE_URL@@ is filled in once, by the runner (the fake Bot Connector's address)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+TEAM_ID = "19:Qx7kP2vHqYtN0mB8sJcLrA1fWdE3uZ5g@thread.tacv2"
+CHANNEL_ID = "19:a1b2c3d4e5f60718293a4b5c6d7e8f90@thread.tacv2"
+BOT = {"id": "28:7b9c3f0e-5a3d-4c2b-9e1f-0a8d6c4b2e19", "name": "Hypercare"}
+# The reporter / clicker. Their AAD object id is given to the bot as HYPERCARE_ADMINS, and they take
+# the oncall role (`roles add me oncall`) before the Acknowledge scenario.
+USER = {
+    "id": "29:1Fq9zN3kWvR8mT2xLpY6cH0sJdG4bK7aE5uV9oI1nM3wQ8rS2tX6yZ0aB4cD7eF9gH1jK3lM5nP7qR9sT",
+    "name": "Priya Shah",
+    "aadObjectId": "5c1f8e2a-9b3d-4e6f-a7c8-d9e0f1a2b3c4",
+}
+TEXT = "sev2 - AP cannot post vendor invoices in USMF, posting profile missing, 12 users affected since this morning"
+REPLY_TO = "1732352400123"  # the message holding the form / issue card that is clicked
+
+
+def _base(kind: str, *, thread_root: str = "@@ID@@") -> dict[str, Any]:
+    return {
+        "type": kind,
+        "id": "@@ID@@",
+        "timestamp": "2026-11-23T09:00:00.1234567Z",
+        "localTimestamp": "2026-11-23T09:00:00.1234567+00:00",
+        "channelId": "msteams",
+        "serviceUrl": "@@SERVICE_URL@@",
+        "from": dict(USER),
+        "conversation": {
+            "isGroup": True,
+            "conversationType": "channel",
+            "tenantId": TENANT,
+            "id": f"{CHANNEL_ID};messageid={thread_root}",
+        },
+        "recipient": dict(BOT),
+        "entities": [
+            {"locale": "en-GB", "country": "GB", "platform": "Web", "timezone": "Europe/London", "type": "clientInfo"}
+        ],
+        "channelData": {
+            "teamsTeamId": TEAM_ID,
+            "teamsChannelId": CHANNEL_ID,
+            "tenant": {"id": TENANT},
+            "team": {"id": TEAM_ID, "name": "Contoso D365 go-live war room", "aadGroupId": "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"},
+            "channel": {"id": CHANNEL_ID, "name": "General"},
+            "settings": {"selectedChannel": {"id": CHANNEL_ID}},
+        },
+        "locale": "en-GB",
+        "localTimezone": "Europe/London",
+    }
+
+
+def mention(text: str = TEXT) -> dict[str, Any]:
+    """A new channel post @mentioning the bot: the bot answers with the prefilled issue form."""
+    activity = _base("message")
+    activity["text"] = f"<p><at>{BOT['name']}</at> {text}</p>"
+    activity["textFormat"] = "plain"
+    activity["attachments"] = [
+        {
+            "contentType": "text/html",
+            "content": (
+                f'<div><div><span itemscope="" itemtype="http://schema.skype.com/Mention" itemid="0">{BOT["name"]}</span>'
+                f" {text}</div></div>"
+            ),
+        }
+    ]
+    activity["entities"].insert(0, {"mentioned": dict(BOT), "text": f"<at>{BOT['name']}</at>", "type": "mention"})
+    return activity
+
+
+def submit() -> dict[str, Any]:
+    """Action.Execute "Raise issue" on the form: a fresh form_id each time, so every submit stores an issue."""
+    activity = _base("invoke")
+    activity["name"] = "adaptiveCard/action"
+    activity["replyToId"] = REPLY_TO
+    activity["value"] = {
+        "action": {
+            "type": "Action.Execute",
+            "verb": "issue.create",
+            "data": {
+                "form_id": "bench-form-@@ID@@",
+                "title": "AP cannot post vendor invoices in USMF, posting profile missing",
+                "description": TEXT,
+                "severity": "2",
+                "category": "configuration",
+                "area": "accounts_payable",
+                "company": "USMF",
+                "affected_users": "12",
+            },
+        },
+        "trigger": "manual",
+    }
+    return activity
+
+
+def acknowledge() -> dict[str, Any]:
+    """Action.Execute "Acknowledge" on an issue card, at the version the card was drawn from (1)."""
+    activity = _base("invoke")
+    activity["name"] = "adaptiveCard/action"
+    activity["replyToId"] = REPLY_TO
+    activity["value"] = {
+        "action": {"type": "Action.Execute", "verb": "issue.ack", "data": {"issue_id": "@@ISSUE@@", "version": 1}},
+        "trigger": "manual",
+    }
+    return activity
+
+
+TEMPLATES = {"mention": mention, "submit": submit, "acknowledge": acknowledge}
+
+
+def template(name: str, service_url: str) -> str:
+    """The JSON text of a template, its service URL filled in; `@@ISSUE@@` becomes a bare number."""
+    text = json.dumps(TEMPLATES[name](), ensure_ascii=False, separators=(",", ":"))
+    return text.replace('"@@ISSUE@@"', "@@ISSUE@@").replace("@@SERVICE_URL@@", service_url)
+
+
+def fill(text: str, unique: int, issue: int = 0) -> bytes:
+    return text.replace("@@ID@@", str(unique)).replace("@@ISSUE@@", str(issue)).encode()

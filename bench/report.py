@@ -1,0 +1,222 @@
+"""The benchmark's table, targets and docs/performance.md, from bench/results/latest.json (and profile.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _n(value: float | None, digits: int = 0, suffix: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}{suffix}"
+
+
+def _x(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.3f}×" if value < 0.1 else f"{value:.2f}×"
+
+
+def table(report: dict[str, Any]) -> str:
+    head = (
+        "| row | req/s | p50 ms | p99 ms | p99 @1 conn ms | server CPU ms/req | RSS MiB | RSS growth MiB | errors "
+        "| new conn/reply | × (a) | × (c/c') | × (g) |"
+    )
+    lines = [head, "|" + "---|" * 13]
+    for result in report["results"]:
+        s = result["summary"]
+        errors = str(s["errors"])
+        if s["log_problems"]:
+            errors += f" + {s['log_problems']} in log"
+        stock = s.get("x_stock")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    result["label"],
+                    _n(s["rps"]),
+                    _n(s["p50_ms"], 1),
+                    _n(s["p99_ms"], 1),
+                    _n(s["low_p99_ms"], 1),
+                    _n(s["cpu_ms_per_request"], 2),
+                    _n(s["rss_mib_after"], 1),
+                    _n(s["rss_growth_mib"], 1),
+                    errors,
+                    _n(s["new_connections_per_reply"], 3) if s["replies_per_request"] else "—",
+                    _x(s.get("x_a")),
+                    (_x(stock) + f" ({s['vs_stock']})") if stock is not None and result["row"] not in ("a",) else "—",
+                    _x(s.get("x_g")),
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def targets_text(report: dict[str, Any]) -> str:
+    lines = ["| target (rows d, e, f) | met | per row |", "|---|---|---|"]
+    for target in report["targets"]:
+        word = {True: "yes", False: "NO", None: "not measured"}
+        rows = ", ".join(f"{key} {word[ok]}" for key, ok in target["rows"].items()) or "not measured"
+        met = {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
+        lines.append(f"| {target['target']} | {met} | {rows} |")
+    return "\n".join(lines)
+
+
+def _conditions(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    others = [r["summary"].get("other_load_cores") for r in report["results"] if r["summary"].get("other_load_cores") is not None]
+    busiest = max(others) if others else None
+    settings = report["settings"]
+    text = (
+        f"Taken {report['started_at']} with `{report['command']}` on {m['cpus']} × {m['cpu_model']}, Python {m['python']}; "
+        f"{settings['connections']} connections × {settings['repetitions']} runs of {settings['seconds']:g} s after a "
+        f"{settings['warmup']:g} s warm-up, medians; then {settings['low_seconds']:g} s at 1 connection. "
+        f"Load average {m['load_average_at_start']} at the start, {m.get('load_average_at_end', '?')} at the end"
+    )
+    if busiest is not None:
+        text += f"; other processes used up to {busiest:.1f} cores during a run (machine busy minus server, fake connector and wrk)"
+    text += ". Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + "."
+    if busiest is not None and busiest > 0.3:
+        text += (
+            "\n\n**The machine was shared with other work during this run**: throughput and latency are low and noisy; "
+            "CPU per request is the steadiest column. Take final figures on a quiet machine with `make bench`."
+        )
+    return text
+
+
+def _work_done(report: dict[str, Any]) -> str:
+    lines = []
+    for result in report["results"]:
+        done = result.get("work_done")
+        s = result["summary"]
+        if result["row"] == "e" and done:
+            lines.append(f"- {result['label']}: {done['requests']} submits answered, {done['issues_created']} issues stored.")
+        elif result["row"] == "f" and done:
+            lines.append(f"- {result['label']}: {done['requests']} clicks answered, {done['issues_acknowledged']} issues acknowledged.")
+        if s["replies_per_request"] is not None and result["row"] not in ("a",):
+            lines.append(f"- {result['label']}: {s['replies_per_request']} Bot Connector calls per request.")
+        for note in result.get("notes", []):
+            lines.append(f"- {result['label']}: {note}.")
+        for line in result.get("log_excerpt", [])[:3]:
+            lines.append(f"- {result['label']} log: `{line.strip()[:200]}`")
+    for skipped in report.get("skipped", []):
+        lines.append(f"- skipped: {skipped}")
+    return "\n".join(lines)
+
+
+def profile_section(profile: dict[str, Any]) -> str:
+    out = [
+        f"Profiled {profile['started_at']} with `{profile['command']}` (py-spy, 250 Hz, CPU samples of the server "
+        f"process during one {profile['settings']['profile_seconds']:g} s run at {profile['settings']['connections']} connections). "
+        "Percentages are of all samples of that run. *self*: the function itself was running; *cumulative*: it was on "
+        "the stack (event-loop plumbing left out). Raw collapsed stacks: `bench/results/profiles/`."
+    ]
+    for result in profile["results"]:
+        data = result.get("profile")
+        if not data:
+            continue
+        run = data["run"]
+        out.append(
+            f"\n#### {result['label']}\n\n{data['samples']} samples; during the profiled run {run['rps']:.0f} req/s, "
+            f"{run['server_cpu_ms_per_request'] or 0:.2f} ms server CPU per request.\n"
+        )
+        out.append("| # | self | % | cumulative | % |\n|---|---|---|---|---|")
+        for i, (own, cumulative) in enumerate(zip(data["top_self"], data["top_cumulative"]), start=1):
+            out.append(f"| {i} | `{own['name']}` | {own['percent']} | `{cumulative['name']}` | {cumulative['percent']} |")
+        libraries = ", ".join(f"{x['name']} {x['percent']}%" for x in data["self_by_library"])
+        out.append(f"\nSelf time by library: {libraries}.")
+    return "\n".join(out)
+
+
+ROWS = """\
+| row | what runs | why it is there |
+|---|---|---|
+| (a) | bare aiohttp: read the ~2 KB activity, `json.loads`, answer 200 | the ceiling of Python + aiohttp on this machine |
+| (b) | (a) + one POST of a reply to the fake Bot Connector over one shared keep-alive `ClientSession` | the cost of the reply alone |
+| (c) | Microsoft's echo bot on botbuilder 4.17.1: `CloudAdapter(ConfigurationBotFrameworkAuthentication(...))`, empty app id (anonymous), `send_activity` to the activity's `serviceUrl` (the fake connector) | what the stock SDK costs |
+| (c') | (c) + one row written through SQLAlchemy async per message, on the bot's own engine (`storage.db.create_engine`) and database | the stock SDK with the least a stateful bot does |
+| (g) | aiohttp + one row through SQLAlchemy async + one POST over a shared session | the floor for a bot that stores something and replies |
+| (d) | hypercare: a channel post @mentioning the bot → the prefilled issue form as a reply | the most common turn |
+| (e) | hypercare: Action.Execute *Raise issue* (fresh `form_id` each time) → issue stored, issue card as the invoke answer, card `PUT` for everyone | creating an issue |
+| (f) | hypercare: Action.Execute *Acknowledge* by an oncall user, each issue clicked once at version 1 → issue updated, card answer + `PUT` | a triage click |
+
+Every request is unique where the bot deduplicates: activity id, the thread's conversation id
+(`19:…;messageid=<n>`), the form id; (f) clicks each issue once (issues stored by (e), topped up by copying
+one of them in bulk through the product's own table definition when (e) made too few). (d)–(f) run on
+SQLite and on PostgreSQL, each a fresh database migrated by `hypercare migrate` (PostgreSQL: a `bench_*`
+database on 127.0.0.1:5432, dropped afterwards); (c') and (g) write to the same database. The bot runs as
+`hypercare serve` in local mode (`MicrosoftAppId` empty) with `HYPERCARE_SCHEDULER_INTERVAL_SECONDS=0`,
+`HYPERCARE_ALLOWED_TENANTS` set and its default `INFO` logging; the clicker of (f) is an admin through
+`HYPERCARE_ADMINS` and gives themself the oncall role (`roles add me oncall`) first.
+
+Columns:
+
+- **req/s, p50, p99**: wrk (one thread, 32 connections, a Lua script that builds each body from a counter),
+  median of the repetitions. **p99 @1 conn**: the same at one connection, the latency of an idle bot.
+- **server CPU ms/req**: utime + stime of the server process (all its threads, from `/proc/<pid>/stat`)
+  over a run ÷ requests answered. PostgreSQL's own backends are not counted.
+- **RSS**: `VmRSS` after the last repetition; **growth**: last repetition minus first.
+- **errors**: non-2xx answers and socket errors (connect, read, write, timeout at 10 s) of all runs; "in log":
+  `database is locked`, `Traceback`, `ERROR` lines in the server's log, a bad exit, or (f) running out of issues.
+- **new conn/reply**: TCP connections the fake Bot Connector accepted ÷ calls it answered (1.0 = a new
+  connection per reply; 0 = one keep-alive connection reused).
+- **× (a)**, **× (c/c')**, **× (g)**: throughput ratios; the comparison for a database row is the row of the
+  same database.
+"""
+
+
+def document(report: dict[str, Any], profile_path: Path) -> str:
+    parts = [
+        "# Performance",
+        "",
+        "`make bench` runs the hypercare bot beside its references, in one run, on the same payloads, and writes",
+        "`bench/results/latest.json` and this page. It is a benchmark, not a test: it reports and never fails on a",
+        "time. Everything listens on 127.0.0.1 and every load run is bounded (wrk `-d`).",
+        "",
+        "```sh",
+        "make bench                                    # installs wrk (Debian) if missing; about 10 minutes on 2 cores",
+        ".venv/bin/python -m bench.run --quick         # 2 s runs: checks the harness, figures meaningless",
+        ".venv/bin/python -m bench.run --only a,c,d    # some rows; --no-postgres without a server",
+        ".venv/bin/pip install py-spy && .venv/bin/python -m bench.run --profile   # where the time goes",
+        "```",
+        "",
+        "Take figures that matter on a quiet machine (nothing else running: `uptime` load average near 0), with",
+        "`make bench`. The harness itself (wrk, the fake connector) shares the same cores as the server.",
+        "",
+        "## Latest results",
+        "",
+        _conditions(report),
+        "",
+        table(report),
+        "",
+        "### Targets",
+        "",
+        targets_text(report),
+        "",
+        "### Checks",
+        "",
+        _work_done(report) or "- nothing to report",
+        "",
+        "## What each row means",
+        "",
+        ROWS,
+        "## Where the time goes",
+        "",
+    ]
+    if profile_path.exists():
+        profile = json.loads(profile_path.read_text())
+        parts.append(profile_section(profile))
+    else:
+        parts.append("No profile yet: `.venv/bin/python -m bench.run --profile` writes `bench/results/profile.json`.")
+    parts += ["", FINDINGS]
+    return "\n".join(parts) + "\n"
+
+
+FINDINGS = """\
+## What to do about it
+
+See the suggestions below, ranked by expected gain (from the profiles above and the SQL statement counts).
+"""

@@ -1,0 +1,583 @@
+"""`make bench`: the hypercare bot beside its references, in one run, on the same payloads.
+
+    python -m bench.run                     # everything (about 10 minutes on 2 cores)
+    python -m bench.run --quick             # 2 s runs, one repetition: a smoke test of the harness
+    python -m bench.run --only a,d,e,f      # some rows (f needs e before it on the same database)
+    python -m bench.run --profile           # py-spy on (d), (e), (f): bench/results/profile.{json,md}
+
+A benchmark, not a test: it reports and never asserts wall-clock times. Everything listens on 127.0.0.1;
+every load run is bounded (wrk -d) and stops by itself. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench import payloads
+from bench.databases import Database, clean_env, clone_issues, counts, drop, hypercare_binary, postgres_database, sqlite_database
+from bench.measure import (
+    WrkResult,
+    get_json,
+    load_average,
+    machine_cpu,
+    median,
+    post_json,
+    process_cpu_seconds,
+    process_rss_mib,
+    run_wrk,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+LOG_PROBLEMS = ("database is locked", "Traceback", " ERROR ", " CRITICAL ")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str  # "d/sqlite"
+    row: str  # "d"
+    title: str
+    server: str  # bare | post | floor | echo | echo_db | bot
+    template: str  # mention | submit | acknowledge
+    db: str | None = None  # sqlite | postgres
+
+    @property
+    def label(self) -> str:
+        suffix = {"sqlite": " · SQLite", "postgres": " · PostgreSQL", None: ""}[self.db]
+        return f"({self.row}) {self.title}{suffix}"
+
+
+def scenarios(databases: list[str]) -> list[Scenario]:
+    found = [
+        Scenario("a", "a", "bare aiohttp, read JSON, 200", "bare", "mention"),
+        Scenario("b", "b", "bare + 1 POST, shared session", "post", "mention"),
+        Scenario("c", "c", "stock CloudAdapter echo bot", "echo", "mention"),
+    ]
+    for db in databases:
+        found += [
+            Scenario(f"c'/{db}", "c'", "stock echo bot + 1 row", "echo_db", "mention", db),
+            Scenario(f"g/{db}", "g", "floor: aiohttp + 1 row + 1 POST", "floor", "mention", db),
+            Scenario(f"d/{db}", "d", "hypercare: mention → issue form", "bot", "mention", db),
+            Scenario(f"e/{db}", "e", "hypercare: Action.Execute submit → issue", "bot", "submit", db),
+            Scenario(f"f/{db}", "f", "hypercare: Acknowledge click → update", "bot", "acknowledge", db),
+        ]
+    return found
+
+
+@dataclass
+class Settings:
+    connections: int = 32
+    seconds: float = 10.0
+    warmup: float = 2.0
+    repetitions: int = 3
+    low_seconds: float = 5.0
+    only: frozenset[str] = frozenset()
+    postgres: bool = True
+    profile: bool = False
+    profile_seconds: float = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening; log:\n{log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on {port} within {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)  # aiohttp's run_app shuts down cleanly on SIGINT
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+class Connector:
+    """The fake Bot Connector, in its own process."""
+
+    def __init__(self, workdir: Path) -> None:
+        port_file = workdir / "connector.port"
+        self.log = workdir / "connector.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bench.servers.connector", "--port-file", str(port_file)],
+                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=clean_env(PYTHONPATH=str(ROOT)),
+            )
+        deadline = time.monotonic() + 60
+        while not port_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"fake connector did not start: {self.log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        data_port, control_port = port_file.read_text().split()
+        self.url = f"http://127.0.0.1:{data_port}/"
+        self._stats_url = f"http://127.0.0.1:{control_port}/__stats"
+
+    def stats(self) -> dict[str, Any]:
+        return get_json(self._stats_url)
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.process.pid)
+
+    def close(self) -> None:
+        stop(self.process)
+
+
+@dataclass
+class RunFigures:
+    """One bounded wrk run against a running server, and what the server did meanwhile."""
+
+    wrk: WrkResult
+    server_cpu_s: float
+    connector_requests: int
+    connector_connections: int
+    connector_cpu_s: float
+    machine_busy_cores: float
+    rss_mib: float
+    load_before: float
+
+    def as_dict(self) -> dict[str, Any]:
+        requests = self.wrk.requests or None
+        return {
+            **self.wrk.as_dict(),
+            "server_cpu_s": round(self.server_cpu_s, 3),
+            "server_cpu_ms_per_request": round(1000 * self.server_cpu_s / requests, 3) if requests else None,
+            "server_cores": round(self.server_cpu_s / self.wrk.seconds, 3) if self.wrk.seconds else None,
+            "connector_requests": self.connector_requests,
+            "connector_new_connections": self.connector_connections,
+            "connector_cpu_s": round(self.connector_cpu_s, 3),
+            "machine_busy_cores": round(self.machine_busy_cores, 2),
+            # What else used the machine: busy cores minus the server, the fake connector and wrk.
+            "other_load_cores": round(
+                self.machine_busy_cores - (self.server_cpu_s + self.connector_cpu_s + self.wrk.wrk_cpu_seconds) / max(self.wrk.seconds, 0.001), 2
+            ),
+            "rss_mib_after": round(self.rss_mib, 1),
+            "load_average_before": self.load_before,
+        }
+
+
+class Bench:
+    def __init__(self, settings: Settings, workdir: Path) -> None:
+        self.settings = settings
+        self.workdir = workdir
+        self.connector = Connector(workdir)
+        self.templates = {}
+        for name in payloads.TEMPLATES:
+            path = workdir / f"{name}.json"
+            path.write_text(payloads.template(name, self.connector.url))
+            self.templates[name] = path
+        # Every request of the whole run gets its own @@ID@@ (activity id, thread root, form id).
+        self._next_id = 1_732_352_400_000
+        self.issue_cursor: dict[str, int] = {}
+        self.issue_max: dict[str, int] = {}
+        self.rates: dict[str, float] = {}
+
+    def take_ids(self) -> int:
+        first = self._next_id
+        self._next_id += 10_000_000
+        return first
+
+    # -- servers -------------------------------------------------------------------------------
+
+    def start(self, scenario: Scenario, database: Database | None, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+        port = free_port()
+        url = database.url if database else ""
+        if scenario.server == "bot":
+            command = [hypercare_binary(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            env = clean_env(
+                HYPERCARE_DATABASE_URL=url,
+                HYPERCARE_SCHEDULER_INTERVAL_SECONDS="0",
+                HYPERCARE_ADMINS=payloads.USER["aadObjectId"],
+                HYPERCARE_ALLOWED_TENANTS=payloads.TENANT,
+                MicrosoftAppId="",
+            )
+        else:
+            module, extra = {
+                "bare": ("bench.servers.bare", ["--mode", "bare"]),
+                "post": ("bench.servers.bare", ["--mode", "post"]),
+                "floor": ("bench.servers.bare", ["--mode", "floor", "--database-url", url]),
+                "echo": ("bench.servers.echo", []),
+                "echo_db": ("bench.servers.echo", ["--database-url", url]),
+            }[scenario.server]
+            command = [sys.executable, "-m", module, "--port", str(port), *extra]
+            env = clean_env(PYTHONPATH=str(ROOT))
+        with log.open("wb") as out:
+            # cwd: an empty folder, so that no developer's .env is read.
+            process = subprocess.Popen(command, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT, env=env)
+        wait_listening(port, process, log)
+        return process, port
+
+    # -- one run -------------------------------------------------------------------------------
+
+    def measure(self, scenario: Scenario, pid: int, port: int, *, connections: int, seconds: float) -> RunFigures:
+        first_issue = 0
+        if scenario.template == "acknowledge":
+            first_issue = self.issue_cursor[scenario.db or ""]
+        load = load_average()
+        cpu0, conn0, connector_cpu0, machine0 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds(), machine_cpu()
+        result = run_wrk(
+            f"http://127.0.0.1:{port}/api/messages", self.templates[scenario.template], first_id=self.take_ids(),
+            first_issue=first_issue, connections=connections, seconds=seconds,
+        )
+        cpu1, conn1, connector_cpu1, machine1 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds(), machine_cpu()
+        if scenario.template == "acknowledge":
+            # Requests still in flight when wrk stopped (or timed out) may yet be applied: skip past them.
+            self.issue_cursor[scenario.db or ""] = first_issue + result.requests + connections + result.socket_errors.get("timeout", 0)
+        busy = (machine1[0] - machine0[0]) / max(result.seconds, 0.001)
+        return RunFigures(
+            wrk=result,
+            server_cpu_s=cpu1 - cpu0,
+            connector_requests=conn1["requests"] - conn0["requests"],
+            connector_connections=conn1["connections"] - conn0["connections"],
+            connector_cpu_s=connector_cpu1 - connector_cpu0,
+            machine_busy_cores=busy,
+            rss_mib=process_rss_mib(pid),
+            load_before=load,
+        )
+
+    # -- the Acknowledge scenario's supply of issues ---------------------------------------------
+
+    def ensure_issues(self, scenario: Scenario, database: Database, seconds: float, connections: int) -> dict[str, Any]:
+        """Enough unacknowledged issues for the next run, each clicked once (a second click is a no-op)."""
+        db = database.kind
+        if db not in self.issue_cursor:
+            found = counts(database)
+            if found.issues == 0:
+                raise RuntimeError("no issues to acknowledge: run (e) before (f) on the same database")
+            self.issue_cursor[db] = 1
+            self.issue_max[db] = found.max_id
+        rate = max([self.rates.get(f"{row}/{db}", 0.0) for row in ("d", "e", "f")] + [100.0])
+        need = int(2 * rate * (seconds + 1)) + 4 * connections
+        available = self.issue_max[db] - self.issue_cursor[db] + 1
+        seeded = 0
+        if available < need:
+            seeded = need - available
+            self.issue_max[db] = clone_issues(database, seeded)
+        return {"available": self.issue_max[db] - self.issue_cursor[db] + 1, "seeded": seeded}
+
+    def grant_oncall(self, port: int) -> None:
+        """`roles add me oncall` from the clicker (an admin through HYPERCARE_ADMINS)."""
+        message = json.loads(payloads.fill(payloads.template("mention", self.connector.url), self.take_ids()))
+        message["text"] = f"<p><at>{payloads.BOT['name']}</at> roles add me oncall</p>"
+        message["attachments"] = []
+        status, body = post_json(f"http://127.0.0.1:{port}/api/messages", json.dumps(message).encode())
+        if status != 200:
+            raise RuntimeError(f"granting the oncall role failed: {status} {body[:300]!r}")
+
+    # -- a scenario ----------------------------------------------------------------------------
+
+    def run(self, scenario: Scenario, database: Database | None) -> dict[str, Any]:
+        s = self.settings
+        log = self.workdir / f"{scenario.key.replace('/', '-').replace(chr(39), 'p')}.log"
+        started = time.monotonic()
+        outcome: dict[str, Any] = {"key": scenario.key, "row": scenario.row, "label": scenario.label, "db": scenario.db}
+        process, port = self.start(scenario, database, log)
+        notes: list[str] = []
+        try:
+            pid = process.pid
+            outcome["rss_mib_idle"] = round(process_rss_mib(pid), 1)
+            before = counts(database) if scenario.server == "bot" and database else None
+            if scenario.template == "acknowledge":
+                assert database is not None
+                self.grant_oncall(port)
+            supply: list[dict[str, Any]] = []
+
+            def one(connections: int, seconds: float) -> RunFigures:
+                if scenario.template == "acknowledge":
+                    assert database is not None
+                    supply.append(self.ensure_issues(scenario, database, seconds, connections))
+                figures = self.measure(scenario, pid, port, connections=connections, seconds=seconds)
+                if scenario.template == "acknowledge" and self.issue_cursor[scenario.db or ""] > self.issue_max[scenario.db or ""] + 1:
+                    notes.append("ran out of unacknowledged issues: some clicks were no-ops")
+                self.rates[scenario.key] = max(self.rates.get(scenario.key, 0.0), figures.wrk.rps)
+                return figures
+
+            warm = one(s.connections, s.warmup) if s.warmup > 0 else None
+            reps = [one(s.connections, s.seconds) for _ in range(s.repetitions)]
+            low = one(1, s.low_seconds) if s.low_seconds > 0 else None
+            profile = None
+            if s.profile and scenario.server == "bot":
+                from bench.profile import record
+
+                if scenario.template == "acknowledge":
+                    assert database is not None
+                    supply.append(self.ensure_issues(scenario, database, s.profile_seconds, s.connections))
+                profile = record(
+                    pid, s.profile_seconds, lambda: self.measure(scenario, pid, port, connections=s.connections, seconds=s.profile_seconds),
+                    RESULTS / "profiles" / f"{scenario.key.replace('/', '-')}",
+                )
+            after = counts(database) if before is not None and database else None
+        finally:
+            stop(process)
+        text = log.read_text(errors="replace")
+        problems = {needle.strip(): text.count(needle) for needle in LOG_PROBLEMS if needle in text}
+        if process.returncode not in (0, -signal.SIGINT, 130):
+            problems["exit status"] = process.returncode
+        outcome.update(
+            warmup=warm.as_dict() if warm else None,
+            repetitions=[r.as_dict() for r in reps],
+            low=low.as_dict() if low else None,
+            log_problems=problems,
+            log_excerpt=[line for line in text.splitlines() if any(n in line for n in LOG_PROBLEMS)][:8],
+            issue_supply=supply or None,
+            notes=notes,
+            seconds_taken=round(time.monotonic() - started, 1),
+        )
+        if profile is not None:
+            outcome["profile"] = profile
+        total = sum(r.wrk.requests for r in [*(x for x in (warm, low) if x), *reps])
+        if before is not None and after is not None:
+            outcome["work_done"] = {
+                "requests": total,
+                "issues_created": after.issues - before.issues - sum(x.get("seeded", 0) for x in supply),
+                "issues_acknowledged": after.acknowledged - before.acknowledged,
+            }
+        summarise(outcome)
+        return outcome
+
+
+def summarise(outcome: dict[str, Any]) -> None:
+    reps = outcome["repetitions"]
+    low = outcome["low"] or {}
+    errors = sum(r["errors"] for r in reps) + (low.get("errors") or 0) + ((outcome["warmup"] or {}).get("errors") or 0)
+    replies = sum(r["connector_requests"] for r in reps)
+    connections = sum(r["connector_new_connections"] for r in reps)
+    requests = sum(r["requests"] for r in reps)
+    outcome["summary"] = {
+        "rps": median([r["rps"] for r in reps]),
+        "p50_ms": median([r["latency_ms"].get("50") for r in reps]),
+        "p99_ms": median([r["latency_ms"].get("99") for r in reps]),
+        "low_p50_ms": low.get("latency_ms", {}).get("50"),
+        "low_p99_ms": low.get("latency_ms", {}).get("99"),
+        "low_rps": low.get("rps"),
+        "cpu_ms_per_request": median([r["server_cpu_ms_per_request"] for r in reps]),
+        "low_cpu_ms_per_request": low.get("server_cpu_ms_per_request"),
+        "rss_mib_after": reps[-1]["rss_mib_after"] if reps else None,
+        "rss_growth_mib": round(reps[-1]["rss_mib_after"] - reps[0]["rss_mib_after"], 1) if len(reps) > 1 else None,
+        "errors": errors,
+        "log_problems": sum(v for v in outcome["log_problems"].values() if isinstance(v, int)) + len(outcome["notes"]),
+        "replies_per_request": round(replies / requests, 3) if requests else None,
+        "new_connections_per_reply": round(connections / replies, 4) if replies else None,
+        "other_load_cores": median([r["other_load_cores"] for r in reps]),
+    }
+
+
+def ratios(results: list[dict[str, Any]]) -> None:
+    by_key = {r["key"]: r["summary"] for r in results}
+
+    def ratio(value: float | None, key: str) -> float | None:
+        base = by_key.get(key, {}).get("rps")
+        return round(value / base, 2) if value and base else None
+
+    for result in results:
+        summary, db = result["summary"], result["db"]
+        summary["x_a"] = ratio(summary["rps"], "a")
+        stock = f"c'/{db}" if db else "c"
+        summary["vs_stock"] = stock if result["key"] != stock else "c"
+        summary["x_stock"] = ratio(summary["rps"], summary["vs_stock"])
+        summary["x_g"] = ratio(summary["rps"], f"g/{db}") if db else None
+
+
+def _at_most(key: str, limit: float) -> Any:
+    return lambda s: None if s.get(key) is None else s[key] <= limit
+
+
+def _at_least(key: str, limit: float) -> Any:
+    return lambda s: None if s.get(key) is None else s[key] >= limit
+
+
+# Each test answers True (met), False (missed) or None (not measured in this run).
+TARGETS = [
+    ("≥ 10× the throughput of (c') on the same database", _at_least("x_stock", 10)),
+    ("≥ 0.8× the throughput of (g) on the same database", _at_least("x_g", 0.8)),
+    ("server CPU ≤ 2 ms per activity", _at_most("cpu_ms_per_request", 2.0)),
+    ("p99 at 1 connection ≤ 15 ms", _at_most("low_p99_ms", 15.0)),
+    ("zero errors (HTTP, sockets, server log)", lambda s: s["errors"] == 0 and s["log_problems"] == 0),
+    ("≤ 0.01 new connector connections per reply", _at_most("new_connections_per_reply", 0.01)),
+    ("RSS after the run ≤ 120 MiB", _at_most("rss_mib_after", 120)),
+    ("RSS growth ≤ 5 MiB across repetitions", _at_most("rss_growth_mib", 5)),
+]
+
+
+def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    checked = []
+    for name, test in TARGETS:
+        rows = {r["key"]: test(r["summary"]) for r in results if r["row"] in ("d", "e", "f")}
+        met = False if False in rows.values() else None if (None in rows.values() or not rows) else True
+        checked.append({"target": name, "met": met, "rows": rows})
+    return checked
+
+
+def machine() -> dict[str, Any]:
+    with open("/proc/cpuinfo") as info:
+        model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), platform.processor())
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "load_average_at_start": load_average(),
+    }
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("botbuilder-core", "msrest", "aiohttp", "SQLAlchemy", "aiosqlite", "asyncpg", "pydantic"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    found["wrk"] = (wrk.stdout or wrk.stderr).split("\n")[0].strip()
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0, help="each measured repetition")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--low-seconds", type=float, default=5.0, help="the 1-connection run")
+    parser.add_argument("--quick", action="store_true", help="2 s runs, 1 repetition, 1 s warm-up and low run")
+    parser.add_argument("--only", default="", help="comma-separated rows (a,b,c,c',g,d,e,f) or keys (d/sqlite)")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy on (d), (e), (f); writes bench/results/profile.*")
+    parser.add_argument("--profile-seconds", type=float, default=10.0)
+    parser.add_argument("--out", type=Path, default=None, help="default bench/results/latest.json (profile.json with --profile)")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (server logs)")
+    args = parser.parse_args(argv)
+    settings = Settings(
+        connections=args.connections, seconds=args.seconds, warmup=args.warmup, repetitions=args.repetitions,
+        low_seconds=args.low_seconds, only=frozenset(x.strip() for x in args.only.split(",") if x.strip()),
+        postgres=not args.no_postgres, profile=args.profile, profile_seconds=args.profile_seconds,
+    )
+    if args.quick:
+        settings.seconds, settings.repetitions, settings.warmup, settings.low_seconds = 2.0, 1, 1.0, 1.0
+        settings.profile_seconds = min(settings.profile_seconds, 3.0)
+    if args.profile:
+        # The profile needs (e) before (f) and nothing else; one repetition each, short.
+        settings.only = settings.only or frozenset({"d", "e", "f"})
+        settings.repetitions, settings.low_seconds = 1, 0.0
+    out = args.out or RESULTS / ("profile.json" if args.profile else "latest.json")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="hypercare-bench-"))
+    started = datetime.now(timezone.utc)
+    clock = time.monotonic()
+    report: dict[str, Any] = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "command": "make bench" if not argv and len(sys.argv) == 1 else " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
+        "settings": {k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in vars(settings).items()},
+        "machine": machine(),
+        "versions": versions(),
+        "skipped": [],
+    }
+    print(f"hypercare bench: work folder {workdir}; load average {report['machine']['load_average_at_start']}", flush=True)
+    databases: dict[str, Database] = {}
+    bench: Bench | None = None
+    results: list[dict[str, Any]] = []
+    try:
+        bench = Bench(settings, workdir)
+        wanted = [
+            sc for sc in scenarios(["sqlite", "postgres"] if settings.postgres else ["sqlite"])
+            if not settings.only or sc.row in settings.only or sc.key in settings.only
+        ]
+        for scenario in wanted:
+            database = None
+            if scenario.db:
+                if scenario.db not in databases:
+                    made = sqlite_database(workdir) if scenario.db == "sqlite" else postgres_database(workdir)
+                    if isinstance(made, str):
+                        report["skipped"].append(made)
+                        print(f"  skipped: {made}", flush=True)
+                        settings.postgres = False
+                    else:
+                        databases[scenario.db] = made
+                database = databases.get(scenario.db)
+                if database is None:
+                    continue
+            print(f"  {scenario.label} …", end="", flush=True)
+            try:
+                outcome = bench.run(scenario, database)
+            except Exception as error:  # a broken row is reported, the others still run
+                print(f" FAILED: {error}", flush=True)
+                report["skipped"].append(f"{scenario.key}: {error}")
+                continue
+            results.append(outcome)
+            summary = outcome["summary"]
+            print(
+                f" {summary['rps']:.0f} req/s, p99 {summary['p99_ms']:.0f} ms, "
+                f"{summary['cpu_ms_per_request'] or 0:.2f} ms CPU/req, errors {summary['errors']}"
+                f"{' (other load ' + str(summary['other_load_cores']) + ' cores)' if (summary['other_load_cores'] or 0) > 0.3 else ''}",
+                flush=True,
+            )
+    finally:
+        if bench is not None:
+            bench.connector.close()
+        for database in databases.values():
+            try:
+                drop(database)
+            except Exception as error:
+                print(f"could not drop {database.name}: {error!r}", file=sys.stderr)
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+    ratios(results)
+    report["results"] = results
+    report["targets"] = targets(results)
+    report["machine"]["load_average_at_end"] = load_average()
+    report["seconds_taken"] = round(time.monotonic() - clock, 1)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+    from bench import report as render
+
+    print()
+    print(render.table(report))
+    print()
+    print(render.targets_text(report))
+    print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} in {report['seconds_taken']:.0f} s")
+    if args.profile:
+        from bench.profile import write_markdown
+
+        path = write_markdown(report, RESULTS / "profile.md")
+        print(f"wrote {path.relative_to(ROOT)}")
+    elif not args.no_doc:
+        args.doc.write_text(render.document(report, RESULTS / "profile.json"))
+        print(f"wrote {args.doc.relative_to(ROOT) if args.doc.is_relative_to(ROOT) else args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Resilience tests: the bot as real processes on real ports, real databases, a fake Bot Connector in this process.
+
+Every process a test starts is registered with `bots`, stopped afterwards, and its log is attached to the test's
+report when the test fails. Measured figures (`figures`) are attached to every report and printed at the end of
+the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.resilience.connector import RecordingConnector
+from tests.resilience.processes import BotProcess, bot_environment
+
+LOG_TAIL_LINES = 300
+_FIGURES_KEY = pytest.StashKey[dict[str, Any]]()
+_LOGS_KEY = pytest.StashKey[list[Path]]()
+_collected: list[tuple[str, dict[str, Any]]] = []
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """What the test measured (timings, counts, latencies); reported whether it passes or fails."""
+    values: dict[str, Any] = {}
+    request.node.stash[_FIGURES_KEY] = values
+    return values
+
+
+@pytest.fixture
+def attach_log(request: pytest.FixtureRequest) -> Callable[[Path], None]:
+    """Register another log file (a PostgreSQL server's, a migration's) to attach on failure."""
+    logs = request.node.stash.setdefault(_LOGS_KEY, [])
+    return logs.append
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[RecordingConnector]:
+    fake = RecordingConnector()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bots(tmp_path: Path, attach_log: Callable[[Path], None]) -> AsyncIterator[Callable[..., BotProcess]]:
+    """`bots(name, database_url, scheduler_interval=…, **env)`: a `hypercare serve` process (not started yet)."""
+    started: list[BotProcess] = []
+
+    def make(name: str, database_url: str, *, scheduler_interval: float = 0.2, **env: str) -> BotProcess:
+        bot = BotProcess(name=name, env=bot_environment(database_url, scheduler_interval=scheduler_interval, **env), workdir=tmp_path / "bots")
+        started.append(bot)
+        attach_log(bot.log_path)
+        return bot
+
+    yield make
+    for bot in started:
+        await bot.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when != "call" and not (report.failed and report.when == "setup"):
+        return report
+    values = item.stash.get(_FIGURES_KEY, None)
+    if values:
+        report.sections.append(("measured figures", json.dumps(values, indent=2, default=str)))
+        if report.when == "call":
+            _collected.append((item.nodeid, values))
+    if report.failed:
+        for log in item.stash.get(_LOGS_KEY, []):
+            if log.exists():
+                lines = log.read_text(errors="replace").splitlines()
+                report.sections.append((f"log {log.name} (last {LOG_TAIL_LINES} of {len(lines)} lines; {log})", "\n".join(lines[-LOG_TAIL_LINES:])))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _collected:
+        return
+    terminalreporter.section("resilience: measured figures")
+    for nodeid, values in _collected:
+        terminalreporter.write_line(f"{nodeid}: {json.dumps(values, default=str)}")
