@@ -78,6 +78,9 @@ def _token_provider(settings: Settings) -> TokenProvider:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(app[SETTINGS].database_url)
+    if not await migrate.is_current(engine):
+        await engine.dispose()
+        raise ConfigurationError("the database schema is not the latest: run `hypercare migrate` first")
     app[ENGINE] = engine
     app[UOW_FACTORY] = UnitOfWorkFactory(create_session_factory(engine))
     yield
@@ -238,7 +241,11 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         log.error("%s", error)
         return 2
     log.info("serving the bot on http://%s:%s/api/messages", host or settings.host, port or settings.port)
-    web.run_app(app, host=host or settings.host, port=port or settings.port, print=None)
+    try:
+        web.run_app(app, host=host or settings.host, port=port or settings.port, print=None)
+    except ConfigurationError as error:
+        log.error("%s", error)
+        return 2
     return 0
 
 

@@ -322,6 +322,10 @@ class Conversation:
         """The dialog's form submitted: the stored issue's card (to post in the thread) or the form with errors."""
         return await self._create_issue(action, in_dialog=True)
 
+    async def on_installed(self, where: ConversationRef) -> None:
+        """The bot was added to a team or chat (or it changed): remember the place and its name."""
+        await record_contact(uow=self._uow_factory(), now=self._clock.now(), conversation=where, activity_id=None)
+
     async def deliver_later(self, where: ConversationRef, card: Card, *, dedupe_key: str) -> None:
         """A message the channel would not take now: the outbox delivers it when it can."""
         await enqueue_message(uow=self._uow_factory(), now=self._clock.now(), conversation=where, card=card, dedupe_key=dedupe_key)

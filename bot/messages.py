@@ -26,6 +26,8 @@ class ConversationRef(BaseModel):
     tenant_id: str | None = None
     team_id: str | None = None
     channel_id: str | None = None
+    # Teams names the team in some activities (conversationUpdate, installationUpdate): the war room's name.
+    team_name: str | None = None
 
     @property
     def base_conversation_id(self) -> str:

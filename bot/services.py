@@ -68,6 +68,8 @@ async def record_contact(
             return False
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        if conversation.team_name:
+            await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
         await uow.commit()
     return True
 

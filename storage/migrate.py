@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,6 +33,17 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """Whether the database is at the latest migration (the bot refuses to serve an older schema)."""
+
+    def compare(connection: Connection) -> bool:
+        heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(compare)
 
 
 async def check(engine: AsyncEngine) -> None:

@@ -76,6 +76,7 @@ class WarRoomRepository:
                 key=ref.war_room_key,
                 tenant_id=ref.tenant_id,
                 team_id=ref.team_id,
+                name=ref.team_name[:200] if ref.team_name else None,
                 last_issue_number=0,
                 created_at=now,
                 home_conversation_id=ref.base_conversation_id,
@@ -119,6 +120,11 @@ class WarRoomRepository:
     async def save_oncall(self, war_room_id: int, oncall: OnCall) -> None:
         await self._session.execute(
             update(WarRoomRow).where(WarRoomRow.id == war_room_id).values(oncall=oncall.model_dump(mode="json"))
+        )
+
+    async def name_if_unnamed(self, war_room_id: int, name: str) -> None:
+        await self._session.execute(
+            update(WarRoomRow).where(WarRoomRow.id == war_room_id, WarRoomRow.name.is_(None)).values(name=name[:200])
         )
 
     async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None) -> None:

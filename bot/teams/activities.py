@@ -104,6 +104,7 @@ def conversation_ref(activity: Activity) -> ConversationRef:
         tenant_id=tenant_of(activity),
         team_id=team.get("id"),
         channel_id=channel.get("id"),
+        team_name=team.get("name") if isinstance(team.get("name"), str) else None,
     )
 
 

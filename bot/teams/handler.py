@@ -75,6 +75,13 @@ class HypercareActivityHandler(ActivityHandler):
         outbound = await self._conversation.on_message(to_inbound_message(activity), self._directory(activity))
         await self._deliver(turn_context, outbound)
 
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        # Added to a team or chat: remember where we are (and the team's name) before anyone speaks to us.
+        await self._conversation.on_installed(conversation_ref(turn_context.activity))
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        await self._conversation.on_installed(conversation_ref(turn_context.activity))
+
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # Overridden whole: botbuilder's own adaptive-card path serialises the body twice and
         # answers 500, and it answers 501 to invokes it does not know (TEAMS_NOTES.md).

@@ -350,3 +350,13 @@ async def test_a_reply_teams_will_not_take_now_is_kept_in_the_outbox_and_sent_la
     await bot.app[SCHEDULER].tick(clock.now())
     [late] = connector.calls
     assert late.card is not None and "Raise a hypercare issue" in all_text(late.card)
+
+
+async def test_being_added_to_a_team_names_the_war_room(bot: RunningBot, connector: FakeConnector, engine: AsyncEngine) -> None:
+    update = channel_message(connector.url, "")
+    update.update(type="conversationUpdate", text=None, membersAdded=[{"id": BOT_ID}])
+    update["channelData"]["team"]["name"] = "Contoso go-live war room"
+    status, _ = await bot.post_activity(update)
+    assert status == 200 and connector.calls == []
+    await bot.post_activity(channel_message(connector.url, "standup"))
+    assert "Contoso go-live war room" in all_text(connector.calls[-1].card)
