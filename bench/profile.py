@@ -40,48 +40,110 @@ def _frame_name(frame: str) -> str:
     return f"{name} ({path})" if path else name
 
 
+def _idle_lines() -> set[str]:
+    """Leaf frames that are waiting, not working. py-spy's own idle detection does not work in this sandbox
+    (its samples show the event loop inside epoll and aiosqlite's thread waiting on its queue), so they are
+    recognised here: the selector's wait, and the `tx.get()` line of aiosqlite's worker thread."""
+    idle = {"EpollSelector.select (", "PollSelector.select (", "SelectSelector.select ("}
+    try:
+        import aiosqlite.core as core
+
+        with open(core.__file__) as source:
+            for number, line in enumerate(source, start=1):
+                if "tx.get()" in line:
+                    idle.add(f"_connection_worker_thread (aiosqlite/core.py:{number})")
+    except (ImportError, OSError):
+        pass
+    return idle
+
+
 def _area(frame: str) -> str:
-    """Which library or part of the product a frame belongs to."""
+    """Which library or part of the product a frame belongs to (py-spy prints paths relative to sys.path)."""
     where = frame.partition(" (")[2]
-    for marker, label in (
+    if not where:
+        return "native (no Python frame)"
+    for prefix, label in (
         ("botbuilder/", "botbuilder"), ("msrest/", "msrest"), ("botframework/", "botframework-connector"),
         ("sqlalchemy/", "SQLAlchemy"), ("aiosqlite/", "aiosqlite"), ("asyncpg/", "asyncpg"), ("pydantic", "pydantic"),
         ("aiohttp/", "aiohttp"), ("multidict/", "aiohttp"), ("yarl/", "aiohttp"), ("logging/", "logging"),
-        ("asyncio/", "asyncio"), ("json/", "json"), ("html/", "html.parser"), ("/bot/teams/", "bot/teams"),
-        ("/bot/domain/", "bot/domain"), ("/bot/", "bot"), ("/cards/", "cards"), ("/storage/", "storage"),
+        ("asyncio/", "asyncio"), ("selectors.py", "asyncio"), ("json/", "json"), ("html/", "html.parser"),
+        ("bot/teams/", "bot/teams"), ("bot/domain/", "bot/domain"), ("bot/", "bot"), ("cards/", "cards"),
+        ("storage/", "storage"), ("app.py", "bot"),
     ):
-        if marker in where:
+        if where.startswith(prefix) or f"/{prefix}" in where:
             return label
-    return "other"
+    return "stdlib and other"
+
+
+# What the time is spent on, for suggestions: a sample counts for every component on its stack.
+COMPONENTS = (
+    ("msrest: Activity (de)serialisation", ("msrest/serialization.py",)),
+    ("SQLAlchemy (ORM, Core, compile, results)", ("sqlalchemy/",)),
+    ("database driver (aiosqlite / asyncpg)", ("aiosqlite/", "asyncpg/")),
+    ("cards: building Adaptive Cards", ("/cards/",)),
+    ("the parser (bot/domain/parsing.py)", ("bot/domain/parsing.py",)),
+    ("pydantic validation and models", ("pydantic/", "pydantic_core")),
+    ("logging (incl. aiohttp access log)", ("logging/", "aiohttp/web_log.py")),
+    ("json encode/decode", ("json/",)),
+    ("HTML to text (html.parser)", ("html/parser.py", "_markupbase.py")),
+    ("aiohttp client: Bot Connector calls", ("aiohttp/client", "aiohttp/connector.py")),
+    ("copy.deepcopy", ("copy.py",)),
+)
 
 
 def analyse(raw: Path) -> dict[str, Any]:
-    """Self and cumulative samples per function (and self per library) from py-spy's raw collapsed stacks."""
+    """Self and cumulative busy samples per function, per library and per component from py-spy's raw stacks."""
+    idle_lines = _idle_lines()
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
     areas: Counter[str] = Counter()
-    samples = 0
+    components: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
+    samples = idle = 0
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = [_frame_name(f) for f in stack.split(";") if f]
-        if not frames:
-            continue
+        raw_frames = [f for f in stack.split(";") if f]
+        thread = raw_frames[0].split(": ", 1)[-1] if raw_frames and raw_frames[0].startswith("thread (") else "?"
+        raw_frames = [f for f in raw_frames if not f.startswith(("thread (", "process "))]
         samples += count
+        leaf = raw_frames[-1] if raw_frames else "(native code, no Python frame)"
+        if any(mark in leaf for mark in idle_lines):
+            idle += count
+            continue
+        threads["event loop (main thread)" if "MainThread" in thread else "aiosqlite worker thread" if "_connection_worker" in thread else thread] += count
+        frames = [_frame_name(f) for f in raw_frames] or [leaf]
         own[frames[-1]] += count
-        areas[_area(stack.split(";")[-1])] += count
+        areas[_area(leaf)] += count
         for name in set(frames):
             total[name] += count
+        for label, markers in COMPONENTS:
+            if any(marker in frame for frame in raw_frames for marker in markers):
+                components[label] += count
+    busy = samples - idle
 
-    def top(counter: Counter[str]) -> list[dict[str, Any]]:
-        return [{"name": name, "samples": n, "percent": round(100 * n / samples, 1)} for name, n in counter.most_common(TOP)]
+    def top(counter: Counter[str], n: int = TOP) -> list[dict[str, Any]]:
+        return [{"name": name, "samples": k, "percent": round(100 * k / busy, 1)} for name, k in counter.most_common(n) if busy]
 
-    # Cumulative lists hide the event loop's plumbing that is on every stack.
-    plumbing = ("_run_once", "run_forever", "_run (asyncio", "run_until_complete", "run_app", "main (", "<module>", "run (asyncio", "_serve", "_run_module", "_run_code")
+    # Cumulative lists hide the plumbing that is on every stack.
+    plumbing = (
+        "_run_once", "run_forever", "_run (asyncio", "run_until_complete", "run_app", "main (", "<module>", "run (asyncio",
+        "_serve", "_run_module", "_run_code", "Handle._run", "_bootstrap", "Thread.run", "_connection_worker_thread",
+        "RequestHandler.start", "RequestHandler._handle_request", "Application._handle", "messages (app.py)",
+    )
     interesting = Counter({k: v for k, v in total.items() if not any(p in k for p in plumbing)})
-    return {"samples": samples, "top_self": top(own), "top_cumulative": top(interesting), "self_by_library": top(areas)}
+    return {
+        "samples": samples,
+        "idle_samples": idle,
+        "busy_samples": busy,
+        "by_thread": top(threads),
+        "top_self": top(own),
+        "top_cumulative": top(interesting),
+        "self_by_library": top(areas),
+        "components": top(components, len(COMPONENTS)),
+    }
 
 
 def record(pid: int, seconds: float, load: Callable[[], Any], out_stem: Path) -> dict[str, Any]:
@@ -90,7 +152,7 @@ def record(pid: int, seconds: float, load: Callable[[], Any], out_stem: Path) ->
     raw = out_stem.with_suffix(".txt")
     spy = subprocess.Popen(
         [pyspy_binary(), "record", "--pid", str(pid), "--rate", "250", "--duration", str(int(seconds) + 2),
-         "--format", "raw", "--output", str(raw), "--nonblocking"],
+         "--format", "raw", "--output", str(raw), "--threads"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     time.sleep(1.0)  # py-spy attaches

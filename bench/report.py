@@ -109,25 +109,43 @@ def _work_done(report: dict[str, Any]) -> str:
 
 def profile_section(profile: dict[str, Any]) -> str:
     out = [
-        f"Profiled {profile['started_at']} with `{profile['command']}` (py-spy, 250 Hz, CPU samples of the server "
-        f"process during one {profile['settings']['profile_seconds']:g} s run at {profile['settings']['connections']} connections). "
-        "Percentages are of all samples of that run. *self*: the function itself was running; *cumulative*: it was on "
-        "the stack (event-loop plumbing left out). Raw collapsed stacks: `bench/results/profiles/`."
+        f"Profiled {profile['started_at']} with `{profile['command']}`: py-spy at 250 Hz on the server process (every "
+        f"thread) during one {profile['settings']['profile_seconds']:g} s run at {profile['settings']['connections']} "
+        "connections. Waiting samples (the event loop in epoll, aiosqlite's thread on its queue) are left out: "
+        "percentages are of the busy samples. *self*: the function itself was running; *cumulative*: it was on the "
+        "stack (event-loop and aiohttp plumbing left out). SQLAlchemy's async layer runs the ORM in greenlets, so "
+        "database work appears under `Session.execute` rather than under the service that asked for it; the SQL "
+        "counts below say which. Raw collapsed stacks (flamegraph.pl, speedscope): `bench/results/profiles/`."
     ]
     for result in profile["results"]:
         data = result.get("profile")
         if not data:
             continue
         run = data["run"]
+        threads = ", ".join(f"{t['name']} {t['percent']}%" for t in data.get("by_thread", []))
         out.append(
-            f"\n#### {result['label']}\n\n{data['samples']} samples; during the profiled run {run['rps']:.0f} req/s, "
-            f"{run['server_cpu_ms_per_request'] or 0:.2f} ms server CPU per request.\n"
+            f"\n#### {result['label']}\n\n{data['busy_samples']} busy samples ({threads}); during the profiled run "
+            f"{run['rps']:.0f} req/s, {run['server_cpu_ms_per_request'] or 0:.2f} ms server CPU per request.\n"
         )
         out.append("| # | self | % | cumulative | % |\n|---|---|---|---|---|")
         for i, (own, cumulative) in enumerate(zip(data["top_self"], data["top_cumulative"]), start=1):
+            if i > 10:
+                break
             out.append(f"| {i} | `{own['name']}` | {own['percent']} | `{cumulative['name']}` | {cumulative['percent']} |")
+        components = "; ".join(f"{x['name']} {x['percent']}%" for x in data.get("components", []))
         libraries = ", ".join(f"{x['name']} {x['percent']}%" for x in data["self_by_library"])
-        out.append(f"\nSelf time by library: {libraries}.")
+        out.append(f"\nOn the stack: {components}.\n\nSelf time by library: {libraries}.")
+        sql = data.get("sql")
+        if sql:
+            kinds = ", ".join(f"{v:g} {k}" for k, v in sql["by_kind"].items())
+            transactions = ", ".join(f"{v:g} {k}" for k, v in sql["transactions"].items())
+            out.append(
+                f"\nSQL per request ({sql['requests']} sequential requests to an instrumented copy): "
+                f"**{sql['statements_per_request']:g} statements** ({kinds}); transactions: {transactions}.\n"
+            )
+            out.append("| per request | statement |\n|---|---|")
+            for statement, count in list(sql["statements"].items())[:14]:
+                out.append(f"| {count:g} | `{statement.replace('|', '/')}` |")
     return "\n".join(out)
 
 

@@ -162,11 +162,19 @@ class RunFigures:
     machine_busy_cores: float
     rss_mib: float
     load_before: float
+    replies_expected: bool = True
+
+    @property
+    def processed(self) -> int:
+        """Requests the server worked on: each answered with exactly one Bot Connector call (a: none), counted
+        after the server went quiet, so requests wrk gave up on at the end are included."""
+        return max(self.connector_requests, self.wrk.requests) if self.replies_expected else self.wrk.requests
 
     def as_dict(self) -> dict[str, Any]:
-        requests = self.wrk.requests or None
+        requests = self.processed or None
         return {
             **self.wrk.as_dict(),
+            "processed": self.processed,
             "server_cpu_s": round(self.server_cpu_s, 3),
             "server_cpu_ms_per_request": round(1000 * self.server_cpu_s / requests, 3) if requests else None,
             "server_cores": round(self.server_cpu_s / self.wrk.seconds, 3) if self.wrk.seconds else None,
@@ -199,6 +207,18 @@ class Bench:
         self.issue_max: dict[str, int] = {}
         self.rates: dict[str, float] = {}
 
+    def settle(self, quiet: float = 0.3, limit: float = 10.0) -> None:
+        """Wait until the fake connector has had no call for `quiet` seconds (the server finished its work)."""
+        deadline = time.monotonic() + limit
+        last, since = self.connector.stats()["requests"], time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.connector.stats()["requests"]
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+
     def take_ids(self) -> int:
         first = self._next_id
         self._next_id += 10_000_000
@@ -206,17 +226,22 @@ class Bench:
 
     # -- servers -------------------------------------------------------------------------------
 
-    def start(self, scenario: Scenario, database: Database | None, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    def start(
+        self, scenario: Scenario, database: Database | None, log: Path, *, instrumented: bool = False
+    ) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
         url = database.url if database else ""
         if scenario.server == "bot":
             command = [hypercare_binary(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            if instrumented:
+                command = [sys.executable, "-m", "bench.servers.instrumented", "--port", str(port)]
             env = clean_env(
                 HYPERCARE_DATABASE_URL=url,
                 HYPERCARE_SCHEDULER_INTERVAL_SECONDS="0",
                 HYPERCARE_ADMINS=payloads.USER["aadObjectId"],
                 HYPERCARE_ALLOWED_TENANTS=payloads.TENANT,
                 MicrosoftAppId="",
+                PYTHONPATH=str(ROOT),
             )
         else:
             module, extra = {
@@ -240,13 +265,18 @@ class Bench:
         first_issue = 0
         if scenario.template == "acknowledge":
             first_issue = self.issue_cursor[scenario.db or ""]
+        self.settle()
         load = load_average()
         cpu0, conn0, connector_cpu0, machine0 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds(), machine_cpu()
         result = run_wrk(
             f"http://127.0.0.1:{port}/api/messages", self.templates[scenario.template], first_id=self.take_ids(),
             first_issue=first_issue, connections=connections, seconds=seconds,
         )
-        cpu1, conn1, connector_cpu1, machine1 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds(), machine_cpu()
+        machine1 = machine_cpu()
+        # Requests still in flight when wrk stopped are finished by the server: wait for them, so that their
+        # CPU and their replies are counted in this run (and the bot's work is counted by its replies).
+        self.settle()
+        cpu1, conn1, connector_cpu1 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds()
         if scenario.template == "acknowledge":
             # Requests still in flight when wrk stopped (or timed out) may yet be applied: skip past them.
             self.issue_cursor[scenario.db or ""] = first_issue + result.requests + connections + result.socket_errors.get("timeout", 0)
@@ -258,6 +288,7 @@ class Bench:
             connector_connections=conn1["connections"] - conn0["connections"],
             connector_cpu_s=connector_cpu1 - connector_cpu0,
             machine_busy_cores=busy,
+            replies_expected=scenario.server != "bare",
             rss_mib=process_rss_mib(pid),
             load_before=load,
         )
@@ -290,6 +321,43 @@ class Bench:
         status, body = post_json(f"http://127.0.0.1:{port}/api/messages", json.dumps(message).encode())
         if status != 200:
             raise RuntimeError(f"granting the oncall role failed: {status} {body[:300]!r}")
+
+    # -- SQL per turn (profile mode) -------------------------------------------------------------
+
+    def count_sql(self, scenario: Scenario, database: Database, requests: int = 20) -> dict[str, Any]:
+        """Statements and transactions per request, from `requests` sequential requests to an instrumented copy."""
+        log = self.workdir / f"sql-{scenario.key.replace('/', '-')}.log"
+        process, port = self.start(scenario, database, log, instrumented=True)
+        try:
+            first_issue = 0
+            if scenario.template == "acknowledge":
+                self.grant_oncall(port)
+                self.ensure_issues(scenario, database, 0, requests)
+                first_issue = self.issue_cursor[database.kind]
+                self.issue_cursor[database.kind] += requests
+            self.settle()
+            before = get_json(f"http://127.0.0.1:{port}/__sql")
+            template, first = self.templates[scenario.template].read_text(), self.take_ids()
+            for i in range(requests):
+                status, body = post_json(f"http://127.0.0.1:{port}/api/messages", payloads.fill(template, first + i, first_issue + i))
+                if status != 200:
+                    raise RuntimeError(f"instrumented {scenario.key}: HTTP {status} {body[:200]!r}")
+            self.settle()
+            after = get_json(f"http://127.0.0.1:{port}/__sql")
+        finally:
+            stop(process)
+
+        def per_request(key: str) -> dict[str, float]:
+            delta = {k: v - before[key].get(k, 0) for k, v in after[key].items()}
+            return {k: round(v / requests, 2) for k, v in sorted(delta.items(), key=lambda kv: -kv[1]) if v}
+
+        return {
+            "requests": requests,
+            "statements_per_request": round((after["total"] - before["total"]) / requests, 2),
+            "by_kind": per_request("kinds"),
+            "transactions": per_request("transactions"),
+            "statements": per_request("statements"),
+        }
 
     # -- a scenario ----------------------------------------------------------------------------
 
@@ -336,6 +404,8 @@ class Bench:
             after = counts(database) if before is not None and database else None
         finally:
             stop(process)
+        if profile is not None and database is not None:
+            profile["sql"] = self.count_sql(scenario, database)
         text = log.read_text(errors="replace")
         problems = {needle.strip(): text.count(needle) for needle in LOG_PROBLEMS if needle in text}
         if process.returncode not in (0, -signal.SIGINT, 130):

@@ -103,7 +103,7 @@ async def explain(dsn: str, name: str, statement: Captured, *, generic: bool = F
             rows = await connection.fetch(f"EXPLAIN ({options}) {execute}")
         finally:
             await transaction.rollback()
-            await connection.execute("DEALLOCATE ALL")
+            await connection.execute("DEALLOCATE bench_explained")
     finally:
         await connection.close()
     lines = [row[0] for row in rows]

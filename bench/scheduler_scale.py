@@ -56,6 +56,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import scheduler_explain as explain
+from bench import scheduler_fixes as fixes
 from bench.scheduler_connector import rate_report
 from bench.scheduler_seed import (
     T0,
@@ -171,36 +172,88 @@ class OffsetClock:
 
 @dataclass
 class PhaseTimer:
+    """Per phase of a tick: seconds, SQL statements, and database round trips.
+
+    Round trips: every statement, BEGIN, COMMIT/ROLLBACK, and the pool's pre-ping on each checkout, which
+    SQLAlchemy's asyncpg dialect makes as three (BEGIN; `;`; ROLLBACK) since the engine has `pool_pre_ping`.
+    """
+
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     statements: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    round_trips: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    checkouts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def clear(self) -> None:
-        self.seconds.clear()
-        self.statements.clear()
+        for counter in (self.seconds, self.statements, self.round_trips, self.checkouts):
+            counter.clear()
 
 
 def instrument(scheduler: Scheduler, probe: LoopProbe, engine: AsyncEngine) -> tuple[PhaseTimer, Callable[[], None]]:
-    """Time each phase of `tick` and count its SQL statements (instance attributes shadow the methods)."""
+    """Time each phase of `tick` (and, in delivery, the HTTP send and the outbox update of each message)
+    and count its SQL; instance attributes shadow the methods, nothing in the product changes."""
     timer = PhaseTimer()
-    for name in PHASES:
-        original = getattr(scheduler, name)
 
-        async def timed(*args: Any, _original: Callable[..., Awaitable[Any]] = original, _name: str = name, **kwargs: Any) -> Any:
-            previous, probe.phase = probe.phase, _name
+    def timed_method(owner: Any, name: str, label: str, *, sets_phase: bool) -> None:
+        original = getattr(owner, name)
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            previous = probe.phase
+            if sets_phase:
+                probe.phase = label
             started = time.perf_counter()
             try:
-                return await _original(*args, **kwargs)
+                return await original(*args, **kwargs)
             finally:
-                timer.seconds[_name] += time.perf_counter() - started
+                timer.seconds[label] += time.perf_counter() - started
                 probe.phase = previous
 
-        setattr(scheduler, name, timed)
+        setattr(owner, name, timed)
 
-    def count(*_: Any) -> None:
+    for name in PHASES:
+        timed_method(scheduler, name, name, sets_phase=True)
+    timed_method(scheduler, "_record", "deliver: outbox update per message", sets_phase=False)
+    timed_method(scheduler._sender, "deliver", "deliver: HTTP send per message", sets_phase=False)
+
+    def statement(*_: Any) -> None:
         timer.statements[probe.phase] += 1
+        timer.round_trips[probe.phase] += 1
 
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    return timer, lambda: event.remove(engine.sync_engine, "before_cursor_execute", count)
+    def transaction(*_: Any) -> None:
+        timer.round_trips[probe.phase] += 1
+
+    def checkout(*_: Any) -> None:
+        timer.checkouts[probe.phase] += 1
+        timer.round_trips[probe.phase] += 3 if engine.pool._pre_ping else 0  # type: ignore[attr-defined]
+
+    listeners = [
+        (engine.sync_engine, "before_cursor_execute", statement),
+        (engine.sync_engine, "begin", transaction),
+        (engine.sync_engine, "commit", transaction),
+        (engine.sync_engine, "rollback", transaction),
+        (engine.sync_engine.pool, "checkout", checkout),
+    ]
+    for target, name, fn in listeners:
+        event.listen(target, name, fn)
+
+    def stop() -> None:
+        for target, name, fn in listeners:
+            event.remove(target, name, fn)
+
+    return timer, stop
+
+
+async def round_trip_ms(dsn: str, samples: int = 200) -> dict[str, float]:
+    """The database's round trip right now (asyncpg, `SELECT 1`): what every statement costs at least."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            await connection.fetchval("SELECT 1")
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        await connection.close()
+    return summary(times, 3)
 
 
 class RecordingSleep:
@@ -325,6 +378,8 @@ async def idle_ticks(ctx: Context) -> dict[str, Any]:
         "tick_ms": summary(totals),
         "phase_ms": {name: summary(values)["median"] for name, values in phases.items()},
         "statements_per_tick": statements[-1],
+        "round_trips_per_tick": dict(timer.round_trips),
+        "pool_checkouts_per_tick": sum(timer.checkouts.values()),
         "ticks_that_found_something": found_something,
         "loop_block_ms": summary(blocks),
     }
@@ -367,8 +422,10 @@ async def due_ticks(ctx: Context, *, profile: bool) -> dict[str, Any]:
             continue
         runs.append({
             "tick_ms": round(elapsed, 1),
-            "phase_ms": {name: round(timer.seconds[name] * 1000, 1) for name in PHASES},
+            "phase_ms": {name: round(value * 1000, 1) for name, value in timer.seconds.items()},
             "statements": dict(timer.statements),
+            "round_trips": dict(timer.round_trips),
+            "pool_checkouts": dict(timer.checkouts),
             "report": report.model_dump(),
             "loop_block_ms": ctx.probe.max_ms,
             "loop_block_by_phase_ms": ctx.probe.by_phase_ms(),
@@ -619,6 +676,7 @@ async def standups_at_once(ctx: Context) -> dict[str, Any]:
         "worst_blocks_ms": [(round(lag * 1000, 1), phase) for lag, phase in ctx.probe.worst],
         "phase_seconds": {name: round(value, 2) for name, value in timer.seconds.items()},
         "statements": dict(timer.statements),
+        "round_trips": dict(timer.round_trips),
         "rate_limit_waits": {"count": sleeper.count, "seconds": round(sleeper.seconds, 2)},
     }
 
@@ -651,7 +709,7 @@ async def run_variant(issues: int, options: argparse.Namespace, connector: Conne
         print(f"[{label}] seeded in {seeded.seconds['total']:.1f} s: {seeded.rows}", flush=True)
         engine = create_engine(url)  # the application's engine: pool of 10, pre-ping
         ctx = Context(seeded, engine, UnitOfWorkFactory(create_session_factory(engine)), http, connector, probe, options)
-        result: dict[str, Any] = {"database": name, "seed": seed_summary(seeded)}
+        result: dict[str, Any] = {"database": name, "seed": seed_summary(seeded), "db_round_trip_ms": await round_trip_ms(dsn)}
 
         print(f"[{label}] EXPLAIN of the due-queries, nothing due …", flush=True)
         result["explain_idle"] = await explains(ctx, "idle")
@@ -667,6 +725,17 @@ async def run_variant(issues: int, options: argparse.Namespace, connector: Conne
         if largest:
             print(f"[{label}] scan types of every statement of a busy tick …", flush=True)
             result["tick_statements"] = await tick_statement_scans(ctx)
+            if options.fixes:
+                print(f"[{label}] fix experiments (pre-ping, batched planning, partial indexes, stand-up load) …", flush=True)
+                result["fixes"] = {
+                    "preping": await fixes.preping(seeded, make_scheduler, http, ticks=options.idle_ticks),
+                    "batched_planning": await fixes.batched_planning(seeded, engine, make_scheduler, http, probe, repeats=options.due_ticks),
+                    "partial_indexes": await fixes.partial_indexes(seeded, engine, LARGE_TABLES),
+                    "claim_rewrite": await fixes.claim_rewrite(seeded, engine, LARGE_TABLES),
+                    "sqlite_claim": await fixes.sqlite_claim(),
+                    "blocking_reads": await fixes.blocking_reads(seeded, engine, probe),
+                    "standup_load": await fixes.standup_load(seeded, engine),
+                }
             if options.standups:
                 await _stage_pending_outbox(dsn, rooms=options.war_rooms)
                 connection = await asyncpg.connect(dsn)
@@ -905,6 +974,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--standup-cap", type=float, default=90.0, help="seconds the 1,000-stand-up phase may run")
     parser.add_argument("--interval", type=float, default=5.0, help="the scheduler loop's interval (HYPERCARE_SCHEDULER_INTERVAL_SECONDS)")
     parser.add_argument("--no-standups", dest="standups", action="store_false", help="skip the real-time 1,000-stand-up phase")
+    parser.add_argument("--no-fixes", dest="fixes", action="store_false", help="skip the fix experiments (bench/scheduler_fixes.py)")
     parser.add_argument("--profile", action="store_true", help="cProfile one extra 500-due tick (largest variant)")
     parser.add_argument("--keep-db", action="store_true", help="keep the bench_sched_* databases")
     parser.add_argument("--quick", action="store_true", help="10,000 issues, few repeats, no stand-up phase (for development)")

@@ -36,10 +36,10 @@ from bot.domain.commands import (
     ShowIssue,
     parse_command,
 )
-from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, IssueDraft, IssueQuery, Person, ResolutionType
+from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, IssueDraft, IssueQuery, Person, ResolutionType, Suggestion
 from bot.domain.parsing import Vocabulary, parse_issue_draft
 from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
-from bot.knowledge import edit_runbook, find_runbooks, suggestions_for, write_runbook
+from bot.knowledge import edit_runbook, find_runbooks, write_runbook
 from bot.phase import closed_to_new_issues, configure, extend, phase_figures, phase_view, sign_off, withdraw_sign_off
 from bot.messages import (
     Card,
@@ -66,11 +66,12 @@ from bot.services import (
     enqueue_message,
     show_oncall,
     snooze_reminders,
+    Received,
+    receive_message,
     standup_for,
     war_room_of,
     find_issue,
     issue_history,
-    issue_in_thread,
     list_issues,
     list_roles,
     record_contact,
@@ -145,29 +146,37 @@ class Conversation:
     # -- messages ---------------------------------------------------------------------------
 
     async def on_message(self, message: InboundMessage, directory: PeopleDirectory | None = None) -> list[Outbound]:
-        first_delivery = await record_contact(
+        command = parse_command(message.text) if message.text.strip() else ShowHelp()
+        report_text = message.text if command is None else command.text if isinstance(command, ReportIssue) else None
+        received = await receive_message(
             uow=self._uow_factory(),
             now=self._clock.now(),
             conversation=message.conversation,
             activity_id=message.activity_id,
+            report_text=report_text,
+            look_in_thread=command is None,
         )
-        if not first_delivery:
+        if not received.first_delivery:
             return []
-        if not message.text.strip():
-            return [ReplyCard(card=render_help_card(self._bot_name))]
-        command = parse_command(message.text)
         if isinstance(command, CommandError):
             return [ReplyCard(card=render_notice_card(command.message))]
         if command is None:
-            thread_issue = await issue_in_thread(uow=self._uow_factory(), conversation=message.conversation)
-            if thread_issue is not None:
+            if received.thread_issue is not None:
                 # A reply in an issue's thread is news about that issue, not a new issue.
-                result = await self._triage(
-                    message.conversation, message.sender, AddUpdate(text=message.text[:2000]), issue_id=thread_issue.id
-                )
-                return self._command_answer(result, message.conversation, f"Added to #{thread_issue.number} as an update.")
+                issue = received.thread_issue
+                result = await self._triage(message.conversation, message.sender, AddUpdate(text=message.text[:2000]), issue_id=issue.id)
+                return self._command_answer(result, message.conversation, f"Added to #{issue.number} as an update.")
             command = ReportIssue(text=message.text)
+        if isinstance(command, ReportIssue):
+            return [ReplyCard(card=self._report_answer(command.text, received))]
         return await self._run(command, message, directory or NoDirectory())
+
+    def _report_answer(self, text: str, received: Received) -> Card:
+        room = received.room
+        if room is not None and room.signed_off_at is not None:
+            route = room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)"
+            return render_notice_card(f"Hypercare has ended here (signed off). Please raise new problems with {route}.")
+        return self._issue_form(text, suggestions=list(received.suggestions))
 
     async def _run(self, command: ChatCommand, message: InboundMessage, directory: PeopleDirectory) -> list[Outbound]:
         conversation = message.conversation
@@ -175,11 +184,6 @@ class Conversation:
         match command:
             case ShowHelp():
                 return [ReplyCard(card=render_help_card(self._bot_name))]
-            case ReportIssue(text=text):
-                route = await closed_to_new_issues(uow=self._uow_factory(), conversation=conversation)
-                if route is not None:
-                    return [ReplyCard(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise new problems with {route}."))]
-                return [ReplyCard(card=await self._issue_form(text, conversation=conversation))]
             case NewRunbookCommand():
                 return [ReplyCard(card=render_runbook_form())]
             case SearchRunbooks(words=words):
@@ -291,9 +295,8 @@ class Conversation:
                 return [ReplyCard(card=render_announcement(change.message))]
         raise AssertionError(f"unhandled command {command!r}")
 
-    async def _issue_form(self, text: str, *, conversation: ConversationRef, source: SourceMessage | None = None) -> Card:
+    def _issue_form(self, text: str, *, suggestions: list[Suggestion], source: SourceMessage | None = None) -> Card:
         draft = parse_issue_draft(text, self._vocabulary)
-        similar = await suggestions_for(uow=self._uow_factory(), conversation=conversation, text=text)
         notices = []
         if source is not None:
             notices.append(f"From a message by {safe_name(source.author or 'someone')}.")
@@ -308,15 +311,17 @@ class Conversation:
             notice=" ".join(notices) or None,
             in_dialog=source is not None,
             source_url=source.url if source else None,
-            suggestions=suggestion_block(similar),
+            suggestions=suggestion_block(suggestions),
         )
 
     # -- "Raise hypercare issue" on a message ---------------------------------------------------
 
     async def on_raise_from_message(self, source: SourceMessage) -> Card:
         """The issue form, prefilled from the chosen message, for the dialog Teams opens."""
-        await record_contact(uow=self._uow_factory(), now=self._clock.now(), conversation=source.conversation, activity_id=None)
-        return await self._issue_form(source.text, conversation=source.conversation, source=source)
+        received = await receive_message(
+            uow=self._uow_factory(), now=self._clock.now(), conversation=source.conversation, activity_id=None, report_text=source.text
+        )
+        return self._issue_form(source.text, suggestions=list(received.suggestions), source=source)
 
     async def on_raise_from_message_submitted(self, action: InboundCardAction) -> CardActionResult:
         """The dialog's form submitted: the stored issue's card (to post in the thread) or the form with errors."""

@@ -6,11 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import Area, Category, NewRunbook, Person, Role, Runbook, Suggestion
+from bot.domain.model import Area, Category, NewRunbook, Person, Role, Runbook
 from bot.messages import ConversationRef
 from bot.services import UnitOfWork, actor_roles
-
-SUGGESTIONS = 3
 EDITORS = frozenset({Role.TRIAGE_LEAD})
 
 
@@ -19,15 +17,6 @@ class RunbookChange(BaseModel):
 
     runbook: Runbook | None
     message: str
-
-
-async def suggestions_for(*, uow: UnitOfWork, conversation: ConversationRef, text: str) -> list[Suggestion]:
-    """Up to three resolved issues or runbooks of this war room that look like `text`."""
-    async with uow:
-        war_room_id = await uow.war_rooms.find(conversation)
-        if war_room_id is None:
-            return []
-        return await uow.similar.similar(war_room_id, text, limit=SUGGESTIONS)
 
 
 async def write_runbook(

@@ -7,7 +7,19 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import OPEN_STATUSES, Issue, IssueDraft, IssueQuery, NewIssue, NewRunbook, Person, Role, Severity, Status
+from bot.domain.model import (
+    OPEN_STATUSES,
+    Issue,
+    IssueDraft,
+    IssueQuery,
+    NewIssue,
+    NewRunbook,
+    Person,
+    Role,
+    Severity,
+    Status,
+    Suggestion,
+)
 from bot.domain.exit_criteria import evaluate_exit
 from bot.domain.metrics import recurring_candidates
 from bot.domain.reminders import rebase_reminders, restart_reminders
@@ -43,6 +55,10 @@ from storage.repositories import (
 )
 
 
+# How many past fixes the issue form suggests.
+SUGGESTIONS = 3
+
+
 class UnitOfWork(Protocol):
     war_rooms: WarRoomRepository
     conversations: ConversationRepository
@@ -72,6 +88,49 @@ async def record_contact(
             await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
         await uow.commit()
     return True
+
+
+class Received(BaseModel):
+    """What one incoming message needs from storage, read in the same transaction that records it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first_delivery: bool
+    room: WarRoom | None = None
+    thread_issue: Issue | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+async def receive_message(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    conversation: ConversationRef,
+    activity_id: str | None,
+    report_text: str | None = None,
+    look_in_thread: bool = False,
+) -> Received:
+    """Record an incoming message once (drop Teams' re-deliveries) and read what answering it needs.
+
+    One transaction per activity: the war room, the issue whose thread this is (`look_in_thread`), and past
+    fixes that look like `report_text`.
+    """
+    async with uow:
+        if activity_id and not await uow.activities.claim(conversation.conversation_id, activity_id, now=now):
+            return Received(first_delivery=False)
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        if conversation.team_name:
+            await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
+        room = await uow.war_rooms.get(war_room_id)
+        thread_issue = None
+        if look_in_thread and conversation.is_thread:
+            thread_issue = await uow.issues.get_latest_in_conversation(conversation.conversation_id)
+        suggestions: list[Suggestion] = []
+        if report_text and thread_issue is None and room.signed_off_at is None:
+            suggestions = await uow.similar.similar(war_room_id, report_text, limit=SUGGESTIONS)
+        await uow.commit()
+    return Received(first_delivery=True, room=room, thread_issue=thread_issue, suggestions=tuple(suggestions))
 
 
 async def report_issue(
@@ -361,14 +420,6 @@ async def list_issues(
         if war_room_id is None:
             return [], 0
         return await uow.issues.list(war_room_id, query, now=now)
-
-
-async def issue_in_thread(*, uow: UnitOfWork, conversation: ConversationRef) -> Issue | None:
-    """The issue whose channel thread this conversation is (a personal or group chat has no threads)."""
-    if not conversation.is_thread:
-        return None
-    async with uow:
-        return await uow.issues.get_latest_in_conversation(conversation.conversation_id)
 
 
 async def enqueue_message(

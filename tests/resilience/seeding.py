@@ -29,6 +29,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Raised this long ago, a Sev1 is past its acknowledgement target and its reminders are due, and the next
+# 15-minute reminder interval begins only 5 minutes from now (minus the seconds between seeded issues).
+OVERDUE = timedelta(hours=2, minutes=55)
+
+
 def seed_thread(service_url: str, prefix: str, room: int, thread: int) -> ConversationRef:
     """A thread in its own channel of team `room` (its own channel, so Teams' per-channel limits do not queue it)."""
     channel = f"19:{prefix}-room{room}-channel{thread}@thread.tacv2"
@@ -72,7 +77,8 @@ async def seed_overdue_sev1(
     raised_at: datetime,
     conversation: ConversationRef | None = None,
 ) -> Seeded:
-    """Sev1 issues raised at `raised_at` and never acknowledged: their escalations and reminders are due."""
+    """Sev1 issues raised from `raised_at` on (a second apart) and never acknowledged: their escalations and reminders
+    are due. Reminders come every 15 minutes: pick `raised_at` so that no new one falls due while the test runs."""
     issue_ids = []
     for room in range(rooms):
         for thread in range(per_room):
@@ -80,7 +86,7 @@ async def seed_overdue_sev1(
             ref = conversation or seed_thread(service_url, prefix, room, thread)
             issue = await report_issue(
                 uow=uow(),
-                now=raised_at + timedelta(seconds=n),
+                now=raised_at + timedelta(seconds=len(issue_ids)),
                 draft=IssueDraft(title=f"{prefix} seeded sev1 {n}", description=f"{prefix} seeded sev1 {n}", severity=Severity.SEV1),
                 reporter=REPORTER,
                 conversation=ref,

@@ -75,6 +75,7 @@ class Client:
         self.flows: list[Flow] = []
         self.requests: list[Request] = []
         self._numbers = itertools.count(1)
+        self.in_flight = 0
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Client:
@@ -91,6 +92,7 @@ class Client:
     async def post(self, kind: str, url: str, activity: dict[str, Any]) -> tuple[int | None, Any]:
         assert self._session is not None
         started = time.monotonic()
+        self.in_flight += 1
         try:
             async with self._session.post(
                 f"{url}/api/messages", data=json.dumps(activity), headers={"Content-Type": "application/json"}
@@ -101,6 +103,8 @@ class Client:
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             self.requests.append(Request(kind, url, started, time.monotonic() - started, None, type(error).__name__))
             return None, type(error).__name__
+        finally:
+            self.in_flight -= 1
 
     async def get(self, kind: str, url: str) -> tuple[int | None, Any]:
         assert self._session is not None

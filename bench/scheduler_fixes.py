@@ -1,0 +1,471 @@
+"""Measured evidence for the fixes `docs/performance-scheduler.md` proposes, on the benchmark's own data.
+
+Nothing here changes the product: each experiment runs a prototype beside the real code on the same
+database and reports both, so the gain of a proposed change is a measurement, not a guess.
+
+- `preping`: the same idle ticks on an engine without `pool_pre_ping` (which costs three round trips per
+  connection checkout with asyncpg: BEGIN; `;`; ROLLBACK) — every unit of work checks out a connection.
+- `batched_planning`: the reminder planning of `Scheduler.plan_reminders` done with a constant number of
+  statements (prefetch war rooms, conversations and roles with IN lists; one multi-row INSERT … ON CONFLICT
+  DO NOTHING for the outbox; one executemany UPDATE of the reminder state) instead of ~4.7 per due issue.
+  The product's own functions do the work (`plan_reminders`, `Scheduler._who_to_tell`, `render_reminder`),
+  and the rows it writes are compared with what the real scheduler wrote.
+- `partial_indexes`: the outbox claim's plans with partial indexes on pending rows (PostgreSQL here;
+  SQLite in `sqlite_claim`), created on the benchmark database and dropped again.
+- `standup_load`: for the largest war room, loading every issue as ORM rows and domain objects (what
+  `standup_summary` does) against a narrow Core select of the columns a stand-up reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+from sqlalchemy import bindparam, event, insert, select, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from bench import scheduler_explain as explain
+from bench.scheduler_seed import T0, T_STANDUP, Seeded, set_due
+from bot.domain.model import Person, Role, Status
+from bot.domain.reminders import plan_reminders
+from bot.scheduler import Scheduler, TickReport
+from cards.reminders import render_reminder
+from storage import migrate
+from storage.db import create_engine, create_session_factory
+from storage.models import ConversationRow, IssueRow, OutboxRow, WarRoomRoleRow, WarRoomRow
+from storage.repositories import IssueRepository, _to_war_room
+from storage.uow import UnitOfWorkFactory
+
+PARTIAL_INDEXES = (
+    "CREATE INDEX ix_outbox_pending_next_attempt_at ON outbox (next_attempt_at, id) WHERE status = 'pending'",
+    "CREATE INDEX ix_outbox_pending_conversation_id ON outbox (conversation_id, id) WHERE status = 'pending'",
+)
+DROP_PARTIAL_INDEXES = (
+    "DROP INDEX IF EXISTS ix_outbox_pending_next_attempt_at",
+    "DROP INDEX IF EXISTS ix_outbox_pending_conversation_id",
+)
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 2)
+
+
+# ---------------------------------------------------------------------------------------- pre-ping
+
+
+async def preping(seeded: Seeded, make_scheduler: Any, http: Any, ticks: int) -> dict[str, Any]:
+    """Median idle tick with and without `pool_pre_ping`, alternating so both see the same machine load."""
+    with_ping = create_engine(seeded.url)
+    without_ping = create_async_engine(seeded.url, pool_size=10, max_overflow=10, pool_pre_ping=False)
+    results: dict[str, list[float]] = {"pool_pre_ping=True (as shipped)": [], "pool_pre_ping=False": []}
+    try:
+        schedulers = {
+            "pool_pre_ping=True (as shipped)": make_scheduler(UnitOfWorkFactory(create_session_factory(with_ping)), http),
+            "pool_pre_ping=False": make_scheduler(UnitOfWorkFactory(create_session_factory(without_ping)), http),
+        }
+        for scheduler in schedulers.values():
+            for _ in range(3):
+                await scheduler.tick(T0)
+        for _ in range(ticks):
+            for label, scheduler in schedulers.items():
+                started = time.perf_counter()
+                await scheduler.tick(T0)
+                results[label].append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0.01)
+    finally:
+        await with_ping.dispose()
+        await without_ping.dispose()
+    return {label: {"median_ms": _median(values), "min_ms": round(min(values), 2)} for label, values in results.items()}
+
+
+# ------------------------------------------------------------------------------ batched planning
+
+
+async def plan_reminders_batched(
+    session_factory: async_sessionmaker[Any], scheduler: Scheduler, now: datetime, *, limit: int = 500, yield_every: int = 0
+) -> dict[str, int]:
+    """What `Scheduler.plan_reminders` does, in a constant number of statements (a prototype of the fix)."""
+    async with session_factory() as session:
+        due = await IssueRepository(session).due(now, limit=limit)
+        if not due:
+            await session.commit()
+            return {"planned": 0, "enqueued": 0}
+        room_ids = sorted({issue.war_room_id for issue, _ in due})
+        rooms = {row.id: _to_war_room(row) for row in (await session.execute(select(WarRoomRow).where(WarRoomRow.id.in_(room_ids)))).scalars()}
+        conversation_ids = sorted({issue.conversation_id for issue, _ in due})
+        conversations = {
+            row.conversation_id: row
+            for row in (await session.execute(select(ConversationRow).where(ConversationRow.conversation_id.in_(conversation_ids)))).scalars()
+        }
+        members: dict[int, list[tuple[Person, Role]]] = defaultdict(list)
+        role_rows = await session.execute(
+            select(WarRoomRoleRow).where(WarRoomRoleRow.war_room_id.in_(room_ids))
+            .order_by(WarRoomRoleRow.war_room_id, WarRoomRoleRow.role, WarRoomRoleRow.name)
+        )
+        for row in role_rows.scalars():
+            members[row.war_room_id].append((Person(aad_object_id=row.aad_object_id, name=row.name), Role(row.role)))
+
+        async def cached_members(war_room_id: int) -> list[tuple[Person, Role]]:
+            return members[war_room_id]
+
+        cached_uow = SimpleNamespace(roles=SimpleNamespace(members=cached_members))
+        outbox_rows: list[dict[str, Any]] = []
+        state_rows: list[dict[str, Any]] = []
+        for position, (issue, state) in enumerate(due):
+            if yield_every and position % yield_every == 0:
+                await asyncio.sleep(0)  # let the web requests sharing this loop run between issues
+            room = rooms[issue.war_room_id]
+            plan = plan_reminders(issue, state, rule=room.settings.policy.rule(issue.severity), calendar=room.settings.calendar, now=now)
+            conversation = conversations.get(issue.conversation_id)
+            for item in plan.due:
+                if conversation is None:
+                    continue
+                notify = await scheduler._who_to_tell(cached_uow, room, issue, item, now)  # type: ignore[arg-type]
+                outbox_rows.append({
+                    "dedupe_key": item.dedupe_key, "war_room_id": room.id, "tenant_id": room.tenant_id,
+                    "service_url": conversation.service_url, "kind": "message", "conversation_id": issue.conversation_id,
+                    "bot_id": conversation.bot_id, "payload": {"card": render_reminder(item, issue, notify=notify, now=now)},
+                    "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+                })
+            new = plan.state
+            state_rows.append({
+                "b_id": issue.id, "b_kind": new.kind, "b_seq": new.seq, "b_generation": new.generation,
+                "b_snoozed": new.snoozed_until, "b_ack": new.ack_escalated, "b_resolve": new.resolve_escalated_for,
+                "b_next": plan.next_due_at,
+            })
+        enqueued = 0
+        if outbox_rows:
+            result = await session.execute(
+                postgresql.insert(OutboxRow).values(outbox_rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            )
+            enqueued = result.rowcount
+        table = IssueRow.__table__
+        connection = await session.connection()
+        await connection.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                reminder_kind=bindparam("b_kind"), reminder_seq=bindparam("b_seq"), reminder_generation=bindparam("b_generation"),
+                snoozed_until=bindparam("b_snoozed"), ack_escalated=bindparam("b_ack"),
+                resolve_escalated_for=bindparam("b_resolve"), next_due_at=bindparam("b_next"),
+            ),
+            state_rows,
+        )
+        await session.commit()
+    return {"planned": len(due), "enqueued": enqueued}
+
+
+async def _snapshot(dsn: str, seeded: Seeded) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    assert seeded.due is not None
+    connection = await asyncpg.connect(dsn)
+    try:
+        outbox = await connection.fetch(
+            "SELECT dedupe_key, war_room_id, tenant_id, service_url, kind, conversation_id, bot_id, payload::text, status "
+            "FROM outbox WHERE dedupe_key = ANY($1::text[]) ORDER BY dedupe_key", seeded.due.dedupe_keys)
+        issues = await connection.fetch(
+            "SELECT id, reminder_kind, reminder_seq, reminder_generation, snoozed_until, ack_escalated, resolve_escalated_for, "
+            "next_due_at FROM issues WHERE id = ANY($1::bigint[]) ORDER BY id", seeded.due.ids)
+    finally:
+        await connection.close()
+    return [tuple(row) for row in outbox], [tuple(row) for row in issues]
+
+
+async def batched_planning(seeded: Seeded, engine: AsyncEngine, make_scheduler: Any, http: Any, probe: Any, repeats: int) -> dict[str, Any]:
+    """The real planning phase against the prototype, alternating, on the same 500 due issues."""
+    assert seeded.due is not None
+    session_factory = create_session_factory(engine)
+    uow_factory = UnitOfWorkFactory(session_factory)
+    timings: dict[str, list[float]] = {
+        "Scheduler.plan_reminders (as shipped)": [], "prototype: batched": [], "prototype: batched, yielding every 10 issues": [],
+    }
+    blocks: dict[str, list[float]] = {label: [] for label in timings}
+    statements: dict[str, int] = {}
+    snapshots: dict[str, Any] = {}
+    for _ in range(repeats):
+        for label in timings:
+            await set_due(seeded.dsn, seeded.due, due_now=True)
+            scheduler = make_scheduler(uow_factory, http)
+            counted = 0
+
+            def count(*_: Any) -> None:
+                nonlocal counted
+                counted += 1
+
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+            probe.reset()
+            probe.phase = label
+            started = time.perf_counter()
+            try:
+                if label.startswith("Scheduler"):
+                    report = TickReport()
+                    await scheduler.plan_reminders(T0, report)
+                    outcome = {"planned": report.planned, "enqueued": report.enqueued}
+                else:
+                    outcome = await plan_reminders_batched(session_factory, scheduler, T0, yield_every=10 if "yielding" in label else 0)
+            finally:
+                elapsed = (time.perf_counter() - started) * 1000
+                probe.phase = "idle"
+                event.remove(engine.sync_engine, "before_cursor_execute", count)
+            timings[label].append(elapsed)
+            blocks[label].append(probe.max_ms)
+            statements[label] = counted
+            snapshots[label] = (outcome, await _snapshot(seeded.dsn, seeded))
+    await set_due(seeded.dsn, seeded.due, due_now=False)
+    shipped, prototype, _ = (snapshots[label] for label in timings)
+    return {
+        label: {"median_ms": _median(values), "min_ms": round(min(values), 1), "statements": statements[label],
+                "loop_block_median_ms": _median(blocks[label]), "outcome": snapshots[label][0]}
+        for label, values in timings.items()
+    } | {"same_outbox_rows_and_reminder_state": shipped[1] == prototype[1], "outbox_rows_compared": len(shipped[1][0])}
+
+
+# ---------------------------------------------------------------------------------- partial indexes
+
+
+async def partial_indexes(seeded: Seeded, engine: AsyncEngine, large_tables: frozenset[str]) -> dict[str, Any]:
+    """Claim plans, nothing pending and 1,000 pending, before and after the partial indexes."""
+    uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+
+    async def claim() -> None:
+        async with uow_factory() as uow:
+            await uow.outbox.claim(T_STANDUP, limit=500, lease=timedelta(seconds=60))
+
+    statement = explain.pick(await explain.statements_of(engine, claim), "UPDATE outbox")
+    connection = await asyncpg.connect(seeded.dsn)
+    out: dict[str, Any] = {}
+    try:
+        for indexes in ("as shipped", "with partial indexes"):
+            if indexes == "with partial indexes":
+                for ddl in PARTIAL_INDEXES:
+                    await connection.execute(ddl)
+                await connection.execute("ANALYZE outbox")
+            for pending in (0, 1000):
+                if pending:
+                    await connection.execute(
+                        """INSERT INTO outbox (dedupe_key, war_room_id, tenant_id, service_url, kind, conversation_id, bot_id,
+                                               payload, status, attempts, next_attempt_at, created_at)
+                           SELECT 'bench-pending:' || id, id, tenant_id, home_service_url, 'channel_post', home_channel_id, bot_id,
+                                  '{"card": {}}', 'pending', 0, $1, $1 FROM war_rooms ORDER BY id LIMIT $2""",
+                        T_STANDUP, pending)
+                try:
+                    for generic in (False, True):
+                        plan = await explain.explain(seeded.dsn, "claim", statement, generic=generic, large_tables=large_tables)
+                        out[f"{indexes}, {pending} pending [{plan.mode}]"] = {
+                            "execution_ms": plan.execution_ms,
+                            "scans": sorted({f"{s['node']} {s['index'] or s['target']}" for s in plan.scans}),
+                            "seq_scans_on_large_tables": plan.seq_scans_on_large_tables,
+                            "plan": explain.trimmed(plan),
+                        }
+                finally:
+                    await connection.execute("DELETE FROM outbox WHERE dedupe_key LIKE 'bench-pending:%'")
+    finally:
+        for ddl in DROP_PARTIAL_INDEXES:
+            await connection.execute(ddl)
+        await connection.execute("ANALYZE outbox")
+        await connection.close()
+    return out
+
+
+# The claim without the anti-join: the head of each conversation's queue by a window function (SQLite and
+# PostgreSQL both have them), so its cost is one pass over the pending rows whatever the statistics say.
+CLAIM_BY_QUEUE_HEAD = """
+UPDATE outbox SET claimed_until = $1::TIMESTAMP WITH TIME ZONE
+WHERE outbox.id IN (
+    SELECT id FROM outbox WHERE id IN (
+        SELECT id FROM (
+            SELECT id, next_attempt_at, claimed_until,
+                   row_number() OVER (PARTITION BY conversation_id ORDER BY id) AS position
+            FROM outbox WHERE status = 'pending'
+        ) AS queue
+        WHERE position = 1 AND next_attempt_at <= $2::TIMESTAMP WITH TIME ZONE
+          AND (claimed_until IS NULL OR claimed_until <= $2::TIMESTAMP WITH TIME ZONE)
+    )
+    ORDER BY id LIMIT $3::INTEGER FOR UPDATE SKIP LOCKED
+)
+RETURNING outbox.id
+"""
+
+
+async def claim_rewrite(seeded: Seeded, engine: AsyncEngine, large_tables: frozenset[str]) -> dict[str, Any]:
+    """The shipped claim against CLAIM_BY_QUEUE_HEAD: plans and times with 0 and 1,000 pending, same rows claimed?"""
+    uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+    now = T_STANDUP
+
+    async def claim() -> None:
+        async with uow_factory() as uow:
+            await uow.outbox.claim(now, limit=500, lease=timedelta(seconds=60))
+
+    shipped = explain.pick(await explain.statements_of(engine, claim), "UPDATE outbox")
+    rewrite = explain.Captured(CLAIM_BY_QUEUE_HEAD, (now + timedelta(seconds=60), now, 500))
+    connection = await asyncpg.connect(seeded.dsn)
+    out: dict[str, Any] = {"sql": " ".join(CLAIM_BY_QUEUE_HEAD.split())}
+    try:
+        for pending in (0, 1000):
+            if pending:
+                # One pending message per war room, and a second, younger one in half of them (must wait its turn).
+                await connection.execute(
+                    """INSERT INTO outbox (dedupe_key, war_room_id, tenant_id, service_url, kind, conversation_id, bot_id,
+                                           payload, status, attempts, next_attempt_at, created_at)
+                       SELECT 'bench-pending:' || id || ':' || n, id, tenant_id, home_service_url, 'channel_post', home_channel_id,
+                              bot_id, '{"card": {}}', 'pending', 0, $1, $1
+                       FROM war_rooms, generate_series(1, 2) AS n WHERE n = 1 OR id % 2 = 0 ORDER BY id, n LIMIT $2""",
+                    now, pending)
+            try:
+                claimed: dict[str, list[int]] = {}
+                for label, statement in (("shipped (NOT EXISTS)", shipped), ("rewrite (queue head by row_number)", rewrite)):
+                    for generic in (False, True):
+                        plan = await explain.explain(seeded.dsn, label, statement, generic=generic, large_tables=large_tables)
+                        out[f"{label}, {pending} pending [{plan.mode}]"] = {
+                            "execution_ms": plan.execution_ms,
+                            "scans": sorted({f"{s['node']} {s['index'] or s['target']}" for s in plan.scans}),
+                            "seq_scans_on_large_tables": plan.seq_scans_on_large_tables,
+                            "plan": explain.trimmed(plan),
+                        }
+                    transaction = connection.transaction()
+                    await transaction.start()
+                    try:
+                        await connection.execute(f"PREPARE compare AS {statement.sql}")
+                        rows = await connection.fetch(
+                            "EXECUTE compare(" + ", ".join(explain.literal(v) for v in statement.params) + ")")
+                        claimed[label] = sorted(row["id"] for row in rows)
+                    finally:
+                        await transaction.rollback()
+                        await connection.execute("DEALLOCATE compare")
+                first, second = claimed.values()
+                out[f"same rows claimed, {pending} pending"] = first == second
+                out[f"rows claimed, {pending} pending"] = len(first)
+            finally:
+                await connection.execute("DELETE FROM outbox WHERE dedupe_key LIKE 'bench-pending:%'")
+    finally:
+        await connection.close()
+    return out
+
+
+async def sqlite_claim(rows: int = 5000, pending: int = 10) -> dict[str, list[str]]:
+    """SQLite's plan for the claim, without statistics (as the bot ships), after ANALYZE, and with a partial index."""
+    now = datetime(2026, 12, 16, 10, 30, tzinfo=UTC)
+    out: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite+aiosqlite:///{Path(directory) / 'claim.db'}"
+        engine = create_engine(url)
+        try:
+            await migrate.upgrade(engine)
+            async with engine.begin() as connection:
+                await connection.execute(insert(WarRoomRow), [{"id": 1, "key": "t/team:1", "last_issue_number": 0, "created_at": now}])
+                await connection.execute(insert(OutboxRow), [
+                    {"dedupe_key": f"k{i}", "war_room_id": 1, "service_url": "https://smba.example/", "kind": "message",
+                     "conversation_id": f"19:c{i % 500}@thread.tacv2;messageid={i}", "payload": {"card": {}},
+                     "status": "pending" if i >= rows - pending else "sent", "attempts": 0,
+                     "next_attempt_at": now - timedelta(minutes=rows - i), "created_at": now - timedelta(minutes=rows - i)}
+                    for i in range(rows)
+                ])
+            uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+
+            async def claim() -> None:
+                async with uow_factory() as uow:
+                    await uow.outbox.claim(now, limit=500, lease=timedelta(seconds=60))
+
+            statement = explain.pick(await explain.statements_of(engine, claim), "UPDATE outbox")
+
+            async def plan() -> list[str]:
+                async with engine.connect() as connection:
+                    result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement.sql}", statement.params)
+                    return [row[-1] for row in result.all()]
+
+            out["no statistics (as shipped)"] = await plan()
+            async with engine.begin() as connection:
+                await connection.execute(text("ANALYZE"))
+            await engine.dispose()
+            out["after ANALYZE"] = await plan()
+            async with engine.begin() as connection:
+                for ddl in PARTIAL_INDEXES:
+                    await connection.execute(text(ddl))
+                await connection.execute(text("ANALYZE"))
+            await engine.dispose()
+            out["after ANALYZE, with partial indexes"] = await plan()
+        finally:
+            await engine.dispose()
+    return out
+
+
+# ----------------------------------------------------------------------------- where the loop blocks
+
+
+async def blocking_reads(seeded: Seeded, engine: AsyncEngine, probe: Any, repeats: int = 3) -> dict[str, Any]:
+    """How long the two 500-row reads of a busy tick hold the loop: `IssueRepository.due` (ORM rows + Issue
+    objects) and `OutboxRepository.claim` (500 cards as OutboxItems), with 500 issues due / 500 pending."""
+    assert seeded.due is not None
+    uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+    out: dict[str, Any] = {}
+    await set_due(seeded.dsn, seeded.due, due_now=True)
+    try:
+        for label, batch in (("due(limit=500)", 500), ("due(limit=50)", 50)):
+            times, blocks = [], []
+            for _ in range(repeats):
+                probe.reset()
+                probe.phase = label
+                started = time.perf_counter()
+                async with uow_factory() as uow:
+                    await uow.issues.due(T0, limit=batch)
+                times.append((time.perf_counter() - started) * 1000)
+                probe.phase = "idle"
+                blocks.append(probe.max_ms)
+            out[label] = {"median_ms": _median(times), "loop_block_median_ms": _median(blocks)}
+        connection = await asyncpg.connect(seeded.dsn)
+        try:
+            await connection.execute(
+                """INSERT INTO outbox (dedupe_key, war_room_id, tenant_id, service_url, kind, conversation_id, bot_id, payload,
+                                       status, attempts, next_attempt_at, created_at)
+                   SELECT 'bench-pending:' || o.id, o.war_room_id, o.tenant_id, o.service_url, o.kind,
+                          o.conversation_id || ';bench', o.bot_id, o.payload, 'pending', 0, $1, $1
+                   FROM outbox o WHERE o.kind = 'channel_post' ORDER BY o.id LIMIT 500""", T_STANDUP)
+            times, blocks = [], []
+            for _ in range(repeats):
+                probe.reset()
+                probe.phase = "claim(limit=500)"
+                started = time.perf_counter()
+                async with uow_factory() as uow:  # rolled back: nothing stays claimed
+                    await uow.outbox.claim(T_STANDUP, limit=500, lease=timedelta(seconds=60))
+                times.append((time.perf_counter() - started) * 1000)
+                probe.phase = "idle"
+                blocks.append(probe.max_ms)
+            out["claim(limit=500)"] = {"median_ms": _median(times), "loop_block_median_ms": _median(blocks)}
+        finally:
+            await connection.execute("DELETE FROM outbox WHERE dedupe_key LIKE 'bench-pending:%'")
+            await connection.close()
+    finally:
+        await set_due(seeded.dsn, seeded.due, due_now=False)
+    return out
+
+
+# ------------------------------------------------------------------------------------- stand-up load
+
+
+async def standup_load(seeded: Seeded, engine: AsyncEngine, repeats: int = 5) -> dict[str, Any]:
+    """The largest war room: every issue as domain objects (as `standup_summary` loads them) vs a narrow select."""
+    room = seeded.largest_room
+    session_factory = create_session_factory(engine)
+    narrow_columns = [IssueRow.id, IssueRow.number, IssueRow.title, IssueRow.severity, IssueRow.status, IssueRow.area,
+                      IssueRow.category, IssueRow.created_at, IssueRow.resolve_by, IssueRow.resolved_at, IssueRow.handled_by]
+    full, narrow = [], []
+    for _ in range(repeats + 1):
+        async with session_factory() as session:
+            started = time.perf_counter()
+            await IssueRepository(session).all_with_status(room, frozenset(Status), limit=100_000)
+            full.append((time.perf_counter() - started) * 1000)
+        async with session_factory() as session:
+            started = time.perf_counter()
+            (await session.execute(select(*narrow_columns).where(IssueRow.war_room_id == room))).all()
+            narrow.append((time.perf_counter() - started) * 1000)
+    return {
+        "war_room": room, "issues": seeded.room_sizes[room],
+        "all_with_status (ORM rows + Issue objects) median ms": _median(full[1:]),
+        "narrow Core select of 11 columns median ms": _median(narrow[1:]),
+    }
