@@ -47,3 +47,11 @@ playground: $(STAMP) $(NODE_STAMP)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache hypercare.db hypercare.db-wal hypercare.db-shm *.egg-info
+
+# The benchmark (docs/performance.md): the bot beside bare aiohttp, the stock botbuilder echo bot and a
+# floor, on SQLite and PostgreSQL; about 10 minutes on 2 cores. Reports, never fails on a time.
+# BENCH_ARGS="--quick" for a 2-second smoke run of the harness.
+.PHONY: bench
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

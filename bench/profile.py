@@ -4,12 +4,13 @@
     .venv/bin/python -m bench.run --profile
 
 py-spy samples the server from outside (ptrace), so the server runs unmodified. Raw collapsed stacks
-(flamegraph.pl / speedscope can read them) go to bench/results/profiles/, the top items per scenario to
+(gzip; flamegraph.pl and speedscope read them) go to bench/results/profiles/, the top items per scenario to
 bench/results/profile.json and profile.md.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -165,7 +166,11 @@ def record(pid: int, seconds: float, load: Callable[[], Any], out_stem: Path) ->
     if spy.returncode != 0 or not raw.exists():
         raise RuntimeError(f"py-spy failed: {error.decode(errors='replace')[-1000:]}")
     analysis = analyse(raw)
-    analysis["raw"] = str(raw.relative_to(ROOT)) if raw.is_relative_to(ROOT) else str(raw)
+    packed = raw.with_suffix(".txt.gz")
+    with raw.open("rb") as source, gzip.open(packed, "wb") as target:
+        shutil.copyfileobj(source, target)
+    raw.unlink()
+    analysis["raw"] = str(packed.relative_to(ROOT)) if packed.is_relative_to(ROOT) else str(packed)
     analysis["run"] = figures.as_dict()
     return analysis
 

@@ -115,7 +115,7 @@ def profile_section(profile: dict[str, Any]) -> str:
         "percentages are of the busy samples. *self*: the function itself was running; *cumulative*: it was on the "
         "stack (event-loop and aiohttp plumbing left out). SQLAlchemy's async layer runs the ORM in greenlets, so "
         "database work appears under `Session.execute` rather than under the service that asked for it; the SQL "
-        "counts below say which. Raw collapsed stacks (flamegraph.pl, speedscope): `bench/results/profiles/`."
+        "counts below say which. Raw collapsed stacks (gzip; flamegraph.pl and speedscope read them): `bench/results/profiles/`."
     ]
     for result in profile["results"]:
         data = result.get("profile")

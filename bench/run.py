@@ -567,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     clock = time.monotonic()
     report: dict[str, Any] = {
         "started_at": started.isoformat(timespec="seconds"),
-        "command": "make bench" if not argv and len(sys.argv) == 1 else " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
+        "command": " ".join(["python -m bench.run", *(sys.argv[1:] if argv is None else argv)]),
         "settings": {k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in vars(settings).items()},
         "machine": machine(),
         "versions": versions(),

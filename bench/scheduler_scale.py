@@ -645,7 +645,7 @@ async def standups_at_once(ctx: Context) -> dict[str, Any]:
             T_STANDUP.date().isoformat())}
     finally:
         await connection.close()
-    enqueue_done = [t["enqueue_done_s"] for t in ticks if t.get("standups")]
+    enqueue_done = [t["enqueue_done_s"] for t in ticks if "enqueue_done_s" in t and t["standups"]]
     accepted = sorted(at for at, *_ in stats["accepted"])
     tenant_rates = rates["tenants"]
     biggest = max(tenant_rates.items(), key=lambda kv: kv[1]["sent"]) if tenant_rates else (None, {})
@@ -678,6 +678,15 @@ async def standups_at_once(ctx: Context) -> dict[str, Any]:
         "statements": dict(timer.statements),
         "round_trips": dict(timer.round_trips),
         "rate_limit_waits": {"count": sleeper.count, "seconds": round(sleeper.seconds, 2)},
+        "enqueue_ms_per_standup": round(timer.seconds["enqueue_standups"] * 1000 / max(1, totals.standups), 1),
+        "deliver_ms_per_message": {
+            "http": round(timer.seconds["deliver: HTTP send per message"] * 1000 / max(1, totals.sent), 2),
+            "outbox_update": round(timer.seconds["deliver: outbox update per message"] * 1000 / max(1, totals.sent), 2),
+        },
+        # Not all sent within the cap: how long the rest would take at the rate achieved so far.
+        "extrapolated_all_sent_s": (
+            round(finished + (rooms - totals.sent) / rates["rate_per_s"], 1) if capped and rates["rate_per_s"] else None
+        ),
     }
 
 
@@ -821,6 +830,43 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def fixes_summary(results: dict[str, Any]) -> list[str]:
+    variant = next((v for v in reversed(results["variants"].values()) if v.get("fixes")), None)
+    if variant is None:
+        return []
+    found = variant["fixes"]
+    lines = []
+    ping = found["preping"]
+    lines.append("  idle tick: " + ", ".join(f"{label} median {v['median_ms']} ms (min {v['min_ms']})" for label, v in ping.items()))
+    batched = found["batched_planning"]
+    for label, value in batched.items():
+        if isinstance(value, dict):
+            lines.append(f"  500-due planning, {label}: median {value['median_ms']} ms, {value['statements']} statements, "
+                         f"loop blocked {value['loop_block_median_ms']} ms")
+    lines.append(f"  same outbox rows and reminder state as the shipped code: {batched['same_outbox_rows_and_reminder_state']} "
+                 f"({batched['outbox_rows_compared']} rows)")
+    claim = found["claim_rewrite"]
+    for pending in (0, 1000):
+        parts = []
+        for label in ("shipped (NOT EXISTS)", "rewrite (queue head by row_number)"):
+            for mode in ("custom", "generic"):
+                parts.append(f"{label} [{mode}] {claim[f'{label}, {pending} pending [{mode}]']['execution_ms']} ms")
+        lines.append(f"  claim, {pending} pending: " + "; ".join(parts) + f"; same rows: {claim[f'same rows claimed, {pending} pending']}")
+    partial = found["partial_indexes"]
+    lines.append("  claim with partial indexes on pending rows (PostgreSQL): " + "; ".join(
+        f"{label} {value['execution_ms']} ms" for label, value in partial.items()))
+    sqlite = found["sqlite_claim"]
+    lines.append("  SQLite claim: " + "; ".join(
+        f"{label}: {'full SCAN outbox' if any(line.strip() == 'SCAN outbox' for line in plan) else 'index'}" for label, plan in sqlite.items()))
+    reads = found["blocking_reads"]
+    lines.append("  reads that hold the loop: " + "; ".join(
+        f"{label} {value['median_ms']} ms, blocks {value['loop_block_median_ms']} ms" for label, value in reads.items()))
+    load = found["standup_load"]
+    lines.append(f"  stand-up load, war room {load['war_room']} ({load['issues']} issues): " + "; ".join(
+        f"{label} {value}" for label, value in load.items() if label.endswith("ms")))
+    return lines
+
+
 def print_table(results: dict[str, Any]) -> str:
     lines = []
     rows = verdicts(results)
@@ -855,6 +901,9 @@ def print_table(results: dict[str, Any]) -> str:
                     flagged.append(f"{variant_label}: tick statement [{mode}] {entry['sql'][:90]}: Seq Scan on {', '.join(entry[f'seq_scans_{mode}'])}")
     lines.append("")
     lines += ["Seq Scans on large tables:", *[f"  ! {flag}" for flag in flagged]] if flagged else ["No Seq Scan on a large table in any plan."]
+    experiments = fixes_summary(results)
+    if experiments:
+        lines += ["", "Fix experiments (bench/scheduler_fixes.py; prototypes beside the shipped code, same data):", *experiments]
     text = "\n".join(lines)
     print(text)
     return text
@@ -891,6 +940,25 @@ def write_doc(results: dict[str, Any], table: str, path: Path) -> None:
         for name, plan in first_variant.get(section, {}).items():
             state = {"explain_idle": "nothing due", "explain_due": "500 due", "explain_busy": "1,000 due / pending"}[section]
             out += [f"{name}, {state}:", "", "```text", *plan["plan"], "```", ""]
+    claim = first_variant.get("fixes", {}).get("claim_rewrite")
+    if claim:
+        key = "rewrite (queue head by row_number), 1000 pending [custom]"
+        out += ["Outbox claim rewritten without the anti-join (prototype `CLAIM_BY_QUEUE_HEAD` in bench/scheduler_fixes.py), "
+                "1,000 pending:", "", "```text", *claim[key]["plan"], "```", ""]
+    standups = results.get("standups_at_once")
+    if standups:
+        out += ["#### 1,000 stand-ups at the same minute (real time, `run_scheduler`, interval "
+                f"{standups['interval_s']} s)", ""]
+        for batch in standups["enqueue_batches"]:
+            out.append(f"- enqueue pass from +{batch['enqueue_started_s']} s to +{batch['enqueue_done_s']} s: {batch['standups']} stand-ups")
+        for tick in standups["ticks"]:
+            out.append(f"- tick from +{tick['tick_started_s']} s to +{tick['tick_done_s']} s: {tick['standups']} enqueued, "
+                       f"{tick['sent']} sent, {tick['retried']} rescheduled, {tick['failed']} failed")
+        out.append(f"- {standups['enqueue_ms_per_standup']} ms per stand-up enqueued; per message delivered "
+                   f"{standups['deliver_ms_per_message']['http']} ms HTTP + {standups['deliver_ms_per_message']['outbox_update']} ms "
+                   f"outbox update; rate-limit waits {standups['rate_limit_waits']['count']} totalling "
+                   f"{standups['rate_limit_waits']['seconds']} s; 429s {standups['throttled_429']}")
+        out.append("")
     if first_variant.get("tick_statements"):
         out += ["#### Every statement of a busy tick (500 due), scan nodes", "",
                 "| executions per tick | statement | custom plan | generic plan |", "|---:|---|---|---|"]
@@ -971,7 +1039,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle-ticks", type=int, default=30)
     parser.add_argument("--due-ticks", type=int, default=5)
     parser.add_argument("--standup-repeats", type=int, default=10)
-    parser.add_argument("--standup-cap", type=float, default=90.0, help="seconds the 1,000-stand-up phase may run")
+    parser.add_argument("--standup-cap", type=float, default=150.0, help="seconds the 1,000-stand-up phase may run")
     parser.add_argument("--interval", type=float, default=5.0, help="the scheduler loop's interval (HYPERCARE_SCHEDULER_INTERVAL_SECONDS)")
     parser.add_argument("--no-standups", dest="standups", action="store_false", help="skip the real-time 1,000-stand-up phase")
     parser.add_argument("--no-fixes", dest="fixes", action="store_false", help="skip the fix experiments (bench/scheduler_fixes.py)")

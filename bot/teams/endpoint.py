@@ -8,11 +8,10 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ActivityHandler
-from botbuilder.schema import Activity
 from msrest.serialization import Model
 
 from bot.config import Settings
-from bot.teams.activities import tenant_of
+from bot.teams.activities import MalformedActivity, activity_from_json, tenant_of
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import Unauthorized
 
@@ -45,17 +44,6 @@ async def read_activity_json(request: web.Request, max_bytes: int) -> dict[str, 
     return payload
 
 
-def _parse_activity(payload: dict[str, Any]) -> Activity | None:
-    try:
-        activity = Activity().deserialize(payload)
-    except Exception:  # msrest raises DeserializationError and friends for wrong shapes
-        return None
-    has_route = activity.conversation is not None and activity.conversation.id and activity.service_url
-    if not has_route or activity.recipient is None or not activity.recipient.id:
-        return None
-    return activity
-
-
 def _invoke_body(body: Any) -> Any:
     return body.serialize() if isinstance(body, Model) else body
 
@@ -79,9 +67,10 @@ class MessagesEndpoint:
         payload = await read_activity_json(request, self._settings.max_body_bytes)
         if isinstance(payload, web.Response):
             return payload
-        activity = _parse_activity(payload)
-        if activity is None:
-            return _problem(400, "activity lacks conversation.id, serviceUrl or recipient.id, or has fields of the wrong type")
+        try:
+            activity = activity_from_json(payload)
+        except MalformedActivity as error:
+            return _problem(400, str(error))
         try:
             await self._adapter.authenticate(activity, request.headers.get("Authorization"))
         except Unauthorized as error:

@@ -6,16 +6,17 @@ import logging
 import uuid
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
-from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+from botbuilder.schema import Activity
 
 from bot.conversation import Conversation
 from bot.messages import Card, Outbound, PostCard, ReplyCard, UpdateCard
 from bot.teams.activities import (
     ADAPTIVE_CARD,
-    card_activity,
+    card_message,
     conversation_ref,
     executed_card_action,
     message_action_submission,
+    reply_to,
     source_message,
     submitted_card_action,
     to_inbound_message,
@@ -62,10 +63,11 @@ class HypercareActivityHandler(ActivityHandler):
             result = await self._conversation.on_card_action(action, self._directory(activity))
             answer: list[Outbound] = [ReplyCard(card=result.card)]
             if action.card_activity_id:
-                replacement = card_activity(result.card)
-                replacement.id = action.card_activity_id
                 try:
-                    await turn_context.update_activity(replacement)
+                    await self._connector.update(
+                        activity.service_url, activity.conversation.id, action.card_activity_id,
+                        card_message(result.card, activity_id=action.card_activity_id),
+                    )
                     answer = []
                 except ConnectorError as error:
                     # The clicked card cannot be replaced (gone, or not ours): answer with a new message instead.
@@ -104,10 +106,8 @@ class HypercareActivityHandler(ActivityHandler):
             )
         if after:
             self._adapter.run_after_turn(self._deliver(turn_context, after))
-        return InvokeResponse(
-            status=200,
-            body=AdaptiveCardInvokeResponse(status_code=200, type=ADAPTIVE_CARD, value=result.card),
-        )
+        # A plain dict: our endpoint writes it as JSON (botbuilder's own path would serialise a model twice).
+        return InvokeResponse(status=200, body={"statusCode": 200, "type": ADAPTIVE_CARD, "value": result.card})
 
     async def _raise_from_message(self, turn_context: TurnContext) -> InvokeResponse:
         result = await self._conversation.on_raise_from_message_submitted(message_action_submission(turn_context.activity))
@@ -119,7 +119,7 @@ class HypercareActivityHandler(ActivityHandler):
     async def _post_issue_card(self, turn_context: TurnContext, issue_id: int, card: Card) -> None:
         activity = turn_context.activity
         conversation_id = activity.conversation.id
-        sent_id = await self._connector.send(activity.service_url, conversation_id, card_activity(card).serialize())
+        sent_id = await self._connector.send(activity.service_url, conversation_id, card_message(card))
         if sent_id:
             where = conversation_ref(activity)
             if where.conversation_type == "channel" and not where.is_thread:
@@ -134,13 +134,13 @@ class HypercareActivityHandler(ActivityHandler):
             try:
                 match message:
                     case ReplyCard(card=card):
-                        await turn_context.send_activity(card_activity(card))
+                        await self._connector.send(activity.service_url, activity.conversation.id, reply_to(activity, card))
                     case UpdateCard(conversation_id=conversation_id, activity_id=activity_id, card=card):
-                        replacement = card_activity(card)
-                        replacement.id = activity_id
-                        await self._connector.update(activity.service_url, conversation_id, activity_id, replacement.serialize())
+                        await self._connector.update(
+                            activity.service_url, conversation_id, activity_id, card_message(card, activity_id=activity_id)
+                        )
                     case PostCard(conversation_id=conversation_id, card=card):
-                        await self._connector.send(activity.service_url, conversation_id, card_activity(card).serialize())
+                        await self._connector.send(activity.service_url, conversation_id, card_message(card))
             except ConnectorError as error:
                 if isinstance(message, UpdateCard):
                     # A card left stale is corrected by the next change to the issue; nothing is lost.

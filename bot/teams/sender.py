@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.messages import OutboxItem
 from bot.scheduler import DeliveryOutcome
-from bot.teams.activities import card_activity
+from bot.teams.activities import card_message
 from bot.teams.connector import ConnectorClient, ConnectorError
 
 
@@ -15,7 +15,7 @@ class ConnectorSender:
         self._connector = connector
 
     async def deliver(self, item: OutboxItem) -> DeliveryOutcome:
-        activity = card_activity(item.card).serialize()
+        activity = card_message(item.card)
         try:
             if item.kind == "channel_post":
                 sent = await self._connector.create_channel_post(

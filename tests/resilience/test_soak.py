@@ -63,7 +63,7 @@ async def test_soak_memory_stays_flat_and_the_log_clean(
         rss_final_mb=round(final / 2**20, 1),
         rss_peak_mb=round(peak / 2**20, 1),
         rss_growth_pct=round(100 * growth, 2),
-        rss_by_minute_mb=[round(rss / 2**20, 1) for at, rss in samples if int(at) % 60 == 0],
+        rss_by_minute_mb=_by_minute(samples),
         achieved_rate=round(len(client.requests) / max(elapsed, 1.0), 1),
         actions=dict(soak.actions),
         skipped_for_backpressure=soak.skipped,
@@ -73,6 +73,7 @@ async def test_soak_memory_stays_flat_and_the_log_clean(
         first_error_lines=errors[:5],
     )
 
+    assert soak.crashes == [], f"the client itself failed: {soak.crashes[:3]!r}"
     assert statuses == Counter({200: len(client.requests)}), f"not every request answered 200: {figures['requests']['by_status']}"
     assert errors == [], "ERROR or traceback lines in the bot's log"
     assert growth < MAX_GROWTH, (
@@ -94,6 +95,7 @@ class Soak:
         self.skipped = 0
         self._gate = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.crashes: list[BaseException] = []
 
     async def run(self, seconds: float) -> None:
         began = time.monotonic()
@@ -107,9 +109,14 @@ class Soak:
                     continue
                 task = asyncio.create_task(self._one())
                 self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(self._done)
             await asyncio.sleep(max(0.0, (sent / RATE) - (time.monotonic() - began)))
         await asyncio.gather(*self._tasks)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.crashes.append(task.exception())  # type: ignore[arg-type]
 
     async def _one(self) -> None:
         async with self._gate:
@@ -143,8 +150,8 @@ class Soak:
             ("issue.ack", {}),
             ("issue.take", {}),
         ])
-        self.actions[f"click:{verb}"] += 1
-        await self.client.click(flow, verb, inputs, sender=random.choice([USER, OMAR, LENA, ADMIN, NOBODY]))
+        status = await self.client.click(flow, verb, inputs, sender=random.choice([USER, OMAR, LENA, ADMIN, NOBODY]))
+        self.actions[f"click:{verb}" if status is not None else "click:button no longer on the card"] += 1
 
     async def _chat(self) -> None:
         flow = random.choice(self.issues)
@@ -158,6 +165,16 @@ class Soak:
         ])
         self.actions[f"chat:{text.split()[0] if root is None else 'thread reply'}"] += 1
         await self.client.post("chat", self.url, channel_message(self.client.connector.url, text, root_id=root))
+
+
+def _by_minute(samples: list[tuple[float, int]]) -> list[float]:
+    """RSS (MB) at the start of each minute of the soak, and at its end."""
+    marks, minute = [], 0
+    for at, rss in samples:
+        if at >= 60 * minute:
+            marks.append(round(rss / 2**20, 1))
+            minute += 1
+    return marks + [round(samples[-1][1] / 2**20, 1)]
 
 
 async def _sample_rss(bot: BotProcess, samples: list[tuple[float, int]], began: float, *, stop_after: float) -> None:

@@ -221,7 +221,10 @@ class Client:
     # -- clicks -----------------------------------------------------------------------------
 
     async def click(self, flow: Flow, verb: str, inputs: dict[str, Any] | None = None, *, sender: dict[str, str] = ADMIN) -> int | None:
+        """Press `verb` on the flow's latest card; None (nothing sent) when that card has no such button now."""
         assert flow.card is not None
+        if not _has_verb(flow.card, verb):
+            return None
         data = dict(find_execute(flow.card, verb)["data"]) | (inputs or {})
         activity = execute_action(flow.mention, verb, data, card_activity_id=flow.form_message_id or "", sender=sender)
         status, body = await self.post(f"click:{verb}", flow.submit_url, activity)
