@@ -416,6 +416,7 @@ class Bench:
             low=low.as_dict() if low else None,
             log_problems=problems,
             log_excerpt=[line for line in text.splitlines() if any(n in line for n in LOG_PROBLEMS)][:8],
+            first_traceback=first_traceback(text),
             issue_supply=supply or None,
             notes=notes,
             seconds_taken=round(time.monotonic() - started, 1),
@@ -431,6 +432,20 @@ class Bench:
             }
         summarise(outcome)
         return outcome
+
+
+def first_traceback(text: str, limit: int = 60) -> list[str] | None:
+    """The first traceback in a server log, whole (up to `limit` lines)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            block = [lines[i - 1]] if i else []
+            for follow in lines[i : i + limit]:
+                if block and follow[:4].isdigit() and follow is not line and len(block) > 2:
+                    break  # the next timestamped log line
+                block.append(follow)
+            return block
+    return None
 
 
 def summarise(outcome: dict[str, Any]) -> None:

@@ -118,11 +118,11 @@ async def receive_message(
     async with uow:
         if activity_id and not await uow.activities.claim(conversation.conversation_id, activity_id, now=now):
             return Received(first_delivery=False)
-        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        room = await uow.war_rooms.ensure_room(conversation, now=now)
+        war_room_id = room.id
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
-        if conversation.team_name:
+        if conversation.team_name and not room.name:
             await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
-        room = await uow.war_rooms.get(war_room_id)
         thread_issue = None
         if look_in_thread and conversation.is_thread:
             thread_issue = await uow.issues.get_latest_in_conversation(conversation.conversation_id)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+
+
+registry.register("sqlite.inloop", "storage.sqlite_inloop", "SQLiteDialect_inloop")
 
 
 def is_sqlite(url: str) -> bool:
@@ -20,9 +24,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 def _create_sqlite_engine(url: str) -> AsyncEngine:
+    # Statements run on the event loop, not in aiosqlite's thread (storage/sqlite_inloop.py).
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        parsed = parsed.set(drivername="sqlite+inloop")
     # One connection for the whole process: SQLite allows one writer at a time, and queuing
     # for the pool instead of for the file lock means no request ever sees "database is locked".
-    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+    engine = create_async_engine(parsed, pool_size=1, max_overflow=0, pool_timeout=60)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,7 @@ from storage.models import (
     IssueRow,
     OutboxRow,
     ProcessedActivityRow,
+    UtcDateTime,
     WarRoomEventRow,
     WarRoomRoleRow,
     WarRoomRow,
@@ -54,6 +55,25 @@ class StaleIssue(Exception):
     """The issue changed since it was read (another click or replica wrote first)."""
 
 
+# Two statements run for every incoming activity. SQLAlchemy cannot cache the compiled form of an
+# ON CONFLICT insert built with its constructs (it recompiles it every time, about half a millisecond),
+# so they are written once as SQL, which SQLite and PostgreSQL both understand.
+_CONVERSATION_COLUMNS = (
+    "conversation_id", "war_room_id", "conversation_type", "tenant_id", "team_id", "channel_id", "service_url", "channel",
+    "bot_id", "bot_name", "updated_at",
+)
+_UPSERT_CONVERSATION = text(
+    f"INSERT INTO conversations ({', '.join(_CONVERSATION_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + column for column in _CONVERSATION_COLUMNS)}) "
+    "ON CONFLICT (conversation_id) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in _CONVERSATION_COLUMNS[1:])
+).bindparams(bindparam("updated_at", type_=UtcDateTime()))
+_CLAIM_ACTIVITY = text(
+    "INSERT INTO processed_activities (conversation_id, activity_id, received_at) "
+    "VALUES (:conversation_id, :activity_id, :received_at) ON CONFLICT (conversation_id, activity_id) DO NOTHING"
+).bindparams(bindparam("received_at", type_=UtcDateTime()))
+
+
 class DuplicateSourceForm(Exception):
     """An issue from this form was stored by another request first."""
 
@@ -63,13 +83,18 @@ class WarRoomRepository:
         self._session = session
 
     async def ensure(self, ref: ConversationRef, *, now: datetime) -> int:
-        """The id of the conversation's war room, created on first contact.
+        """The id of the conversation's war room, created on first contact."""
+        return (await self.ensure_room(ref, now=now)).id
+
+    async def ensure_room(self, ref: ConversationRef, *, now: datetime) -> WarRoom:
+        """The conversation's war room, created on first contact.
 
         The first conversation becomes the war room's home, where its stand-ups are posted.
         """
-        found = await self.find(ref)
-        if found is not None:
-            return found  # the usual case: one indexed read
+        query = select(WarRoomRow).where(WarRoomRow.key == ref.war_room_key)
+        row = (await self._session.execute(query)).scalar_one_or_none()
+        if row is not None:
+            return _to_war_room(row)  # the usual case: one indexed read
         statement = (
             _insert(self._session, WarRoomRow)
             .values(
@@ -88,9 +113,7 @@ class WarRoomRepository:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         await self._session.execute(statement)
-        created = await self.find(ref)
-        assert created is not None
-        return created
+        return _to_war_room((await self._session.execute(query)).scalar_one())
 
     async def get(self, war_room_id: int) -> WarRoom:
         row = await self._session.get(WarRoomRow, war_room_id)
@@ -209,12 +232,7 @@ class ConversationRepository:
             "bot_name": ref.bot_name,
             "updated_at": now,
         }
-        statement = _insert(self._session, ConversationRow).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["conversation_id"],
-            set_={key: value for key, value in values.items() if key != "conversation_id"},
-        )
-        await self._session.execute(statement)
+        await self._session.execute(_UPSERT_CONVERSATION, values)
 
     async def get(self, conversation_id: str) -> ConversationRef | None:
         row = await self._session.get(ConversationRow, conversation_id)
@@ -239,12 +257,9 @@ class ProcessedActivityRepository:
 
     async def claim(self, conversation_id: str, activity_id: str, *, now: datetime) -> bool:
         """True the first time an activity is seen; False for a re-delivery."""
-        statement = (
-            _insert(self._session, ProcessedActivityRow)
-            .values(conversation_id=conversation_id, activity_id=activity_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=["conversation_id", "activity_id"])
+        result = await self._session.execute(
+            _CLAIM_ACTIVITY, {"conversation_id": conversation_id, "activity_id": activity_id, "received_at": now}
         )
-        result = await self._session.execute(statement)
         return result.rowcount == 1
 
     async def purge_received_before(self, cutoff: datetime) -> int:

@@ -90,9 +90,12 @@ async def _kill_under_load(
         client.new_flow = new_flow  # type: ignore[method-assign]
         stop = asyncio.Event()
         load = asyncio.create_task(client.stream([bot.url], stop, concurrency=6))
-        # Kill once the scheduler is in the middle of the seeded backlog, with requests on the wire.
+        # Kill once the scheduler is in the middle of the seeded backlog, with requests on the wire if it can.
         await asyncio.sleep(2.0)
-        while len(_seeded_posts(connector)) < 15 or client.in_flight < 2:
+        while len(_seeded_posts(connector)) < 15:
+            await asyncio.sleep(0.01)
+        deadline = time.monotonic() + 2.0
+        while client.in_flight < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.002)
 
         posts_before_kill = len(_seeded_posts(connector))
@@ -146,6 +149,7 @@ async def _kill_under_load(
         flow_states=dict(Counter(flow.state for flow in flows)),
         redelivered=redelivered,
         mentions_lost_in_claim_window=len(lost_in_claim_window),
+        mentions_lost_detail=[(flow.index, flow.mention["id"], flow.history) for flow in lost_in_claim_window],
         queued_form_replies=len(flaky),
         outbox_rows=len(rows),
         outbox_status=dict(Counter(row.status for row in rows)),

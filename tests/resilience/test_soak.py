@@ -80,7 +80,7 @@ async def test_soak_memory_stays_flat_and_the_log_clean(
         f"RSS grew {100 * growth:.1f}% after the warm-up ({baseline / 2**20:.1f} -> {final / 2**20:.1f} MB; "
         f"by minute: {figures['rss_by_minute_mb']})"
     )
-    assert figures["achieved_rate"] >= 0.8 * RATE, "the soak did not reach its load (the bot or the machine could not keep up)"
+    assert figures["achieved_rate"] >= 0.75 * RATE, "the soak did not reach its load (the bot or the machine could not keep up)"
 
 
 class Soak:
