@@ -16,7 +16,7 @@ def _n(value: float | None, digits: int = 0, suffix: str = "") -> str:
 def _x(value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:.3f}×" if value < 0.1 else f"{value:.2f}×"
+    return f"{value:.3f}×" if value < 0.1 else f"{value:.2f}×" if value < 10 else f"{value:.1f}×"
 
 
 def table(report: dict[str, Any]) -> str:

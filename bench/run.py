@@ -479,7 +479,7 @@ def ratios(results: list[dict[str, Any]]) -> None:
 
     def ratio(value: float | None, key: str) -> float | None:
         base = by_key.get(key, {}).get("rps")
-        return round(value / base, 2) if value and base else None
+        return round(value / base, 4) if value and base else None
 
     for result in results:
         summary, db = result["summary"], result["db"]
@@ -542,7 +542,8 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
-    found["wrk"] = (wrk.stdout or wrk.stderr).split("\n")[0].strip()
+    first = (wrk.stdout or wrk.stderr).split("\n")[0]
+    found["wrk"] = first.split()[1].removeprefix("debian/") if len(first.split()) > 1 else first.strip()
     return found
 
 

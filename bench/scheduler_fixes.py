@@ -143,13 +143,16 @@ async def plan_reminders_batched(
                 "b_next": plan.next_due_at,
             })
         enqueued = 0
-        if outbox_rows:
-            result = await session.execute(
-                postgresql.insert(OutboxRow).values(outbox_rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-            )
-            enqueued = result.rowcount
-        table = IssueRow.__table__
         connection = await session.connection()
+        if outbox_rows:
+            # executemany: SQLAlchemy folds it into multi-row INSERTs ("insertmanyvalues") with a cached compilation;
+            # RETURNING tells which rows were new (ON CONFLICT DO NOTHING skips the others).
+            result = await connection.execute(
+                postgresql.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxRow.__table__.c.id),
+                outbox_rows,
+            )
+            enqueued = len(result.all())
+        table = IssueRow.__table__
         await connection.execute(
             update(table).where(table.c.id == bindparam("b_id")).values(
                 reminder_kind=bindparam("b_kind"), reminder_seq=bindparam("b_seq"), reminder_generation=bindparam("b_generation"),

@@ -432,6 +432,7 @@ async def due_ticks(ctx: Context, *, profile: bool) -> dict[str, Any]:
             "loop_wakeups_late_over_2ms": ctx.probe.over(2.0),
             "rate_limit_waits": {"count": sleeper.count, "seconds": round(sleeper.seconds, 2)},
             "throttled_429": len(stats["throttled"]),
+            "throttled_details": stats["throttled"][:10],  # (unix time, tenant, channel, which limit, seconds too early)
             "sent_at_fake": len(stats["accepted"]),
             "send_rate": rate_report(stats["accepted"], stats["throttled"]),
         })
@@ -665,6 +666,7 @@ async def standups_at_once(ctx: Context) -> dict[str, Any]:
         "totals": totals.model_dump(),
         "throttled_429": rates["throttled_429"],
         "throttled_by": rates["throttled_by"],
+        "throttled_details": stats["throttled"][:10],
         "overall_rate_per_s": rates["rate_per_s"],
         "largest_tenant": {"tenant": biggest[0], **biggest[1]},
         "max_tenant_rate_in_1s": max((t["max_in_1s"] for t in tenant_rates.values()), default=0),

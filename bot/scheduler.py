@@ -59,6 +59,8 @@ class SchedulerConfig(BaseModel):
     # A delivery pass waits in place for the rate limit up to this; longer waits are rescheduled.
     max_inline_wait: timedelta = timedelta(seconds=2)
     delivery_rounds: int = 50
+    # Messages to different conversations sent at the same time.
+    concurrency: int = 16
 
 
 class TickReport(BaseModel):
@@ -185,7 +187,11 @@ class Scheduler:
     # -- delivery ----------------------------------------------------------------------------
 
     async def deliver(self, now: datetime, report: TickReport) -> None:
-        """Send what is due, keeping the rate limits; `now` moves on only by the time this pass waited."""
+        """Send what is due, many conversations at once, keeping the rate limits.
+
+        `now` moves on only by the time this pass waited. A conversation gets at most one message per
+        round (the claim returns queue heads), so its order holds.
+        """
         current = now
         for _ in range(self._config.delivery_rounds):
             async with self._uow_factory() as uow:
@@ -193,18 +199,30 @@ class Scheduler:
                 await uow.commit()
             if not items:
                 return
+            in_flight = asyncio.Semaphore(self._config.concurrency)
+            sends = []
+            longest = timedelta()
             for item in items:
                 wait = self._limiter.wait(item.conversation_id, item.tenant_id, current)
                 if wait > self._config.max_inline_wait:
-                    await self._record(item, DeliveryOutcome(kind="retry", retry_after=wait.total_seconds(), error="rate limit"),
-                                       current, report, attempted=False)
+                    outcome = DeliveryOutcome(kind="retry", retry_after=wait.total_seconds(), error="rate limit")
+                    await self._record(item, outcome, current, report, attempted=False)
                     continue
-                if wait > timedelta():
-                    await self._sleep(wait.total_seconds())
-                    current += wait
-                outcome = await self._sender.deliver(item)
-                self._limiter.record(item.conversation_id, item.tenant_id, current)
-                await self._record(item, outcome, current, report)
+                # The slot is taken now, before sending, so concurrent sends cannot overrun a limit together.
+                self._limiter.record(item.conversation_id, item.tenant_id, current + wait)
+                longest = max(longest, wait)
+                sends.append(self._send(item, wait, current + wait, in_flight, report))
+            await asyncio.gather(*sends)
+            current += longest
+
+    async def _send(
+        self, item: OutboxItem, wait: timedelta, at: datetime, in_flight: asyncio.Semaphore, report: TickReport
+    ) -> None:
+        async with in_flight:
+            if wait > timedelta():
+                await self._sleep(wait.total_seconds())
+            outcome = await self._sender.deliver(item)
+            await self._record(item, outcome, at, report)
 
     async def _record(
         self, item: OutboxItem, outcome: DeliveryOutcome, now: datetime, report: TickReport, *, attempted: bool = True

@@ -6,11 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.domain.model import (
     Area,
@@ -587,20 +586,23 @@ class OutboxRepository:
 
         One UPDATE … RETURNING, so two workers can never both take a row, whatever the database.
         """
-        older = aliased(OutboxRow)
-        claimable = _skip_locked(
-            select(OutboxRow.id)
-            .where(
-                OutboxRow.status == "pending",
-                OutboxRow.next_attempt_at <= now,
-                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
-                ~exists().where(
-                    older.conversation_id == OutboxRow.conversation_id, older.status == "pending", older.id < OutboxRow.id
-                ),
+        # The head of each conversation's queue (row_number, not an anti-join: linear in what is pending).
+        queue = (
+            select(
+                OutboxRow.id,
+                OutboxRow.next_attempt_at,
+                OutboxRow.claimed_until,
+                func.row_number().over(partition_by=OutboxRow.conversation_id, order_by=OutboxRow.id).label("position"),
             )
-            .order_by(OutboxRow.id)
-            .limit(limit)
+            .where(OutboxRow.status == "pending")
+            .subquery("queue")
         )
+        heads = select(queue.c.id).where(
+            queue.c.position == 1,
+            queue.c.next_attempt_at <= now,
+            or_(queue.c.claimed_until.is_(None), queue.c.claimed_until <= now),
+        )
+        claimable = _skip_locked(select(OutboxRow.id).where(OutboxRow.id.in_(heads)).order_by(OutboxRow.id).limit(limit))
         rows = (
             await self._session.execute(
                 update(OutboxRow)

@@ -190,24 +190,18 @@ async def test_due_query_is_answered_from_its_index(
         assert not any(re.fullmatch(rf"SCAN {table}( AS \w+)?", line) for line in plan), f"{what}: full scan of {table}:\n{shown}"
 
 
-async def test_the_claim_finds_older_pending_messages_of_a_conversation_by_its_index(seeded: AsyncEngine) -> None:
-    """The "one per conversation, oldest first" check of the claim looks older rows up by conversation."""
+async def test_the_claim_reads_only_pending_messages_by_their_index(seeded: AsyncEngine) -> None:
+    """The "one per conversation, oldest first" queue heads are found among pending rows only, by index."""
     sql, params = await _captured(seeded, QUERIES[2][1], "outbox")
     if seeded.dialect.name == "postgresql":
         plan = await _postgres_plan(seeded, sql, params)
         assert not any("Seq Scan on outbox" in line for line in plan), "\n".join(plan)
     else:
         plan = await _sqlite_plan(seeded, sql, params)
-        assert any("USING COVERING INDEX ix_outbox_conversation_status_id" in line or
-                   "USING INDEX ix_outbox_conversation_status_id" in line for line in plan), "\n".join(plan)
+        assert any("USING INDEX ix_outbox_status_next_attempt_at" in line or
+                   "USING COVERING INDEX ix_outbox_status_next_attempt_at" in line for line in plan), "\n".join(plan)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with ANALYZE statistics (sqlite_stat1: 2 statuses, so 'pending' looks like half the table) SQLite answers "
-    "the claim's ORDER BY id LIMIT by scanning the whole outbox in rowid order; a partial index on pending rows "
-    "fixes it (docs/performance-scheduler.md)",
-)
 async def test_sqlite_claim_keeps_its_index_once_analyzed(tmp_path: Path) -> None:
     async with fresh_database("sqlite", tmp_path) as url:
         engine = create_engine(url)
