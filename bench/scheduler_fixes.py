@@ -10,6 +10,8 @@ database and reports both, so the gain of a proposed change is a measurement, no
   DO NOTHING for the outbox; one executemany UPDATE of the reminder state) instead of ~4.7 per due issue.
   The product's own functions do the work (`plan_reminders`, `Scheduler._who_to_tell`, `render_reminder`),
   and the rows it writes are compared with what the real scheduler wrote.
+- `claim_forms`: the shipped outbox claim beside its two SQL forms (anti-join NOT EXISTS, the claim until
+  2026-11-26; queue head by row_number), custom and generic plans, 0 and 1,000 pending, same rows claimed?
 - `partial_indexes`: the outbox claim's plans with partial indexes on pending rows (PostgreSQL here;
   SQLite in `sqlite_claim`), created on the benchmark database and dropped again.
 - `standup_load`: for the largest war room, loading every issue as ORM rows and domain objects (what
@@ -62,23 +64,41 @@ def _median(values: list[float]) -> float:
 # ---------------------------------------------------------------------------------------- pre-ping
 
 
+IDLE_PROBE = text(
+    "SELECT EXISTS (SELECT 1 FROM issues WHERE next_due_at <= :now),"
+    " EXISTS (SELECT 1 FROM war_rooms WHERE next_standup_at <= :now),"
+    " EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now)"
+)
+
+
 async def preping(seeded: Seeded, make_scheduler: Any, http: Any, ticks: int) -> dict[str, Any]:
-    """Median idle tick with and without `pool_pre_ping`, alternating so both see the same machine load."""
+    """A tick that finds nothing: as shipped, without `pool_pre_ping`, and the floor a one-statement
+    "anything due?" probe would cost (three EXISTS on the three due indexes, one unit of work).
+    Alternating, so every variant sees the same machine load."""
     with_ping = create_engine(seeded.url)
     without_ping = create_async_engine(seeded.url, pool_size=10, max_overflow=10, pool_pre_ping=False)
-    results: dict[str, list[float]] = {"pool_pre_ping=True (as shipped)": [], "pool_pre_ping=False": []}
+    probe_sessions = create_session_factory(without_ping)
+
+    async def probe_tick(now: datetime) -> None:
+        async with probe_sessions() as session:
+            (await session.execute(IDLE_PROBE, {"now": now})).one()
+            await session.commit()
+
+    labels = ("tick as shipped (pool_pre_ping=True)", "tick, pool_pre_ping=False", "one-statement EXISTS probe, pool_pre_ping=False")
+    results: dict[str, list[float]] = {label: [] for label in labels}
     try:
-        schedulers = {
-            "pool_pre_ping=True (as shipped)": make_scheduler(UnitOfWorkFactory(create_session_factory(with_ping)), http),
-            "pool_pre_ping=False": make_scheduler(UnitOfWorkFactory(create_session_factory(without_ping)), http),
+        ticks_of = {
+            labels[0]: make_scheduler(UnitOfWorkFactory(create_session_factory(with_ping)), http).tick,
+            labels[1]: make_scheduler(UnitOfWorkFactory(create_session_factory(without_ping)), http).tick,
+            labels[2]: probe_tick,
         }
-        for scheduler in schedulers.values():
+        for tick in ticks_of.values():
             for _ in range(3):
-                await scheduler.tick(T0)
+                await tick(T0)
         for _ in range(ticks):
-            for label, scheduler in schedulers.items():
+            for label, tick in ticks_of.items():
                 started = time.perf_counter()
-                await scheduler.tick(T0)
+                await tick(T0)
                 results[label].append((time.perf_counter() - started) * 1000)
                 await asyncio.sleep(0.01)
     finally:
@@ -244,6 +264,7 @@ async def partial_indexes(seeded: Seeded, engine: AsyncEngine, large_tables: fro
     connection = await asyncpg.connect(seeded.dsn)
     out: dict[str, Any] = {}
     try:
+        await connection.execute("ANALYZE outbox")  # steady-state statistics: nothing pending
         for indexes in ("as shipped", "with partial indexes"):
             if indexes == "with partial indexes":
                 for ddl in PARTIAL_INDEXES:
@@ -276,8 +297,21 @@ async def partial_indexes(seeded: Seeded, engine: AsyncEngine, large_tables: fro
     return out
 
 
-# The claim without the anti-join: the head of each conversation's queue by a window function (SQLite and
-# PostgreSQL both have them), so its cost is one pass over the pending rows whatever the statistics say.
+# Two forms of the claim, as literal SQL so that they can be compared whatever `OutboxRepository.claim` ships:
+# the anti-join form (the claim until 2026-11-26: NOT EXISTS an older pending row of the conversation), and
+# the queue-head form (row_number over each conversation's pending rows), linear in what is pending.
+CLAIM_NOT_EXISTS = """
+UPDATE outbox SET claimed_until = $1::TIMESTAMP WITH TIME ZONE
+WHERE outbox.id IN (
+    SELECT outbox.id FROM outbox
+    WHERE outbox.status = 'pending' AND outbox.next_attempt_at <= $2::TIMESTAMP WITH TIME ZONE
+      AND (outbox.claimed_until IS NULL OR outbox.claimed_until <= $2::TIMESTAMP WITH TIME ZONE)
+      AND NOT (EXISTS (SELECT * FROM outbox AS older WHERE older.conversation_id = outbox.conversation_id
+                       AND older.status = 'pending' AND older.id < outbox.id))
+    ORDER BY outbox.id LIMIT $3::INTEGER FOR UPDATE SKIP LOCKED
+)
+RETURNING outbox.id
+"""
 CLAIM_BY_QUEUE_HEAD = """
 UPDATE outbox SET claimed_until = $1::TIMESTAMP WITH TIME ZONE
 WHERE outbox.id IN (
@@ -294,10 +328,11 @@ WHERE outbox.id IN (
 )
 RETURNING outbox.id
 """
+CLAIM_FORMS = ("shipped (OutboxRepository.claim)", "anti-join (NOT EXISTS)", "queue head (row_number)")
 
 
-async def claim_rewrite(seeded: Seeded, engine: AsyncEngine, large_tables: frozenset[str]) -> dict[str, Any]:
-    """The shipped claim against CLAIM_BY_QUEUE_HEAD: plans and times with 0 and 1,000 pending, same rows claimed?"""
+async def claim_forms(seeded: Seeded, engine: AsyncEngine, large_tables: frozenset[str]) -> dict[str, Any]:
+    """The shipped claim and both SQL forms: plans and times with 0 and 1,000 pending; do they claim the same rows?"""
     uow_factory = UnitOfWorkFactory(create_session_factory(engine))
     now = T_STANDUP
 
@@ -306,10 +341,12 @@ async def claim_rewrite(seeded: Seeded, engine: AsyncEngine, large_tables: froze
             await uow.outbox.claim(now, limit=500, lease=timedelta(seconds=60))
 
     shipped = explain.pick(await explain.statements_of(engine, claim), "UPDATE outbox")
-    rewrite = explain.Captured(CLAIM_BY_QUEUE_HEAD, (now + timedelta(seconds=60), now, 500))
+    arguments = (now + timedelta(seconds=60), now, 500)
+    statements = dict(zip(CLAIM_FORMS, (shipped, explain.Captured(CLAIM_NOT_EXISTS, arguments), explain.Captured(CLAIM_BY_QUEUE_HEAD, arguments))))
     connection = await asyncpg.connect(seeded.dsn)
-    out: dict[str, Any] = {"sql": " ".join(CLAIM_BY_QUEUE_HEAD.split())}
+    out: dict[str, Any] = {"shipped_sql": explain.short_sql(shipped.sql, 600)}
     try:
+        await connection.execute("ANALYZE outbox")  # steady-state statistics: nothing pending (as autovacuum sees it)
         for pending in (0, 1000):
             if pending:
                 # One pending message per war room, and a second, younger one in half of them (must wait its turn).
@@ -322,7 +359,7 @@ async def claim_rewrite(seeded: Seeded, engine: AsyncEngine, large_tables: froze
                     now, pending)
             try:
                 claimed: dict[str, list[int]] = {}
-                for label, statement in (("shipped (NOT EXISTS)", shipped), ("rewrite (queue head by row_number)", rewrite)):
+                for label, statement in statements.items():
                     for generic in (False, True):
                         plan = await explain.explain(seeded.dsn, label, statement, generic=generic, large_tables=large_tables)
                         out[f"{label}, {pending} pending [{plan.mode}]"] = {
@@ -341,9 +378,8 @@ async def claim_rewrite(seeded: Seeded, engine: AsyncEngine, large_tables: froze
                     finally:
                         await transaction.rollback()
                         await connection.execute("DEALLOCATE compare")
-                first, second = claimed.values()
-                out[f"same rows claimed, {pending} pending"] = first == second
-                out[f"rows claimed, {pending} pending"] = len(first)
+                out[f"same rows claimed, {pending} pending"] = len({tuple(ids) for ids in claimed.values()}) == 1
+                out[f"rows claimed, {pending} pending"] = len(next(iter(claimed.values())))
             finally:
                 await connection.execute("DELETE FROM outbox WHERE dedupe_key LIKE 'bench-pending:%'")
     finally:

@@ -49,6 +49,8 @@ class SchedulerConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     batch: int = 500
+    # Due issues planned per transaction: small enough that the event loop is never held for long.
+    plan_chunk: int = 50
     # How long a claimed message is held by one worker before another may take it: the at-least-once window.
     lease: timedelta = timedelta(seconds=60)
     max_attempts: int = 8
@@ -104,40 +106,58 @@ class Scheduler:
     # -- reminders and escalations --------------------------------------------------------------
 
     async def plan_reminders(self, now: datetime, report: TickReport) -> None:
+        """Due issues in small chunks, each one transaction with a handful of statements.
+
+        Small chunks keep the event loop free between them; reads and writes are batched per chunk.
+        """
+        planned = 0
+        while planned < self._config.batch:
+            chunk = await self._plan_chunk(now, report)
+            planned += chunk
+            if chunk < self._config.plan_chunk:
+                return
+            await asyncio.sleep(0)
+
+    async def _plan_chunk(self, now: datetime, report: TickReport) -> int:
         async with self._uow_factory() as uow:
-            rooms: dict[int, WarRoom] = {}
-            for issue, state in await uow.issues.due(now, limit=self._config.batch):
-                room = rooms.get(issue.war_room_id) or await uow.war_rooms.get(issue.war_room_id)
-                rooms[room.id] = room
-                rule = room.settings.policy.rule(issue.severity)
-                plan = plan_reminders(issue, state, rule=rule, calendar=room.settings.calendar, now=now)
+            due_issues = await uow.issues.due(now, limit=self._config.plan_chunk)
+            if not due_issues:
+                return 0
+            rooms = {room.id: room for room in await uow.war_rooms.get_many({issue.war_room_id for issue, _ in due_issues})}
+            threads = await uow.conversations.get_many({issue.conversation_id for issue, _ in due_issues})
+            leads = await uow.roles.holders(set(rooms), Role.TRIAGE_LEAD)
+            messages: list[OutboundMessage] = []
+            states = []
+            for issue, state in due_issues:
+                room = rooms[issue.war_room_id]
+                plan = plan_reminders(issue, state, rule=room.settings.policy.rule(issue.severity), calendar=room.settings.calendar, now=now)
+                thread = threads.get(issue.conversation_id)
                 for due in plan.due:
-                    report.enqueued += await self._enqueue_reminder(uow, room, issue, due, now)
-                await uow.issues.save_reminders(issue.id, plan.state, next_due_at=plan.next_due_at)
-                report.planned += 1
+                    if thread is None:
+                        log.error("issue %s has no stored conversation to remind in", issue.id)
+                        continue
+                    notify = self._who_to_tell(room, leads.get(room.id, ()), issue, due, now)
+                    messages.append(
+                        OutboundMessage(
+                            dedupe_key=due.dedupe_key,
+                            war_room_id=room.id,
+                            tenant_id=room.tenant_id,
+                            service_url=thread.service_url,
+                            kind="message",
+                            conversation_id=issue.conversation_id,
+                            bot_id=thread.bot_id,
+                            card=render_reminder(due, issue, notify=notify, now=now),
+                        )
+                    )
+                states.append((issue.id, plan.state, plan.next_due_at))
+            report.enqueued += await uow.outbox.enqueue_many(messages, now=now)
+            await uow.issues.save_reminders_many(states)
             await uow.commit()
+        report.planned += len(due_issues)
+        return len(due_issues)
 
-    async def _enqueue_reminder(self, uow: UnitOfWork, room: WarRoom, issue: Issue, due: Due, now: datetime) -> int:
-        conversation = await uow.conversations.get(issue.conversation_id)
-        if conversation is None:
-            log.error("issue %s has no stored conversation to remind in", issue.id)
-            return 0
-        notify = await self._who_to_tell(uow, room, issue, due, now)
-        message = OutboundMessage(
-            dedupe_key=due.dedupe_key,
-            war_room_id=room.id,
-            tenant_id=room.tenant_id,
-            service_url=conversation.service_url,
-            kind="message",
-            conversation_id=issue.conversation_id,
-            bot_id=conversation.bot_id,
-            card=render_reminder(due, issue, notify=notify, now=now),
-        )
-        return int(await uow.outbox.enqueue(message, now=now))
-
-    async def _who_to_tell(self, uow: UnitOfWork, room: WarRoom, issue: Issue, due: Due, now: datetime) -> tuple[Person, ...]:
+    def _who_to_tell(self, room: WarRoom, leads: tuple[Person, ...], issue: Issue, due: Due, now: datetime) -> tuple[Person, ...]:
         on_call = room.oncall.on_call(now, room.settings.calendar)
-        leads = tuple(person for person, role in await uow.roles.members(room.id) if role is Role.TRIAGE_LEAD)
         if due.kind != "reminder":
             people = (*leads, *([on_call] if on_call else []))
         elif due.reminder_kind == "open" and issue.assignee:

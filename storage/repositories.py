@@ -128,6 +128,10 @@ class WarRoomRepository:
         row = (await self._session.execute(select(WarRoomRow).where(condition))).scalar_one_or_none()
         return _to_war_room(row) if row is not None else None
 
+    async def get_many(self, war_room_ids: set[int]) -> list[WarRoom]:
+        rows = (await self._session.execute(select(WarRoomRow).where(WarRoomRow.id.in_(war_room_ids)))).scalars()
+        return [_to_war_room(row) for row in rows]
+
     async def settings(self, war_room_id: int) -> WarRoomSettings:
         raw = (await self._session.execute(select(WarRoomRow.settings).where(WarRoomRow.id == war_room_id))).scalar_one()
         return WarRoomSettings.model_validate(raw) if raw else WarRoomSettings()
@@ -233,21 +237,29 @@ class ConversationRepository:
         }
         await self._session.execute(_UPSERT_CONVERSATION, values)
 
+    async def get_many(self, conversation_ids: set[str]) -> dict[str, ConversationRef]:
+        rows = (
+            await self._session.execute(select(ConversationRow).where(ConversationRow.conversation_id.in_(conversation_ids)))
+        ).scalars()
+        return {row.conversation_id: _to_ref(row) for row in rows}
+
     async def get(self, conversation_id: str) -> ConversationRef | None:
         row = await self._session.get(ConversationRow, conversation_id)
-        if row is None:
-            return None
-        return ConversationRef(
-            conversation_id=row.conversation_id,
-            conversation_type=row.conversation_type,
-            service_url=row.service_url,
-            channel=row.channel,
-            bot_id=row.bot_id,
-            bot_name=row.bot_name,
-            tenant_id=row.tenant_id,
-            team_id=row.team_id,
-            channel_id=row.channel_id,
-        )
+        return _to_ref(row) if row is not None else None
+
+
+def _to_ref(row: ConversationRow) -> ConversationRef:
+    return ConversationRef(
+        conversation_id=row.conversation_id,
+        conversation_type=row.conversation_type,
+        service_url=row.service_url,
+        channel=row.channel,
+        bot_id=row.bot_id,
+        bot_name=row.bot_name,
+        tenant_id=row.tenant_id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+    )
 
 
 class ProcessedActivityRepository:
@@ -421,8 +433,8 @@ class IssueRepository:
                 )
             ).scalars()
         )
-        followers = await self._followers([row.id for row in rows])
-        return [(_to_issue(row, followers.get(row.id, ())), _reminder_state(row)) for row in rows]
+        # Reminders do not need the followers: they are not read here.
+        return [(_to_issue(row, ()), _reminder_state(row)) for row in rows]
 
     async def save_reminders(self, issue_id: int, state: ReminderState, *, next_due_at: datetime | None) -> None:
         await self._session.execute(
@@ -439,6 +451,36 @@ class IssueRepository:
             )
         )
 
+    async def save_reminders_many(self, states: list[tuple[int, ReminderState, datetime | None]]) -> None:
+        """`save_reminders` for many issues in one round trip."""
+        if not states:
+            return
+        table = IssueRow.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("issue_id"))
+            .values(
+                reminder_kind=bindparam("kind"),
+                reminder_seq=bindparam("seq"),
+                reminder_generation=bindparam("generation"),
+                snoozed_until=bindparam("snoozed_until", type_=UtcDateTime()),
+                ack_escalated=bindparam("ack_escalated"),
+                resolve_escalated_for=bindparam("resolve_escalated_for", type_=UtcDateTime()),
+                next_due_at=bindparam("next_due", type_=UtcDateTime()),
+            )
+        )
+        await self._session.execute(
+            statement,
+            [
+                {
+                    "issue_id": issue_id, "kind": state.kind, "seq": state.seq, "generation": state.generation,
+                    "snoozed_until": state.snoozed_until, "ack_escalated": state.ack_escalated,
+                    "resolve_escalated_for": state.resolve_escalated_for, "next_due": next_due_at,
+                }
+                for issue_id, state, next_due_at in states
+            ],
+        )
+
     async def reminder_state(self, issue_id: int) -> ReminderState:
         row = await self._session.get(IssueRow, issue_id)
         assert row is not None
@@ -453,15 +495,15 @@ class IssueRepository:
         return [_to_issue(row, ()) for row in rows]
 
     async def all_with_status(self, war_room_id: int, statuses: frozenset[Status], *, limit: int = 2000) -> list[Issue]:
-        rows = (
-            await self._session.execute(
-                select(IssueRow)
-                .where(IssueRow.war_room_id == war_room_id, IssueRow.status.in_([s.value for s in statuses]))
-                .order_by(IssueRow.severity, IssueRow.created_at)
-                .limit(limit)
-            )
-        ).scalars()
-        return [_to_issue(row, ()) for row in rows]
+        """Many issues at once (stand-up, exit criteria, metrics): read as plain rows, not through the ORM."""
+        table = IssueRow.__table__
+        rows = await self._session.execute(
+            select(table)
+            .where(table.c.war_room_id == war_room_id, table.c.status.in_([s.value for s in statuses]))
+            .order_by(table.c.severity, table.c.created_at)
+            .limit(limit)
+        )
+        return [_to_issue(row, ()) for row in rows]  # type: ignore[arg-type]
 
     async def count(self, war_room_id: int, statuses: frozenset[Status]) -> int:
         statement = select(func.count()).select_from(IssueRow).where(
@@ -580,6 +622,26 @@ class OutboxRepository:
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
         return (await self._session.execute(statement)).rowcount == 1
+
+    async def enqueue_many(self, messages: list[OutboundMessage], *, now: datetime) -> int:
+        """`enqueue` for many messages in one statement; how many were new."""
+        if not messages:
+            return 0
+        statement = (
+            _insert(self._session, OutboxRow)
+            .values(
+                [
+                    {
+                        "dedupe_key": m.dedupe_key, "war_room_id": m.war_room_id, "tenant_id": m.tenant_id,
+                        "service_url": m.service_url, "kind": m.kind, "conversation_id": m.conversation_id, "bot_id": m.bot_id,
+                        "payload": {"card": m.card}, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+                    }
+                    for m in messages
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        return max((await self._session.execute(statement)).rowcount, 0)
 
     async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Pending messages that are due, at most one per conversation (the oldest: order is kept), held for `lease`.
@@ -718,6 +780,18 @@ class RoleRepository:
             )
         )
         return result.rowcount == 1
+
+    async def holders(self, war_room_ids: set[int], role: Role) -> dict[int, tuple[Person, ...]]:
+        """Who holds `role` in each of these war rooms."""
+        rows = await self._session.execute(
+            select(WarRoomRoleRow)
+            .where(WarRoomRoleRow.war_room_id.in_(war_room_ids), WarRoomRoleRow.role == role.value)
+            .order_by(WarRoomRoleRow.name)
+        )
+        found: dict[int, list[Person]] = {}
+        for row in rows.scalars():
+            found.setdefault(row.war_room_id, []).append(Person(aad_object_id=row.aad_object_id, name=row.name))
+        return {war_room_id: tuple(people) for war_room_id, people in found.items()}
 
     async def members(self, war_room_id: int) -> list[tuple[Person, Role]]:
         rows = await self._session.execute(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.resilience.connector import RecordingConnector
-from tests.resilience.processes import BotProcess, bot_environment
+from tests.resilience.processes import Bots
 
 LOG_TAIL_LINES = 300
 _FIGURES_KEY = pytest.StashKey[dict[str, Any]]()
@@ -47,19 +47,10 @@ async def connector() -> AsyncIterator[RecordingConnector]:
 
 
 @pytest.fixture
-async def bots(tmp_path: Path, attach_log: Callable[[Path], None]) -> AsyncIterator[Callable[..., BotProcess]]:
-    """`bots(name, database_url, scheduler_interval=…, **env)`: a `hypercare serve` process (not started yet)."""
-    started: list[BotProcess] = []
-
-    def make(name: str, database_url: str, *, scheduler_interval: float = 0.2, **env: str) -> BotProcess:
-        bot = BotProcess(name=name, env=bot_environment(database_url, scheduler_interval=scheduler_interval, **env), workdir=tmp_path / "bots")
-        started.append(bot)
-        attach_log(bot.log_path)
-        return bot
-
-    yield make
-    for bot in started:
-        await bot.stop()
+async def bots(tmp_path: Path, attach_log: Callable[[Path], None]) -> AsyncIterator[Bots]:
+    made = Bots(tmp_path / "bots", attach_log)
+    yield made
+    await made.stop_all()
 
 
 @pytest.hookimpl(wrapper=True)

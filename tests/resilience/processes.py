@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,3 +163,23 @@ class BotProcess:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+
+class Bots:
+    """Makes `hypercare serve` processes (not started yet) and stops them all at the end of the test."""
+
+    def __init__(self, workdir: Path, attach_log: Callable[[Path], None]) -> None:
+        self._workdir = workdir
+        self._attach_log = attach_log
+        self.made: list[BotProcess] = []
+
+    def __call__(self, name: str, database_url: str, *, scheduler_interval: float = 0.2, **env: str) -> BotProcess:
+        bot = BotProcess(name=name, env=bot_environment(database_url, scheduler_interval=scheduler_interval, **env), workdir=self._workdir)
+        self.made.append(bot)
+        self._attach_log(bot.log_path)
+        return bot
+
+    async def stop_all(self) -> None:
+        """Before the test's database goes away (else the bots log its disappearance)."""
+        for bot in self.made:
+            await bot.stop()

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.scheduler import Scheduler
+from bot.scheduler import Scheduler, SchedulerConfig
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
 from bot.teams.sender import ConnectorSender
 from storage.uow import UnitOfWorkFactory
@@ -103,6 +103,10 @@ async def test_connector_503_for_a_minute_then_everything_queued_is_delivered_on
             standups=sum(1 for row in rows if row.dedupe_key.startswith("standup:")),
             escalations_and_reminders=sum(1 for row in rows if row.dedupe_key.startswith(("escalation:", "reminder:"))),
             queued_replies=sum(1 for row in rows if row.dedupe_key.startswith("turn:")),
+            # With the default backoff, an outage this long (from a message's first attempt) can use up its attempts
+            # and mark it failed for good: the shortest (full jitter) and the longest case.
+            outage_that_can_fail_a_message_s=_attempts_exhausted_after(jitter=0.5),
+            outage_that_always_fails_a_message_s=_attempts_exhausted_after(jitter=1.0),
         )
 
         assert connector.refused > 0, "the outage was never seen: nothing was tried in the first minute"
@@ -125,3 +129,9 @@ async def test_connector_503_for_a_minute_then_everything_queued_is_delivered_on
             ids_in_arrival_order = [row_id for _, row_id in sorted(sent)]
             assert ids_in_arrival_order == sorted(ids_in_arrival_order), f"out of order in {conversation_id}: {ids_in_arrival_order}"
         assert len(arrivals[chat.conversation_id]) >= 8  # the group chat really had a queue to keep in order
+
+
+def _attempts_exhausted_after(*, jitter: float) -> float:
+    config = SchedulerConfig()
+    delays = [min(config.backoff_max, config.backoff_base * 2 ** (attempt - 1)) for attempt in range(1, config.max_attempts)]
+    return sum(delay.total_seconds() for delay in delays) * jitter

@@ -22,7 +22,6 @@ import asyncio
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 import pytest
 
 from tests.resilience.connector import RecordingConnector
-from tests.resilience.processes import BotProcess
+from tests.resilience.processes import Bots
 from tests.resilience.seeding import OVERDUE, Database, match_deliveries, seed_overdue_sev1, utcnow
 from tests.resilience.traffic import Client, Flow, summarise
 from tests.support.databases import fresh_database
@@ -44,18 +43,19 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_kill_9_under_load_then_restart_loses_nothing(
-    backend: str, tmp_path: Path, connector: RecordingConnector, bots: Callable[..., BotProcess], figures: dict[str, Any]
+    backend: str, tmp_path: Path, connector: RecordingConnector, bots: Bots, figures: dict[str, Any]
 ) -> None:
     async with asyncio.timeout(240), fresh_database(backend, tmp_path) as url:
         database = Database(url)
         try:
             await _kill_under_load(url, database, connector, bots, figures)
         finally:
+            await bots.stop_all()
             await database.close()
 
 
 async def _kill_under_load(
-    url: str, database: Database, connector: RecordingConnector, bots: Callable[..., BotProcess], figures: dict[str, Any]
+    url: str, database: Database, connector: RecordingConnector, bots: Bots, figures: dict[str, Any]
 ) -> None:
     now = utcnow()
     seeded = await seed_overdue_sev1(database.uow, connector.url, prefix="k9", rooms=4, per_room=20, raised_at=now - OVERDUE)
@@ -200,7 +200,7 @@ async def _kill_under_load(
     "if the process dies in between, Teams' re-delivery is dropped as a duplicate and the user never gets a form.",
 )
 async def test_a_mention_redelivered_after_a_crash_still_gets_its_form(
-    tmp_path: Path, connector: RecordingConnector, bots: Callable[..., BotProcess], figures: dict[str, Any]
+    tmp_path: Path, connector: RecordingConnector, bots: Bots, figures: dict[str, Any]
 ) -> None:
     """The deterministic form of the window the load test can hit: the bot dies while its form reply is on the wire.
 
@@ -235,6 +235,7 @@ async def test_a_mention_redelivered_after_a_crash_still_gets_its_form(
                 if not await client.submit(flow):
                     pytest.fail(f"the form came but the submit failed: {flow.history} {flow.problem}")
         finally:
+            await bots.stop_all()
             await database.close()
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from tests.resilience.connector import RecordingConnector
 from tests.resilience.postgres_cluster import private_cluster
-from tests.resilience.processes import BotProcess, run_migrate
+from tests.resilience.processes import Bots, run_migrate
 from tests.resilience.seeding import Database
 from tests.resilience.traffic import Client, Request, summarise
 
@@ -41,7 +41,7 @@ QUICK = 5.0  # "well under": the figure is reported; a 503 must never take this 
 )
 @pytest.mark.postgres
 async def test_postgres_down_for_10_s_answers_503_quickly_then_recovers_without_restart(
-    tmp_path: Path, connector: RecordingConnector, bots: Callable[..., BotProcess], figures: dict[str, Any],
+    tmp_path: Path, connector: RecordingConnector, bots: Bots, figures: dict[str, Any],
     attach_log: Callable[[Path], None],
 ) -> None:
     attach_log(tmp_path / "postgres.log")
@@ -98,6 +98,7 @@ async def test_postgres_down_for_10_s_answers_503_quickly_then_recovers_without_
                 stored = Counter(issue.source_form_id for issue in await database.issues())
             finally:
                 await database.close()
+        await bots.stop_all()  # before its database goes away for good
 
     outage = [r for r in client.requests if r.kind in ("mention", "submit") and r.started >= down and r.started + r.latency <= starting]
     outage_probes = [(r, body) for r, body in probes if r.started >= down and r.started + r.latency <= starting]

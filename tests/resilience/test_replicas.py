@@ -15,7 +15,6 @@ import asyncio
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.resilience.connector import RecordingConnector
-from tests.resilience.processes import BotProcess
+from tests.resilience.processes import Bots
 from tests.resilience.seeding import OVERDUE, Database, group_chat, match_deliveries, queue_replies, seed_overdue_sev1, utcnow
 from tests.resilience.traffic import Client, summarise
 from tests.support.databases import fresh_database
@@ -33,18 +32,19 @@ WAVES = 3
 
 @pytest.mark.postgres
 async def test_two_replicas_deliver_every_due_message_exactly_once_under_load(
-    tmp_path: Path, connector: RecordingConnector, bots: Callable[..., BotProcess], figures: dict[str, Any]
+    tmp_path: Path, connector: RecordingConnector, bots: Bots, figures: dict[str, Any]
 ) -> None:
     async with asyncio.timeout(240), fresh_database("postgresql", tmp_path) as url:
         database = Database(url)
         try:
             await _two_replicas(url, database, connector, bots, figures)
         finally:
+            await bots.stop_all()
             await database.close()
 
 
 async def _two_replicas(
-    url: str, database: Database, connector: RecordingConnector, bots: Callable[..., BotProcess], figures: dict[str, Any]
+    url: str, database: Database, connector: RecordingConnector, bots: Bots, figures: dict[str, Any]
 ) -> None:
     replicas = [bots(name, url, scheduler_interval=0.2) for name in ("replica-a", "replica-b")]
     starts = await asyncio.gather(*(replica.start() for replica in replicas))

@@ -17,12 +17,10 @@ import random
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.resilience.connector import RecordingConnector
-from tests.resilience.processes import BotProcess
 from tests.resilience.traffic import Client, Flow, summarise
 from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, USER, channel_message
 from tests.support.databases import fresh_database
@@ -35,7 +33,7 @@ MAX_IN_FLIGHT = 40
 
 
 async def test_soak_memory_stays_flat_and_the_log_clean(
-    tmp_path: Path, connector: RecordingConnector, bots: Callable[..., BotProcess], figures: dict[str, Any]
+    tmp_path: Path, connector: RecordingConnector, bots: Bots, figures: dict[str, Any]
 ) -> None:
     async with asyncio.timeout(SOAK_SECONDS + 120), fresh_database("sqlite", tmp_path) as url:
         bot = bots("soak", url, scheduler_interval=1.0)
@@ -47,6 +45,7 @@ async def test_soak_memory_stays_flat_and_the_log_clean(
             sampler = asyncio.create_task(_sample_rss(bot, samples, began, stop_after=SOAK_SECONDS))
             await soak.run(SOAK_SECONDS)
             await sampler
+        await bots.stop_all()
 
     elapsed = samples[-1][0] if samples else 0.0
     baseline = statistics.median(rss for at, rss in samples if WARM_UP - 5 <= at <= WARM_UP)
