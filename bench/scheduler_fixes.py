@@ -5,11 +5,12 @@ database and reports both, so the gain of a proposed change is a measurement, no
 
 - `preping`: the same idle ticks on an engine without `pool_pre_ping` (which costs three round trips per
   connection checkout with asyncpg: BEGIN; `;`; ROLLBACK) — every unit of work checks out a connection.
-- `batched_planning`: the reminder planning of `Scheduler.plan_reminders` done with a constant number of
-  statements (prefetch war rooms, conversations and roles with IN lists; one multi-row INSERT … ON CONFLICT
-  DO NOTHING for the outbox; one executemany UPDATE of the reminder state) instead of ~4.7 per due issue.
-  The product's own functions do the work (`plan_reminders`, `Scheduler._who_to_tell`, `render_reminder`),
-  and the rows it writes are compared with what the real scheduler wrote.
+- `batched_planning`: the reminder planning of `Scheduler.plan_reminders` against a prototype that plans all
+  500 due issues in one unit of work with a constant number of statements (prefetch war rooms, conversations
+  and triage leads with IN lists; one INSERT … ON CONFLICT DO NOTHING for the outbox, folded into multi-row
+  INSERTs; one executemany UPDATE of the reminder state). The per-issue scheduler of 2026-11-26 20:30 sent
+  ~4.7 statements per due issue; the shipped one now plans in chunks of `plan_chunk`. The product's own
+  functions do the work (`plan_reminders`, `render_reminder`), and the rows both write are compared.
 - `claim_forms`: the shipped outbox claim beside its two SQL forms (anti-join NOT EXISTS, the claim until
   2026-11-26; queue head by row_number), custom and generic plans, 0 and 1,000 pending, same rows claimed?
 - `partial_indexes`: the outbox claim's plans with partial indexes on pending rows (PostgreSQL here;
@@ -27,7 +28,6 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -39,7 +39,7 @@ from bench import scheduler_explain as explain
 from bench.scheduler_seed import T0, T_STANDUP, Seeded, set_due
 from bot.domain.model import Person, Role, Status
 from bot.domain.reminders import plan_reminders
-from bot.scheduler import Scheduler, TickReport
+from bot.scheduler import TickReport
 from cards.reminders import render_reminder
 from storage import migrate
 from storage.db import create_engine, create_session_factory
@@ -110,8 +110,23 @@ async def preping(seeded: Seeded, make_scheduler: Any, http: Any, ticks: int) ->
 # ------------------------------------------------------------------------------ batched planning
 
 
+def _who_to_tell(room: Any, leads: tuple[Person, ...], issue: Any, due: Any, now: datetime) -> tuple[Person, ...]:
+    """The scheduler's rule (bot/scheduler.py `_who_to_tell`), restated so the prototype needs no private API."""
+    on_call = room.oncall.on_call(now, room.settings.calendar)
+    if due.kind != "reminder":
+        people = (*leads, *([on_call] if on_call else []))
+    elif due.reminder_kind == "open" and issue.assignee:
+        people = (issue.assignee,)
+    else:
+        people = (on_call,) if on_call else leads
+    unique: dict[str, Person] = {}
+    for person in people:
+        unique.setdefault(person.key, person)
+    return tuple(unique.values())
+
+
 async def plan_reminders_batched(
-    session_factory: async_sessionmaker[Any], scheduler: Scheduler, now: datetime, *, limit: int = 500, yield_every: int = 0
+    session_factory: async_sessionmaker[Any], now: datetime, *, limit: int = 500, yield_every: int = 0
 ) -> dict[str, int]:
     """What `Scheduler.plan_reminders` does, in a constant number of statements (a prototype of the fix)."""
     async with session_factory() as session:
@@ -126,18 +141,14 @@ async def plan_reminders_batched(
             row.conversation_id: row
             for row in (await session.execute(select(ConversationRow).where(ConversationRow.conversation_id.in_(conversation_ids)))).scalars()
         }
-        members: dict[int, list[tuple[Person, Role]]] = defaultdict(list)
+        leads: dict[int, list[Person]] = defaultdict(list)
         role_rows = await session.execute(
-            select(WarRoomRoleRow).where(WarRoomRoleRow.war_room_id.in_(room_ids))
-            .order_by(WarRoomRoleRow.war_room_id, WarRoomRoleRow.role, WarRoomRoleRow.name)
+            select(WarRoomRoleRow)
+            .where(WarRoomRoleRow.war_room_id.in_(room_ids), WarRoomRoleRow.role == Role.TRIAGE_LEAD.value)
+            .order_by(WarRoomRoleRow.name)
         )
         for row in role_rows.scalars():
-            members[row.war_room_id].append((Person(aad_object_id=row.aad_object_id, name=row.name), Role(row.role)))
-
-        async def cached_members(war_room_id: int) -> list[tuple[Person, Role]]:
-            return members[war_room_id]
-
-        cached_uow = SimpleNamespace(roles=SimpleNamespace(members=cached_members))
+            leads[row.war_room_id].append(Person(aad_object_id=row.aad_object_id, name=row.name))
         outbox_rows: list[dict[str, Any]] = []
         state_rows: list[dict[str, Any]] = []
         for position, (issue, state) in enumerate(due):
@@ -149,7 +160,7 @@ async def plan_reminders_batched(
             for item in plan.due:
                 if conversation is None:
                     continue
-                notify = await scheduler._who_to_tell(cached_uow, room, issue, item, now)  # type: ignore[arg-type]
+                notify = _who_to_tell(room, tuple(leads[room.id]), issue, item, now)
                 outbox_rows.append({
                     "dedupe_key": item.dedupe_key, "war_room_id": room.id, "tenant_id": room.tenant_id,
                     "service_url": conversation.service_url, "kind": "message", "conversation_id": issue.conversation_id,
@@ -231,7 +242,7 @@ async def batched_planning(seeded: Seeded, engine: AsyncEngine, make_scheduler: 
                     await scheduler.plan_reminders(T0, report)
                     outcome = {"planned": report.planned, "enqueued": report.enqueued}
                 else:
-                    outcome = await plan_reminders_batched(session_factory, scheduler, T0, yield_every=10 if "yielding" in label else 0)
+                    outcome = await plan_reminders_batched(session_factory, T0, yield_every=10 if "yielding" in label else 0)
             finally:
                 elapsed = (time.perf_counter() - started) * 1000
                 probe.phase = "idle"

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import hashlib
 import io
 import json
 import logging
@@ -1004,6 +1005,13 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
             "load_before": load_before,
             "python": platform.python_version(),
             "postgres": await _postgres_version(options.postgres_url),
+            # Which code was measured (other people change it too): content hashes, no VCS needed.
+            "code": {
+                path: hashlib.sha256((ROOT / path).read_bytes()).hexdigest()[:12]
+                for path in ("bot/scheduler.py", "bot/ratelimit.py", "bot/services.py", "storage/repositories.py",
+                             "storage/models.py", "storage/db.py", "bot/teams/connector.py", "bot/teams/sender.py")
+                if (ROOT / path).exists()
+            },
             "options": {k: v for k, v in vars(options).items() if k not in ("postgres_url",)},
         },
         "targets": TARGETS,

@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.domain.model import OPEN_STATUSES
 from bot.domain.standup import standup_text
 from bot.domain.war_room import WarRoom, WarRoomSettings, apply_setting_changes
-from bot.messages import OutboundMessage
+from bot.scheduler import to_home
 from bot.services import UnitOfWork, standup_summary
 from cards.standup import render_standup
 from storage.repositories import OutboxEntry
@@ -46,19 +46,7 @@ async def post_standup_now(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> 
         return False
     async with uow:
         card = render_standup(await standup_summary(uow, room, now=now))
-        queued = await uow.outbox.enqueue(
-            OutboundMessage(
-                dedupe_key=f"standup:{room.id}:manual:{now.isoformat()}",
-                war_room_id=room.id,
-                tenant_id=room.tenant_id,
-                service_url=room.home_service_url,
-                kind="channel_post" if room.home_channel_id else "message",
-                conversation_id=room.home_channel_id or room.home_conversation_id,
-                bot_id=room.bot_id,
-                card=card,
-            ),
-            now=now,
-        )
+        queued = await uow.outbox.enqueue(to_home(room, card, dedupe_key=f"standup:{room.id}:manual:{now.isoformat()}"), now=now)
         await uow.commit()
     return queued
 

@@ -186,20 +186,8 @@ class Scheduler:
                 if room.home_service_url and room.home_conversation_id:
                     summary = await standup_summary(uow, room, now=now)
                     local_day = room.settings.calendar.local_date(scheduled)
-                    await uow.outbox.enqueue(
-                        OutboundMessage(
-                            dedupe_key=f"standup:{room.id}:{local_day.isoformat()}",
-                            war_room_id=room.id,
-                            tenant_id=room.tenant_id,
-                            service_url=room.home_service_url,
-                            # In a team the stand-up starts its own thread in the channel; in a chat it is a message.
-                            kind="channel_post" if room.home_channel_id else "message",
-                            conversation_id=room.home_channel_id or room.home_conversation_id,
-                            bot_id=room.bot_id,
-                            card=render_standup(summary, chart_url=self._chart_url(room.id, now) if self._chart_url else None),
-                        ),
-                        now=now,
-                    )
+                    card = render_standup(summary, chart_url=self._chart_url(room.id, now) if self._chart_url else None)
+                    await uow.outbox.enqueue(to_home(room, card, dedupe_key=f"standup:{room.id}:{local_day.isoformat()}"), now=now)
                     report.standups += 1
                 await uow.war_rooms.standup_done(room.id, posted_at=now, next_at=next_at)
             await uow.commit()
@@ -270,6 +258,21 @@ class Scheduler:
     async def _forget_old_activities(self, now: datetime) -> None:
         # Re-deliveries come within minutes; ids older than the retention window only take space.
         await purge_processed_activities(uow=self._uow_factory(), older_than=now - self._dedupe_retention)
+
+
+def to_home(room: WarRoom, card: dict[str, object], *, dedupe_key: str) -> OutboundMessage:
+    """A message for the war room's home: in a team a new thread in the channel; in a chat a message."""
+    assert room.home_service_url and room.home_conversation_id
+    return OutboundMessage(
+        dedupe_key=dedupe_key,
+        war_room_id=room.id,
+        tenant_id=room.tenant_id,
+        service_url=room.home_service_url,
+        kind="channel_post" if room.home_channel_id else "message",
+        conversation_id=room.home_channel_id or room.home_conversation_id,
+        bot_id=room.bot_id,
+        card=card,
+    )
 
 
 async def run_scheduler(scheduler: Scheduler, clock: Clock, interval_seconds: float) -> None:

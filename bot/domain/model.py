@@ -236,12 +236,11 @@ class Resolution(BaseModel):
     runbook_title: str | None = None
 
 
-class Issue(BaseModel):
-    """A stored hypercare issue."""
+class _IssueFacts(BaseModel):
+    """What an issue is, whether about to be stored or stored."""
 
     model_config = ConfigDict(frozen=True)
 
-    id: int
     war_room_id: int
     number: int
     title: str
@@ -254,11 +253,19 @@ class Issue(BaseModel):
     status: Status
     reporter: Person
     created_at: datetime
-    updated_at: datetime
     resolve_by: datetime | None
-    version: int
     conversation_id: str
     card_activity_id: str | None = None
+    # The Teams message it was raised from ("Raise hypercare issue" on a message).
+    source_url: str | None = None
+
+
+class Issue(_IssueFacts):
+    """A stored hypercare issue."""
+
+    id: int
+    updated_at: datetime
+    version: int
     acknowledged_at: datetime | None = None
     acknowledged_by: Person | None = None
     assignee: Person | None = None
@@ -267,35 +274,15 @@ class Issue(BaseModel):
     duplicate_of: int | None = None  # the number of the issue this one duplicates
     # People who said "me too", and reporters moved here from duplicates: told when it is resolved.
     followers: tuple[Person, ...] = ()
-    # The Teams message it was raised from ("Raise hypercare issue" on a message).
-    source_url: str | None = None
 
 
-class NewIssue(BaseModel):
+class NewIssue(_IssueFacts):
     """An issue about to be stored: a confirmed draft plus who, where and when."""
 
-    model_config = ConfigDict(frozen=True)
-
-    war_room_id: int
-    number: int
-    title: str
-    description: str
-    severity: Severity
-    category: Category | None
-    area: Area | None
-    company: str | None
-    affected_users: int | None
-    status: Status
-    reporter: Person
     tenant_id: str | None
     team_id: str | None
     channel_id: str | None
-    conversation_id: str
-    card_activity_id: str | None
     source_form_id: str
-    created_at: datetime
-    resolve_by: datetime | None
-    source_url: str | None = None
 
 
 class IssueQuery(BaseModel):
