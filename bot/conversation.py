@@ -36,11 +36,22 @@ from bot.domain.commands import (
     ShowIssue,
     parse_command,
 )
-from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, IssueDraft, IssueQuery, Person, ResolutionType, Suggestion
+from bot.domain.model import (
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    Area,
+    Category,
+    Issue,
+    IssueDraft,
+    IssueQuery,
+    Person,
+    ResolutionType,
+    Suggestion,
+)
 from bot.domain.parsing import Vocabulary, parse_issue_draft
 from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
 from bot.knowledge import edit_runbook, find_runbooks, write_runbook
-from bot.phase import closed_to_new_issues, configure, extend, phase_figures, phase_view, sign_off, withdraw_sign_off
+from bot.phase import configure, extend, phase_figures, phase_view, sign_off, withdraw_sign_off
 from bot.messages import (
     Card,
     CardActionResult,
@@ -67,6 +78,7 @@ from bot.services import (
     show_oncall,
     snooze_reminders,
     Received,
+    WarRoomClosed,
     receive_message,
     standup_for,
     war_room_of,
@@ -96,7 +108,14 @@ from cards.standup import render_standup
 from cards.status import render_status
 from cards.issue_actions import INPUTS, AssignRequest, IssueActionTarget, parse_command as parse_card_command, parse_verb
 from cards.issue_card import Panel, render_issue_card
-from cards.issue_form import CREATE_VERB, IssueFormValues, is_teams_link, render_issue_form, validate_issue_submission
+from cards.issue_form import (
+    CREATE_VERB,
+    IssueFormValues,
+    IssueSubmission,
+    is_teams_link,
+    render_issue_form,
+    validate_issue_submission,
+)
 from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement, render_notice_card
 
@@ -545,9 +564,6 @@ class Conversation:
         )
 
     async def _create_issue(self, action: InboundCardAction, *, in_dialog: bool = False) -> CardActionResult:
-        route = await closed_to_new_issues(uow=self._uow_factory(), conversation=action.conversation)
-        if route is not None:
-            return CardActionResult(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise this with {route}."))
         submission = validate_issue_submission(action.data)
         if isinstance(submission, dict):
             # A valid form id is kept so that fixing the form and submitting still raises one issue.
@@ -559,7 +575,14 @@ class Conversation:
                     source_url=source_url if isinstance(source_url, str) and is_teams_link(source_url) else None,
                 )
             )
-        issue = await report_issue(
+        try:
+            issue = await self._report(action, submission)
+        except WarRoomClosed as closed:
+            return CardActionResult(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise this with {closed}."))
+        return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
+
+    async def _report(self, action: InboundCardAction, submission: IssueSubmission) -> Issue:
+        return await report_issue(
             uow=self._uow_factory(),
             now=self._clock.now(),
             draft=IssueDraft(
@@ -577,7 +600,6 @@ class Conversation:
             card_activity_id=action.card_activity_id,
             source_url=submission.source_url,
         )
-        return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
 
 
 def _enum(kind: type[Area] | type[Category], value: str) -> Any:

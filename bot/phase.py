@@ -153,18 +153,6 @@ async def withdraw_sign_off(
     )
 
 
-async def closed_to_new_issues(*, uow: UnitOfWork, conversation: ConversationRef) -> str | None:
-    """After sign-off: where new problems go instead (the steady-state process), else None."""
-    async with uow:
-        war_room_id = await uow.war_rooms.find(conversation)
-        if war_room_id is None:
-            return None
-        room = await uow.war_rooms.get(war_room_id)
-    if not room.signed_off_at:
-        return None
-    return room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)"
-
-
 class PhaseFigures(BaseModel):
     """Everything `status`, the chart and the export show about a war room's phase."""
 

@@ -90,6 +90,10 @@ async def record_contact(
     return True
 
 
+class WarRoomClosed(Exception):
+    """Hypercare is signed off here: new problems go to the steady-state support process (the message)."""
+
+
 class Received(BaseModel):
     """What one incoming message needs from storage, read in the same transaction that records it."""
 
@@ -180,12 +184,12 @@ async def _store_new_issue(
     source_url: str | None,
 ) -> Issue:
     async with uow:
-        existing = await uow.issues.get_by_source_form(form_id)
-        if existing is not None:
-            return existing
-        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        # A second submit of the same form is caught by the unique form id (DuplicateSourceForm), not a read first.
+        room = await uow.war_rooms.ensure_room(conversation, now=now)
+        if room.signed_off_at is not None:
+            raise WarRoomClosed(room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)")
+        war_room_id, settings = room.id, room.settings
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
-        settings = await uow.war_rooms.settings(war_room_id)
         number = await uow.war_rooms.next_issue_number(war_room_id)
         issue = await uow.issues.add(
             NewIssue(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, func, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,10 +90,11 @@ class WarRoomRepository:
 
         The first conversation becomes the war room's home, where its stand-ups are posted.
         """
-        query = select(WarRoomRow).where(WarRoomRow.key == ref.war_room_key)
-        row = (await self._session.execute(query)).scalar_one_or_none()
+        table = WarRoomRow.__table__
+        query = select(table).where(table.c.key == ref.war_room_key)  # plain rows: no ORM identity map on the hot path
+        row = (await self._session.execute(query)).one_or_none()
         if row is not None:
-            return _to_war_room(row)  # the usual case: one indexed read
+            return _to_war_room(row)  # type: ignore[arg-type]  # the usual case: one indexed read
         statement = (
             _insert(self._session, WarRoomRow)
             .values(
@@ -112,7 +113,7 @@ class WarRoomRepository:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         await self._session.execute(statement)
-        return _to_war_room((await self._session.execute(query)).scalar_one())
+        return _to_war_room((await self._session.execute(query)).one())  # type: ignore[arg-type]
 
     async def get(self, war_room_id: int) -> WarRoom:
         row = await self._session.get(WarRoomRow, war_room_id)
@@ -285,7 +286,7 @@ class IssueRepository:
         self._session = session
 
     async def add(self, new: NewIssue) -> Issue:
-        row = IssueRow(
+        values = dict(
             war_room_id=new.war_room_id,
             number=new.number,
             title=new.title,
@@ -316,14 +317,14 @@ class IssueRepository:
             reminder_generation=0,
             ack_escalated=False,
         )
-        self._session.add(row)
+        table = IssueRow.__table__
         try:
-            await self._session.flush()
+            issue_id = (await self._session.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
         except IntegrityError as error:
             if "source_form_id" in str(error.orig):
                 raise DuplicateSourceForm(new.source_form_id) from error
             raise
-        return _to_issue(row, ())
+        return Issue.model_validate(new.model_dump() | {"id": issue_id, "updated_at": new.created_at, "version": 1})
 
     async def get(self, issue_id: int, *, for_update: bool = False) -> Issue | None:
         """`for_update` locks the row on PostgreSQL so concurrent clicks apply one after the other."""

@@ -18,6 +18,8 @@ from bot.teams.auth import Authenticator
 from bot.teams.connector import ConnectorClient
 
 Logic = Callable[[TurnContext], Awaitable[Any]]
+# Where a turn leaves its invoke answer (botbuilder's own key, so its handlers find it too).
+INVOKE_RESPONSE_KEY = BotAdapter._INVOKE_RESPONSE_KEY  # noqa: SLF001
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ class HypercareAdapter(BotAdapter):
         await self.run_pipeline(context, logic)
         if activity.type != ActivityTypes.invoke:
             return None
-        answered = context.turn_state.get(self._INVOKE_RESPONSE_KEY)
+        answered = context.turn_state.get(INVOKE_RESPONSE_KEY)
         if answered is not None and isinstance(answered.value, InvokeResponse):
             return answered.value
         # Teams shows an error for an invoke left unanswered (botbuilder would say 501).
@@ -65,7 +67,7 @@ class HypercareAdapter(BotAdapter):
         responses = []
         for activity in activities:
             if activity.type == ActivityTypes.invoke_response:
-                context.turn_state[self._INVOKE_RESPONSE_KEY] = activity
+                context.turn_state[INVOKE_RESPONSE_KEY] = activity
                 responses.append(ResourceResponse())
                 continue
             sent_id = await self._connector.send(activity.service_url, activity.conversation.id, activity.serialize())

@@ -6,7 +6,7 @@ import logging
 import uuid
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot.conversation import Conversation
 from bot.messages import Card, Outbound, PostCard, ReplyCard, UpdateCard
@@ -21,7 +21,7 @@ from bot.teams.activities import (
     submitted_card_action,
     to_inbound_message,
 )
-from bot.teams.adapter import HypercareAdapter
+from bot.teams.adapter import INVOKE_RESPONSE_KEY, HypercareAdapter
 from bot.teams.connector import ConnectorClient, ConnectorError
 from bot.teams.directory import ConnectorDirectory
 
@@ -55,6 +55,14 @@ class HypercareActivityHandler(ActivityHandler):
 
     def _directory(self, activity: Activity) -> ConnectorDirectory:
         return ConnectorDirectory(self._connector, service_url=activity.service_url, conversation_id=activity.conversation.id)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.type == ActivityTypes.invoke:
+            # The answer is stored for the adapter, not sent: botbuilder's send path deep-copies the whole card.
+            response = await self.on_invoke_activity(turn_context)
+            turn_context.turn_state[INVOKE_RESPONSE_KEY] = Activity(type=ActivityTypes.invoke_response, value=response)
+            return
+        await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
