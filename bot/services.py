@@ -279,7 +279,8 @@ async def triage_issue(
     From a card, `issue_id` and the card's version; from a chat command, the issue `number` and no version.
     """
     async with uow:
-        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        room = await uow.war_rooms.ensure_room(conversation, now=now)
+        war_room_id = room.id
         if issue_id is not None:
             issue = await uow.issues.get(issue_id, for_update=True)
         else:
@@ -294,7 +295,7 @@ async def triage_issue(
         target = None
         if isinstance(command, MarkDuplicate):
             target = await uow.issues.get_by_number(war_room_id, command.of_number, for_update=True)
-        settings = await uow.war_rooms.settings(war_room_id)
+        settings = room.settings
         decision = decide(
             issue, command, actor=actor, roles=roles, now=now, policy=settings.policy, calendar=settings.calendar,
             duplicate_target=target,
@@ -302,7 +303,7 @@ async def triage_issue(
         if isinstance(decision, Refusal):
             return Refused(issue=issue, reason=decision.reason)
         try:
-            saved = await uow.issues.save(decision.issue, expected_version=issue.version)
+            saved = await uow.issues.save(decision.issue, expected_version=issue.version, known_followers=issue.followers)
         except StaleIssue:
             current = await uow.issues.get(issue.id)
             assert current is not None
@@ -335,7 +336,7 @@ async def triage_issue(
         also_changed: tuple[Issue, ...] = ()
         if target is not None:
             merged = target.model_copy(update={"followers": merge_followers(target, issue), "updated_at": now})
-            saved_target = await uow.issues.save(merged, expected_version=target.version)
+            saved_target = await uow.issues.save(merged, expected_version=target.version, known_followers=target.followers)
             await uow.events.add(saved_target, Event(verb=MERGED, actor=actor, at=now, from_value=f"#{issue.number}"))
             also_changed = (saved_target,)
         await uow.commit()

@@ -369,8 +369,11 @@ class IssueRepository:
         followers = await self._followers([row.id for row in rows])
         return [_to_issue(row, followers.get(row.id, ())) for row in rows], total
 
-    async def save(self, issue: Issue, *, expected_version: int) -> Issue:
-        """Write a changed issue as the next version; `StaleIssue` if someone else wrote first."""
+    async def save(self, issue: Issue, *, expected_version: int, known_followers: tuple[Person, ...] | None = None) -> Issue:
+        """Write a changed issue as the next version; `StaleIssue` if someone else wrote first.
+
+        `known_followers`: those already stored (the issue as read), which saves reading them again.
+        """
         ack_id, ack_name = _person_columns(issue.acknowledged_by)
         assignee_id, assignee_name = _person_columns(issue.assignee)
         update_by_id, update_by_name = _person_columns(issue.latest_update.author if issue.latest_update else None)
@@ -410,17 +413,18 @@ class IssueRepository:
         )
         if result.rowcount != 1:
             raise StaleIssue(issue.id)
-        known = {person.aad_object_id or person.name for person in await self._followers_of(issue.id)}
-        for person in issue.followers:
-            key = person.aad_object_id or person.name
-            if key not in known:
-                self._session.add(
-                    IssueFollowerRow(
-                        issue_id=issue.id, person_key=key, aad_object_id=person.aad_object_id, name=person.name,
-                        added_at=issue.updated_at,
-                    )
-                )
-        await self._session.flush()
+        stored = known_followers if known_followers is not None else await self._followers_of(issue.id)
+        known = {person.aad_object_id or person.name for person in stored}
+        added = [person for person in issue.followers if (person.aad_object_id or person.name) not in known]
+        if added:
+            await self._session.execute(
+                insert(IssueFollowerRow.__table__),
+                [
+                    {"issue_id": issue.id, "person_key": person.aad_object_id or person.name,
+                     "aad_object_id": person.aad_object_id, "name": person.name, "added_at": issue.updated_at}
+                    for person in added
+                ],
+            )
         return issue.model_copy(update={"version": expected_version + 1})
 
     async def due(self, now: datetime, *, limit: int) -> list[tuple[Issue, ReminderState]]:
@@ -548,8 +552,8 @@ class EventRepository:
 
     async def add(self, issue: Issue, event: Event) -> None:
         """Record `event` as what produced `issue.version`."""
-        self._session.add(
-            IssueEventRow(
+        await self._session.execute(
+            insert(IssueEventRow.__table__).values(
                 issue_id=issue.id,
                 war_room_id=issue.war_room_id,
                 version=issue.version,
@@ -562,7 +566,6 @@ class EventRepository:
                 at=event.at,
             )
         )
-        await self._session.flush()
 
     async def by_issue(self, war_room_id: int) -> dict[int, list[Event]]:
         """Every event of a war room's issues, grouped by issue id (for the export)."""
