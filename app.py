@@ -149,7 +149,9 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     if settings.scheduler_interval_seconds <= 0:
         yield
         return
-    task = asyncio.create_task(run_scheduler(scheduler, app[CLOCK], settings.scheduler_interval_seconds))
+    task = asyncio.create_task(
+        run_scheduler(scheduler, app[CLOCK], settings.scheduler_interval_seconds, transient=DATABASE_UNAVAILABLE)
+    )
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -205,6 +207,8 @@ class ConfigurationError(Exception):
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
+    # asyncpg's "connection was closed in the middle of operation" when the server goes away mid-request.
+    sqlalchemy.exc.InternalError,
     sqlalchemy.exc.TimeoutError,
     ConnectionError,
     asyncio.TimeoutError,
@@ -268,7 +272,7 @@ async def _worker(settings: Settings) -> None:
             scheduler = build_scheduler(
                 settings, UnitOfWorkFactory(create_session_factory(engine)), session, _token_provider(settings), chart_links(settings)
             )
-            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0)
+            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0, transient=DATABASE_UNAVAILABLE)
     finally:
         await engine.dispose()
 

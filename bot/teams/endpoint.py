@@ -83,7 +83,7 @@ class MessagesEndpoint:
         try:
             invoke_response = await self._adapter.process(activity, self._bot.on_turn)
         except self._unavailable as error:
-            log.error("cannot process activity %s now: %r", activity.id, error)
+            log.warning("cannot process activity %s now, the database is unavailable: %s", activity.id, type(error).__name__)
             return _problem(503, "temporarily unavailable, try again")
         if invoke_response is None:
             return web.Response(status=200)
