@@ -34,6 +34,7 @@ from bench.measure import (
     load_average,
     machine_cpu,
     median,
+    postgres_cpu_seconds,
     post_json,
     process_cpu_seconds,
     process_rss_mib,
@@ -163,6 +164,7 @@ class RunFigures:
     rss_mib: float
     load_before: float
     replies_expected: bool = True
+    database_cpu_s: float = 0.0  # PostgreSQL's processes (0 for SQLite, which runs inside the server)
 
     @property
     def processed(self) -> int:
@@ -181,10 +183,14 @@ class RunFigures:
             "connector_requests": self.connector_requests,
             "connector_new_connections": self.connector_connections,
             "connector_cpu_s": round(self.connector_cpu_s, 3),
+            "database_cpu_s": round(self.database_cpu_s, 3),
+            "database_cpu_ms_per_request": round(1000 * self.database_cpu_s / requests, 3) if requests and self.database_cpu_s else None,
             "machine_busy_cores": round(self.machine_busy_cores, 2),
-            # What else used the machine: busy cores minus the server, the fake connector and wrk.
+            # What else used the machine: busy cores minus the server, PostgreSQL, the fake connector and wrk.
             "other_load_cores": round(
-                self.machine_busy_cores - (self.server_cpu_s + self.connector_cpu_s + self.wrk.wrk_cpu_seconds) / max(self.wrk.seconds, 0.001), 2
+                self.machine_busy_cores
+                - (self.server_cpu_s + self.database_cpu_s + self.connector_cpu_s + self.wrk.wrk_cpu_seconds) / max(self.wrk.seconds, 0.001),
+                2,
             ),
             "rss_mib_after": round(self.rss_mib, 1),
             "load_average_before": self.load_before,
@@ -207,15 +213,21 @@ class Bench:
         self.issue_max: dict[str, int] = {}
         self.rates: dict[str, float] = {}
 
-    def settle(self, quiet: float = 0.3, limit: float = 10.0) -> None:
-        """Wait until the fake connector has had no call for `quiet` seconds (the server finished its work)."""
+    def settle(self, pid: int | None = None, quiet: float = 0.4, limit: float = 15.0) -> None:
+        """Wait until the server has finished its work: no Bot Connector call and (given `pid`) next to no CPU
+        used by the server for `quiet` seconds."""
         deadline = time.monotonic() + limit
-        last, since = self.connector.stats()["requests"], time.monotonic()
+
+        def state() -> tuple[int, float]:
+            return self.connector.stats()["requests"], process_cpu_seconds(pid) if pid else 0.0
+
+        last_calls, last_cpu = state()
+        since = time.monotonic()
         while time.monotonic() < deadline:
-            time.sleep(0.05)
-            now = self.connector.stats()["requests"]
-            if now != last:
-                last, since = now, time.monotonic()
+            time.sleep(0.1)
+            calls, cpu = state()
+            if calls != last_calls or cpu - last_cpu > 0.02:
+                last_calls, last_cpu, since = calls, cpu, time.monotonic()
             elif time.monotonic() - since >= quiet:
                 return
 
@@ -265,17 +277,19 @@ class Bench:
         first_issue = 0
         if scenario.template == "acknowledge":
             first_issue = self.issue_cursor[scenario.db or ""]
-        self.settle()
+        self.settle(pid)
         load = load_average()
+        database_cpu0 = postgres_cpu_seconds() if scenario.db == "postgres" else 0.0
         cpu0, conn0, connector_cpu0, machine0 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds(), machine_cpu()
         result = run_wrk(
             f"http://127.0.0.1:{port}/api/messages", self.templates[scenario.template], first_id=self.take_ids(),
             first_issue=first_issue, connections=connections, seconds=seconds,
         )
         machine1 = machine_cpu()
+        database_cpu1 = postgres_cpu_seconds() if scenario.db == "postgres" else 0.0
         # Requests still in flight when wrk stopped are finished by the server: wait for them, so that their
         # CPU and their replies are counted in this run (and the bot's work is counted by its replies).
-        self.settle()
+        self.settle(pid)
         cpu1, conn1, connector_cpu1 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds()
         if scenario.template == "acknowledge":
             # Requests still in flight when wrk stopped (or timed out) may yet be applied: skip past them.
@@ -289,6 +303,7 @@ class Bench:
             connector_cpu_s=connector_cpu1 - connector_cpu0,
             machine_busy_cores=busy,
             replies_expected=scenario.server != "bare",
+            database_cpu_s=database_cpu1 - database_cpu0,
             rss_mib=process_rss_mib(pid),
             load_before=load,
         )
@@ -332,17 +347,19 @@ class Bench:
             first_issue = 0
             if scenario.template == "acknowledge":
                 self.grant_oncall(port)
+                # Skip past anything the load runs may still have clicked.
+                self.issue_cursor[database.kind] += 2 * self.settings.connections
                 self.ensure_issues(scenario, database, 0, requests)
                 first_issue = self.issue_cursor[database.kind]
                 self.issue_cursor[database.kind] += requests
-            self.settle()
+            self.settle(process.pid)
             before = get_json(f"http://127.0.0.1:{port}/__sql")
             template, first = self.templates[scenario.template].read_text(), self.take_ids()
             for i in range(requests):
                 status, body = post_json(f"http://127.0.0.1:{port}/api/messages", payloads.fill(template, first + i, first_issue + i))
                 if status != 200:
                     raise RuntimeError(f"instrumented {scenario.key}: HTTP {status} {body[:200]!r}")
-            self.settle()
+            self.settle(process.pid)
             after = get_json(f"http://127.0.0.1:{port}/__sql")
         finally:
             stop(process)
@@ -423,10 +440,13 @@ class Bench:
         )
         if profile is not None:
             outcome["profile"] = profile
-        total = sum(r.wrk.requests for r in [*(x for x in (warm, low) if x), *reps])
+        runs = [*(x for x in (warm, low) if x), *reps]
+        total = sum(r.wrk.requests for r in runs) + (profile["run"]["requests"] if profile else 0)
+        processed = sum(r.processed for r in runs) + (profile["run"]["processed"] if profile else 0)
         if before is not None and after is not None:
             outcome["work_done"] = {
                 "requests": total,
+                "processed": processed,
                 "issues_created": after.issues - before.issues - sum(x.get("seeded", 0) for x in supply),
                 "issues_acknowledged": after.acknowledged - before.acknowledged,
             }
@@ -463,6 +483,7 @@ def summarise(outcome: dict[str, Any]) -> None:
         "low_p99_ms": low.get("latency_ms", {}).get("99"),
         "low_rps": low.get("rps"),
         "cpu_ms_per_request": median([r["server_cpu_ms_per_request"] for r in reps]),
+        "database_cpu_ms_per_request": median([r.get("database_cpu_ms_per_request") for r in reps]),
         "low_cpu_ms_per_request": low.get("server_cpu_ms_per_request"),
         "rss_mib_after": reps[-1]["rss_mib_after"] if reps else None,
         "rss_growth_mib": round(reps[-1]["rss_mib_after"] - reps[0]["rss_mib_after"], 1) if len(reps) > 1 else None,

@@ -398,10 +398,11 @@ async def claim_forms(seeded: Seeded, engine: AsyncEngine, large_tables: frozens
     return out
 
 
-async def sqlite_claim(rows: int = 5000, pending: int = 10) -> dict[str, list[str]]:
-    """SQLite's plan for the claim, without statistics (as the bot ships), after ANALYZE, and with a partial index."""
+async def sqlite_claim(rows: int = 50_000, pending: int = 10, repeats: int = 5) -> dict[str, Any]:
+    """SQLite's plan for the claim and its time, with `rows` outbox rows (`pending` of them pending): without
+    statistics (as the bot ships), after ANALYZE, and after ANALYZE with partial indexes on pending rows."""
     now = datetime(2026, 12, 16, 10, 30, tzinfo=UTC)
-    out: dict[str, list[str]] = {}
+    out: dict[str, Any] = {"outbox_rows": rows}
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite+aiosqlite:///{Path(directory) / 'claim.db'}"
         engine = create_engine(url)
@@ -413,33 +414,40 @@ async def sqlite_claim(rows: int = 5000, pending: int = 10) -> dict[str, list[st
                     {"dedupe_key": f"k{i}", "war_room_id": 1, "service_url": "https://smba.example/", "kind": "message",
                      "conversation_id": f"19:c{i % 500}@thread.tacv2;messageid={i}", "payload": {"card": {}},
                      "status": "pending" if i >= rows - pending else "sent", "attempts": 0,
-                     "next_attempt_at": now - timedelta(minutes=rows - i), "created_at": now - timedelta(minutes=rows - i)}
+                     "next_attempt_at": now - timedelta(seconds=rows - i), "created_at": now - timedelta(seconds=rows - i)}
                     for i in range(rows)
                 ])
-            uow_factory = UnitOfWorkFactory(create_session_factory(engine))
 
-            async def claim() -> None:
-                async with uow_factory() as uow:
+            async def claim(uow_factory: Any) -> None:
+                async with uow_factory() as uow:  # rolled back: nothing stays claimed
                     await uow.outbox.claim(now, limit=500, lease=timedelta(seconds=60))
 
-            statement = explain.pick(await explain.statements_of(engine, claim), "UPDATE outbox")
+            statement = explain.pick(await explain.statements_of(engine, lambda: claim(UnitOfWorkFactory(create_session_factory(engine)))),
+                                     "UPDATE outbox")
 
-            async def plan() -> list[str]:
+            async def measure(label: str) -> None:
                 async with engine.connect() as connection:
                     result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement.sql}", statement.params)
-                    return [row[-1] for row in result.all()]
+                    plan = [row[-1] for row in result.all()]
+                uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+                times = []
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    await claim(uow_factory)
+                    times.append((time.perf_counter() - started) * 1000)
+                out[label] = {"plan": plan, "claim_median_ms": _median(times)}
 
-            out["no statistics (as shipped)"] = await plan()
+            await measure("no statistics (as shipped)")
             async with engine.begin() as connection:
                 await connection.execute(text("ANALYZE"))
             await engine.dispose()
-            out["after ANALYZE"] = await plan()
+            await measure("after ANALYZE")
             async with engine.begin() as connection:
                 for ddl in PARTIAL_INDEXES:
                     await connection.execute(text(ddl))
                 await connection.execute(text("ANALYZE"))
             await engine.dispose()
-            out["after ANALYZE, with partial indexes"] = await plan()
+            await measure("after ANALYZE, with partial indexes")
         finally:
             await engine.dispose()
     return out
@@ -493,6 +501,101 @@ async def blocking_reads(seeded: Seeded, engine: AsyncEngine, probe: Any, repeat
     finally:
         await set_due(seeded.dsn, seeded.due, due_now=False)
     return out
+
+
+# ------------------------------------------------------------------------------- delivery slots
+
+
+async def deliver_wait_outside_slot(seeded: Seeded, engine: AsyncEngine, make_scheduler: Any, http: Any,
+                                    connector: Any, repeats: int) -> dict[str, Any]:
+    """Delivery of the 500 due reminders as shipped (a send waits for its rate-limit slot while holding one
+    of the `concurrency` send slots) against a naive prototype that waits first and then takes a send slot.
+    Both record the planned send moment in the limiter, not the actual one: a send that starts late (queued
+    for a slot) bunches up with the next ones, which the fake connector answers with 429s.
+    The prototype replaces the private `Scheduler._send` on one instance; skipped if its signature changed."""
+    import inspect
+
+    from bot.scheduler import Scheduler
+
+    expected = ["self", "item", "wait", "at", "in_flight", "report"]
+    if list(inspect.signature(Scheduler._send).parameters) != expected if hasattr(Scheduler, "_send") else True:
+        return {"skipped": "Scheduler._send is not (item, wait, at, in_flight, report) any more"}
+    assert seeded.due is not None
+    uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+    labels = ("shipped: wait inside the send slot", "naive prototype: wait, then take a send slot")
+    results: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+    for _ in range(repeats):
+        for label in labels:
+            await set_due(seeded.dsn, seeded.due, due_now=True)
+            await asyncio.sleep(1.2)
+            await connector.reset(http)
+            scheduler = make_scheduler(uow_factory, http)
+            if label.startswith("naive prototype"):
+                async def send_after_wait(item: Any, wait: timedelta, at: datetime, in_flight: asyncio.Semaphore, report: Any,
+                                          _scheduler: Any = scheduler) -> None:
+                    if wait > timedelta():
+                        await _scheduler._sleep(wait.total_seconds())
+                    async with in_flight:
+                        outcome = await _scheduler._sender.deliver(item)
+                        await _scheduler._record(item, outcome, at, report)
+
+                scheduler._send = send_after_wait
+            report = TickReport()
+            await scheduler.plan_reminders(T0, report)
+            started = time.perf_counter()
+            await scheduler.deliver(T0, report)
+            elapsed = (time.perf_counter() - started) * 1000
+            stats = await connector.stats(http)
+            results[label].append({"deliver_ms": elapsed, "sent": report.sent, "rescheduled": report.retried,
+                                   "throttled_429": len(stats["throttled"])})
+    await set_due(seeded.dsn, seeded.due, due_now=False)
+    return {
+        label: {
+            "deliver_median_ms": _median([run["deliver_ms"] for run in runs]),
+            "sent": runs[-1]["sent"], "rescheduled": runs[-1]["rescheduled"],
+            "throttled_429": sum(run["throttled_429"] for run in runs),
+        }
+        for label, runs in results.items()
+    }
+
+
+# ------------------------------------------------------------------------------ reminder-state writes
+
+
+async def reminder_state_writes(seeded: Seeded, repeats: int = 5) -> dict[str, Any]:
+    """Writing the reminder state of the 500 due issues: into `issues` (as shipped: every update moves
+    `next_due_at`, an indexed column, so it is never HOT and touches every index of the wide row, the GIN
+    full-text index and the stored tsvector included) against a narrow side table with only the scheduler's
+    columns, a primary key and the `next_due_at` index. Rolled back each time; alternating."""
+    assert seeded.due is not None
+    connection = await asyncpg.connect(seeded.dsn)
+    timings: dict[str, list[float]] = {"issues (as shipped)": [], "narrow table issue_reminders (prototype)": []}
+    try:
+        await connection.execute(
+            "CREATE TABLE bench_issue_reminders AS SELECT id, next_due_at, reminder_kind, reminder_seq, reminder_generation,"
+            " snoozed_until, ack_escalated, resolve_escalated_for FROM issues")
+        await connection.execute("ALTER TABLE bench_issue_reminders ADD PRIMARY KEY (id)")
+        await connection.execute("CREATE INDEX ON bench_issue_reminders (next_due_at)")
+        await connection.execute("VACUUM ANALYZE bench_issue_reminders")
+        indexes = await connection.fetchval("SELECT count(*) FROM pg_indexes WHERE tablename = 'issues'")
+        values = [(issue_id, T0 + timedelta(hours=1)) for issue_id in seeded.due.ids]
+        for _ in range(repeats):
+            for label, table in zip(timings, ("issues", "bench_issue_reminders")):
+                transaction = connection.transaction()
+                await transaction.start()
+                try:
+                    started = time.perf_counter()
+                    await connection.executemany(
+                        f"UPDATE {table} SET reminder_seq = reminder_seq + 1, next_due_at = $2 WHERE id = $1", values)
+                    timings[label].append((time.perf_counter() - started) * 1000)
+                finally:
+                    await transaction.rollback()
+    finally:
+        await connection.execute("DROP TABLE IF EXISTS bench_issue_reminders")
+        await connection.close()
+    return {"indexes_on_issues": indexes, "rows": len(seeded.due.ids)} | {
+        label: {"median_ms": _median(values), "min_ms": round(min(values), 2)} for label, values in timings.items()
+    }
 
 
 # ------------------------------------------------------------------------------------- stand-up load

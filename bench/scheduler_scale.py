@@ -18,13 +18,15 @@ own process that enforces Teams' send limits (`bench/scheduler_connector.py`), a
    a busy tick sends;
 6. (largest variant) 1,000 stand-ups due at the same minute, in real time with the real scheduler loop
    (`run_scheduler`, 5 s interval): when all are enqueued (target <= 10 s), how fast they are delivered
-   per tenant, and how many 429s the fake answered (target 0).
+   per tenant, and how many 429s the fake answered (target 0);
+7. (largest variant) the fix experiments of `bench/scheduler_fixes.py`: prototypes measured beside the
+   shipped code on the same data (`--no-fixes` skips them).
 
 Variants: 100,000 and 10,000 stored issues, 1,000 war rooms each, to show the tick cost does not grow with
 what is stored. Results: a table on stdout, `bench/results/scheduler.json`, and the generated section of
 `docs/performance-scheduler.md`. Final figures need a quiet machine (the JSON records the load average).
 
-    python -m bench.scheduler_scale                     # everything (about 3-4 minutes)
+    python -m bench.scheduler_scale                     # everything (8-10 minutes on 2 busy cores)
     python -m bench.scheduler_scale --quick             # 10,000 issues, fewer repeats, no 1,000-stand-up phase
     python -m bench.scheduler_scale --variants 100000 --profile
 """
@@ -45,7 +47,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -212,8 +214,8 @@ def instrument(scheduler: Scheduler, probe: LoopProbe, engine: AsyncEngine) -> t
 
     for name in PHASES:
         timed_method(scheduler, name, name, sets_phase=True)
-    timed_method(scheduler, "_record", "deliver: outbox update per message", sets_phase=False)
-    timed_method(scheduler._sender, "deliver", "deliver: HTTP send per message", sets_phase=False)
+    timed_method(scheduler, "_record", "deliver: outbox update (summed over messages)", sets_phase=False)
+    timed_method(scheduler._sender, "deliver", "deliver: HTTP send (summed over messages)", sets_phase=False)
 
     def statement(*_: Any) -> None:
         timer.statements[probe.phase] += 1
@@ -683,9 +685,10 @@ async def standups_at_once(ctx: Context) -> dict[str, Any]:
         "round_trips": dict(timer.round_trips),
         "rate_limit_waits": {"count": sleeper.count, "seconds": round(sleeper.seconds, 2)},
         "enqueue_ms_per_standup": round(timer.seconds["enqueue_standups"] * 1000 / max(1, totals.standups), 1),
+        # Average time one message spends in each step; with concurrent sends these overlap in wall time.
         "deliver_ms_per_message": {
-            "http": round(timer.seconds["deliver: HTTP send per message"] * 1000 / max(1, totals.sent), 2),
-            "outbox_update": round(timer.seconds["deliver: outbox update per message"] * 1000 / max(1, totals.sent), 2),
+            "http": round(timer.seconds["deliver: HTTP send (summed over messages)"] * 1000 / max(1, totals.sent), 2),
+            "outbox_update": round(timer.seconds["deliver: outbox update (summed over messages)"] * 1000 / max(1, totals.sent), 2),
         },
         # Not all sent within the cap: how long the rest would take at the rate achieved so far.
         "extrapolated_all_sent_s": (
@@ -747,6 +750,9 @@ async def run_variant(issues: int, options: argparse.Namespace, connector: Conne
                     "claim_forms": await fixes.claim_forms(seeded, engine, LARGE_TABLES),
                     "sqlite_claim": await fixes.sqlite_claim(),
                     "blocking_reads": await fixes.blocking_reads(seeded, engine, probe),
+                    "deliver_wait_outside_slot": await fixes.deliver_wait_outside_slot(
+                        seeded, engine, make_scheduler, http, connector, repeats=max(1, options.due_ticks // 2)),
+                    "reminder_state_writes": await fixes.reminder_state_writes(seeded),
                     "standup_load": await fixes.standup_load(seeded, engine),
                 }
             if options.standups:
@@ -859,11 +865,24 @@ def fixes_summary(results: dict[str, Any]) -> list[str]:
     lines.append("  claim with partial indexes on pending rows (PostgreSQL): " + "; ".join(
         f"{label} {value['execution_ms']} ms" for label, value in partial.items()))
     sqlite = found["sqlite_claim"]
-    lines.append("  SQLite claim: " + "; ".join(
-        f"{label}: {'full SCAN outbox' if any(line.strip() == 'SCAN outbox' for line in plan) else 'index'}" for label, plan in sqlite.items()))
+    lines.append(f"  SQLite claim, {sqlite['outbox_rows']:,} outbox rows: " + "; ".join(
+        f"{label}: {value['claim_median_ms']} ms, "
+        + (", ".join(line for line in value["plan"] if line.startswith(("SCAN outbox", "SEARCH outbox USING INDEX"))) or "?")
+        for label, value in sqlite.items() if isinstance(value, dict)))
     reads = found["blocking_reads"]
     lines.append("  reads that hold the loop: " + "; ".join(
         f"{label} {value['median_ms']} ms, blocks {value['loop_block_median_ms']} ms" for label, value in reads.items()))
+    slots = found.get("deliver_wait_outside_slot", {})
+    if "skipped" in slots:
+        lines.append(f"  delivery slots: {slots['skipped']}")
+    elif slots:
+        lines.append("  500-due delivery: " + "; ".join(
+            f"{label}: median {value['deliver_median_ms']} ms, {value['sent']} sent, {value['rescheduled']} rescheduled, "
+            f"{value['throttled_429']} 429s" for label, value in slots.items()))
+    writes = found.get("reminder_state_writes")
+    if writes:
+        lines.append(f"  reminder state of {writes['rows']} issues ({writes['indexes_on_issues']} indexes on issues): " + "; ".join(
+            f"{label} median {value['median_ms']} ms" for label, value in writes.items() if isinstance(value, dict)))
     load = found["standup_load"]
     lines.append(f"  stand-up load, war room {load['war_room']} ({load['issues']} issues): " + "; ".join(
         f"{label} {value}" for label, value in load.items() if label.endswith("ms")))
@@ -890,8 +909,9 @@ def print_table(results: dict[str, Any]) -> str:
             f"{standups['max_per_channel']['1s']}/{standups['max_per_channel']['2s']}/{standups['max_per_channel']['30s']}"
             + (" [CAPPED]" if standups["capped"] else "")
         )
+    states = {"explain_idle": "nothing due", "explain_due": "500 due", "explain_busy": "1,000 due/pending"}
     flagged = [
-        f"{variant_label}: {name}: Seq Scan on {', '.join(plan['seq_scans_on_large_tables'])}"
+        f"{variant_label}: {name}, {states[section]}: Seq Scan on {', '.join(plan['seq_scans_on_large_tables'])}"
         for variant_label, variant in results["variants"].items()
         for section in ("explain_idle", "explain_due", "explain_busy")
         for name, plan in variant.get(section, {}).items()

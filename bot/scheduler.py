@@ -53,7 +53,8 @@ class SchedulerConfig(BaseModel):
     plan_chunk: int = 50
     # How long a claimed message is held by one worker before another may take it: the at-least-once window.
     lease: timedelta = timedelta(seconds=60)
-    max_attempts: int = 8
+    # With backoff capped at 5 minutes, 20 attempts ride out an outage of about an hour.
+    max_attempts: int = 20
     backoff_base: timedelta = timedelta(seconds=2)
     backoff_max: timedelta = timedelta(minutes=5)
     # A stand-up this late is not posted (yesterday's news at lunchtime helps nobody).

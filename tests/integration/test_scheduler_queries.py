@@ -168,6 +168,23 @@ async def _sqlite_plan(engine: AsyncEngine, sql: str, params: tuple[Any, ...]) -
     return [row[-1] for row in rows]
 
 
+async def _sqlite_full_scans(engine: AsyncEngine, plan: list[str], table: str) -> list[str]:
+    """Plan lines that visit every row of `table`: `SCAN table`, also in an index's order (`SCAN table USING
+    INDEX x` reads the whole index), unless that index is partial (it holds only the rows asked for)."""
+    full = []
+    async with engine.connect() as connection:
+        for line in plan:
+            match = re.match(rf"SCAN {table}\b(?: AS \w+)?(?: USING (?:COVERING )?INDEX (\w+))?", line)
+            if not match:
+                continue
+            index = match.group(1)
+            definition = index and (await connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (index,))).scalar()
+            if not (definition and " WHERE " in definition.upper()):
+                full.append(line)
+    return full
+
+
 @pytest.mark.parametrize(("what", "call", "table", "index"), QUERIES, ids=[query[0] for query in QUERIES])
 async def test_due_query_is_answered_from_its_index(
     seeded: AsyncEngine, what: str, call: Callable[[SqlUnitOfWork], Awaitable[Any]], table: str, index: str
@@ -187,7 +204,7 @@ async def test_due_query_is_answered_from_its_index(
         assert any(re.search(rf"\b{table}\b.* USING (COVERING )?INDEX {index}\b", line) for line in plan), (
             f"{what}: {table} not searched with {index}:\n{shown}"
         )
-        assert not any(re.fullmatch(rf"SCAN {table}( AS \w+)?", line) for line in plan), f"{what}: full scan of {table}:\n{shown}"
+        assert not await _sqlite_full_scans(seeded, plan, table), f"{what}: full scan of {table}:\n{shown}"
 
 
 async def test_the_claim_reads_only_pending_messages_by_their_index(seeded: AsyncEngine) -> None:
@@ -202,13 +219,22 @@ async def test_the_claim_reads_only_pending_messages_by_their_index(seeded: Asyn
                    "USING COVERING INDEX ix_outbox_status_next_attempt_at" in line for line in plan), "\n".join(plan)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="once ANALYZE statistics exist (`PRAGMA optimize`, an operator's ANALYZE), SQLite answers the claim by "
+    "reading the whole outbox in ix_outbox_conversation_status_id order ('pending' looks like half of it); a "
+    "partial index on pending rows fixes it (docs/performance-scheduler.md)",
+)
 async def test_sqlite_claim_keeps_its_index_once_analyzed(tmp_path: Path) -> None:
+    """With ANALYZE statistics ('pending' then looks like half the outbox) the claim must still reach the
+    pending rows by an index search, not by reading the whole outbox in some index's order."""
     async with fresh_database("sqlite", tmp_path) as url:
         engine = create_engine(url)
         try:
             await _seed(engine, analyze=True)
             sql, params = await _captured(engine, QUERIES[2][1], "outbox")
             plan = await _sqlite_plan(engine, sql, params)
+            full_scans = await _sqlite_full_scans(engine, plan, "outbox")
         finally:
             await engine.dispose()
-    assert not any(re.fullmatch(r"SCAN outbox( AS \w+)?", line) for line in plan), "\n".join(plan)
+    assert not full_scans, "\n".join(plan)

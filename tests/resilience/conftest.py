@@ -66,8 +66,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed:
         for log in item.stash.get(_LOGS_KEY, []):
             if log.exists():
-                lines = log.read_text(errors="replace").splitlines()
-                report.sections.append((f"log {log.name} (last {LOG_TAIL_LINES} of {len(lines)} lines; {log})", "\n".join(lines[-LOG_TAIL_LINES:])))
+                # The access log drowns the rest: attach everything else (warnings, errors, tracebacks).
+                lines = [line for line in log.read_text(errors="replace").splitlines() if " aiohttp.access: " not in line]
+                title = f"log {log.name} without access lines (last {LOG_TAIL_LINES} of {len(lines)}; whole file: {log})"
+                report.sections.append((title, "\n".join(lines[-LOG_TAIL_LINES:])))
     return report
 
 

@@ -52,12 +52,17 @@ class RecordingConnector(FakeConnector):
         self._by_conversation: dict[str | None, list[RecordedCall]] = defaultdict(list)
         self._indexed = 0
         self.refused = 0
+        self.delaying = 0  # requests being answered slowly right now (`delay_for`)
 
     async def _scripted(self, call: RecordedCall) -> web.Response | None:
         _arrived.set(time.monotonic())
         delay = self.delay_for(call)
         if delay:
-            await asyncio.sleep(delay)
+            self.delaying += 1
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self.delaying -= 1
         if self.hang_for(call):
             self.hanging += 1
             released = asyncio.ensure_future(self._released.wait())
