@@ -349,12 +349,18 @@ here was changed by the benchmark: these are suggestions for `bot/`, `storage/` 
 """
 
 
+def with_changes(document_text: str, root: Path) -> str:
+    """The hand-written record of what was changed (docs/performance-changes.md), kept under the generated part."""
+    changes = root / "docs" / "performance-changes.md"
+    return document_text.rstrip() + "\n\n" + changes.read_text() if changes.exists() else document_text
+
+
 def main() -> None:
     """Re-render docs/performance.md from the saved results, without running anything."""
     root = Path(__file__).resolve().parent.parent
     results = root / "bench" / "results"
     report = json.loads((results / "latest.json").read_text())
-    (root / "docs" / "performance.md").write_text(document(report, results / "profile.json"))
+    (root / "docs" / "performance.md").write_text(with_changes(document(report, results / "profile.json"), root))
     print("wrote docs/performance.md")
 
 

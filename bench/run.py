@@ -681,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
         path = write_markdown(report, RESULTS / "profile.md")
         print(f"wrote {path.relative_to(ROOT)}")
     elif not args.no_doc:
-        args.doc.write_text(render.document(report, RESULTS / "profile.json"))
+        args.doc.write_text(render.with_changes(render.document(report, RESULTS / "profile.json"), RESULTS.parent.parent))
         print(f"wrote {args.doc.relative_to(ROOT) if args.doc.is_relative_to(ROOT) else args.doc}")
     return 0
 
