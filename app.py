@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 import aiohttp
+import asyncpg
 import sqlalchemy.exc
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -119,7 +120,7 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
         settings=settings,
         adapter=adapter,
         bot=HypercareActivityHandler(conversation, adapter, app[CONNECTOR]),
-        unavailable=DATABASE_UNAVAILABLE,
+        unavailable=database_unavailable,
     )
     yield
     await adapter.drain()
@@ -150,7 +151,7 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     task = asyncio.create_task(
-        run_scheduler(scheduler, app[CLOCK], settings.scheduler_interval_seconds, transient=DATABASE_UNAVAILABLE)
+        run_scheduler(scheduler, app[CLOCK], settings.scheduler_interval_seconds, transient=database_unavailable)
     )
     yield
     task.cancel()
@@ -210,9 +211,19 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     # asyncpg's "connection was closed in the middle of operation" when the server goes away mid-request.
     sqlalchemy.exc.InternalError,
     sqlalchemy.exc.TimeoutError,
+    # Raised by asyncpg itself while connecting ("the database system is shutting down").
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
     ConnectionError,
     asyncio.TimeoutError,
 )
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database is down or went away mid-statement: worth a 503 (Teams retries), not a 500."""
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        return True
+    return isinstance(error, sqlalchemy.exc.DBAPIError) and bool(error.connection_invalidated)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenProvider | None = None) -> web.Application:
@@ -272,7 +283,7 @@ async def _worker(settings: Settings) -> None:
             scheduler = build_scheduler(
                 settings, UnitOfWorkFactory(create_session_factory(engine)), session, _token_provider(settings), chart_links(settings)
             )
-            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0, transient=DATABASE_UNAVAILABLE)
+            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0, transient=database_unavailable)
     finally:
         await engine.dispose()
 

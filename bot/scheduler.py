@@ -277,14 +277,15 @@ def to_home(room: WarRoom, card: dict[str, object], *, dedupe_key: str) -> Outbo
 
 
 async def run_scheduler(
-    scheduler: Scheduler, clock: Clock, interval_seconds: float, *, transient: tuple[type[BaseException], ...] = ()
+    scheduler: Scheduler, clock: Clock, interval_seconds: float, *, transient: Callable[[BaseException], bool] = lambda error: False
 ) -> None:
-    """Tick forever. `transient`: errors that mean "the database is away" (one warning, no traceback)."""
+    """Tick forever. `transient`: whether an error means "the database is away" (one warning, no traceback)."""
     while True:
         try:
             await scheduler.tick(clock.now())
-        except transient as error:
-            log.warning("scheduler tick skipped, the database is unavailable: %s", type(error).__name__)
-        except Exception:  # one failed pass must not stop the loop; the next tick retries
-            log.exception("scheduler tick failed")
+        except Exception as error:  # one failed pass must not stop the loop; the next tick retries
+            if transient(error):
+                log.warning("scheduler tick skipped, the database is unavailable: %s", type(error).__name__)
+            else:
+                log.exception("scheduler tick failed")
         await asyncio.sleep(interval_seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -55,9 +56,9 @@ class MessagesEndpoint:
         settings: Settings,
         adapter: HypercareAdapter,
         bot: ActivityHandler,
-        unavailable: tuple[type[BaseException], ...] = (),
+        unavailable: Callable[[BaseException], bool] = lambda error: False,
     ) -> None:
-        """`unavailable`: errors meaning a dependency (the database) is down: answered 503 so Teams tries again."""
+        """`unavailable`: whether an error means a dependency (the database) is down: answered 503, Teams tries again."""
         self._settings = settings
         self._adapter = adapter
         self._bot = bot
@@ -82,7 +83,9 @@ class MessagesEndpoint:
             return web.Response(status=202)
         try:
             invoke_response = await self._adapter.process(activity, self._bot.on_turn)
-        except self._unavailable as error:
+        except Exception as error:
+            if not self._unavailable(error):
+                raise
             log.warning("cannot process activity %s now, the database is unavailable: %s", activity.id, type(error).__name__)
             return _problem(503, "temporarily unavailable, try again")
         if invoke_response is None:

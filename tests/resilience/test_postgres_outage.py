@@ -31,13 +31,6 @@ DOWN_FOR = 10.0
 QUICK = 5.0  # "well under": the figure is reported; a 503 must never take this long
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="While PostgreSQL is down the scheduler logs a full traceback on every tick (bot/scheduler.py run_scheduler: "
-    "log.exception); a request in flight when PostgreSQL shuts down is answered 500 with a traceback (asyncpg "
-    "InternalClientError -> sqlalchemy.exc.InternalError, not in app.DATABASE_UNAVAILABLE).",
-)
 @pytest.mark.postgres
 async def test_postgres_down_for_10_s_answers_503_quickly_then_recovers_without_restart(
     tmp_path: Path, connector: RecordingConnector, bots: Bots, figures: dict[str, Any],
