@@ -21,7 +21,6 @@ from bot import admin
 from bot.chart_links import ChartLinks
 from bot.charts import render_phase_chart
 from bot.phase import phase_figures
-from manifest.build import main as manifest_main
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
@@ -368,7 +367,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("manifest", help="build or check the Teams app package (see `hypercare manifest --help`)", add_help=False)
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["manifest"]:
-        # The package builder has its own command line (build, check).
+        # The package builder has its own command line (build, check); imported only here (jsonschema is heavy).
+        from manifest.build import main as manifest_main
+
         return manifest_main(arguments[1:])
     args = parser.parse_args(arguments)
 
