@@ -38,6 +38,14 @@ class PhaseChange(BaseModel):
     announcement: str | None = None
 
 
+async def _room_if_allowed(
+    uow: UnitOfWork, conversation: ConversationRef, actor: Person, admins: frozenset[str], roles: frozenset[Role], *, now: datetime
+) -> WarRoom | None:
+    """The conversation's war room, if `actor` holds one of `roles` there."""
+    room = await uow.war_rooms.ensure_room(conversation, now=now)
+    return room if (await actor_roles(uow, room.id, actor, admins)) & roles else None
+
+
 def _refusal(roles: frozenset[Role], what: str) -> PhaseChange:
     return PhaseChange(changed=False, message=f"To {what} you need the role {role_list(roles)}.")
 
@@ -62,10 +70,11 @@ async def configure(
     admins: frozenset[str],
 ) -> PhaseChange:
     async with uow:
-        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        if not (await actor_roles(uow, war_room_id, actor, admins)) & SETUP_ROLES:
+        room = await _room_if_allowed(uow, conversation, actor, admins, SETUP_ROLES, now=now)
+        if room is None:
             return _refusal(SETUP_ROLES, "set up the war room")
-        before = await uow.war_rooms.settings(war_room_id)
+        war_room_id = room.id
+        before = room.settings
         await uow.war_rooms.save_settings(war_room_id, settings, now=now)
         await uow.war_rooms.add_event(
             war_room_id,
@@ -85,10 +94,11 @@ async def extend(
     admins: frozenset[str],
 ) -> PhaseChange:
     async with uow:
-        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        if not (await actor_roles(uow, war_room_id, actor, admins)) & EXTEND_ROLES:
+        room = await _room_if_allowed(uow, conversation, actor, admins, EXTEND_ROLES, now=now)
+        if room is None:
             return _refusal(EXTEND_ROLES, "move the end of hypercare")
-        settings = await uow.war_rooms.settings(war_room_id)
+        war_room_id = room.id
+        settings = room.settings
         if settings.starts_on and ends_on <= settings.starts_on:
             return PhaseChange(changed=False, message=f"The end must be after the start ({settings.starts_on}).")
         if ends_on < settings.calendar.local_date(now):
@@ -109,9 +119,10 @@ async def extend(
 async def sign_off(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, admins: frozenset[str]) -> PhaseChange:
     """Leadership signs off, only while criteria 1–4 pass as of now (a regression since the card was drawn locks it again)."""
     async with uow:
-        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        if not (await actor_roles(uow, war_room_id, actor, admins)) & SIGN_OFF_ROLES:
+        room = await _room_if_allowed(uow, conversation, actor, admins, SIGN_OFF_ROLES, now=now)
+        if room is None:
             return _refusal(SIGN_OFF_ROLES, "sign off hypercare")
+        war_room_id = room.id
         view = await _view(uow, war_room_id, now)
         if view.room.signed_off_at:
             return PhaseChange(changed=False, message=f"Already signed off by {view.room.signed_off_by.name if view.room.signed_off_by else 'someone'}.", view=view)
@@ -135,10 +146,10 @@ async def withdraw_sign_off(
     *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, reason: str, admins: frozenset[str]
 ) -> PhaseChange:
     async with uow:
-        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        if not (await actor_roles(uow, war_room_id, actor, admins)) & SIGN_OFF_ROLES:
+        room = await _room_if_allowed(uow, conversation, actor, admins, SIGN_OFF_ROLES, now=now)
+        if room is None:
             return _refusal(SIGN_OFF_ROLES, "withdraw the sign-off")
-        room = await uow.war_rooms.get(war_room_id)
+        war_room_id = room.id
         if not room.signed_off_at:
             return PhaseChange(changed=False, message="Hypercare is not signed off.")
         await uow.war_rooms.set_sign_off(war_room_id, by=None, at=None)
