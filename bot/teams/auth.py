@@ -1,7 +1,7 @@
 """Who may call us (inbound Bot Framework JWT) and how we prove who we are (outbound token).
 
 The inbound check is ours, not botbuilder's: the SDK fetches OpenID metadata with blocking
-`requests` calls and turns many token errors into 500s (TEAMS_NOTES.md). Here every failure is an
+`requests` calls and turns many token errors into 500s (docs/teams-platform.md). Here every failure is an
 `Unauthorized` (answered 401), and keys are fetched with aiohttp and cached.
 """
 

@@ -1,7 +1,7 @@
 """Bot Connector REST calls over one shared aiohttp session, with the retries botbuilder never makes.
 
 botbuilder 4.17.1 sends through msrest and `requests` in threads, opens a connection per reply and
-never retries, not even on 429 (TEAMS_NOTES.md). Everything the bot sends goes through here.
+never retries, not even on 429 (docs/teams-platform.md). Everything the bot sends goes through here.
 """
 
 from __future__ import annotations

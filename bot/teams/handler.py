@@ -94,7 +94,7 @@ class HypercareActivityHandler(ActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # Overridden whole: botbuilder's own adaptive-card path serialises the body twice and
-        # answers 500, and it answers 501 to invokes it does not know (TEAMS_NOTES.md).
+        # answers 500, and it answers 501 to invokes it does not know (docs/teams-platform.md).
         activity = turn_context.activity
         if activity.name == FETCH_TASK:
             form = await self._conversation.on_raise_from_message(source_message(activity))
