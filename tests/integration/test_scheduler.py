@@ -13,12 +13,13 @@ import aiohttp
 import pytest
 
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
-from bot.domain.triage import Acknowledge, Resolve
+from bot.domain.triage import MENTIONS_PER_MESSAGE, Acknowledge, Resolve
 from bot.messages import ConversationRef, OutboundMessage
 from bot.scheduler import Scheduler, SchedulerConfig, TickReport
 from bot.services import Applied, change_oncall, report_issue, snooze_reminders, triage_issue
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
 from bot.teams.sender import ConnectorSender
+from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 from tests.support.clock import FakeSleep, FrozenClock
@@ -204,6 +205,24 @@ async def test_without_anyone_on_call_reminders_go_to_the_triage_leads(
     await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=15))
     [reminder] = await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=30))
     assert mentioned(reminder) == {"aad-lena"}
+
+
+async def test_an_escalation_to_a_hundred_triage_leads_names_the_on_call_and_counts_the_rest(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    async with uow_factory() as uow:
+        war_room_id = await uow.war_rooms.ensure(team, now=MONDAY_9)
+        for n in range(100):
+            lead = Person(aad_object_id=f"aad-lead-{n:03d}", name=f"Triage Lead {n:03d}")
+            await uow.roles.grant(war_room_id, lead, Role.TRIAGE_LEAD, by=ADMIN, now=MONDAY_9)
+        await uow.commit()
+    await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    [escalation] = await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=15))
+    entities = escalation.card["msteams"]["entities"]  # type: ignore[index]
+    assert len(entities) == MENTIONS_PER_MESSAGE
+    assert entities[0]["mentioned"]["id"] == "aad-omar"  # the one on call is never among those left out
+    assert f"and {101 + 1 - MENTIONS_PER_MESSAGE} others" in texts([escalation])[0]
+    assert card_bytes(escalation.body) <= MAX_CARD_BYTES
 
 
 async def test_standup_is_a_new_channel_post_every_working_morning(
