@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from bot.domain.model import Person
 
@@ -71,6 +72,13 @@ def card_time(moment: datetime) -> str:
 def card_bytes(payload: dict[str, Any]) -> int:
     """The size of a card, or of a whole activity carrying cards, as Teams counts it: its JSON in UTF-16."""
     return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-16-le"))
+
+
+def message_link(conversation_id: str, message_id: str) -> str:
+    """A Teams deep link to one message of a conversation (a channel thread's id names its root)."""
+    conversation, _, root = conversation_id.partition(";messageid=")
+    query = {"parentMessageId": root} if root else {"context": '{"contextType":"chat"}'}
+    return f"https://teams.microsoft.com/l/message/{quote(conversation, safe='')}/{quote(message_id, safe='')}?{urlencode(query)}"
 
 
 _NAME_MARKUP = re.compile(r"[\[\]()*_`~#<>|\\]")

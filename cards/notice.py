@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.domain.model import Person
 from bot.domain.triage import plan_mentions
-from cards.common import Card, adaptive_card, mention_line, plain_text, text_block, with_mentions
+from cards.common import Card, adaptive_card, mention_line, message_link, plain_text, text_block, with_mentions
 
 
 def render_notice_card(message: str) -> Card:
@@ -41,3 +41,16 @@ def render_notices(text: str, *, notify: tuple[Person, ...], issue_number: int) 
         )
         for position, batch in enumerate(batches)
     ]
+
+
+def render_too_large(conversation_id: str) -> Card:
+    """What is sent instead of a message Teams would refuse as too large, pointing to the thread it belongs to."""
+    body = [
+        text_block(
+            "This message was too large for Teams to show, so this note stands in for it. "
+            "`show #N` shows an issue's card and `history #N` what happened to it; `list` shows the open issues."
+        )
+    ]
+    _, _, root = conversation_id.partition(";messageid=")
+    actions = [{"type": "Action.OpenUrl", "title": "Open the thread", "url": message_link(conversation_id, root)}] if root else None
+    return adaptive_card(body, actions)

@@ -377,3 +377,30 @@ async def test_two_workers_draining_one_outbox_send_every_message_once(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_message_too_large_for_teams_is_replaced_by_a_short_note_and_logged_once(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    huge = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "x" * MAX_CARD_BYTES}]}
+    async with uow_factory() as uow:
+        war_room_id = await uow.war_rooms.ensure(thread(connector), now=MONDAY_9)
+        await uow.outbox.enqueue(
+            OutboundMessage(
+                dedupe_key="huge", war_room_id=war_room_id, tenant_id="tenant-1", service_url=connector.url, kind="message",
+                conversation_id=f"{CHANNEL};messageid=root-9", bot_id="28:bot", card=huge,
+            ),
+            now=MONDAY_9,
+        )
+        await uow.commit()
+    with caplog.at_level(logging.WARNING):
+        await scheduler.tick(MONDAY_9)
+        await scheduler.tick(MONDAY_9 + timedelta(minutes=5))
+    [sent] = connector.calls
+    assert card_bytes(sent.body) <= MAX_CARD_BYTES
+    text = texts([sent])[0]
+    assert "too large for Teams" in text and "xxxxxxxxxx" not in text
+    assert "https://teams.microsoft.com/l/message/" in text  # the thread it belongs to
+    assert len([record for record in caplog.records if "too large" in record.getMessage()]) == 1
+    async with uow_factory() as uow:
+        assert await uow.outbox.list(status="failed") == []

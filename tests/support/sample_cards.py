@@ -35,7 +35,7 @@ from bot.domain.war_room import OnCall, OnCallOverride, OnCallView, WarRoomSetti
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import IssueFormValues, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
-from cards.notice import render_announcement, render_notices
+from cards.notice import render_announcement, render_notices, render_too_large
 from cards.oncall import render_oncall
 from cards.phase import render_exit, render_setup
 from cards.runbooks import render_runbook, render_runbook_form, render_runbook_results, suggestion_block
@@ -151,6 +151,7 @@ def sample_cards() -> dict[str, dict[str, Any]]:
         "notice-1000-followers-first": crowd_notices[0],
         "notice-1000-followers-last": crowd_notices[-1],
         "escalation-1000-leads": render_reminder(Due(kind="ack_breach", dedupe_key="k"), make_issue(), notify=(OMAR, *CROWD), now=NOW),
+        "too-large": render_too_large("19:general@thread.tacv2;messageid=100"),
         "reminder": render_reminder(Due(kind="reminder", dedupe_key="k", reminder_kind="unacknowledged", seq=2),
                                     make_issue(), notify=(OMAR,), now=NOW),
         "escalation": render_reminder(Due(kind="resolve_breach", dedupe_key="k"), in_progress, notify=(LENA, OMAR), now=NOW),
