@@ -206,7 +206,7 @@ async def test_a_thousand_people_saying_me_too_get_a_few_bounded_messages_when_i
 ) -> None:
     await room.grant(OMAR, "oncall")
     issue = await room.raise_issue()
-    # 999 people said "me too" (stored through the real repository: a thousand clicks over HTTP take a minute),
+    # 999 people said "me too" (stored through the real repository: a thousand clicks over HTTP take half a minute per database),
     # long names and real AAD ids, as a big tenant has them; the thousandth clicks the card.
     crowd = tuple(
         Person(aad_object_id=str(uuid.UUID(int=n)), name=f"Émilie-Anne Follower {n:04d} (Finance Operations)")
