@@ -117,7 +117,7 @@ from cards.issue_form import (
     validate_issue_submission,
 )
 from cards.lists import render_history, render_issue_list, render_roles
-from cards.notice import render_announcement, render_notice_card
+from cards.notice import render_announcement, render_notice_card, render_notices
 
 
 SNOOZE_PERIOD = timedelta(hours=1)
@@ -536,9 +536,8 @@ class Conversation:
         if result.announcement:
             effects.append(PostCard(conversation_id=issue.conversation_id, card=render_announcement(result.announcement)))
         if result.notice:
-            effects.append(
-                PostCard(conversation_id=issue.conversation_id, card=render_announcement(result.notice, notify=result.notify))
-            )
+            notices = render_notices(result.notice, notify=result.notify, issue_number=issue.number)
+            effects += [PostCard(conversation_id=issue.conversation_id, card=card) for card in notices]
         return effects
 
     async def _triage(

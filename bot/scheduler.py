@@ -160,7 +160,8 @@ class Scheduler:
     def _who_to_tell(self, room: WarRoom, leads: tuple[Person, ...], issue: Issue, due: Due, now: datetime) -> tuple[Person, ...]:
         on_call = room.oncall.on_call(now, room.settings.calendar)
         if due.kind != "reminder":
-            people = (*leads, *([on_call] if on_call else []))
+            # The one on call first: mentions are capped, and they are never among those only counted.
+            people = (*([on_call] if on_call else []), *leads)
         elif due.reminder_kind == "open" and issue.assignee:
             people = (issue.assignee,)
         else:

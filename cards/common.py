@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
+
+from bot.domain.model import Person
 
 Card = dict[str, Any]
 
@@ -65,9 +69,16 @@ def card_time(moment: datetime) -> str:
     return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
 
 
-def card_bytes(card: Card) -> int:
-    """The card's size as Teams counts it (UTF-16)."""
-    return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-16-le"))
+def card_bytes(payload: dict[str, Any]) -> int:
+    """The size of a card, or of a whole activity carrying cards, as Teams counts it: its JSON in UTF-16."""
+    return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-16-le"))
+
+
+def message_link(conversation_id: str, message_id: str) -> str:
+    """A Teams deep link to one message of a conversation (a channel thread's id names its root)."""
+    conversation, _, root = conversation_id.partition(";messageid=")
+    query = {"parentMessageId": root} if root else {"context": '{"contextType":"chat"}'}
+    return f"https://teams.microsoft.com/l/message/{quote(conversation, safe='')}/{quote(message_id, safe='')}?{urlencode(query)}"
 
 
 _NAME_MARKUP = re.compile(r"[\[\]()*_`~#<>|\\]")
@@ -85,6 +96,19 @@ def mention(aad_object_id: str | None, name: str) -> tuple[str, dict[str, Any] |
         return shown, None
     text = f"<at>{shown}</at>"
     return text, {"type": "mention", "text": text, "mentioned": {"id": aad_object_id, "name": shown}}
+
+
+def mention_line(
+    people: Sequence[Person], *, others: int = 0, who: str = ""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any] | None]]:
+    """`<at>A</at>, <at>B</at> and 12 others {who}` as a TextBlock (none when empty), and the entities that notify them.
+
+    `people` should already be capped (`bot.domain.triage.plan_mentions`); `others` counts those left out.
+    """
+    mentions = [mention(person.aad_object_id, person.name) for person in people]
+    counted = f"and {others} other{'s' if others != 1 else ''} {who}".strip() if others else ""
+    line = " ".join(part for part in (", ".join(shown for shown, _ in mentions), counted) if part)
+    return ([text_block(line, spacing="Small")] if line else []), [entity for _, entity in mentions]
 
 
 def with_mentions(card: Card, entities: list[dict[str, Any] | None]) -> Card:

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from bot.domain.model import Issue, Person, Role
 from bot.domain.triage import Event, ago, describe_verb
-from cards.common import Card, adaptive_card, card_time, plain_text, text_block, text_run, truncate
+from cards.common import Card, adaptive_card, card_time, message_link, plain_text, text_block, text_run, truncate
 
 HISTORY_MAX = 40
 
 
 def issue_link(issue: Issue) -> str | None:
     """A Teams deep link to the message that shows the issue's card."""
-    if not issue.card_activity_id:
-        return None
-    conversation, _, root = issue.conversation_id.partition(";messageid=")
-    query = {"parentMessageId": root} if root else {"context": '{"contextType":"chat"}'}
-    return (
-        f"https://teams.microsoft.com/l/message/{quote(conversation, safe='')}/{quote(issue.card_activity_id, safe='')}"
-        f"?{urlencode(query)}"
-    )
+    return message_link(issue.conversation_id, issue.card_activity_id) if issue.card_activity_id else None
 
 
 def _issue_row(issue: Issue, now: datetime) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.model import Person
-from cards.common import Card, adaptive_card, mention, plain_text, text_block, with_mentions
+from bot.domain.triage import plan_mentions
+from cards.common import Card, adaptive_card, mention_line, message_link, plain_text, text_block, with_mentions
 
 
 def render_notice_card(message: str) -> Card:
@@ -13,13 +14,43 @@ def render_notice_card(message: str) -> Card:
     return adaptive_card([text_block(message)])
 
 
-def render_announcement(text: str, *, notify: tuple[Person, ...] = (), heading: str | None = None) -> Card:
-    """A message into a thread: `text` may hold user words (shown literally), `notify` are @mentioned."""
+def render_announcement(
+    text: str, *, notify: tuple[Person, ...] = (), others: int = 0, heading: str | None = None
+) -> Card:
+    """A message into a thread: `text` may hold user words (shown literally), `notify` are @mentioned.
+
+    `others`: how many more the message is for, counted after the mentions rather than named.
+    """
     body: list[dict[str, Any]] = []
     if heading:
         body.append(text_block(heading, weight="Bolder"))
     body.append(plain_text(text))
-    mentions = [mention(person.aad_object_id, person.name) for person in notify]
-    if mentions:
-        body.append(text_block(", ".join(shown for shown, _ in mentions), spacing="Small"))
-    return with_mentions(adaptive_card(body), [entity for _, entity in mentions])
+    line, entities = mention_line(notify, others=others, who="who followed this issue.")
+    return with_mentions(adaptive_card(body + line), entities)
+
+
+def render_notices(text: str, *, notify: tuple[Person, ...], issue_number: int) -> list[Card]:
+    """`text` for many people: the first mentions with it, the next ones in a few follow-ups, the rest counted in the last."""
+    plan = plan_mentions(notify)
+    batches = plan.batches or ((),)
+    return [
+        render_announcement(
+            text if position == 0 else f"Also for everyone following #{issue_number}:",
+            notify=batch,
+            others=plan.others if position == len(batches) - 1 else 0,
+        )
+        for position, batch in enumerate(batches)
+    ]
+
+
+def render_too_large(conversation_id: str) -> Card:
+    """What is sent instead of a message Teams would refuse as too large, pointing to the thread it belongs to."""
+    body = [
+        text_block(
+            "This message was too large for Teams to show, so this note stands in for it. "
+            "`show #N` shows an issue's card and `history #N` what happened to it; `list` shows the open issues."
+        )
+    ]
+    _, _, root = conversation_id.partition(";messageid=")
+    actions = [{"type": "Action.OpenUrl", "title": "Open the thread", "url": message_link(conversation_id, root)}] if root else None
+    return adaptive_card(body, actions)

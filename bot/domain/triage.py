@@ -244,6 +244,28 @@ class Decision(BaseModel):
     notice: str | None = None
 
 
+# Each @mention notifies its person and costs a few hundred bytes of a message Teams refuses above about 100 KB;
+# a thread flooded with notices helps nobody either. Beyond these, people are told by count.
+MENTIONS_PER_MESSAGE = 40
+NOTICE_MESSAGES_MAX = 3
+
+
+class Mentions(BaseModel):
+    """Who a notice @mentions, message by message, and how many more it can only count."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batches: tuple[tuple[Person, ...], ...]
+    others: int = 0
+
+
+def plan_mentions(people: tuple[Person, ...], *, messages: int = NOTICE_MESSAGES_MAX) -> Mentions:
+    """The first `messages` × MENTIONS_PER_MESSAGE people in order (put whoever matters most first), the rest counted."""
+    named = people[: messages * MENTIONS_PER_MESSAGE]
+    batches = tuple(named[start : start + MENTIONS_PER_MESSAGE] for start in range(0, len(named), MENTIONS_PER_MESSAGE))
+    return Mentions(batches=batches, others=len(people) - len(named))
+
+
 def role_list(roles: frozenset[Role]) -> str:
     names = sorted(role.value for role in roles)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

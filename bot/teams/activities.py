@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -11,8 +12,12 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Ent
 
 from bot.domain.model import Person
 from bot.messages import Card, ConversationRef, InboundCardAction, InboundMessage, Mention, SourceMessage
+from cards.common import MAX_CARD_BYTES, card_bytes
+from cards.notice import render_too_large
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+log = logging.getLogger(__name__)
 
 _BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
 
@@ -222,6 +227,29 @@ def reply_to(activity: Activity, card: Card) -> dict[str, Any]:
     if activity.from_property is not None:
         message["recipient"] = _account(activity.from_property)
     return message
+
+
+def too_large(payload: dict[str, Any], *, conversation_id: str) -> Card | None:
+    """None when Teams takes `payload` (a card or a whole activity); else the short card to send in its place.
+
+    Teams refuses a message over about 100 KB (413 MessageSizeTooBig) and nobody would be told; the
+    replacement is logged here, once per message.
+    """
+    size = card_bytes(payload)
+    if size <= MAX_CARD_BYTES:
+        return None
+    log.warning("a message for %s is too large for Teams (%d bytes in UTF-16, over %d): a short note is sent instead",
+                conversation_id, size, MAX_CARD_BYTES)
+    return render_too_large(conversation_id)
+
+
+def within_size_limit(activity: dict[str, Any], *, conversation_id: str) -> dict[str, Any]:
+    """`activity`, or, when it is too large for Teams, the same activity carrying only the short note."""
+    note = too_large(activity, conversation_id=conversation_id)
+    if note is None:
+        return activity
+    kept = {key: value for key, value in activity.items() if key not in ("text", "entities", "attachments")}
+    return {**kept, "attachments": [{"contentType": ADAPTIVE_CARD, "content": note}]}
 
 
 def _account(account: ChannelAccount) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Bot Connector REST calls over one shared aiohttp session, with the retries botbuilder never makes.
 
 botbuilder 4.17.1 sends through msrest and `requests` in threads, opens a connection per reply and
-never retries, not even on 429 (docs/teams-platform.md). Everything the bot sends goes through here.
+never retries, not even on 429 (docs/teams-platform.md). Everything the bot sends goes through here, and nothing
+leaves too large for Teams to take (`within_size_limit`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
+
+from bot.teams.activities import within_size_limit
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,7 @@ class ConnectorClient:
     async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str | None:
         """A new message in the conversation (in a channel thread when the id names one)."""
         reply_to = activity.get("replyToId")
+        activity = within_size_limit(activity, conversation_id=conversation_id)
         body = await self._call("POST", service_url, _path(conversation_id, reply_to), activity)
         return body.get("id") if isinstance(body, dict) else None
 
@@ -98,6 +102,7 @@ class ConnectorClient:
         self, service_url: str, *, channel_id: str, tenant_id: str | None, bot_id: str | None, activity: dict[str, Any]
     ) -> str | None:
         """A new thread in a Teams channel (not a reply in an existing one); the new message's id."""
+        activity = within_size_limit(activity, conversation_id=channel_id)
         body: dict[str, Any] = {"isGroup": True, "channelData": {"channel": {"id": channel_id}}, "activity": activity}
         if tenant_id:
             body["tenantId"] = tenant_id
@@ -110,6 +115,7 @@ class ConnectorClient:
         return answer.get("activityId") or answer.get("id")
 
     async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> None:
+        activity = within_size_limit(activity, conversation_id=conversation_id)
         await self._call("PUT", service_url, _path(conversation_id, activity_id), activity)
 
     async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> None:

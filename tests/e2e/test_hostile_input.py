@@ -4,6 +4,7 @@ that nothing was stored or sent that should not have been."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -12,8 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.domain.model import Person
+from bot.domain.triage import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
+from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.models import ConversationRow, IssueRow, OutboxRow
-from tests.support.activities import channel_message, execute_action
+from storage.uow import UnitOfWorkFactory
+from tests.support.activities import NOBODY, OMAR, channel_message, execute_action
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
 from tests.support.war_room import WarRoom, card_text
@@ -194,3 +199,41 @@ async def test_random_activities_never_cause_a_5xx_or_store_garbage(
             assert 1 <= len(title) <= 120 and 1 <= severity <= 4
             assert not any(ord(ch) < 32 for ch in title)
             assert company is None or company.isascii()
+
+
+async def test_a_thousand_people_saying_me_too_get_a_few_bounded_messages_when_it_is_resolved(
+    room: WarRoom, connector: FakeConnector, uow_factory: UnitOfWorkFactory
+) -> None:
+    await room.grant(OMAR, "oncall")
+    issue = await room.raise_issue()
+    # 999 people said "me too" (stored through the real repository: a thousand clicks over HTTP take half a minute per database),
+    # long names and real AAD ids, as a big tenant has them; the thousandth clicks the card.
+    crowd = tuple(
+        Person(aad_object_id=str(uuid.UUID(int=n)), name=f"Émilie-Anne Follower {n:04d} (Finance Operations)")
+        for n in range(1, 1000)
+    )
+    async with uow_factory() as uow:
+        stored = await uow.issues.get(issue.issue_id, for_update=True)
+        assert stored is not None
+        await uow.issues.save(stored.model_copy(update={"followers": crowd}), expected_version=stored.version, known_followers=())
+        await uow.commit()
+    [shown] = await room.say("show #1")
+    joined = await room.click(issue, "issue.metoo", sender=NOBODY, card=shown.card)
+    assert "+1000 said me too" in card_text(joined)
+    before = len(connector.calls)
+    resolved = await room.click(issue, "issue.resolve", {"resolve_notes": "Posting profile added", "resolve_type": "fixed"}, sender=OMAR)
+
+    for card in (shown.card, joined, resolved):
+        assert card_bytes(card) <= MAX_CARD_BYTES
+    for call in connector.calls:
+        assert card_bytes(call.body) <= MAX_CARD_BYTES, f"{call.method} {call.path}: {card_bytes(call.body)} bytes"
+    notices = [call.card for call in connector.calls[before:] if call.method == "POST" and call.card is not None]
+    assert 1 < len(notices) <= NOTICE_MESSAGES_MAX
+    assert "Resolved: #1" in card_text(notices[0])
+    mentioned = [[entity["mentioned"]["id"] for entity in card["msteams"]["entities"]] for card in notices]
+    assert all(len(ids) <= MENTIONS_PER_MESSAGE for ids in mentioned)
+    everyone = [id_ for ids in mentioned for id_ in ids]
+    assert len(everyone) == len(set(everyone)) == MENTIONS_PER_MESSAGE * NOTICE_MESSAGES_MAX
+    assert everyone[:2] == ["aad-priya", crowd[0].aad_object_id]  # the reporter first, then in the order they joined
+    told_by_count = 1 + 1000 - len(everyone)
+    assert f"and {told_by_count} others who followed this issue" in card_text(notices[-1])

@@ -13,12 +13,13 @@ import aiohttp
 import pytest
 
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
-from bot.domain.triage import Acknowledge, Resolve
+from bot.domain.triage import MENTIONS_PER_MESSAGE, Acknowledge, Resolve
 from bot.messages import ConversationRef, OutboundMessage
 from bot.scheduler import Scheduler, SchedulerConfig, TickReport
 from bot.services import Applied, change_oncall, report_issue, snooze_reminders, triage_issue
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
 from bot.teams.sender import ConnectorSender
+from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 from tests.support.clock import FakeSleep, FrozenClock
@@ -206,6 +207,24 @@ async def test_without_anyone_on_call_reminders_go_to_the_triage_leads(
     assert mentioned(reminder) == {"aad-lena"}
 
 
+async def test_an_escalation_to_a_hundred_triage_leads_names_the_on_call_and_counts_the_rest(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
+) -> None:
+    async with uow_factory() as uow:
+        war_room_id = await uow.war_rooms.ensure(team, now=MONDAY_9)
+        for n in range(100):
+            lead = Person(aad_object_id=f"aad-lead-{n:03d}", name=f"Triage Lead {n:03d}")
+            await uow.roles.grant(war_room_id, lead, Role.TRIAGE_LEAD, by=ADMIN, now=MONDAY_9)
+        await uow.commit()
+    await raise_issue(uow_factory, connector, MONDAY_9, Severity.SEV1)
+    [escalation] = await tick(scheduler, connector, MONDAY_9 + timedelta(minutes=15))
+    entities = escalation.card["msteams"]["entities"]  # type: ignore[index]
+    assert len(entities) == MENTIONS_PER_MESSAGE
+    assert entities[0]["mentioned"]["id"] == "aad-omar"  # the one on call is never among those left out
+    assert f"and {101 + 1 - MENTIONS_PER_MESSAGE} others" in texts([escalation])[0]
+    assert card_bytes(escalation.body) <= MAX_CARD_BYTES
+
+
 async def test_standup_is_a_new_channel_post_every_working_morning(
     scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef
 ) -> None:
@@ -358,3 +377,30 @@ async def test_two_workers_draining_one_outbox_send_every_message_once(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_message_too_large_for_teams_is_replaced_by_a_short_note_and_logged_once(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    huge = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "x" * MAX_CARD_BYTES}]}
+    async with uow_factory() as uow:
+        war_room_id = await uow.war_rooms.ensure(thread(connector), now=MONDAY_9)
+        await uow.outbox.enqueue(
+            OutboundMessage(
+                dedupe_key="huge", war_room_id=war_room_id, tenant_id="tenant-1", service_url=connector.url, kind="message",
+                conversation_id=f"{CHANNEL};messageid=root-9", bot_id="28:bot", card=huge,
+            ),
+            now=MONDAY_9,
+        )
+        await uow.commit()
+    with caplog.at_level(logging.WARNING):
+        await scheduler.tick(MONDAY_9)
+        await scheduler.tick(MONDAY_9 + timedelta(minutes=5))
+    [sent] = connector.calls
+    assert card_bytes(sent.body) <= MAX_CARD_BYTES
+    text = texts([sent])[0]
+    assert "too large for Teams" in text and "xxxxxxxxxx" not in text
+    assert "https://teams.microsoft.com/l/message/" in text  # the thread it belongs to
+    assert len([record for record in caplog.records if "too large" in record.getMessage()]) == 1
+    async with uow_factory() as uow:
+        assert await uow.outbox.list(status="failed") == []

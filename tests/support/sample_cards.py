@@ -35,7 +35,7 @@ from bot.domain.war_room import OnCall, OnCallOverride, OnCallView, WarRoomSetti
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import IssueFormValues, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
-from cards.notice import render_announcement
+from cards.notice import render_announcement, render_notices, render_too_large
 from cards.oncall import render_oncall
 from cards.phase import render_exit, render_setup
 from cards.runbooks import render_runbook, render_runbook_form, render_runbook_results, suggestion_block
@@ -46,6 +46,11 @@ from tests.support.factories import OMAR, PRIYA, RAISED_AT, make_issue
 
 NOW = RAISED_AT + timedelta(hours=3)
 LENA = Person(aad_object_id="aad-lena", name="Lena Berg")
+# A thousand people said "me too", with the longest names a card shows and real AAD ids.
+CROWD = tuple(
+    Person(aad_object_id=f"3f2504e0-4f89-41d3-9a0c-{n:012d}", name=f"Émilie-Anne {n:04d} Lefèvre-Ødegård, Finance Operations EMEA")
+    for n in range(1, 1001)
+)
 SEVERITIES = list(Severity)
 
 
@@ -82,6 +87,11 @@ def sample_cards() -> dict[str, dict[str, Any]]:
         ),
     )
     in_progress = make_issue(status=Status.IN_PROGRESS, assignee=OMAR, acknowledged_by=OMAR, acknowledged_at=RAISED_AT)
+    followed = make_issue(status=Status.IN_PROGRESS, assignee=OMAR, acknowledged_by=OMAR, acknowledged_at=RAISED_AT, followers=CROWD)
+    crowd_notices = render_notices(
+        "Resolved: #12 AP cannot post vendor invoices (Fixed).\nAdded the vendor posting profile for USMF.",
+        notify=(PRIYA, *CROWD), issue_number=12,
+    )
     events = [
         Event(verb="created", actor=PRIYA, at=RAISED_AT, to_value="Sev 1"),
         Event(verb="ack", actor=OMAR, at=RAISED_AT + timedelta(minutes=5), from_value="new", to_value="acknowledged"),
@@ -137,6 +147,11 @@ def sample_cards() -> dict[str, dict[str, Any]]:
         "history": render_history(resolved, events),
         "roles": render_roles([(LENA, Role.TRIAGE_LEAD), (OMAR, Role.ONCALL), (PRIYA, Role.SUPPORT)]),
         "announcement": render_announcement("Resolved: #12 AP cannot post (Fixed).\nAdded the profile.", notify=(PRIYA, LENA)),
+        "issue-1000-followers": render_issue_card(followed),
+        "notice-1000-followers-first": crowd_notices[0],
+        "notice-1000-followers-last": crowd_notices[-1],
+        "escalation-1000-leads": render_reminder(Due(kind="ack_breach", dedupe_key="k"), make_issue(), notify=(OMAR, *CROWD), now=NOW),
+        "too-large": render_too_large("19:general@thread.tacv2;messageid=100"),
         "reminder": render_reminder(Due(kind="reminder", dedupe_key="k", reminder_kind="unacknowledged", seq=2),
                                     make_issue(), notify=(OMAR,), now=NOW),
         "escalation": render_reminder(Due(kind="resolve_breach", dedupe_key="k"), in_progress, notify=(LENA, OMAR), now=NOW),

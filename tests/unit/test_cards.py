@@ -13,8 +13,10 @@ from cards.common import MAX_CARD_BYTES, card_bytes, card_time
 from cards.help import render_help_card
 from cards.issue_card import CARD_DESCRIPTION_MAX, render_issue_card
 from cards.issue_form import IssueFormValues, IssueSubmission, render_issue_form, validate_issue_submission
-from cards.notice import render_notice_card
+from bot.domain.triage import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
+from cards.notice import render_notice_card, render_notices
 from tests.support.factories import make_issue
+from tests.support.war_room import card_text
 from tests.support.sample_cards import sample_cards
 
 HEAVY = "😀ü" * (DESCRIPTION_MAX // 2)
@@ -143,3 +145,34 @@ def test_card_time_is_rendered_in_the_viewers_time_zone() -> None:
 def test_control_and_bidi_characters_are_removed_from_user_text() -> None:
     card = render_issue_card(make_issue(title="evil\u202etxt.exe\x07"))
     assert "evil" in str(card) and "\u202e" not in str(card) and "\x07" not in str(card)
+
+
+def crowd(count: int, name: str = "Person") -> tuple[Person, ...]:
+    return tuple(Person(aad_object_id=f"00000000-0000-0000-0000-{n:012d}", name=f"{n:04d} {name}") for n in range(count))
+
+
+def mentioned_ids(card: dict[str, Any]) -> list[str]:
+    return [entity["mentioned"]["id"] for entity in card.get("msteams", {}).get("entities", [])]
+
+
+def test_a_notice_for_a_few_people_is_one_message_mentioning_each() -> None:
+    [card] = render_notices("Resolved: #12 AP cannot post (Fixed).", notify=crowd(3), issue_number=12)
+    assert len(mentioned_ids(card)) == 3 and "other" not in str(card["body"][-1]["text"])
+
+
+def test_a_notice_for_a_crowd_is_a_few_bounded_messages_and_a_count() -> None:
+    # The longest names a mention shows (display names are cut to 60 characters), in the widest UTF-16 characters.
+    everyone = crowd(1001, name="😀ü" * 100)
+    cards = render_notices("Resolved: #12 AP cannot post (Fixed).", notify=everyone, issue_number=12)
+    assert len(cards) == NOTICE_MESSAGES_MAX
+    assert "Resolved: #12" in card_text(cards[0]) and "Also for everyone following #12:" in card_text(cards[1])
+    assert all(len(mentioned_ids(card)) == MENTIONS_PER_MESSAGE and card_bytes(card) < MAX_CARD_BYTES for card in cards)
+    named = [id_ for card in cards for id_ in mentioned_ids(card)]
+    assert named == [person.aad_object_id for person in everyone[: len(named)]]
+    assert cards[-1]["body"][-1]["text"].endswith(f"and {1001 - len(named)} others who followed this issue.")
+    assert "others" not in cards[0]["body"][-1]["text"]
+
+
+def test_one_person_left_out_is_one_other() -> None:
+    cards = render_notices("Resolved.", notify=crowd(MENTIONS_PER_MESSAGE * NOTICE_MESSAGES_MAX + 1), issue_number=12)
+    assert cards[-1]["body"][-1]["text"].endswith("and 1 other who followed this issue.")

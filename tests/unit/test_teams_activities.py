@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import logging
+
 import pytest
 from botbuilder.schema import Activity
 
-from bot.teams.activities import html_to_text, to_inbound_message
+from bot.teams.activities import ADAPTIVE_CARD, card_message, html_to_text, to_inbound_message, too_large, within_size_limit
+from cards.common import MAX_CARD_BYTES, card_bytes
+from cards.notice import render_notice_card
 
 
 def activity(text: str, *, bot_name: str = "Ops", entities: list[dict[str, Any]] | None = None) -> Activity:
@@ -62,3 +66,36 @@ def test_message_carries_sender_and_war_room_key() -> None:
     assert message.conversation.tenant_id == "t1"
     assert message.conversation.war_room_key == "t1/team:19:team"
     assert message.conversation.channel_id == "19:c@thread.tacv2"
+
+
+THREAD = "19:c@thread.tacv2;messageid=1700000000000"
+
+
+def huge_card() -> dict[str, Any]:
+    return render_notice_card("ü" * MAX_CARD_BYTES)
+
+
+def test_an_activity_within_the_limit_is_sent_as_it_is() -> None:
+    message = card_message(render_notice_card("Hello"), activity_id="a-1")
+    assert within_size_limit(message, conversation_id=THREAD) is message
+
+
+def test_an_oversized_activity_carries_a_short_note_and_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    message = card_message(huge_card(), activity_id="a-1") | {"text": "x" * MAX_CARD_BYTES, "replyToId": "r-1"}
+    with caplog.at_level(logging.WARNING, logger="bot.teams.activities"):
+        sent = within_size_limit(message, conversation_id=THREAD)
+    assert card_bytes(message) > MAX_CARD_BYTES >= card_bytes(sent)
+    assert (sent["id"], sent["replyToId"], "text" in sent) == ("a-1", "r-1", False)
+    [attachment] = sent["attachments"]
+    assert attachment["contentType"] == ADAPTIVE_CARD
+    assert "too large for Teams" in attachment["content"]["body"][0]["text"]
+    [link] = attachment["content"]["actions"]
+    assert link["url"].startswith("https://teams.microsoft.com/l/message/19%3Ac%40thread.tacv2/1700000000000?parentMessageId=")
+    [record] = caplog.records
+    assert "too large" in record.getMessage() and THREAD in record.getMessage()
+
+
+def test_an_oversized_card_outside_a_thread_is_replaced_without_a_link() -> None:
+    note = too_large(huge_card(), conversation_id="a:personal-chat")
+    assert note is not None and "actions" not in note
+    assert too_large(render_notice_card("Hello"), conversation_id="a:personal-chat") is None

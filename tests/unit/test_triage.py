@@ -21,6 +21,8 @@ from bot.domain.model import (
 )
 from bot.domain.policy import SeverityPolicy
 from bot.domain.triage import (
+    MENTIONS_PER_MESSAGE,
+    NOTICE_MESSAGES_MAX,
     Acknowledge,
     AddUpdate,
     Assign,
@@ -38,6 +40,7 @@ from bot.domain.triage import (
     Verb,
     ago,
     decide,
+    plan_mentions,
     describe_change,
     merge_followers,
 )
@@ -741,3 +744,31 @@ def test_describe_change_of_a_real_decision() -> None:
     decision = decided(run(make_issue(), Take(), roles={R.ONCALL}))
 
     assert describe_change(decision.event, now=NOW + timedelta(hours=1)) == "Omar Haddad took this 1 hour ago."
+
+
+def people(count: int) -> tuple[Person, ...]:
+    return tuple(Person(aad_object_id=f"aad-{n}", name=f"Person {n}") for n in range(count))
+
+
+@pytest.mark.parametrize(
+    ("count", "sizes", "others"),
+    [
+        (0, [], 0),
+        (1, [1], 0),
+        (MENTIONS_PER_MESSAGE, [MENTIONS_PER_MESSAGE], 0),
+        (MENTIONS_PER_MESSAGE + 1, [MENTIONS_PER_MESSAGE, 1], 0),
+        (MENTIONS_PER_MESSAGE * NOTICE_MESSAGES_MAX, [MENTIONS_PER_MESSAGE] * NOTICE_MESSAGES_MAX, 0),
+        (1001, [MENTIONS_PER_MESSAGE] * NOTICE_MESSAGES_MAX, 1001 - MENTIONS_PER_MESSAGE * NOTICE_MESSAGES_MAX),
+    ],
+)
+def test_mentions_are_split_into_a_few_messages_and_the_rest_counted(count: int, sizes: list[int], others: int) -> None:
+    everyone = people(count)
+    plan = plan_mentions(everyone)
+    assert [len(batch) for batch in plan.batches] == sizes and plan.others == others
+    named = [person for batch in plan.batches for person in batch]
+    assert named == list(everyone[: len(named)])  # in order: whoever comes first (the reporter) is always named
+
+
+def test_a_single_message_names_the_first_and_counts_the_rest() -> None:
+    plan = plan_mentions(people(100), messages=1)
+    assert [len(batch) for batch in plan.batches] == [MENTIONS_PER_MESSAGE] and plan.others == 100 - MENTIONS_PER_MESSAGE
