@@ -245,18 +245,29 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenP
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    host = host or settings.host
+    problem = settings.listen_problem(host)
+    if problem:
+        log.error("%s", problem)
+        return 2
     if not settings.allowed_tenants:
         log.warning("HYPERCARE_ALLOWED_TENANTS is empty: activities from ANY tenant are accepted")
     if settings.local_mode:
         log.warning("MicrosoftAppId is not set: local mode, inbound requests are not authenticated")
+        if settings.allow_unauthenticated:
+            log.warning(
+                "UNAUTHENTICATED on %s (HYPERCARE_ALLOW_UNAUTHENTICATED=true): anyone who reaches this port can act as "
+                "any Teams user and make the bot send requests to any serviceUrl",
+                host or "every interface",
+            )
     try:
         app = create_app(settings)
     except ConfigurationError as error:
         log.error("%s", error)
         return 2
-    log.info("serving the bot on http://%s:%s/api/messages", host or settings.host, port or settings.port)
+    log.info("serving the bot on http://%s:%s/api/messages", host, port or settings.port)
     try:
-        web.run_app(app, host=host or settings.host, port=port or settings.port, print=None)
+        web.run_app(app, host=host, port=port or settings.port, print=None)
     except ConfigurationError as error:
         log.error("%s", error)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,6 +25,16 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def is_loopback(host: str) -> bool:
+    """Reachable from this machine only: localhost or a loopback address (an empty host means every interface)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HYPERCARE_", env_file=".env", extra="ignore", populate_by_name=True
@@ -37,6 +48,8 @@ class Settings(BaseSettings):
     # AAD object ids of the first admins (who can then give roles with `roles add`).
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
     host: str = "127.0.0.1"
+    # Local mode (no app id) listens beyond loopback only when this says so: nothing authenticates its callers.
+    allow_unauthenticated: bool = False
     port: int = Field(default=3978, ge=1, le=65535)
     # Reading the JSON body is refused beyond this (Teams activities are far smaller).
     max_body_bytes: int = 256 * 1024
@@ -128,6 +141,16 @@ class Settings(BaseSettings):
         if not self.allowed_tenants:
             problems.append("HYPERCARE_ALLOWED_TENANTS must name the tenants allowed to use the bot")
         return problems
+
+    def listen_problem(self, host: str) -> str | None:
+        """Why `hypercare serve` must not listen on `host` (None when it may)."""
+        if not self.local_mode or self.allow_unauthenticated or is_loopback(host):
+            return None
+        return (
+            f"refusing to listen on {host!r}: without MicrosoftAppId nothing authenticates requests, so local mode "
+            "listens on a loopback address only. Set MicrosoftAppId (and its credential), or --host 127.0.0.1, "
+            "or HYPERCARE_ALLOW_UNAUTHENTICATED=true to accept unauthenticated requests from the network"
+        )
 
     def tenant_allowed(self, tenant_id: str | None) -> bool:
         if not self.allowed_tenants:

@@ -43,3 +43,16 @@ def test_bad_values_are_refused_with_the_field_named(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("MicrosoftAppType", "Whatever")
     with pytest.raises(ValidationError, match="MultiTenant"):
         Settings(_env_file=None)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost", "LOCALHOST"])
+def test_local_mode_listens_on_loopback(host: str) -> None:
+    assert Settings(_env_file=None).listen_problem(host) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "", "::", "192.168.1.5", "bot.contoso.example", "localhost.evil.example"])
+def test_local_mode_refuses_any_other_address_unless_told(host: str) -> None:
+    problem = Settings(_env_file=None).listen_problem(host)
+    assert problem is not None and "HYPERCARE_ALLOW_UNAUTHENTICATED=true" in problem and "MicrosoftAppId" in problem
+    assert Settings(allow_unauthenticated=True, _env_file=None).listen_problem(host) is None
+    assert Settings(microsoft_app_id="app-123", _env_file=None).listen_problem(host) is None
