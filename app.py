@@ -96,6 +96,7 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
         session,
         tokens=app[TOKENS],
         retry=RetryPolicy(max_attempts=settings.connector_max_attempts, base_delay=settings.connector_retry_base_seconds),
+        trusted_hosts=settings.trusted_service_hosts,
     )
     yield
     await session.close()
@@ -134,7 +135,7 @@ def build_scheduler(
 ) -> Scheduler:
     # One attempt per send: a failed message goes back to the outbox, which retries it later
     # without holding up the other conversations.
-    once = ConnectorClient(session, tokens=tokens, retry=RetryPolicy(max_attempts=1))
+    once = ConnectorClient(session, tokens=tokens, retry=RetryPolicy(max_attempts=1), trusted_hosts=settings.trusted_service_hosts)
     return Scheduler(
         uow_factory=uow_factory,
         sender=ConnectorSender(once),

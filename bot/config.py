@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +12,20 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./hypercare.db"
+
+# Where the Bot Connector lives (the hosts of Teams' serviceUrl), per cloud: the only hosts the bot's token goes to.
+BOT_CONNECTOR_HOSTS = frozenset(
+    {
+        "smba.trafficmanager.net",  # Teams, public cloud (paths /amer/, /emea/, /apac/, /teams/ ...)
+        "smba.onyx.prod.teams.trafficmanager.net",  # Teams, public cloud
+        "smba.infra.gcc.teams.microsoft.com",  # Teams, GCC
+        "smba.infra.gov.teams.microsoft.us",  # Teams, GCC High
+        "smba.infra.dod.teams.microsoft.us",  # Teams, DoD
+        "frontend.botapi.msg.infra.teams.microsoftonline.cn",  # Teams operated by 21Vianet
+        "botframework.com",  # the Bot Framework's own channels (webchat., directline. ...)
+    }
+)
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
 def normalise_database_url(url: str) -> str:
@@ -72,6 +87,9 @@ class Settings(BaseSettings):
     # Where the Bot Framework publishes its token signing keys, and who may issue tokens to the bot.
     openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     token_issuers: Annotated[frozenset[str], NoDecode] = frozenset({"https://api.botframework.com"})
+    # Comma-separated hosts that may receive the bot's token (each also covers its subdomains), over https only;
+    # a listed loopback host may also be plain http (the Emulator, tests). Replaces the default list.
+    trusted_service_hosts: Annotated[frozenset[str], NoDecode] = BOT_CONNECTOR_HOSTS
 
     microsoft_app_id: str = Field(
         default="", validation_alias=AliasChoices("MicrosoftAppId", "HYPERCARE_MICROSOFT_APP_ID")
@@ -109,6 +127,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("trusted_service_hosts", mode="before")
+    @classmethod
+    def _host_names(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        hosts = frozenset(part.strip().lower().rstrip(".") for part in value.split(",") if part.strip())
+        for host in hosts:
+            if not (_HOST_NAME.fullmatch(host) or is_loopback(host)):
+                raise ValueError(f"{host!r} is not a host name with a domain (e.g. smba.trafficmanager.net, no scheme or path)")
+        return hosts
 
     @field_validator("microsoft_app_type")
     @classmethod

@@ -15,13 +15,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import ConfigurationError, create_app
+from app import SCHEDULER, ConfigurationError, create_app
+from bot import admin
 from bot.config import Settings
 from storage.models import ConversationRow
+from storage.uow import UnitOfWorkFactory
 from tests.support.activities import TENANT, channel_message
 from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
 from tests.support.server import FixedToken, RunningBot, running_bot
+from tests.support.war_room import WarRoom
 
 APP_ID = "6f2f1c3e-0d7b-4b8e-9a4e-3f5b2c1d0e9a"
 ISSUER = "https://api.botframework.com"
@@ -90,8 +93,19 @@ def authenticated_settings(database_url: str, metadata_url: str) -> Settings:
         openid_metadata_url=metadata_url,
         microsoft_app_id=APP_ID,
         microsoft_app_password="not-used-the-credential-is-injected",
+        # The fake Bot Connector is plain http on loopback, which only an explicit loopback entry allows.
+        trusted_service_hosts="127.0.0.1",
         _env_file=None,
     )
+
+
+@pytest.fixture
+async def forged() -> AsyncIterator[FakeConnector]:
+    """A server at a serviceUrl that is no Bot Connector: another loopback address, not on the trusted list."""
+    fake = FakeConnector(host="127.0.0.2")
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture
@@ -198,3 +212,42 @@ def test_production_refuses_to_start_without_credentials_and_allow_list() -> Non
         create_app(Settings(env="production", microsoft_app_id=APP_ID, microsoft_app_password="s", _env_file=None))
     app = create_app(Settings(env="production", microsoft_app_id=APP_ID, microsoft_app_password="s", allowed_tenants=TENANT, _env_file=None))
     assert app is not None
+
+
+async def test_a_service_url_stored_in_local_mode_never_receives_the_token_later(
+    database_url: str, openid: OpenIdServer, forged: FakeConnector, clock: FrozenClock, uow_factory: UnitOfWorkFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Local mode: whoever reaches the bot decides the serviceUrl it stores (and sends to, without a token).
+    local = Settings(database_url=database_url, allowed_tenants=TENANT, scheduler_interval_seconds=0, _env_file=None)
+    async with running_bot(local, clock) as bot:
+        await WarRoom(bot, forged).raise_issue("sev1 - warehouse app down")
+    assert forged.calls and all("Authorization" not in call.headers for call in forged.calls)
+    before = len(forged.calls)
+    # The same database with an app id: the sev1's escalation is due, addressed to the stored serviceUrl.
+    settings = authenticated_settings(database_url, f"{openid.url}/v1/.well-known/openidconfiguration")
+    async with running_bot(settings, clock, tokens=FixedToken(OUTBOUND)) as bot:
+        with caplog.at_level(logging.DEBUG):
+            report = await bot.app[SCHEDULER].tick(clock.now() + timedelta(minutes=15))
+    assert forged.calls[before:] == [] and forged.failed_attempts == []
+    # Failed after one attempt, not retried: `hypercare outbox --failed` lists it with the host named.
+    assert (report.sent, report.failed) == (0, 1)
+    [failed] = await admin.outbox(uow_factory(), status="failed")
+    assert failed.attempts == 1 and "untrusted service URL '127.0.0.2'" in (failed.last_error or "")
+    assert await admin.outbox(uow_factory(), status="pending") == []
+    assert "untrusted service URL '127.0.0.2'" in caplog.text and OUTBOUND not in caplog.text
+
+
+async def test_a_genuine_activity_from_an_untrusted_service_url_is_answered_without_the_token(
+    secured_bot: RunningBot, forged: FakeConnector, clock: FrozenClock, uow_factory: UnitOfWorkFactory,
+) -> None:
+    # Signed, and its serviceurl claim matches the activity: still no token goes to a host off the list.
+    status, _ = await secured_bot.post_activity(
+        channel_message(forged.url, "sev2 payment journal fails"), authorization=f"Bearer {token(forged, clock)}"
+    )
+    assert status == 200
+    report = await secured_bot.app[SCHEDULER].tick(clock.now())
+    assert forged.calls == [] and forged.failed_attempts == []
+    assert report.failed == 1
+    [failed] = await admin.outbox(uow_factory(), status="failed")
+    assert "untrusted" in (failed.last_error or "")

@@ -45,6 +45,18 @@ def test_bad_values_are_refused_with_the_field_named(monkeypatch: pytest.MonkeyP
         Settings(_env_file=None)
 
 
+def test_trusted_service_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "smba.trafficmanager.net" in Settings(_env_file=None).trusted_service_hosts
+    monkeypatch.setenv("HYPERCARE_TRUSTED_SERVICE_HOSTS", " SMBA.TrafficManager.net. , smba.teams.sovcloud-core.fr,, 127.0.0.1 ")
+    assert Settings(_env_file=None).trusted_service_hosts == frozenset(
+        {"smba.trafficmanager.net", "smba.teams.sovcloud-core.fr", "127.0.0.1"}
+    )
+    for bad in ("https://smba.trafficmanager.net/", "*.botframework.com", "net", "smba.trafficmanager.net/amer", "a b.example"):
+        monkeypatch.setenv("HYPERCARE_TRUSTED_SERVICE_HOSTS", bad)
+        with pytest.raises(ValidationError, match="trusted_service_hosts"):
+            Settings(_env_file=None)
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost", "LOCALHOST"])
 def test_local_mode_listens_on_loopback(host: str) -> None:
     assert Settings(_env_file=None).listen_problem(host) is None
