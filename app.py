@@ -73,6 +73,7 @@ def _token_provider(settings: Settings) -> TokenProvider:
         settings.microsoft_app_id,
         settings.microsoft_app_password.get_secret_value(),
         settings.microsoft_app_tenant_id,
+        managed_identity=settings.microsoft_app_type == "UserAssignedMSI",
     )
 
 

@@ -26,6 +26,7 @@ BOT_CONNECTOR_HOSTS = frozenset(
     }
 )
 _HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
+MIN_CHART_SECRET_LENGTH = 32
 
 
 def normalise_database_url(url: str) -> str:
@@ -165,10 +166,22 @@ class Settings(BaseSettings):
         if self.env != "production":
             return []
         problems = []
-        if self.local_mode or not self.microsoft_app_password.get_secret_value():
-            problems.append("MicrosoftAppId and MicrosoftAppPassword must be set")
+        if self.local_mode:
+            problems.append("MicrosoftAppId must be set")
+        # A user-assigned managed identity has no secret: its token comes from the host it runs on.
+        if self.microsoft_app_type != "UserAssignedMSI" and not self.microsoft_app_password.get_secret_value():
+            problems.append("MicrosoftAppPassword must be set (or MicrosoftAppType=UserAssignedMSI)")
+        if self.microsoft_app_type != "MultiTenant" and not self.microsoft_app_tenant_id:
+            problems.append(f"MicrosoftAppTenantId must be set with MicrosoftAppType={self.microsoft_app_type}")
         if not self.allowed_tenants:
             problems.append("HYPERCARE_ALLOWED_TENANTS must name the tenants allowed to use the bot")
+        secret = self.chart_secret.get_secret_value()
+        if not secret:
+            problems.append("HYPERCARE_CHART_SECRET must be set, the same on every replica (it signs chart links)")
+        elif len(secret) < MIN_CHART_SECRET_LENGTH:
+            problems.append(f"HYPERCARE_CHART_SECRET must be at least {MIN_CHART_SECRET_LENGTH} characters")
+        if not re.fullmatch(r"https://[^/?#\s]+(/\S*)?", self.public_url):
+            problems.append("HYPERCARE_PUBLIC_URL must be the bot's public https:// address (cards link to it)")
         return problems
 
     def listen_problem(self, host: str) -> str | None:
