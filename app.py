@@ -73,6 +73,7 @@ def _token_provider(settings: Settings) -> TokenProvider:
         settings.microsoft_app_id,
         settings.microsoft_app_password.get_secret_value(),
         settings.microsoft_app_tenant_id,
+        managed_identity=settings.microsoft_app_type == "UserAssignedMSI",
     )
 
 
@@ -96,6 +97,7 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
         session,
         tokens=app[TOKENS],
         retry=RetryPolicy(max_attempts=settings.connector_max_attempts, base_delay=settings.connector_retry_base_seconds),
+        trusted_hosts=settings.trusted_service_hosts,
     )
     yield
     await session.close()
@@ -134,7 +136,7 @@ def build_scheduler(
 ) -> Scheduler:
     # One attempt per send: a failed message goes back to the outbox, which retries it later
     # without holding up the other conversations.
-    once = ConnectorClient(session, tokens=tokens, retry=RetryPolicy(max_attempts=1))
+    once = ConnectorClient(session, tokens=tokens, retry=RetryPolicy(max_attempts=1), trusted_hosts=settings.trusted_service_hosts)
     return Scheduler(
         uow_factory=uow_factory,
         sender=ConnectorSender(once),
@@ -245,18 +247,29 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenP
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    host = host or settings.host
+    problem = settings.listen_problem(host)
+    if problem:
+        log.error("%s", problem)
+        return 2
     if not settings.allowed_tenants:
         log.warning("HYPERCARE_ALLOWED_TENANTS is empty: activities from ANY tenant are accepted")
     if settings.local_mode:
         log.warning("MicrosoftAppId is not set: local mode, inbound requests are not authenticated")
+        if settings.allow_unauthenticated:
+            log.warning(
+                "UNAUTHENTICATED on %s (HYPERCARE_ALLOW_UNAUTHENTICATED=true): anyone who reaches this port can act as "
+                "any Teams user and make the bot send requests to any serviceUrl",
+                host or "every interface",
+            )
     try:
         app = create_app(settings)
     except ConfigurationError as error:
         log.error("%s", error)
         return 2
-    log.info("serving the bot on http://%s:%s/api/messages", host or settings.host, port or settings.port)
+    log.info("serving the bot on http://%s:%s/api/messages", host, port or settings.port)
     try:
-        web.run_app(app, host=host or settings.host, port=port or settings.port, print=None)
+        web.run_app(app, host=host, port=port or settings.port, print=None)
     except ConfigurationError as error:
         log.error("%s", error)
         return 2

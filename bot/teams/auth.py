@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import aiohttp
 import jwt
 from botbuilder.schema import Activity
-from botframework.connector.auth import MicrosoftAppCredentials
+from botframework.connector.auth import ManagedIdentityAppCredentials, MicrosoftAppCredentials
 
 from bot.clock import Clock
 
@@ -162,10 +162,18 @@ class BotFrameworkAuthenticator:
 
 
 class AppCredentialsTokenProvider:
-    """The bot's outbound token from MSAL, fetched off the event loop (MSAL blocks) and cached by it."""
+    """The bot's outbound token from MSAL, fetched off the event loop (MSAL blocks) and cached by it.
 
-    def __init__(self, app_id: str, app_password: str, tenant_id: str | None) -> None:
-        self._credentials = MicrosoftAppCredentials(app_id, app_password, channel_auth_tenant=tenant_id or None)
+    With `managed_identity` (MicrosoftAppType=UserAssignedMSI) the app id is the identity's client id and there is
+    no password: the token comes from the identity endpoint of the Azure host the bot runs on.
+    """
+
+    def __init__(self, app_id: str, app_password: str, tenant_id: str | None, *, managed_identity: bool = False) -> None:
+        self._credentials = (
+            ManagedIdentityAppCredentials(app_id)
+            if managed_identity
+            else MicrosoftAppCredentials(app_id, app_password, channel_auth_tenant=tenant_id or None)
+        )
 
     async def token(self) -> str | None:
         return await asyncio.get_running_loop().run_in_executor(None, self._credentials.get_access_token)

@@ -8,6 +8,7 @@ leaves too large for Teams to take (`within_size_limit`).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,9 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
+from yarl import URL
+
+from bot.config import is_loopback
 
 from bot.teams.activities import within_size_limit
 
@@ -45,6 +49,49 @@ class ConnectorError(Exception):
     def retryable(self) -> bool:
         """Worth trying again later: throttled, a transient server error, or no answer at all."""
         return self.status is None or self.status in RETRYABLE_STATUS
+
+
+class UntrustedServiceUrl(ConnectorError):
+    """The bot's token would go to a host that is not a Bot Connector: refused before any request is made."""
+
+    def __init__(self, service_url: str) -> None:
+        super().__init__(None, f"untrusted service URL {_host(service_url)!r}: not https on HYPERCARE_TRUSTED_SERVICE_HOSTS")
+
+    @property
+    def retryable(self) -> bool:
+        return False  # waiting does not change the address
+
+
+def _host(url: str) -> str | None:
+    try:
+        return URL(url).raw_host
+    except ValueError:
+        return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def trusted_service_url(url: str, hosts: frozenset[str]) -> bool:
+    """Whether the bot's token may go to `url`: https to a listed host or a true subdomain of one, or plain http to a
+    listed loopback host. Parsed by yarl, as aiohttp parses it to connect, so both see the same host."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return False
+    host = (parsed.raw_host or "").rstrip(".")
+    if not parsed.is_absolute() or not host or parsed.user is not None or parsed.password is not None:
+        return False
+    if parsed.scheme == "http":
+        return host in hosts and is_loopback(host)
+    if parsed.scheme != "https":
+        return False
+    return host in hosts or any(host.endswith("." + entry) for entry in hosts if not _is_ip(entry))
 
 
 @dataclass(frozen=True)
@@ -84,10 +131,13 @@ class ConnectorClient:
         *,
         tokens: TokenProvider,
         retry: RetryPolicy,
+        trusted_hosts: frozenset[str] = frozenset(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """`trusted_hosts`: where the token may go (`trusted_service_url`); by default nowhere."""
         self._session = session
         self._tokens = tokens
+        self._trusted_hosts = trusted_hosts
         self._retry = retry
         self._sleep = sleep
 
@@ -153,6 +203,10 @@ class ConnectorClient:
         headers = {}
         token = await self._tokens.token()
         if token:
+            # A serviceUrl comes from an activity or a stored row, possibly one stored in local mode: the token goes
+            # only to a Bot Connector host, and no request at all goes anywhere else.
+            if not trusted_service_url(url, self._trusted_hosts):
+                raise UntrustedServiceUrl(url)
             headers["Authorization"] = f"Bearer {token}"
         for attempt in range(1, self._retry.max_attempts + 1):
             retry_after: float | None = None

@@ -15,13 +15,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import ConfigurationError, create_app
+from app import SCHEDULER, ConfigurationError, create_app
+from bot import admin
 from bot.config import Settings
 from storage.models import ConversationRow
+from storage.uow import UnitOfWorkFactory
 from tests.support.activities import TENANT, channel_message
 from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
 from tests.support.server import FixedToken, RunningBot, running_bot
+from tests.support.war_room import WarRoom
 
 APP_ID = "6f2f1c3e-0d7b-4b8e-9a4e-3f5b2c1d0e9a"
 ISSUER = "https://api.botframework.com"
@@ -67,6 +70,51 @@ class OpenIdServer:
         return web.json_response({"keys": self.keys})
 
 
+class ManagedIdentityEndpoint:
+    """What Azure App Service serves at IDENTITY_ENDPOINT: tokens of the managed identities assigned to the host."""
+
+    HEADER = "identity-header-from-the-host"
+    TOKEN = "token-of-the-user-assigned-managed-identity"
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, str]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/msi/token", self._token)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/msi/token"  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _token(self, request: web.Request) -> web.Response:
+        if request.headers.get("X-IDENTITY-HEADER") != self.HEADER:
+            return web.json_response({"statusCode": 400, "message": "no identity header"}, status=400)
+        self.requests.append(dict(request.query))
+        # expires_on far ahead (2100-01-01), so nothing here depends on the wall clock.
+        return web.json_response(
+            {"access_token": self.TOKEN, "expires_on": "4102444800", "resource": request.query["resource"], "token_type": "Bearer"}
+        )
+
+
+@pytest.fixture
+async def managed_identity(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ManagedIdentityEndpoint]:
+    """The host's identity endpoint, found by MSAL through the variables App Service sets."""
+    endpoint = ManagedIdentityEndpoint()
+    await endpoint.start()
+    monkeypatch.setenv("IDENTITY_ENDPOINT", endpoint.url)
+    monkeypatch.setenv("IDENTITY_HEADER", ManagedIdentityEndpoint.HEADER)
+    yield endpoint
+    await endpoint.stop()
+
+
 @pytest.fixture
 async def openid() -> AsyncIterator[OpenIdServer]:
     server = OpenIdServer()
@@ -81,8 +129,8 @@ def token(connector: FakeConnector, clock: FrozenClock, *, key: rsa.RSAPrivateKe
     return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm="RS256", headers={"kid": kid})
 
 
-def authenticated_settings(database_url: str, metadata_url: str) -> Settings:
-    return Settings(
+def authenticated_settings(database_url: str, metadata_url: str, **changes: Any) -> Settings:
+    values: dict[str, Any] = dict(
         database_url=database_url,
         allowed_tenants=TENANT,
         scheduler_interval_seconds=0,
@@ -90,8 +138,19 @@ def authenticated_settings(database_url: str, metadata_url: str) -> Settings:
         openid_metadata_url=metadata_url,
         microsoft_app_id=APP_ID,
         microsoft_app_password="not-used-the-credential-is-injected",
-        _env_file=None,
+        # The fake Bot Connector is plain http on loopback, which only an explicit loopback entry allows.
+        trusted_service_hosts="127.0.0.1",
     )
+    return Settings(**values | changes, _env_file=None)
+
+
+@pytest.fixture
+async def forged() -> AsyncIterator[FakeConnector]:
+    """A server at a serviceUrl that is no Bot Connector: another loopback address, not on the trusted list."""
+    fake = FakeConnector(host="127.0.0.2")
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture
@@ -191,10 +250,79 @@ async def test_tokens_and_secrets_never_reach_the_log(
         assert secret not in text
 
 
-def test_production_refuses_to_start_without_credentials_and_allow_list() -> None:
-    with pytest.raises(ConfigurationError, match="MicrosoftAppId and MicrosoftAppPassword must be set.*HYPERCARE_ALLOWED_TENANTS"):
+def test_production_refuses_to_start_without_credentials_allow_list_chart_secret_and_public_url() -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match="MicrosoftAppId must be set; MicrosoftAppPassword must be set.*HYPERCARE_ALLOWED_TENANTS.*HYPERCARE_CHART_SECRET.*HYPERCARE_PUBLIC_URL",
+    ):
         create_app(Settings(env="production", _env_file=None))
-    with pytest.raises(ConfigurationError, match="HYPERCARE_ALLOWED_TENANTS"):
-        create_app(Settings(env="production", microsoft_app_id=APP_ID, microsoft_app_password="s", _env_file=None))
-    app = create_app(Settings(env="production", microsoft_app_id=APP_ID, microsoft_app_password="s", allowed_tenants=TENANT, _env_file=None))
-    assert app is not None
+    complete = dict(
+        env="production", microsoft_app_id=APP_ID, microsoft_app_password="s", allowed_tenants=TENANT,
+        chart_secret="c" * 32, public_url="https://hypercare.contoso.example", _env_file=None,
+    )
+    for missing, named in [("allowed_tenants", "HYPERCARE_ALLOWED_TENANTS"), ("chart_secret", "HYPERCARE_CHART_SECRET"),
+                           ("public_url", "HYPERCARE_PUBLIC_URL")]:
+        with pytest.raises(ConfigurationError, match=named):
+            create_app(Settings(**complete | {missing: ""}))
+    with pytest.raises(ConfigurationError, match="MicrosoftAppTenantId must be set with MicrosoftAppType=SingleTenant"):
+        create_app(Settings(**complete | {"microsoft_app_type": "SingleTenant"}))
+    assert create_app(Settings(**complete)) is not None
+
+
+async def test_a_service_url_stored_in_local_mode_never_receives_the_token_later(
+    database_url: str, openid: OpenIdServer, forged: FakeConnector, clock: FrozenClock, uow_factory: UnitOfWorkFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Local mode: whoever reaches the bot decides the serviceUrl it stores (and sends to, without a token).
+    local = Settings(database_url=database_url, allowed_tenants=TENANT, scheduler_interval_seconds=0, _env_file=None)
+    async with running_bot(local, clock) as bot:
+        await WarRoom(bot, forged).raise_issue("sev1 - warehouse app down")
+    assert forged.calls and all("Authorization" not in call.headers for call in forged.calls)
+    before = len(forged.calls)
+    # The same database with an app id: the sev1's escalation is due, addressed to the stored serviceUrl.
+    settings = authenticated_settings(database_url, f"{openid.url}/v1/.well-known/openidconfiguration")
+    async with running_bot(settings, clock, tokens=FixedToken(OUTBOUND)) as bot:
+        with caplog.at_level(logging.DEBUG):
+            report = await bot.app[SCHEDULER].tick(clock.now() + timedelta(minutes=15))
+    assert forged.calls[before:] == [] and forged.failed_attempts == []
+    # Failed after one attempt, not retried: `hypercare outbox --failed` lists it with the host named.
+    assert (report.sent, report.failed) == (0, 1)
+    [failed] = await admin.outbox(uow_factory(), status="failed")
+    assert failed.attempts == 1 and "untrusted service URL '127.0.0.2'" in (failed.last_error or "")
+    assert await admin.outbox(uow_factory(), status="pending") == []
+    assert "untrusted service URL '127.0.0.2'" in caplog.text and OUTBOUND not in caplog.text
+
+
+async def test_a_genuine_activity_from_an_untrusted_service_url_is_answered_without_the_token(
+    secured_bot: RunningBot, forged: FakeConnector, clock: FrozenClock, uow_factory: UnitOfWorkFactory,
+) -> None:
+    # Signed, and its serviceurl claim matches the activity: still no token goes to a host off the list.
+    status, _ = await secured_bot.post_activity(
+        channel_message(forged.url, "sev2 payment journal fails"), authorization=f"Bearer {token(forged, clock)}"
+    )
+    assert status == 200
+    report = await secured_bot.app[SCHEDULER].tick(clock.now())
+    assert forged.calls == [] and forged.failed_attempts == []
+    assert report.failed == 1
+    [failed] = await admin.outbox(uow_factory(), status="failed")
+    assert "untrusted" in (failed.last_error or "")
+
+
+async def test_a_user_assigned_managed_identity_runs_in_production_without_a_password(
+    database_url: str, openid: OpenIdServer, connector: FakeConnector, clock: FrozenClock, managed_identity: ManagedIdentityEndpoint
+) -> None:
+    settings = authenticated_settings(
+        database_url, f"{openid.url}/v1/.well-known/openidconfiguration",
+        env="production", chart_secret="c" * 32, public_url="https://hypercare.contoso.example",
+        microsoft_app_type="UserAssignedMSI", microsoft_app_password="", microsoft_app_tenant_id=TENANT,
+    )
+    # No injected credential: the token comes from the managed identity, through MSAL.
+    async with running_bot(settings, clock) as bot:
+        status, _ = await bot.post_activity(
+            channel_message(connector.url, "sev2 payment journal fails"), authorization=f"Bearer {token(connector, clock)}"
+        )
+    assert status == 200
+    [reply] = connector.calls
+    assert reply.headers["Authorization"] == f"Bearer {ManagedIdentityEndpoint.TOKEN}"
+    # MSAL keeps the token for the process, so only the first run of this test asks for it.
+    assert all(asked["client_id"] == APP_ID and asked["resource"] == ISSUER for asked in managed_identity.requests)

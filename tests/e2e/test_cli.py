@@ -15,6 +15,7 @@ from bot.domain.model import IssueDraft, Person, Severity
 from bot.messages import ConversationRef, OutboundMessage
 from bot.services import report_issue
 from storage.uow import UnitOfWorkFactory
+from tests.resilience.processes import BotProcess, clean_environment, free_port
 
 HYPERCARE = Path(sys.executable).parent / "hypercare"
 REF = ConversationRef(
@@ -92,3 +93,33 @@ async def test_war_rooms_standup_settings_and_outbox(database_url: str, uow_fact
 async def test_wrong_usage_is_refused_with_a_message(args: list[str]) -> None:
     code, _, err = await hypercare(*args)
     assert code == 2 and "usage: hypercare" in err
+
+
+async def test_serve_without_an_app_id_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
+    # Refused before the database is opened (an empty one would stop it too, with another message).
+    env = clean_environment(HYPERCARE_DATABASE_URL="sqlite+aiosqlite:///:memory:", HYPERCARE_PORT=str(free_port()))
+    process = await asyncio.create_subprocess_exec(
+        str(HYPERCARE), "serve", "--host", "0.0.0.0", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:  # it started serving: the guard is missing
+            process.kill()
+            await process.wait()
+    message = err.decode()
+    assert process.returncode == 2, message
+    assert "refusing to listen on '0.0.0.0'" in message and "HYPERCARE_ALLOW_UNAUTHENTICATED=true" in message
+
+
+async def test_serve_without_an_app_id_listens_beyond_loopback_when_told_and_warns_loudly(database_url: str, tmp_path: Path) -> None:
+    env = clean_environment(
+        HYPERCARE_DATABASE_URL=database_url, HYPERCARE_ALLOW_UNAUTHENTICATED="true", HYPERCARE_SCHEDULER_INTERVAL_SECONDS="0",
+    )
+    bot = BotProcess(name="exposed", env=env, workdir=tmp_path, host="0.0.0.0")
+    try:
+        await bot.start()
+    finally:
+        await bot.stop()
+    assert "WARNING hypercare: UNAUTHENTICATED on 0.0.0.0" in bot.log_text()

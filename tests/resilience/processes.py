@@ -82,6 +82,7 @@ class BotProcess:
     env: dict[str, str]
     workdir: Path
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -114,7 +115,7 @@ class BotProcess:
             log.flush()
             # cwd is a scratch directory, so no developer's .env is read.
             self.process = subprocess.Popen(
-                [*hypercare_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [*hypercare_command(), "serve", "--host", self.host, "--port", str(self.port)],
                 cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         began = time.monotonic()

@@ -39,7 +39,9 @@ class ScriptedFailure:
 
 
 class FakeConnector:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        """`host`: another loopback address (127.0.0.2) stands for a server that is not a Bot Connector."""
+        self.host = host
         self.calls: list[RecordedCall] = []
         self.failed_attempts: list[RecordedCall] = []
         self._failures: list[ScriptedFailure] = []
@@ -63,10 +65,10 @@ class FakeConnector:
         app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/"
+        self.url = f"http://{self.host}:{port}/"
 
     async def stop(self) -> None:
         self._released.set()

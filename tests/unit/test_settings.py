@@ -43,3 +43,71 @@ def test_bad_values_are_refused_with_the_field_named(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("MicrosoftAppType", "Whatever")
     with pytest.raises(ValidationError, match="MultiTenant"):
         Settings(_env_file=None)
+
+
+PRODUCTION = dict(
+    env="production",
+    microsoft_app_id="app-123",
+    microsoft_app_password="s3cret",
+    allowed_tenants="tenant-a",
+    chart_secret="c" * 32,
+    public_url="https://hypercare.contoso.example",
+    _env_file=None,
+)
+
+
+def test_a_complete_production_configuration_has_no_problems() -> None:
+    assert Settings(**PRODUCTION).production_problems() == []
+    assert Settings(**PRODUCTION | {"microsoft_app_type": "SingleTenant", "microsoft_app_tenant_id": "tenant-a"}).production_problems() == []
+
+
+def test_a_user_assigned_managed_identity_needs_no_password() -> None:
+    managed = PRODUCTION | {"microsoft_app_type": "UserAssignedMSI", "microsoft_app_password": "", "microsoft_app_tenant_id": "tenant-a"}
+    assert Settings(**managed).production_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"microsoft_app_id": ""}, "MicrosoftAppId must be set"),
+        ({"microsoft_app_password": ""}, "MicrosoftAppPassword must be set"),
+        ({"microsoft_app_type": "SingleTenant"}, "MicrosoftAppTenantId must be set with MicrosoftAppType=SingleTenant"),
+        (
+            {"microsoft_app_type": "UserAssignedMSI", "microsoft_app_password": ""},
+            "MicrosoftAppTenantId must be set with MicrosoftAppType=UserAssignedMSI",
+        ),
+        ({"allowed_tenants": ""}, "HYPERCARE_ALLOWED_TENANTS must name the tenants"),
+        ({"chart_secret": ""}, "HYPERCARE_CHART_SECRET must be set"),
+        ({"chart_secret": "short"}, "HYPERCARE_CHART_SECRET must be at least 32 characters"),
+        ({"public_url": ""}, "HYPERCARE_PUBLIC_URL must be"),
+        ({"public_url": "http://hypercare.contoso.example"}, "HYPERCARE_PUBLIC_URL must be"),
+    ],
+)
+def test_production_names_each_missing_piece(changes: dict[str, str], problem: str) -> None:
+    problems = Settings(**PRODUCTION | changes).production_problems()
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_trusted_service_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "smba.trafficmanager.net" in Settings(_env_file=None).trusted_service_hosts
+    monkeypatch.setenv("HYPERCARE_TRUSTED_SERVICE_HOSTS", " SMBA.TrafficManager.net. , smba.teams.sovcloud-core.fr,, 127.0.0.1 ")
+    assert Settings(_env_file=None).trusted_service_hosts == frozenset(
+        {"smba.trafficmanager.net", "smba.teams.sovcloud-core.fr", "127.0.0.1"}
+    )
+    for bad in ("https://smba.trafficmanager.net/", "*.botframework.com", "net", "smba.trafficmanager.net/amer", "a b.example"):
+        monkeypatch.setenv("HYPERCARE_TRUSTED_SERVICE_HOSTS", bad)
+        with pytest.raises(ValidationError, match="trusted_service_hosts"):
+            Settings(_env_file=None)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost", "LOCALHOST"])
+def test_local_mode_listens_on_loopback(host: str) -> None:
+    assert Settings(_env_file=None).listen_problem(host) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "", "::", "192.168.1.5", "bot.contoso.example", "localhost.evil.example"])
+def test_local_mode_refuses_any_other_address_unless_told(host: str) -> None:
+    problem = Settings(_env_file=None).listen_problem(host)
+    assert problem is not None and "HYPERCARE_ALLOW_UNAUTHENTICATED=true" in problem and "MicrosoftAppId" in problem
+    assert Settings(allow_unauthenticated=True, _env_file=None).listen_problem(host) is None
+    assert Settings(microsoft_app_id="app-123", _env_file=None).listen_problem(host) is None
