@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import SCHEDULER
+from bot.config import Settings
 from storage.models import ConversationRow, IssueRow
 from tests.support.activities import (
     BOT_ID,
@@ -21,8 +22,9 @@ from tests.support.activities import (
     personal_message,
     submit_action,
 )
+from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
-from tests.support.server import RunningBot
+from tests.support.server import FixedToken, RunningBot, running_bot
 
 AP_PROBLEM = "sev1 - nobody in AP can post vendor invoices in USMF, posting profile missing. 12 users affected."
 
@@ -350,6 +352,22 @@ async def test_a_reply_teams_will_not_take_now_is_kept_in_the_outbox_and_sent_la
     await bot.app[SCHEDULER].tick(clock.now())
     [late] = connector.calls
     assert late.card is not None and "Raise a hypercare issue" in all_text(late.card)
+
+
+async def test_a_reply_without_a_token_waits_in_the_outbox_and_the_next_tick_sends_it(
+    settings: Settings, clock: FrozenClock, connector: FakeConnector
+) -> None:
+    tokens = FixedToken("outbound-token")
+    tokens.fail_next()  # Azure AD does not give the bot a token this once
+    async with running_bot(settings, clock, tokens=tokens) as bot:
+        message = channel_message(connector.url, AP_PROBLEM)
+        status, _ = await bot.post_activity(message)
+        assert status == 200 and connector.calls == []
+        await bot.app[SCHEDULER].tick(clock.now())
+        [late] = connector.calls
+        assert late.headers["Authorization"] == "Bearer outbound-token" and "Raise a hypercare issue" in all_text(late.card)
+        assert (await bot.post_activity(message))[0] == 200  # answered: Teams' re-delivery is a duplicate now
+        assert len(connector.calls) == 1
 
 
 async def test_being_added_to_a_team_names_the_war_room(bot: RunningBot, connector: FakeConnector, engine: AsyncEngine) -> None:
