@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
@@ -82,8 +83,9 @@ class HypercareActivityHandler(ActivityHandler):
                     log.warning("could not update the clicked card: %s", error)
             await self._deliver(turn_context, [*answer, *result.side_effects])
             return
-        outbound = await self._conversation.on_message(to_inbound_message(activity), self._directory(activity))
-        await self._deliver(turn_context, outbound)
+        await self._conversation.on_message(
+            to_inbound_message(activity), partial(self._deliver, turn_context), self._directory(activity)
+        )
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Added to a team or chat: remember where we are (and the team's name) before anyone speaks to us.
