@@ -6,8 +6,9 @@ the answers.
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -75,6 +76,8 @@ from bot.services import (
     change_oncall,
     change_role,
     enqueue_message,
+    finish_activity,
+    release_activity,
     show_oncall,
     snooze_reminders,
     Received,
@@ -122,6 +125,15 @@ from cards.notice import render_announcement, render_notice_card, render_notices
 
 SNOOZE_PERIOD = timedelta(hours=1)
 
+log = logging.getLogger(__name__)
+
+# Sends a turn's answer (or queues what the channel would not take now).
+Deliver = Callable[[list[Outbound]], Awaitable[None]]
+
+
+class StillAnswering(Exception):
+    """The channel delivered a message again while its first delivery is still being answered: try again later."""
+
 
 class PeopleDirectory(Protocol):
     """Who someone is in the organisation, asked of the channel (Teams: the conversation's members)."""
@@ -164,19 +176,63 @@ class Conversation:
 
     # -- messages ---------------------------------------------------------------------------
 
-    async def on_message(self, message: InboundMessage, directory: PeopleDirectory | None = None) -> list[Outbound]:
+    async def on_message(self, message: InboundMessage, deliver: Deliver, directory: PeopleDirectory | None = None) -> None:
+        """Answer a message through `deliver`, once however often the channel delivers it.
+
+        The message is claimed first. The claim is finished once `deliver` has returned (the answer is sent or
+        queued) and released when anything failed, so that the channel's next delivery is answered. A delivery
+        while another is still being answered raises `StillAnswering`: that one may yet fail.
+        """
         command = parse_command(message.text) if message.text.strip() else ShowHelp()
         report_text = message.text if command is None else command.text if isinstance(command, ReportIssue) else None
+        claimed_at = self._clock.now()
         received = await receive_message(
             uow=self._uow_factory(),
-            now=self._clock.now(),
+            now=claimed_at,
             conversation=message.conversation,
             activity_id=message.activity_id,
             report_text=report_text,
             look_in_thread=command is None,
         )
-        if not received.first_delivery:
-            return []
+        if received.claim == "done":
+            return
+        if received.claim == "busy":
+            raise StillAnswering(f"activity {message.activity_id} is being answered by another delivery")
+        try:
+            await deliver(await self._answer(command, message, received, directory or NoDirectory()))
+        except BaseException:
+            await self._release(message, claimed_at)
+            raise
+        await self._finish(message, claimed_at)
+
+    async def _finish(self, message: InboundMessage, claimed_at: datetime) -> None:
+        if not message.activity_id:
+            return
+        try:
+            finished = await finish_activity(
+                uow=self._uow_factory(), now=self._clock.now(), conversation_id=message.conversation.conversation_id,
+                activity_id=message.activity_id, claimed_at=claimed_at,
+            )
+        except Exception as error:  # the answer is out: failing the request now would only invite a second one
+            log.warning("activity %s was answered but not recorded as such (%s)", message.activity_id, type(error).__name__)
+            return
+        if not finished:
+            log.warning("activity %s was answered after its claim ran out: a re-delivery may be answered too", message.activity_id)
+
+    async def _release(self, message: InboundMessage, claimed_at: datetime) -> None:
+        if not message.activity_id:
+            return
+        try:
+            await release_activity(
+                uow=self._uow_factory(), conversation_id=message.conversation.conversation_id, activity_id=message.activity_id,
+                claimed_at=claimed_at,
+            )
+        except Exception as error:  # the database is away too: the claim runs out with its lease instead
+            log.warning("could not release the claim on activity %s (%s)", message.activity_id, type(error).__name__)
+
+    async def _answer(
+        self, command: ChatCommand | CommandError | None, message: InboundMessage, received: Received, directory: PeopleDirectory
+    ) -> list[Outbound]:
         if isinstance(command, CommandError):
             return [ReplyCard(card=render_notice_card(command.message))]
         if command is None:
@@ -188,7 +244,7 @@ class Conversation:
             command = ReportIssue(text=message.text)
         if isinstance(command, ReportIssue):
             return [ReplyCard(card=self._report_answer(command.text, received))]
-        return await self._run(command, message, directory or NoDirectory())
+        return await self._run(command, message, directory)
 
     def _report_answer(self, text: str, received: Received) -> Card:
         room = received.room
@@ -348,7 +404,7 @@ class Conversation:
 
     async def on_installed(self, where: ConversationRef) -> None:
         """The bot was added to a team or chat (or it changed): remember the place and its name."""
-        await record_contact(uow=self._uow_factory(), now=self._clock.now(), conversation=where, activity_id=None)
+        await record_contact(uow=self._uow_factory(), now=self._clock.now(), conversation=where)
 
     async def deliver_later(self, where: ConversationRef, card: Card, *, dedupe_key: str) -> None:
         """A message the channel would not take now: the outbox delivers it when it can."""

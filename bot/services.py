@@ -43,6 +43,7 @@ from bot.domain.triage import (
 from bot.messages import ConversationRef, OutboundMessage
 from storage.search import RunbookRepository, SimilarityRepository
 from storage.repositories import (
+    ActivityClaim,
     ConversationRepository,
     DuplicateSourceForm,
     EventRepository,
@@ -75,31 +76,33 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-async def record_contact(
-    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, activity_id: str | None
-) -> bool:
-    """Remember where the user spoke (for proactive messages later); False if this activity was seen before."""
+async def record_contact(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> None:
+    """Remember where the bot can speak (for proactive messages later), and the team's name."""
     async with uow:
-        if activity_id and not await uow.activities.claim(conversation.conversation_id, activity_id, now=now):
-            return False
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
         if conversation.team_name:
             await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
         await uow.commit()
-    return True
 
 
 class WarRoomClosed(Exception):
     """Hypercare is signed off here: new problems go to the steady-state support process (the message)."""
 
 
+# How long a claim on an incoming activity holds while it is answered. One still unfinished after this belonged to
+# a process that died (or lost the database before it could let go): Teams' next re-delivery is answered. Longer
+# than a turn takes, its retries to the Bot Connector included, so that a slow answer is not given twice.
+ACTIVITY_LEASE = timedelta(seconds=60)
+
+
 class Received(BaseModel):
-    """What one incoming message needs from storage, read in the same transaction that records it."""
+    """What one incoming message needs from storage, read in the same transaction that claims it."""
 
     model_config = ConfigDict(frozen=True)
 
-    first_delivery: bool
+    # Only a "claimed" message is answered; it is finished (`finish_activity`) or released (`release_activity`).
+    claim: ActivityClaim
     room: WarRoom | None = None
     thread_issue: Issue | None = None
     suggestions: tuple[Suggestion, ...] = ()
@@ -114,14 +117,16 @@ async def receive_message(
     report_text: str | None = None,
     look_in_thread: bool = False,
 ) -> Received:
-    """Record an incoming message once (drop Teams' re-deliveries) and read what answering it needs.
+    """Claim an incoming message for answering (Teams re-delivers) and read what answering it needs.
 
-    One transaction per activity: the war room, the issue whose thread this is (`look_in_thread`), and past
-    fixes that look like `report_text`.
+    One transaction per activity: the claim, the war room, the issue whose thread this is (`look_in_thread`), and
+    past fixes that look like `report_text`. The claim is taken at `now`.
     """
     async with uow:
-        if activity_id and not await uow.activities.claim(conversation.conversation_id, activity_id, now=now):
-            return Received(first_delivery=False)
+        if activity_id:
+            claim = await uow.activities.claim(conversation.conversation_id, activity_id, now=now, lease=ACTIVITY_LEASE)
+            if claim != "claimed":
+                return Received(claim=claim)
         room = await uow.war_rooms.ensure_room(conversation, now=now)
         war_room_id = room.id
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
@@ -134,7 +139,24 @@ async def receive_message(
         if report_text and thread_issue is None and room.signed_off_at is None:
             suggestions = await uow.similar.similar(war_room_id, report_text, limit=SUGGESTIONS)
         await uow.commit()
-    return Received(first_delivery=True, room=room, thread_issue=thread_issue, suggestions=tuple(suggestions))
+    return Received(claim="claimed", room=room, thread_issue=thread_issue, suggestions=tuple(suggestions))
+
+
+async def finish_activity(*, uow: UnitOfWork, now: datetime, conversation_id: str, activity_id: str, claimed_at: datetime) -> bool:
+    """The activity claimed at `claimed_at` was answered (sent or queued): a re-delivery of it is a duplicate now.
+
+    False when the claim had run out and another delivery took it over (which may answer it again)."""
+    async with uow:
+        finished = await uow.activities.finish(conversation_id, activity_id, claimed_at=claimed_at, now=now)
+        await uow.commit()
+    return finished
+
+
+async def release_activity(*, uow: UnitOfWork, conversation_id: str, activity_id: str, claimed_at: datetime) -> None:
+    """Answering the activity claimed at `claimed_at` failed: Teams' re-delivery of it is answered."""
+    async with uow:
+        await uow.activities.release(conversation_id, activity_id, claimed_at=claimed_at)
+        await uow.commit()
 
 
 async def report_issue(

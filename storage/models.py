@@ -109,13 +109,19 @@ class ConversationRow(Base):
 
 
 class ProcessedActivityRow(Base):
-    """Activity ids already handled, so a re-delivery by Teams is processed once."""
+    """Incoming activities claimed for an answer, so that a re-delivery by Teams is answered once.
+
+    A claim is finished (`done_at`) once the answer was delivered or queued, and deleted when answering failed;
+    one left unfinished for longer than a lease belonged to a process that died, and may be taken again.
+    """
 
     __tablename__ = "processed_activities"
 
     conversation_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     activity_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # When the claim was taken (by the first delivery, or by the re-delivery that took over a dead claim).
     received_at: Mapped[datetime] = mapped_column(index=True)
+    done_at: Mapped[datetime | None]
 
 
 class IssueRow(Base):

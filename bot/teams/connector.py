@@ -201,7 +201,10 @@ class ConnectorClient:
     async def _call(self, method: str, service_url: str, path: str, payload: dict[str, Any] | None) -> Any:
         url = service_url.rstrip("/") + "/" + path
         headers = {}
-        token = await self._tokens.token()
+        try:
+            token = await self._tokens.token()
+        except Exception as error:  # MSAL raises what it meets (PermissionError, requests' errors, ValueError)
+            raise ConnectorError(None, f"no token for the Bot Connector: {type(error).__name__}: {error}") from error
         if token:
             # A serviceUrl comes from an activity or a stored row, possibly one stored in local mode: the token goes
             # only to a Bot Connector host, and no request at all goes anywhere else.
@@ -222,7 +225,8 @@ class ConnectorClient:
                     failure = ConnectorError(response.status, detail, retry_after)
                     if not failure.retryable:
                         raise failure
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                # No answer, a cut or garbled one, or a service URL that is no URL: a failed send, never a crash.
                 failure = ConnectorError(None, repr(error))
             if attempt == self._retry.max_attempts:
                 raise failure

@@ -12,6 +12,7 @@ from botbuilder.core import ActivityHandler
 from msrest.serialization import Model
 
 from bot.config import Settings
+from bot.conversation import StillAnswering
 from bot.teams.activities import MalformedActivity, activity_from_json, tenant_of
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import Unauthorized
@@ -83,6 +84,10 @@ class MessagesEndpoint:
             return web.Response(status=202)
         try:
             invoke_response = await self._adapter.process(activity, self._bot.on_turn)
+        except StillAnswering:
+            # Teams re-sent it while we work on it: tried again later, it is a duplicate, or answered if we failed.
+            log.info("activity %s is already being answered; asked to try again", activity.id)
+            return _problem(503, "this activity is still being answered, try again")
         except Exception as error:
             if not self._unavailable(error):
                 raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
@@ -83,8 +84,9 @@ class HypercareActivityHandler(ActivityHandler):
                     log.warning("could not update the clicked card: %s", error)
             await self._deliver(turn_context, [*answer, *result.side_effects])
             return
-        outbound = await self._conversation.on_message(to_inbound_message(activity), self._directory(activity))
-        await self._deliver(turn_context, outbound)
+        await self._conversation.on_message(
+            to_inbound_message(activity), partial(self._deliver, turn_context), self._directory(activity)
+        )
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Added to a team or chat: remember where we are (and the team's name) before anyone speaks to us.
@@ -127,7 +129,13 @@ class HypercareActivityHandler(ActivityHandler):
     async def _post_issue_card(self, turn_context: TurnContext, issue_id: int, card: Card) -> None:
         activity = turn_context.activity
         conversation_id = activity.conversation.id
-        sent_id = await self._connector.send(activity.service_url, conversation_id, card_message(card))
+        try:
+            sent_id = await self._connector.send(activity.service_url, conversation_id, card_message(card))
+        except ConnectorError as error:
+            # The user was told the card is in the thread: the outbox puts it there (not attached to the issue, so
+            # later changes are announced in the thread rather than shown on this card).
+            await self._deliver_later(turn_context, conversation_id, card, f"issue-card:{issue_id}", error)
+            return
         if sent_id:
             where = conversation_ref(activity)
             if where.conversation_type == "channel" and not where.is_thread:
@@ -155,9 +163,12 @@ class HypercareActivityHandler(ActivityHandler):
                     log.warning("could not update card %s: %s", message.activity_id, error)
                     continue
                 target = message.conversation_id if isinstance(message, PostCard) else activity.conversation.id
-                log.warning("could not deliver a message now (%s); the outbox will retry it", error)
-                await self._conversation.deliver_later(
-                    conversation_ref(activity).model_copy(update={"conversation_id": target}),
-                    message.card,
-                    dedupe_key=f"turn:{activity.conversation.id}:{activity.id or uuid.uuid4().hex}:{position}",
-                )
+                key = f"turn:{activity.conversation.id}:{activity.id or uuid.uuid4().hex}:{position}"
+                await self._deliver_later(turn_context, target, message.card, key, error)
+
+    async def _deliver_later(
+        self, turn_context: TurnContext, conversation_id: str, card: Card, key: str, error: ConnectorError
+    ) -> None:
+        log.warning("could not deliver a message now (%s); the outbox will retry it", error)
+        where = conversation_ref(turn_context.activity).model_copy(update={"conversation_id": conversation_id})
+        await self._conversation.deliver_later(where, card, dedupe_key=key)

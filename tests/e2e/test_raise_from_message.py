@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import SCHEDULER
 from storage.models import IssueRow
 from tests.support.activities import channel_message
+from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
 from tests.support.war_room import card_text
@@ -73,6 +75,29 @@ async def test_submit_action_raises_the_issue_and_posts_its_card_in_the_thread(
     async with engine.connect() as connection:
         [issue] = (await connection.execute(select(IssueRow))).all()
     assert (issue.source_url, issue.card_activity_id, issue.severity) == (LINK, post.sent_id, 2)
+
+
+async def test_an_issue_card_teams_will_not_take_now_is_put_in_the_thread_by_the_outbox(
+    bot: RunningBot, connector: FakeConnector, engine: AsyncEngine, clock: FrozenClock
+) -> None:
+    _, body = await bot.post_activity(message_action(connector, "composeExtension/fetchTask", payload()))
+    form = dialog_card(body)
+    data = {e["id"]: e.get("value", "") for e in form["body"] if e["type"].startswith("Input.")} | form["actions"][0]["data"]
+    submit = message_action(connector, "composeExtension/submitAction", payload() | {"data": data | {"severity": "2"}})
+    connector.fail_next(503, times=4)  # every attempt the turn makes
+
+    status, body = await bot.post_activity(submit)
+    await bot.settle()
+
+    assert status == 200 and body["task"]["value"] == "Issue raised: its card is in the thread."
+    assert connector.calls == [] and len(connector.failed_attempts) == 4
+    await bot.app[SCHEDULER].tick(clock.now())
+    [post] = connector.calls
+    assert post.method == "POST" and post.conversation_id == submit["conversation"]["id"]
+    assert "Raised from a message" in card_text(post.card)
+    async with engine.connect() as connection:
+        [issue] = (await connection.execute(select(IssueRow))).all()
+    assert issue.source_url == LINK
 
 
 async def test_an_invalid_dialog_submission_comes_back_with_the_errors(

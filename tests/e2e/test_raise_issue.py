@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -9,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import SCHEDULER
+from app import ENGINE, SCHEDULER
+from bot.config import Settings
 from storage.models import ConversationRow, IssueRow
 from tests.support.activities import (
     BOT_ID,
@@ -21,8 +23,10 @@ from tests.support.activities import (
     personal_message,
     submit_action,
 )
+from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
-from tests.support.server import RunningBot
+from tests.support.databases import database_blip
+from tests.support.server import FixedToken, RunningBot, running_bot
 
 AP_PROBLEM = "sev1 - nobody in AP can post vendor invoices in USMF, posting profile missing. 12 users affected."
 
@@ -350,6 +354,45 @@ async def test_a_reply_teams_will_not_take_now_is_kept_in_the_outbox_and_sent_la
     await bot.app[SCHEDULER].tick(clock.now())
     [late] = connector.calls
     assert late.card is not None and "Raise a hypercare issue" in all_text(late.card)
+
+
+async def test_a_reply_without_a_token_waits_in_the_outbox_and_the_next_tick_sends_it(
+    settings: Settings, clock: FrozenClock, connector: FakeConnector
+) -> None:
+    tokens = FixedToken("outbound-token")
+    tokens.fail_next()  # Azure AD does not give the bot a token this once
+    async with running_bot(settings, clock, tokens=tokens) as bot:
+        message = channel_message(connector.url, AP_PROBLEM)
+        status, _ = await bot.post_activity(message)
+        assert status == 200 and connector.calls == []
+        await bot.app[SCHEDULER].tick(clock.now())
+        [late] = connector.calls
+        assert late.headers["Authorization"] == "Bearer outbound-token" and "Raise a hypercare issue" in all_text(late.card)
+        assert (await bot.post_activity(message))[0] == 200  # answered: Teams' re-delivery is a duplicate now
+        assert len(connector.calls) == 1
+
+
+async def test_a_redelivery_while_the_first_is_still_being_answered_gets_503_and_one_answer(
+    bot: RunningBot, connector: FakeConnector
+) -> None:
+    message = channel_message(connector.url, AP_PROBLEM)
+    connector.fail_next(0)  # the form reply hangs, so Teams sends the message again
+    first = asyncio.create_task(bot.post_activity(message))
+    await connector.holding.wait()
+    status, body = await bot.post_activity(message)
+    assert status == 503 and "still being answered" in body["error"]
+    connector.release()
+    assert (await first)[0] == 200  # the reply's next attempt went through
+    [form] = connector.calls
+    assert form.card is not None and "Raise a hypercare issue" in all_text(form.card)
+    assert (await bot.post_activity(message))[0] == 200 and len(connector.calls) == 1
+
+
+async def test_an_answer_sent_while_the_database_blinks_is_not_asked_for_again(bot: RunningBot, connector: FakeConnector) -> None:
+    # Recording the answer fails: a 503 now would only make Teams ask again and get a second form.
+    with database_blip(bot.app[ENGINE], "UPDATE processed_activities"):
+        status, _ = await bot.post_activity(channel_message(connector.url, AP_PROBLEM))
+    assert status == 200 and len(connector.calls) == 1
 
 
 async def test_being_added_to_a_team_names_the_war_room(bot: RunningBot, connector: FakeConnector, engine: AsyncEngine) -> None:

@@ -8,9 +8,23 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import ENGINE
+from bot.services import ACTIVITY_LEASE
 from storage.models import IssueEventRow, IssueRow
-from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, SECOND_TENANT, USER, execute_action, submit_action
+from tests.support.activities import (
+    ADMIN,
+    LENA,
+    NOBODY,
+    OMAR,
+    SECOND_TENANT,
+    USER,
+    channel_message,
+    execute_action,
+    submit_action,
+)
+from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
+from tests.support.databases import database_blip
 from tests.support.server import RunningBot
 from tests.support.war_room import RaisedIssue, WarRoom, card_text, find_execute
 
@@ -267,6 +281,43 @@ async def test_commands_ack_assign_resolve_and_history(room: WarRoom, engine: As
     text = card_text(history.card)
     for line in ("raised it", "acknowledged it", "assigned it", "resolved it"):
         assert line in text
+
+
+async def test_an_ack_cut_short_by_a_database_blip_is_answered_when_teams_delivers_it_again(
+    room: WarRoom, bot: RunningBot, engine: AsyncEngine
+) -> None:
+    issue = await room.raise_issue()
+    ack = channel_message(room.connector.url, "ack #1", sender=OMAR)
+    with database_blip(bot.app[ENGINE], "UPDATE issues"):
+        status, _ = await bot.post_activity(ack)
+    assert status == 503 and (await stored(engine, issue.issue_id)).status == "new"
+    before = len(room.connector.calls)
+    status, _ = await bot.post_activity(ack)  # Teams delivers a 503'd activity again
+    await bot.settle()
+    assert status == 200
+    [reply, refresh] = room.connector.calls[before:]
+    assert "#1 acknowledged" in card_text(reply.card) and refresh.activity_id == issue.card_message_id
+    assert (await stored(engine, issue.issue_id)).status == "acknowledged"
+
+
+async def test_an_ack_whose_claim_could_not_be_released_is_answered_once_the_claim_runs_out(
+    room: WarRoom, bot: RunningBot, engine: AsyncEngine, clock: FrozenClock
+) -> None:
+    issue = await room.raise_issue()
+    ack = channel_message(room.connector.url, "ack #1", sender=OMAR)
+    # The database is away for the work and still away when the failed turn lets go of the message.
+    with database_blip(bot.app[ENGINE], "UPDATE issues"), database_blip(bot.app[ENGINE], "DELETE FROM processed_activities"):
+        status, _ = await bot.post_activity(ack)
+    assert status == 503
+    before = len(room.connector.calls)
+    assert (await bot.post_activity(ack))[0] == 503  # held by the dead claim for its lease
+    clock.advance(ACTIVITY_LEASE)
+    status, _ = await bot.post_activity(ack)
+    await bot.settle()
+    assert status == 200
+    [reply, _refresh] = room.connector.calls[before:]
+    assert "#1 acknowledged" in card_text(reply.card)
+    assert (await stored(engine, issue.issue_id)).status == "acknowledged"
 
 
 async def test_list_show_and_unknown_numbers(room: WarRoom) -> None:

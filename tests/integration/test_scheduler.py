@@ -25,6 +25,7 @@ from storage.uow import UnitOfWorkFactory
 from tests.support.clock import FakeSleep, FrozenClock
 from tests.support.connector import FakeConnector, RecordedCall
 from tests.support.factories import OMAR, PRIYA
+from tests.support.server import FixedToken
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 09:00 in London too (GMT)
 LENA = Person(aad_object_id="aad-lena", name="Lena Berg")
@@ -317,6 +318,41 @@ async def test_permanent_403_fails_without_a_retry_storm(
     async with uow_factory() as uow:
         [failed] = await uow.outbox.list(status="failed")
     assert failed.dedupe_key == "doomed" and failed.attempts == 1 and "403" in (failed.last_error or "")
+
+
+async def test_a_send_without_a_token_counts_an_attempt_and_goes_out_at_the_next_tick(
+    uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, connector: FakeConnector
+) -> None:
+    tokens = FixedToken("outbound-token")
+    sender = ConnectorSender(ConnectorClient(http, tokens=tokens, retry=RetryPolicy(max_attempts=1)))
+    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(FrozenClock(MONDAY_9)))
+    await enqueue(uow_factory, connector, MONDAY_9, ["m1"])
+    tokens.fail_next()  # Azure AD does not give the bot a token this once
+    assert (await scheduler.tick(MONDAY_9)).retried == 1
+    async with uow_factory() as uow:
+        [waiting] = await uow.outbox.list(status="pending")
+    assert waiting.attempts == 1 and "PermissionError" in (waiting.last_error or "")
+    await scheduler.tick(MONDAY_9 + timedelta(minutes=5))
+    assert keys_sent(connector) == ["m1"] and connector.calls[0].headers["Authorization"] == "Bearer outbound-token"
+
+
+async def test_a_send_that_fails_unexpectedly_counts_an_attempt_and_the_others_still_go(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector
+) -> None:
+    await enqueue(uow_factory, connector, MONDAY_9, ["fine"], conversation="19:a")
+    async with uow_factory() as uow:  # a conversation stored with a service URL that is no URL
+        war_room_id = await uow.war_rooms.ensure(thread(connector), now=MONDAY_9)
+        broken = OutboundMessage(
+            dedupe_key="broken", war_room_id=war_room_id, tenant_id="tenant-1", service_url="smba.example/emea", kind="message",
+            conversation_id="19:b", bot_id="28:bot", card={"type": "AdaptiveCard", "version": "1.5", "body": []},
+        )
+        await uow.outbox.enqueue(broken, now=MONDAY_9)
+        await uow.commit()
+    report = await scheduler.tick(MONDAY_9)
+    assert (report.sent, report.retried) == (1, 1) and keys_sent(connector) == ["fine"]
+    async with uow_factory() as uow:
+        [waiting] = await uow.outbox.list(status="pending")
+    assert (waiting.dedupe_key, waiting.attempts) == ("broken", 1)
 
 
 async def test_a_hanging_connector_is_retried_after_the_timeout(

@@ -7,9 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.model import Area, IssueDraft, Person, Severity, Status
 from bot.messages import ConversationRef
-from bot.services import purge_processed_activities, record_contact, report_issue
+from bot.services import (
+    ACTIVITY_LEASE,
+    finish_activity,
+    purge_processed_activities,
+    receive_message,
+    record_contact,
+    release_activity,
+    report_issue,
+)
+from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
-from tests.support.clock import FrozenClock
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 REPORTER = Person(aad_object_id="aad-priya", name="Priya Shah")
@@ -93,20 +101,70 @@ async def test_32_concurrent_reports_never_lock_and_number_without_gaps(uow_fact
     assert sorted(issue.number for issue in issues) == list(range(1, 33))
 
 
-async def test_activity_dedupe_and_retention(uow_factory: UnitOfWorkFactory) -> None:
-    clock = FrozenClock(NOW)
-    ref = make_ref()
-    assert await record_contact(uow=uow_factory(), now=clock.now(), conversation=ref, activity_id="a1") is True
-    assert await record_contact(uow=uow_factory(), now=clock.now(), conversation=ref, activity_id="a1") is False
-    clock.advance(timedelta(hours=49))
-    assert await purge_processed_activities(uow=uow_factory(), older_than=clock.now() - timedelta(hours=48)) == 1
-    assert await record_contact(uow=uow_factory(), now=clock.now(), conversation=ref, activity_id="a1") is True
+async def claim(uow_factory: UnitOfWorkFactory, at: datetime, activity_id: str = "a1") -> str:
+    """How a delivery of the activity at `at` fares: "claimed" (answer it), "busy" or "done"."""
+    return (await receive_message(uow=uow_factory(), now=at, conversation=make_ref(), activity_id=activity_id)).claim
+
+
+async def finish(uow_factory: UnitOfWorkFactory, claimed_at: datetime, at: datetime) -> bool:
+    return await finish_activity(
+        uow=uow_factory(), now=at, conversation_id=make_ref().conversation_id, activity_id="a1", claimed_at=claimed_at
+    )
+
+
+async def release(uow_factory: UnitOfWorkFactory, claimed_at: datetime) -> None:
+    await release_activity(uow=uow_factory(), conversation_id=make_ref().conversation_id, activity_id="a1", claimed_at=claimed_at)
+
+
+async def test_an_activity_is_answered_once_then_forgotten_after_the_retention(uow_factory: UnitOfWorkFactory) -> None:
+    assert await claim(uow_factory, NOW) == "claimed"
+    assert await claim(uow_factory, NOW + timedelta(seconds=15)) == "busy"  # Teams re-sent it while it was answered
+    assert await finish(uow_factory, claimed_at=NOW, at=NOW + timedelta(seconds=16)) is True
+    assert await claim(uow_factory, NOW + ACTIVITY_LEASE * 2) == "done"
+    assert await purge_processed_activities(uow=uow_factory(), older_than=NOW + timedelta(hours=1)) == 1
+    assert await claim(uow_factory, NOW + timedelta(hours=2)) == "claimed"
+
+
+async def test_a_failed_answer_lets_the_next_delivery_claim_the_activity(uow_factory: UnitOfWorkFactory) -> None:
+    assert await claim(uow_factory, NOW) == "claimed"
+    await release(uow_factory, claimed_at=NOW)
+    assert await claim(uow_factory, NOW + timedelta(seconds=1)) == "claimed"
+
+
+async def test_a_claim_left_unfinished_past_its_lease_is_taken_over_by_one_delivery(uow_factory: UnitOfWorkFactory) -> None:
+    assert await claim(uow_factory, NOW) == "claimed"  # and its process dies
+    assert await claim(uow_factory, NOW + ACTIVITY_LEASE - timedelta(seconds=1)) == "busy"
+    taken_over_at = NOW + ACTIVITY_LEASE
+    assert await claim(uow_factory, taken_over_at) == "claimed"
+    assert await claim(uow_factory, taken_over_at + timedelta(seconds=1)) == "busy"
+    # The first claim, should its worker still be alive after all, can neither finish nor release the new one.
+    assert await finish(uow_factory, claimed_at=NOW, at=taken_over_at + timedelta(seconds=2)) is False
+    await release(uow_factory, claimed_at=NOW)
+    assert await claim(uow_factory, taken_over_at + timedelta(seconds=3)) == "busy"
+    assert await finish(uow_factory, claimed_at=taken_over_at, at=taken_over_at + timedelta(seconds=4)) is True
+    assert await claim(uow_factory, taken_over_at + ACTIVITY_LEASE * 2) == "done"
+
+
+async def test_replicas_receiving_one_activity_together_answer_it_once(database_url: str, uow_factory: UnitOfWorkFactory) -> None:
+    assert await claim(uow_factory, NOW, activity_id="first-contact") == "claimed"  # the war room exists
+    engines = [create_engine(database_url) for _ in range(2)]
+    try:
+        replicas = [UnitOfWorkFactory(create_session_factory(engine)) for engine in engines]
+        deliveries = [replicas[n % 2] for n in range(8)]
+        first = await asyncio.gather(*(claim(replica, NOW) for replica in deliveries))
+        assert sorted(first) == ["busy"] * 7 + ["claimed"]
+        # The claim's process died: after the lease, again exactly one delivery takes it over.
+        later = await asyncio.gather(*(claim(replica, NOW + ACTIVITY_LEASE) for replica in deliveries))
+        assert sorted(later) == ["busy"] * 7 + ["claimed"]
+    finally:
+        for engine in engines:
+            await engine.dispose()
 
 
 async def test_conversation_reference_is_upserted(uow_factory: UnitOfWorkFactory) -> None:
     ref = make_ref()
-    await record_contact(uow=uow_factory(), now=NOW, conversation=ref, activity_id="a1")
+    await record_contact(uow=uow_factory(), now=NOW, conversation=ref)
     moved = make_ref(service_url="https://smba.example/amer/")
-    await record_contact(uow=uow_factory(), now=NOW + timedelta(minutes=1), conversation=moved, activity_id="a2")
+    await record_contact(uow=uow_factory(), now=NOW + timedelta(minutes=1), conversation=moved)
     async with uow_factory() as uow:
         assert await uow.conversations.get(ref.conversation_id) == moved

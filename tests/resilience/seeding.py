@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from bot.domain.model import IssueDraft, Person, Severity
 from bot.messages import ConversationRef
-from bot.services import enqueue_message, report_issue
+from bot.services import ACTIVITY_LEASE, enqueue_message, report_issue
 from cards.notice import render_notice_card
 from storage.db import create_engine, create_session_factory
 from storage.models import IssueEventRow, IssueRow, OutboxRow, ProcessedActivityRow, WarRoomRow
@@ -145,15 +145,27 @@ class Database:
             )
         return int(result.rowcount)
 
-    async def processed(self, conversation_id: str, activity_id: str) -> bool:
-        """Whether the bot recorded this activity as handled (a re-delivery of it is then dropped)."""
+    async def expire_activity_claims(self, *, taken_at_most: datetime) -> int:
+        """End the claims on activities a dead process left unfinished (taken by `taken_at_most`), as the clock would
+        a lease later (their claim time goes back to a lease before `taken_at_most`)."""
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                update(ProcessedActivityRow)
+                .where(ProcessedActivityRow.done_at.is_(None), ProcessedActivityRow.received_at <= taken_at_most)
+                .values(received_at=taken_at_most - ACTIVITY_LEASE)
+            )
+        return int(result.rowcount)
+
+    async def activity_claim(self, conversation_id: str, activity_id: str) -> str:
+        """"none", "unfinished" (the bot is answering it, or died doing so) or "done" (a re-delivery is a duplicate)."""
         async with self.engine.connect() as connection:
             found = await connection.execute(
-                select(ProcessedActivityRow.activity_id).where(
+                select(ProcessedActivityRow.done_at).where(
                     ProcessedActivityRow.conversation_id == conversation_id, ProcessedActivityRow.activity_id == activity_id
                 )
             )
-            return found.first() is not None
+            row = found.first()
+        return "none" if row is None else "unfinished" if row.done_at is None else "done"
 
     async def issues(self) -> list[Any]:
         async with self.engine.connect() as connection:

@@ -5,15 +5,17 @@ and title; every fifth flow's form reply is refused by the connector so the turn
 the scheduler delivers reminders and escalations of Sev1 issues seeded three hours in the past and the stand-ups
 of their war rooms (the connector answers those slowly, so a send is in flight when the process dies). The
 process is killed with SIGKILL mid-stream and restarted on the same port and database, and the client goes on.
-Then, as Teams would, the client re-delivers every activity that got no HTTP answer.
+Then, as Teams would, the client re-delivers every activity that got no HTTP answer, or a 503 (a mention the dead
+process had claimed is held by its claim until the claim's lease runs out).
 
 Checked: every issue whose card reached the client exists exactly once (form id, title, issue id); every issue
 is whole (its `created` event, a unique number); every flow ends with exactly one issue; every outbox row is
 delivered, and a row is delivered twice only inside the documented window (its first copy reached the connector
 before the kill, the second came after the restart). The number of such duplicates is reported.
 
-The dead process's leases (60 s) are ended by moving their `claimed_until` to now, which is what the clock does a
-minute later, so the test does not sit out the minute; set HYPERCARE_RESILIENCE_REAL_LEASE=1 to wait for it.
+The dead process's leases (60 s: its outbox sends, its claims on activities) are ended by moving their times, which is
+what the clock does a minute later, so the test does not sit out the minute; set HYPERCARE_RESILIENCE_REAL_LEASE=1 to
+wait for it.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import asyncio
 import os
 import time
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.scheduler import SchedulerConfig
+from bot.services import ACTIVITY_LEASE
 from tests.resilience.connector import RecordingConnector
 from tests.resilience.processes import Bots
 from tests.resilience.seeding import OVERDUE, Database, match_deliveries, seed_overdue_sev1, utcnow
@@ -36,7 +39,7 @@ from tests.resilience.traffic import Client, Flow, summarise
 from tests.support.databases import fresh_database
 
 REAL_LEASE = os.environ.get("HYPERCARE_RESILIENCE_REAL_LEASE", "") not in {"", "0"}
-LEASE = timedelta(seconds=60)  # SchedulerConfig.lease
+LEASE = max(SchedulerConfig().lease, ACTIVITY_LEASE)  # the dead process's outbox sends and claims on activities
 SEEDED_SEND_DELAY = 0.1  # the connector's answer time for seeded conversations: a send is in flight at the kill
 TURN_ATTEMPTS = 2  # HYPERCARE_CONNECTOR_MAX_ATTEMPTS for the turn: a refused form reply is queued after 2 tries
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -111,16 +114,17 @@ async def _kill_under_load(
         stop.set()
         await load
 
-        # Teams re-delivers what got no answer: the same activities, same ids.
-        client.form_timeout = 4
-        redelivered = await _redeliver(client, bot.url)
-
         # The dead process's leases: wait them out, or end them as the clock would.
         if REAL_LEASE:
-            await asyncio.sleep(max(0.0, (LEASE - (utcnow() - killed_at_wall)).total_seconds()) + 1)
-            expired = 0
+            await _sit_out_the_lease(killed_at_wall)
+            expired = claims_ended = 0
         else:
             expired = await database.expire_leases(claimed_until_at_most=killed_at_wall + LEASE, now=utcnow())
+            claims_ended = await database.expire_activity_claims(taken_at_most=killed_at_wall)
+
+        # Teams re-delivers what got no answer, or a 503: the same activities, same ids.
+        client.form_timeout = 4
+        redelivered = await _redeliver(client, bot.url)
         drained = await _wait_until_drained(database, timeout=60)
 
         # Forms that were queued (refused replies) come through the outbox now: raise those issues too.
@@ -134,15 +138,6 @@ async def _kill_under_load(
     flows = client.flows
     done = [flow for flow in flows if flow.state == "done"]
     duplicates = check.duplicated
-    # A mention cut by the kill after the bot had recorded its activity id, with no form sent or queued: Teams'
-    # re-delivery is then dropped as a duplicate (see test_a_mention_redelivered_after_a_crash_still_gets_its_form).
-    lost_in_claim_window = [
-        flow for flow in flows
-        if flow.state != "done" and _mention_cut(flow)
-        and await database.processed(flow.conversation_id, flow.mention["id"])
-        and not [call for call in connector.in_conversation(flow.conversation_id) if call.method == "POST"]
-        and not [row for row in rows if row.conversation_id == flow.conversation_id]
-    ]
     figures.update(
         backend=url.split(":", 1)[0],
         flows=len(flows),
@@ -150,8 +145,8 @@ async def _kill_under_load(
         flows_done=len(done),
         flow_states=dict(Counter(flow.state for flow in flows)),
         redelivered=redelivered,
-        mentions_lost_in_claim_window=len(lost_in_claim_window),
-        mentions_lost_detail=[(flow.index, flow.mention["id"], flow.history) for flow in lost_in_claim_window],
+        mentions_held_by_a_dead_claim=sum(1 for flow in flows if "mention:503" in flow.history),
+        activity_claims_ended_by_test=claims_ended,
         queued_form_replies=len(flaky),
         outbox_rows=len(rows),
         outbox_status=dict(Counter(row.status for row in rows)),
@@ -201,27 +196,21 @@ async def _kill_under_load(
     ours = {flow.form_id for flow in flows}
     strangers = [issue.title for issue in issues if issue.source_form_id not in ours and issue.id not in seeded.issue_ids]
     assert strangers == [], "issues no flow submitted"
-    unfinished = [(flow.index, flow.state, flow.history) for flow in flows if flow.state != "done" and flow not in lost_in_claim_window]
+    unfinished = [(flow.index, flow.state, flow.history) for flow in flows if flow.state != "done"]
     assert unfinished == [], f"flows that never got their issue after the restart and Teams' re-deliveries: {unfinished}"
     assert done_before_kill > 0 and len(done) > done_before_kill
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="A mention's activity id is committed as processed (processed_activities) in its own transaction before "
-    "the form is sent or queued; if the process dies in between, Teams' re-delivery is dropped as a duplicate and "
-    "the user never gets a form.",
-)
 async def test_a_mention_redelivered_after_a_crash_still_gets_its_form(
     tmp_path: Path, connector: RecordingConnector, bots: Bots, figures: dict[str, Any]
 ) -> None:
     """The deterministic form of the window the load test can hit: the bot dies while its form reply is on the wire.
 
-    The window does not depend on the database (the claim is its own committed transaction on both), so this runs on
-    SQLite only; the load test above counts the same loss on both backends (`mentions_lost_in_claim_window`).
+    The dead process's claim on the mention holds it for the claim's lease: a re-delivery within it is answered 503
+    (Teams tries again; a live replica answering it must not be doubled), and the first one after it gets the form.
+    The claim is the same on both databases, so this runs on SQLite only; the load test above runs on both.
     """
-    async with asyncio.timeout(120), fresh_database("sqlite", tmp_path) as url:
+    async with asyncio.timeout(180), fresh_database("sqlite", tmp_path) as url:
         database = Database(url)
         bot = bots("crash-mid-reply", url, scheduler_interval=0.2, HYPERCARE_CONNECTOR_MAX_ATTEMPTS="1")
         try:
@@ -233,6 +222,7 @@ async def test_a_mention_redelivered_after_a_crash_still_gets_its_form(
                 mention = asyncio.create_task(client.post("mention", bot.url, flow.mention))
                 while not connector.hanging:
                     await asyncio.sleep(0.02)
+                killed_at_wall = utcnow()
                 bot.kill()
                 status, error = await mention
                 connector.unhang.set()
@@ -240,22 +230,31 @@ async def test_a_mention_redelivered_after_a_crash_still_gets_its_form(
                 if status is not None:  # preconditions fail the test for real (pytest.fail is no AssertionError)
                     pytest.fail(f"the mention was answered ({status}) although the bot was killed while replying")
                 await bot.start()
-                figures["activity_recorded_as_processed"] = await database.processed(flow.conversation_id, flow.mention["id"])
-                # Teams re-delivers the unanswered mention.
+                figures["claim_left_by_the_dead_process"] = await database.activity_claim(flow.conversation_id, flow.mention["id"])
+                # Teams re-delivers the unanswered mention at once: the dead process's claim still holds it.
+                held, _ = await client.post("mention", bot.url, flow.mention)
+                figures["redelivery_within_the_lease"] = held
+                assert held == 503, f"a re-delivery within the dead claim's lease was answered {held}"
+                if REAL_LEASE:
+                    await _sit_out_the_lease(killed_at_wall)
+                else:
+                    assert await database.expire_activity_claims(taken_at_most=killed_at_wall) == 1
+                # Teams tries again after the lease.
                 got_form = await client.mention(flow)
                 figures["redelivery"] = flow.history[-1]
                 figures["form_posts_in_thread"] = len([c for c in connector.in_conversation(flow.conversation_id) if c.method == "POST"])
                 assert got_form, f"no form after Teams' re-delivery: {flow.history}"
                 if not await client.submit(flow):
                     pytest.fail(f"the form came but the submit failed: {flow.history} {flow.problem}")
+                assert await database.activity_claim(flow.conversation_id, flow.mention["id"]) == "done"
         finally:
             await bots.stop_all()
             await database.close()
 
 
-def _mention_cut(flow: Flow) -> bool:
-    """The mention reached the bot but its answer never came back (connection cut, not refused)."""
-    return any(entry.startswith("mention:") and entry not in ("mention:200", "mention:ClientConnectorError") for entry in flow.history)
+async def _sit_out_the_lease(killed_at_wall: datetime) -> None:
+    """Wait until the dead process's leases (its outbox sends, its claims on activities) have run out."""
+    await asyncio.sleep(max(0.0, (LEASE - (utcnow() - killed_at_wall)).total_seconds()) + 1)
 
 
 def _seeded_posts(connector: RecordingConnector) -> list[Any]:
@@ -268,14 +267,15 @@ async def _finish(client: Client, flow: Flow) -> None:
 
 
 async def _redeliver(client: Client, url: str) -> dict[str, int]:
-    """Re-send, as Teams does, every mention and submit that got no HTTP answer; then finish those flows."""
+    """Re-send, as Teams does, every mention that got no HTTP answer or a 503 and every submit that got no answer;
+    then finish those flows."""
     counts: Counter[str] = Counter()
     gate = asyncio.Semaphore(6)
 
     async def again(flow: Flow) -> None:
         async with gate:
             flow.mention_url = flow.submit_url = url
-            if flow.state == "mention_failed" and flow.mention_status is None:
+            if flow.state == "mention_failed" and flow.mention_status in (None, 503):
                 counts["mentions"] += 1
                 if await client.mention(flow):
                     await client.submit(flow)

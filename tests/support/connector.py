@@ -51,10 +51,16 @@ class FakeConnector:
         # The team's members, as GET .../members/{id} and .../pagedmembers answer them.
         self.members: list[dict[str, str]] = []
         self._released = asyncio.Event()
+        # Set once a call scripted to hang (status 0) is waiting.
+        self.holding = asyncio.Event()
 
     def fail_next(self, status: int, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
-        """Answer the next `times` calls with `status` (e.g. 429 with Retry-After, 503, 403); 0 hangs."""
+        """Answer the next `times` calls with `status` (e.g. 429 with Retry-After, 503, 403); 0 hangs until `release()`."""
         self._failures += [ScriptedFailure(status, headers or {}) for _ in range(times)]
+
+    def release(self) -> None:
+        """Let the calls that hang answer now (503)."""
+        self._released.set()
 
     async def start(self) -> None:
         app = web.Application()
@@ -71,7 +77,7 @@ class FakeConnector:
         self.url = f"http://{self.host}:{port}/"
 
     async def stop(self) -> None:
-        self._released.set()
+        self.release()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -82,6 +88,7 @@ class FakeConnector:
         failure = self._failures.pop(0)
         self.failed_attempts.append(call)
         if failure.status == 0:
+            self.holding.set()
             await self._released.wait()
         return web.json_response({"error": {"code": "scripted"}}, status=failure.status or 503, headers=failure.headers)
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import migrate
 from storage.db import create_engine
@@ -84,3 +86,22 @@ async def empty_all_tables(url: str) -> None:
                 await connection.execute(delete(table))
     finally:
         await engine.dispose()
+
+
+@contextmanager
+def database_blip(engine: AsyncEngine, statement: str) -> Iterator[None]:
+    """The next statement of `engine` that starts with `statement` fails, once, as the driver fails when the database
+    goes away mid-request (SQLAlchemy wraps it in the OperationalError the bot answers with a 503)."""
+    failed = []
+
+    def fail(cursor: Any, sql: str, parameters: Any, context: Any) -> None:
+        if not failed and sql.lstrip().upper().startswith(statement.upper()):
+            failed.append(sql)
+            raise context.dialect.loaded_dbapi.OperationalError("terminating connection due to administrator command")
+
+    event.listen(engine.sync_engine, "do_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(engine.sync_engine, "do_execute", fail)
+    assert failed, f"no statement starting with {statement!r} ran"

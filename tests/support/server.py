@@ -43,12 +43,20 @@ class RunningBot:
 
 
 class FixedToken:
-    """The bot's outbound credential in tests: always the same bearer token."""
+    """The bot's outbound credential in tests: always the same bearer token, unless told to fail."""
 
     def __init__(self, token: str) -> None:
         self.value = token
+        self._failures = 0
+
+    def fail_next(self, times: int = 1) -> None:
+        """The next `times` token requests fail as MSAL's do when Azure AD refuses or cannot be reached."""
+        self._failures += times
 
     async def token(self) -> str | None:
+        if self._failures:
+            self._failures -= 1
+            raise PermissionError("Failed to get access token with error: temporarily_unavailable")
         return self.value
 
 
