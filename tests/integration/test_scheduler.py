@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
 from bot.domain.triage import Acknowledge, Resolve
@@ -18,8 +20,10 @@ from bot.messages import ConversationRef, OutboundMessage
 from bot.scheduler import Scheduler, SchedulerConfig, TickReport
 from bot.services import Applied, change_oncall, report_issue, snooze_reminders, triage_issue
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
+from bot.domain.war_room import WarRoomSettings
 from bot.teams.sender import ConnectorSender
 from storage.db import create_engine, create_session_factory
+from storage.models import IssueRow, WarRoomRow
 from storage.uow import UnitOfWorkFactory
 from tests.support.clock import FakeSleep, FrozenClock
 from tests.support.connector import FakeConnector, RecordedCall
@@ -53,16 +57,17 @@ def scheduler(uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock
     return make_scheduler(uow_factory, http, clock)
 
 
-def thread(connector: FakeConnector) -> ConversationRef:
+def thread(connector: FakeConnector, channel: str = CHANNEL) -> ConversationRef:
+    """A new thread in `channel`; every channel other than CHANNEL is in a team (a war room) of its own."""
     return ConversationRef(
-        conversation_id=f"{CHANNEL};messageid=root-{next(_threads)}",
+        conversation_id=f"{channel};messageid=root-{next(_threads)}",
         conversation_type="channel",
         service_url=connector.url,
         channel="msteams",
         bot_id="28:bot",
         tenant_id="tenant-1",
-        team_id="19:team@thread.tacv2",
-        channel_id=CHANNEL,
+        team_id="19:team@thread.tacv2" if channel == CHANNEL else f"{channel}-team",
+        channel_id=channel,
     )
 
 
@@ -79,13 +84,16 @@ async def team(uow_factory: UnitOfWorkFactory, connector: FakeConnector, clock: 
     return ref
 
 
-async def raise_issue(uow_factory: UnitOfWorkFactory, connector: FakeConnector, at: datetime, severity: Severity, title: str = "AP blocked"):
+async def raise_issue(
+    uow_factory: UnitOfWorkFactory, connector: FakeConnector, at: datetime, severity: Severity, title: str = "AP blocked",
+    *, channel: str = CHANNEL,
+):
     return await report_issue(
         uow=uow_factory(),
         now=at,
         draft=IssueDraft(title=title, description=title, severity=severity),
         reporter=PRIYA,
-        conversation=thread(connector),
+        conversation=thread(connector, channel),
         form_id=f"form-{next(_threads)}",
         card_activity_id="card-1",
     )
@@ -240,13 +248,16 @@ async def test_a_standup_missed_by_more_than_two_hours_is_not_posted_late(
     assert len(posts) == 1
 
 
-async def enqueue(uow_factory: UnitOfWorkFactory, connector: FakeConnector, now: datetime, keys: list[str], conversation: str = "19:chat") -> None:
+async def enqueue(
+    uow_factory: UnitOfWorkFactory, connector: FakeConnector, now: datetime, keys: list[str], conversation: str = "19:chat",
+    *, service_url: str | None = None,
+) -> None:
     async with uow_factory() as uow:
         war_room_id = await uow.war_rooms.ensure(thread(connector), now=now)
         for key in keys:
             await uow.outbox.enqueue(
                 OutboundMessage(
-                    dedupe_key=key, war_room_id=war_room_id, tenant_id="tenant-1", service_url=connector.url, kind="message",
+                    dedupe_key=key, war_room_id=war_room_id, tenant_id="tenant-1", service_url=service_url or connector.url, kind="message",
                     conversation_id=conversation, bot_id="28:bot",
                     card={"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": key}]},
                 ),
@@ -358,3 +369,126 @@ async def test_two_workers_draining_one_outbox_send_every_message_once(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+# -- one war room, one issue or one message that cannot be handled does not stop the others ----------------
+
+OTHER_CHANNEL = "19:other-war-room@thread.tacv2"
+
+
+async def poison_settings(engine: AsyncEngine, channel: str, **sev2: str) -> None:
+    """Settings written straight into the database, as they could be before spans were bounded."""
+    data = WarRoomSettings().model_dump(mode="json")
+    data["policy"]["rules"]["2"].update(sev2)
+    async with engine.begin() as connection:
+        await connection.execute(update(WarRoomRow).where(WarRoomRow.home_channel_id == channel).values(settings=data))
+
+
+def channel_posts(calls: list[RecordedCall]) -> set[str | None]:
+    return {call.conversation_id for call in calls if call.path == "/v3/conversations"}
+
+
+async def test_a_war_room_with_poisoned_settings_stops_nobody_elses_reminders_standups_or_deliveries(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef, engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The poisoned war room: its Sev 2 is due first, its settings remind every 0m and resolve within 99999999999d.
+    async with uow_factory() as uow:
+        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
+        await uow.commit()
+    await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=3), Severity.SEV2, "Bank file rejected", channel=OTHER_CHANNEL)
+    await poison_settings(engine, OTHER_CHANNEL, remind_unacknowledged_every="0m", resolve_within="99999999999d")
+    # The healthy one: an acknowledged Sev 1 due its first "still open" reminder, its stand-up at 09:00, a message queued.
+    issue = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=2, minutes=5), Severity.SEV1, "Nobody can post invoices")
+    await triage_issue(uow=uow_factory(), now=MONDAY_9 - timedelta(hours=2, minutes=2), conversation=team, actor=LENA,
+                       issue_id=issue.id, command=Acknowledge(), admins=frozenset())
+    await enqueue(uow_factory, connector, MONDAY_9, ["queued"])
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        calls = await tick_all(scheduler, connector, MONDAY_9)
+        await tick_all(scheduler, connector, MONDAY_9 + timedelta(hours=1))
+
+    reminders = [call for call in calls if "is still open" in texts([call])[0]]
+    assert [call.conversation_id for call in reminders] == [issue.conversation_id]
+    assert '"queued"' in "".join(texts(calls))
+    # Both stand-ups: the poisoned war room runs on the default in place of each bad value.
+    assert channel_posts(calls) == {CHANNEL, OTHER_CHANNEL}
+    # The operator hears of it once, as a warning naming the war room and the values, without a traceback.
+    [warning] = [record for record in caplog.records if "remind_unacknowledged_every" in record.getMessage()]
+    assert warning.levelno == logging.WARNING and warning.exc_info is None
+    assert "'0m'" in warning.getMessage() and "'99999999999d'" in warning.getMessage() and OTHER_CHANNEL in warning.getMessage()
+
+
+async def test_an_issue_that_cannot_be_planned_is_logged_once_and_held_back_while_the_others_go_out(
+    uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector,
+    team: ConversationRef, engine: AsyncEngine, caplog: pytest.LogCaptureFixture,
+) -> None:
+    sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
+    # One issue per chunk: the broken one, due first, must not hold back the chunks after it.
+    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(clock), config=SchedulerConfig(plan_chunk=1))
+    broken = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=1), Severity.SEV1, "Broken", channel=OTHER_CHANNEL)
+    # A row no code path writes (raised at the end of time): planning it overflows, as any unforeseen fault would.
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(IssueRow).where(IssueRow.id == broken.id).values(created_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+        )
+    healthy = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(minutes=20), Severity.SEV1, "Nobody can post invoices")
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        first = await tick_all(scheduler, connector, MONDAY_9)
+        later = await tick_all(scheduler, connector, MONDAY_9 + timedelta(minutes=35))
+
+    [escalation] = [call for call in first if "acknowledgement target" in texts([call])[0]]
+    assert escalation.conversation_id == healthy.conversation_id
+    assert CHANNEL in channel_posts(first)  # the healthy war room's stand-up
+    [reminder] = [call for call in later if "not acknowledged yet" in texts([call])[0]]
+    assert reminder.conversation_id == healthy.conversation_id
+    # Retried after a while (it failed again), and still logged only the first time, with what an operator needs.
+    [error] = [record for record in caplog.records if record.levelno >= logging.ERROR and f"issue {broken.id}" in record.getMessage()]
+    assert error.exc_info is not None and "OverflowError" in error.getMessage()
+
+
+async def test_a_war_room_whose_standup_cannot_be_prepared_is_skipped_and_everyone_elses_goes_out(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef, engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
+        await uow.commit()
+    broken = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=12), Severity.SEV3, "Logo blurry", channel=OTHER_CHANNEL)
+    # A resolution booked to a team no code knows (written straight into the database): its row cannot be read.
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(IssueRow).where(IssueRow.id == broken.id).values(
+                status="resolved", resolution_type="fixed", resolution_notes="x", handled_by="vendor", resolved_by_name="X",
+                resolved_at=MONDAY_9 - timedelta(hours=11), next_due_at=None,
+            )
+        )
+    await enqueue(uow_factory, connector, MONDAY_9, ["queued"])
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        calls = await tick_all(scheduler, connector, MONDAY_9)
+        tuesday = await tick_all(scheduler, connector, MONDAY_9 + timedelta(days=1))
+
+    assert channel_posts(calls) == {CHANNEL} and channel_posts(tuesday) == {CHANNEL}
+    assert '"queued"' in "".join(texts(calls))
+    [error] = [record for record in caplog.records if OTHER_CHANNEL in record.getMessage()]
+    assert error.levelno == logging.ERROR and error.exc_info is not None and "stand-up" in error.getMessage()
+
+
+async def test_a_message_that_cannot_be_sent_does_not_hold_up_the_others(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    await enqueue(uow_factory, connector, MONDAY_9, ["first"], conversation="19:a")
+    # A conversation stored with a service URL that is no URL at all (local mode keeps what an activity said).
+    await enqueue(uow_factory, connector, MONDAY_9, ["unsendable"], conversation="19:b", service_url="not a url")
+    await enqueue(uow_factory, connector, MONDAY_9, ["second"], conversation="19:c")
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        await scheduler.tick(MONDAY_9)
+        assert sorted(keys_sent(connector)) == ["first", "second"]
+        await scheduler.tick(MONDAY_9 + timedelta(minutes=5))
+    [error] = [record for record in caplog.records if "unsendable" in record.getMessage()]
+    assert error.levelno == logging.ERROR and error.exc_info is not None
+    async with uow_factory() as uow:
+        [queued] = await uow.outbox.list(status="pending")
+    assert queued.dedupe_key == "unsendable" and queued.attempts == 2
