@@ -106,6 +106,10 @@ class SeverityRule(BaseModel):
     def length(self, span: Span, calendar: WorkingCalendar) -> timedelta:
         return span.duration(self._day(calendar))
 
+    def reminder_interval(self, every: Span, calendar: WorkingCalendar) -> timedelta:
+        """Time between reminders on this rule's clock; a very short working day cannot bring them under the minimum."""
+        return max(self.length(every, calendar), timedelta(minutes=REMINDER_MIN_MINUTES))
+
 
 class SeverityPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)

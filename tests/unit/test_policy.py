@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.policy import DEFAULT_POLICY, SeverityRule, Span
+from bot.domain.reminders import ReminderState, plan_reminders
 from bot.domain.war_room import WarRoomSettings, apply_setting_changes
+from tests.support.factories import make_issue
 
 
 def rule(**changes: str | None) -> dict[str, Any]:
@@ -94,3 +98,15 @@ def test_stored_settings_broken_as_a_whole_fall_back_to_the_defaults() -> None:
     assert settings.calendar == WarRoomSettings().calendar
     assert problems == ("calendar: the working day must start before it ends; using the defaults",)
     assert WarRoomSettings.from_stored({"policy": "garbage"})[0] == WarRoomSettings()
+
+
+def test_reminders_stay_five_minutes_apart_on_a_working_day_of_one_minute() -> None:
+    """`0.01d` passes as a span, but on a working day of 08:00–08:01 it would be 0.6 seconds of working time."""
+    calendar = WorkingCalendar(day_start=time(8, 0), day_end=time(8, 1))
+    sev3 = SeverityRule.model_validate(rule(acknowledge_within=None, remind_unacknowledged_every="0.01d", clock="working"))
+    monday_8 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    issue = make_issue(severity=3, created_at=monday_8, updated_at=monday_8, resolve_by=None)
+    plan = plan_reminders(issue, ReminderState(), rule=sev3, calendar=calendar, now=monday_8 + timedelta(seconds=50))
+    assert plan.due == ()
+    # The next one after five minutes of working time: on the fifth working day.
+    assert plan.next_due_at == datetime(2026, 11, 27, 8, 1, tzinfo=UTC)
