@@ -327,6 +327,9 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
                 print("this war room has no channel to post in yet", file=sys.stderr)
                 return 2
             return 0
+        if room.settings_problems:
+            print("the stored settings hold values today's rules refuse; defaults stand in (and are stored with any --set):",
+                  *room.settings_problems, sep="\n  ", file=sys.stderr)
         try:
             current = await admin.change_settings(uow(), room, args.set or [], now=now) if args.set else room.settings
         except ValueError as error:

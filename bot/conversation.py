@@ -109,7 +109,14 @@ from cards.runbooks import (
 )
 from cards.standup import render_standup
 from cards.status import render_status
-from cards.issue_actions import INPUTS, AssignRequest, IssueActionTarget, parse_command as parse_card_command, parse_verb
+from cards.issue_actions import (
+    FIELD_INPUTS,
+    INPUTS,
+    AssignRequest,
+    IssueActionTarget,
+    parse_command as parse_card_command,
+    parse_verb,
+)
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import (
     CREATE_VERB,
@@ -462,6 +469,10 @@ class Conversation:
         result = await self._triage(
             action.conversation, action.sender, parsed, issue_id=target.issue_id, card_version=target.version
         )
+        if isinstance(result, Refused) and result.field:
+            # Refused for one input (not who may act): the inputs again, as typed, the reason under that one.
+            panel = Panel(verb=verb, values=_typed(action, verb), errors={FIELD_INPUTS[verb][result.field]: result.reason})
+            return CardActionResult(card=render_issue_card(result.issue, panel=panel), issue_id=result.issue.id)
         return self._card_answer(result, action)
 
     async def _runbook_action(self, action: InboundCardAction) -> CardActionResult:
@@ -559,8 +570,7 @@ class Conversation:
         found = await find_issue(uow=self._uow_factory(), conversation=action.conversation, issue_id=target.issue_id)
         if found is None:
             return CardActionResult(card=render_notice_card("There is no issue like that in this war room."))
-        values = {key: str(action.data.get(key, "")) for key in INPUTS.get(verb, ())}
-        return CardActionResult(card=render_issue_card(found, panel=Panel(verb=verb, values=values, errors=errors)))
+        return CardActionResult(card=render_issue_card(found, panel=Panel(verb=verb, values=_typed(action, verb), errors=errors)))
 
     def _card_answer(self, result: TriageResult, action: InboundCardAction) -> CardActionResult:
         match result:
@@ -669,6 +679,11 @@ def _target(action: InboundCardAction) -> IssueActionTarget | None:
         return IssueActionTarget.model_validate(action.data)
     except ValueError:
         return None
+
+
+def _typed(action: InboundCardAction, verb: Verb) -> dict[str, str]:
+    """What was typed into an action's inputs, to show them again."""
+    return {key: str(action.data.get(key, "")) for key in INPUTS.get(verb, ())}
 
 
 def _no_such_issue(number: int) -> Card:

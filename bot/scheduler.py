@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.clock import Clock
 from bot.domain.model import Issue, Person, Role
-from bot.domain.reminders import Due, plan_reminders
+from bot.domain.reminders import Due, Plan, ReminderState, plan_reminders
 from bot.domain.war_room import WarRoom
-from bot.messages import OutboundMessage, OutboxItem
+from bot.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.ratelimit import SendLimiter
 from bot.services import UnitOfWork, purge_processed_activities, standup_summary
 from cards.reminders import render_reminder
@@ -64,6 +64,8 @@ class SchedulerConfig(BaseModel):
     delivery_rounds: int = 50
     # Messages to different conversations sent at the same time.
     concurrency: int = 16
+    # An issue whose reminders could not be planned (a fault, logged once) is tried again after this.
+    failed_plan_retry: timedelta = timedelta(minutes=15)
 
 
 class TickReport(BaseModel):
@@ -95,6 +97,8 @@ class Scheduler:
         self._sleep = sleep
         self._dedupe_retention = dedupe_retention
         self._chart_url = chart_url
+        # Faults already logged: a broken war room, issue or message is met again on every tick.
+        self._logged: set[str] = set()
 
     async def tick(self, now: datetime) -> TickReport:
         report = TickReport()
@@ -128,34 +132,48 @@ class Scheduler:
             threads = await uow.conversations.get_many({issue.conversation_id for issue, _ in due_issues})
             leads = await uow.roles.holders(set(rooms), Role.TRIAGE_LEAD)
             messages: list[OutboundMessage] = []
-            states = []
+            states: list[tuple[int, ReminderState, datetime | None]] = []
             for issue, state in due_issues:
                 room = rooms[issue.war_room_id]
-                plan = plan_reminders(issue, state, rule=room.settings.policy.rule(issue.severity), calendar=room.settings.calendar, now=now)
-                thread = threads.get(issue.conversation_id)
-                for due in plan.due:
-                    if thread is None:
-                        log.error("issue %s has no stored conversation to remind in", issue.id)
-                        continue
-                    notify = self._who_to_tell(room, leads.get(room.id, ()), issue, due, now)
-                    messages.append(
-                        OutboundMessage(
-                            dedupe_key=due.dedupe_key,
-                            war_room_id=room.id,
-                            tenant_id=room.tenant_id,
-                            service_url=thread.service_url,
-                            kind="message",
-                            conversation_id=issue.conversation_id,
-                            bot_id=thread.bot_id,
-                            card=render_reminder(due, issue, notify=notify, now=now),
-                        )
-                    )
+                self._tell_of_settings(room)
+                try:
+                    plan, reminders = self._reminders(issue, state, room, threads.get(issue.conversation_id), leads.get(room.id, ()), now)
+                except Exception as error:  # one issue's fault must not hold up the reminders of every war room
+                    retry_at = now + self._config.failed_plan_retry
+                    self._log_once(f"plan:{issue.id}:{error!r}", logging.ERROR,
+                                   "reminders of issue %s (#%s, war room %s) could not be planned, tried again from %s: %r",
+                                   issue.id, issue.number, room.key, retry_at.isoformat(), error, error=error)
+                    states.append((issue.id, state, retry_at))
+                    continue
+                messages += reminders
                 states.append((issue.id, plan.state, plan.next_due_at))
             report.enqueued += await uow.outbox.enqueue_many(messages, now=now)
             await uow.issues.save_reminders_many(states)
             await uow.commit()
         report.planned += len(due_issues)
         return len(due_issues)
+
+    def _reminders(
+        self, issue: Issue, state: ReminderState, room: WarRoom, thread: ConversationRef | None, leads: tuple[Person, ...], now: datetime
+    ) -> tuple[Plan, list[OutboundMessage]]:
+        plan = plan_reminders(issue, state, rule=room.settings.policy.rule(issue.severity), calendar=room.settings.calendar, now=now)
+        if thread is None:
+            if plan.due:
+                log.error("issue %s has no stored conversation to remind in", issue.id)
+            return plan, []
+        return plan, [
+            OutboundMessage(
+                dedupe_key=due.dedupe_key,
+                war_room_id=room.id,
+                tenant_id=room.tenant_id,
+                service_url=thread.service_url,
+                kind="message",
+                conversation_id=issue.conversation_id,
+                bot_id=thread.bot_id,
+                card=render_reminder(due, issue, notify=self._who_to_tell(room, leads, issue, due, now), now=now),
+            )
+            for due in plan.due
+        ]
 
     def _who_to_tell(self, room: WarRoom, leads: tuple[Person, ...], issue: Issue, due: Due, now: datetime) -> tuple[Person, ...]:
         on_call = room.oncall.on_call(now, room.settings.calendar)
@@ -177,6 +195,7 @@ class Scheduler:
         async with self._uow_factory() as uow:
             for room in await uow.war_rooms.due_standups(now, limit=self._config.batch):
                 assert room.next_standup_at is not None
+                self._tell_of_settings(room)
                 scheduled = room.next_standup_at
                 next_at = room.settings.next_standup_at(now)
                 if now - scheduled > self._config.standup_grace:
@@ -186,13 +205,25 @@ class Scheduler:
                     report.standups_skipped += 1
                     continue
                 if room.home_service_url and room.home_conversation_id:
-                    summary = await standup_summary(uow, room, now=now)
-                    local_day = room.settings.calendar.local_date(scheduled)
-                    card = render_standup(summary, chart_url=self._chart_url(room.id, now) if self._chart_url else None)
-                    await uow.outbox.enqueue(to_home(room, card, dedupe_key=f"standup:{room.id}:{local_day.isoformat()}"), now=now)
+                    try:
+                        message = await self._standup(uow, room, scheduled, now)
+                    except Exception as error:  # one war room's fault must not hold up everyone's stand-up
+                        self._log_once(f"standup:{room.id}:{error!r}", logging.ERROR,
+                                       "stand-up of war room %s could not be prepared; skipped until the next one: %r",
+                                       room.key, error, error=error)
+                        await uow.war_rooms.standup_done(room.id, posted_at=None, next_at=next_at)
+                        report.standups_skipped += 1
+                        continue
+                    await uow.outbox.enqueue(message, now=now)
                     report.standups += 1
                 await uow.war_rooms.standup_done(room.id, posted_at=now, next_at=next_at)
             await uow.commit()
+
+    async def _standup(self, uow: UnitOfWork, room: WarRoom, scheduled: datetime, now: datetime) -> OutboundMessage:
+        summary = await standup_summary(uow, room, now=now)
+        local_day = room.settings.calendar.local_date(scheduled)
+        card = render_standup(summary, chart_url=self._chart_url(room.id, now) if self._chart_url else None)
+        return to_home(room, card, dedupe_key=f"standup:{room.id}:{local_day.isoformat()}")
 
     # -- delivery ----------------------------------------------------------------------------
 
@@ -231,7 +262,13 @@ class Scheduler:
         async with in_flight:
             if wait > timedelta():
                 await self._sleep(wait.total_seconds())
-            outcome = await self._sender.deliver(item)
+            try:
+                outcome = await self._sender.deliver(item)
+            except Exception as error:  # one message's fault must not stop the others; the outbox tries it again
+                self._log_once(f"deliver:{item.conversation_id}:{type(error).__name__}", logging.ERROR,
+                               "outbox message %s (%s) could not be sent, tried again later: %r", item.id, item.dedupe_key, error,
+                               error=error)
+                outcome = DeliveryOutcome(kind="retry", error=repr(error)[:500])
             await self._record(item, outcome, at, report)
 
     async def _record(
@@ -256,6 +293,19 @@ class Scheduler:
             return timedelta(seconds=retry_after)
         ceiling = min(self._config.backoff_max, self._config.backoff_base * 2 ** (attempt - 1))
         return ceiling * random.uniform(0.5, 1.0)
+
+    def _tell_of_settings(self, room: WarRoom) -> None:
+        if room.settings_problems:
+            self._log_once(f"settings:{room.id}:{room.settings_problems}", logging.WARNING,
+                           "war room %s has stored settings that today's rules refuse, so defaults stand in: %s. "
+                           "Its admin can save them again with `setup`, or run `hypercare settings --war-room %s --set ...`",
+                           room.key, " | ".join(room.settings_problems), room.id)
+
+    def _log_once(self, key: str, level: int, message: str, *args: object, error: BaseException | None = None) -> None:
+        """Log a fault in full the first time; after that only at debug level (it is met again every tick)."""
+        first = key not in self._logged
+        self._logged.add(key)
+        log.log(level if first else logging.DEBUG, message, *args, exc_info=error if first else None)
 
     async def _forget_old_activities(self, now: datetime) -> None:
         # Re-deliveries come within minutes; ids older than the retention window only take space.

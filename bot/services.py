@@ -261,6 +261,8 @@ class Applied(_Result):
 class Refused(_Result):
     issue: Issue
     reason: str
+    # The command's field the refusal is about, if one (see triage.Refusal).
+    field: str | None = None
 
 
 class Stale(_Result):
@@ -323,7 +325,7 @@ async def triage_issue(
             duplicate_target=target,
         )
         if isinstance(decision, Refusal):
-            return Refused(issue=issue, reason=decision.reason)
+            return Refused(issue=issue, reason=decision.reason, field=decision.field)
         try:
             saved = await uow.issues.save(decision.issue, expected_version=issue.version, known_followers=issue.followers)
         except StaleIssue:

@@ -37,6 +37,19 @@ INPUTS: dict[Verb, tuple[str, ...]] = {
     Verb.DEFER: ("defer_reason",),
 }
 
+# The input on the card behind each field of a command.
+FIELD_INPUTS: dict[Verb, dict[str, str]] = {
+    Verb.ADD_UPDATE: {"text": "update_text"},
+    Verb.RESOLVE: {
+        "notes": "resolve_notes", "resolution_type": "resolve_type", "handled_by": "resolve_handled_by",
+        "runbook_title": "resolve_runbook_title",
+    },
+    Verb.CHANGE_SEVERITY: {"severity": "severity_new", "reason": "severity_reason"},
+    Verb.REOPEN: {"reason": "reopen_reason"},
+    Verb.DUPLICATE: {"of_number": "duplicate_of"},
+    Verb.DEFER: {"reason": "defer_reason"},
+}
+
 INPUT_RULES = {
     "update_text": f"Write the update (at most {NOTE_MAX:,} characters).",
     "resolve_notes": f"Say what fixed it (at most {RESOLUTION_NOTES_MAX:,} characters): these notes become the runbook.",
@@ -95,7 +108,8 @@ def parse_command(verb: Verb, data: dict[str, Any]) -> TriageCommand | AssignReq
     """The command a button asks for, or the error to show under each bad input."""
     errors: dict[str, str] = {}
 
-    def build(field_map: dict[str, str], factory: Any, **values: Any) -> Any:
+    def build(factory: Any, **values: Any) -> Any:
+        field_map = FIELD_INPUTS[verb]
         try:
             return factory(**values)
         except ValidationError as error:
@@ -115,15 +129,9 @@ def parse_command(verb: Verb, data: dict[str, Any]) -> TriageCommand | AssignReq
             person = _text(data, "assign_person")
             return AssignRequest(person=person) if person else {"assign_person": INPUT_RULES["assign_person"]}
         case Verb.ADD_UPDATE:
-            return build({"text": "update_text"}, AddUpdate, text=_text(data, "update_text"))
+            return build(AddUpdate, text=_text(data, "update_text"))
         case Verb.RESOLVE:
             return build(
-                {
-                    "notes": "resolve_notes",
-                    "resolution_type": "resolve_type",
-                    "handled_by": "resolve_handled_by",
-                    "runbook_title": "resolve_runbook_title",
-                },
                 Resolve,
                 notes=_text(data, "resolve_notes"),
                 resolution_type=_text(data, "resolve_type") or None,
@@ -134,18 +142,17 @@ def parse_command(verb: Verb, data: dict[str, Any]) -> TriageCommand | AssignReq
         case Verb.CHANGE_SEVERITY:
             severity = _text(data, "severity_new")
             return build(
-                {"severity": "severity_new", "reason": "severity_reason"},
                 ChangeSeverity,
                 severity=int(severity) if severity.isdigit() else None,
                 reason=_text(data, "severity_reason"),
             )
         case Verb.REOPEN:
-            return build({"reason": "reopen_reason"}, Reopen, reason=_text(data, "reopen_reason"))
+            return build(Reopen, reason=_text(data, "reopen_reason"))
         case Verb.DUPLICATE:
             number = _text(data, "duplicate_of").lstrip("#")
-            return build({"of_number": "duplicate_of"}, MarkDuplicate, of_number=int(number) if number.isdigit() else None)
+            return build(MarkDuplicate, of_number=int(number) if number.isdigit() else None)
         case Verb.DEFER:
-            return build({"reason": "defer_reason"}, Defer, reason=_text(data, "defer_reason") or None)
+            return build(Defer, reason=_text(data, "defer_reason") or None)
     raise AssertionError(f"unhandled verb {verb}")
 
 

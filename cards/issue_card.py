@@ -85,7 +85,7 @@ def action_inputs(verb: Verb, issue: Issue, values: dict[str, str], errors: dict
                                   isMultiline=True, isRequired=True, maxLength=4000, errorMessage=INPUT_RULES["resolve_notes"])),
                 *field(choice_set("resolve_type", "Resolution", RESOLUTION_CHOICES, value=values.get("resolve_type", "fixed"),
                                   isRequired=True, errorMessage=INPUT_RULES["resolve_type"])),
-                *field(choice_set("resolve_handled_by", "Handled by", HANDLED_BY_CHOICES,
+                *field(choice_set("resolve_handled_by", "Handled by (only a triage lead may change it)", HANDLED_BY_CHOICES,
                                   value=values.get("resolve_handled_by", ""), placeholder="From my role",
                                   errorMessage=INPUT_RULES["resolve_handled_by"])),
                 {"type": "Input.Toggle", "id": "resolve_runbook", "title": "Save as a runbook", "label": "Runbook",

@@ -136,7 +136,7 @@ class WarRoomRepository:
 
     async def settings(self, war_room_id: int) -> WarRoomSettings:
         raw = (await self._session.execute(select(WarRoomRow.settings).where(WarRoomRow.id == war_room_id))).scalar_one()
-        return WarRoomSettings.model_validate(raw) if raw else WarRoomSettings()
+        return WarRoomSettings.from_stored(raw)[0]
 
     async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, now: datetime) -> None:
         await self._session.execute(
@@ -851,13 +851,15 @@ def _skip_locked(statement: Any) -> Any:
 
 
 def _to_war_room(row: WarRoomRow) -> WarRoom:
+    settings, problems = WarRoomSettings.from_stored(row.settings)
     return WarRoom(
         id=row.id,
         key=row.key,
         tenant_id=row.tenant_id,
         team_id=row.team_id,
         name=row.name,
-        settings=WarRoomSettings.model_validate(row.settings) if row.settings else WarRoomSettings(),
+        settings=settings,
+        settings_problems=problems,
         oncall=OnCall.model_validate(row.oncall) if row.oncall else OnCall(),
         home_conversation_id=row.home_conversation_id,
         home_channel_id=row.home_channel_id,

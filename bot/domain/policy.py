@@ -10,12 +10,16 @@ import re
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, field_serializer, field_validator, model_validator
 
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.model import Severity
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|minutes?|h|hours?|d|days?)\s*$", re.IGNORECASE)
+# The longest span in each unit: a year. Longer targets mean nothing in hypercare, and overflow date arithmetic.
+_MOST = {"m": 365 * 24 * 60, "h": 365 * 24, "d": 365}
+# Reminders closer together than this are noise (and 0m made the reminder planner divide by zero).
+REMINDER_MIN_MINUTES = 5
 
 
 class Span(BaseModel):
@@ -25,6 +29,19 @@ class Span(BaseModel):
 
     amount: float
     unit: Literal["m", "h", "d"]
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Span:
+        if not self.amount > 0:
+            raise ValueError(f"'{self}' is no time at all (give a duration such as 15m, or none)")
+        if self.amount > _MOST[self.unit]:
+            raise ValueError(f"'{self}' is longer than a year (at most 365d, 8760h or 525600m)")
+        return self
+
+    @property
+    def minutes(self) -> float:
+        """The nominal length, a day counted as 24 hours."""
+        return self.amount * {"m": 1, "h": 60, "d": 24 * 60}[self.unit]
 
     @classmethod
     def parse(cls, text: str) -> Span:
@@ -62,6 +79,13 @@ class SeverityRule(BaseModel):
         "acknowledge_within", "remind_unacknowledged_every", "remind_open_every", "resolve_within", mode="before"
     )(_span)
 
+    @field_validator("remind_unacknowledged_every", "remind_open_every")
+    @classmethod
+    def _not_too_often(cls, value: Span | None) -> Span | None:
+        if value is not None and value.minutes < REMINDER_MIN_MINUTES:
+            raise ValueError(f"'{value}' is too often: reminders come at least {REMINDER_MIN_MINUTES} minutes apart")
+        return value
+
     @field_serializer("acknowledge_within", "remind_unacknowledged_every", "remind_open_every", "resolve_within")
     def _as_text(self, value: Span | None) -> str | None:
         return str(value) if value is not None else None
@@ -81,6 +105,10 @@ class SeverityRule(BaseModel):
 
     def length(self, span: Span, calendar: WorkingCalendar) -> timedelta:
         return span.duration(self._day(calendar))
+
+    def reminder_interval(self, every: Span, calendar: WorkingCalendar) -> timedelta:
+        """Time between reminders on this rule's clock; a very short working day cannot bring them under the minimum."""
+        return max(self.length(every, calendar), timedelta(minutes=REMINDER_MIN_MINUTES))
 
 
 class SeverityPolicy(BaseModel):

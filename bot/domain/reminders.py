@@ -80,7 +80,7 @@ def plan_reminders(
     every = rule.remind_open_every if acknowledged else rule.remind_unacknowledged_every
     since = (issue.acknowledged_at if acknowledged else issue.created_at) or issue.created_at
     if every is not None:
-        interval = rule.length(every, calendar)
+        interval = rule.reminder_interval(every, calendar)
         current = int(rule.elapsed(since, now, calendar) / interval)
         last = state.seq if state.kind == kind else 0
         snoozed = state.snoozed_until is not None and now < state.snoozed_until
@@ -111,7 +111,7 @@ def rebase_reminders(issue: Issue, state: ReminderState, *, rule: SeverityRule, 
     if every is None:
         return state.model_copy(update={"kind": kind, "seq": 0, "generation": state.generation + 1})
     since = (issue.acknowledged_at if acknowledged else issue.created_at) or issue.created_at
-    current = int(rule.elapsed(since, now, calendar) / rule.length(every, calendar))
+    current = int(rule.elapsed(since, now, calendar) / rule.reminder_interval(every, calendar))
     return state.model_copy(update={"kind": kind, "seq": current, "generation": state.generation + 1})
 
 

@@ -151,7 +151,8 @@ class Resolve(_Command):
     verb: Verb = Verb.RESOLVE
     notes: str = Field(min_length=1, max_length=RESOLUTION_NOTES_MAX)
     resolution_type: ResolutionType
-    # None: taken from the resolver's role (support team member → support, anyone else → partner).
+    # None: taken from the resolver's role (support team member → support, anyone else → partner); only a
+    # triage lead may give another (it feeds the exit criterion "the support team handles the volume").
     handled_by: HandledBy | None = None
     save_as_runbook: bool = False
     runbook_title: str | None = Field(default=None, max_length=120)
@@ -216,6 +217,8 @@ class Refusal(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     reason: str
+    # The command's field the refusal is about, if one: the card shows the reason there, with what was typed.
+    field: str | None = None
 
 
 class Event(BaseModel):
@@ -355,7 +358,17 @@ def decide(
                 latest_update=ProgressNote(text=text, author=actor, at=now),
             )
         case Resolve():
-            handled_by = command.handled_by or (HandledBy.SUPPORT if Role.SUPPORT in roles else HandledBy.PARTNER)
+            by_role = HandledBy.SUPPORT if Role.SUPPORT in roles else HandledBy.PARTNER
+            handled_by = command.handled_by or by_role
+            booked = handled_by.label
+            if handled_by is not by_role:
+                if Role.TRIAGE_LEAD not in roles:
+                    return Refusal(
+                        field="handled_by",
+                        reason=f"Handled by follows your role: the {by_role.label.lower()}. Only a triage lead can book it to the "
+                        f"{handled_by.label.lower()}; leave Handled by on “From my role”, or ask a triage lead to resolve it.",
+                    )
+                booked += f", booked by triage lead {actor.name} instead of {by_role.label.lower()}"
             resolution = Resolution(
                 type=command.resolution_type,
                 notes=command.notes,
@@ -370,7 +383,7 @@ def decide(
                     update={
                         "from_value": issue.status.value,
                         "to_value": Status.RESOLVED.value,
-                        "reason": f"{command.resolution_type.label} ({handled_by.label}): {command.notes}",
+                        "reason": f"{command.resolution_type.label} ({booked}): {command.notes}",
                     }
                 ),
                 status=Status.RESOLVED,

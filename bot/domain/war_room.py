@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -31,6 +33,20 @@ class WarRoomSettings(BaseModel):
         if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
             raise ValueError("the planned end must be after the start")
         return self
+
+    @classmethod
+    def from_stored(cls, raw: dict[str, Any] | None) -> tuple[WarRoomSettings, tuple[str, ...]]:
+        """Settings as a war room row holds them, and what in them today's rules refuse.
+
+        A refused value (stored before a rule existed, or by hand) gives way to its default, so one bad value
+        neither takes its war room down nor loses the others; each problem says what was replaced.
+        """
+        if not raw:
+            return cls(), ()
+        try:
+            return cls.model_validate(raw), ()
+        except ValidationError as error:
+            return _with_defaults(copy.deepcopy(raw), error)
 
     def next_standup_at(self, after: datetime) -> datetime:
         """The first stand-up strictly after `after`: the local stand-up time on a working day."""
@@ -111,6 +127,8 @@ class WarRoom(BaseModel):
     team_id: str | None
     name: str | None
     settings: WarRoomSettings
+    # What the stored settings held that today's rules refuse, each replaced by its default (see from_stored).
+    settings_problems: tuple[str, ...] = ()
     oncall: OnCall
     home_conversation_id: str | None
     home_channel_id: str | None
@@ -131,6 +149,55 @@ SETTING_KEYS = (
     "sevN.acknowledge_within", "sevN.remind_unacknowledged_every", "sevN.remind_open_every", "sevN.resolve_within",
     "sevN.clock",
 )
+
+
+def setting_name(location: tuple[int | str, ...]) -> str:
+    """A validation error's location as `hypercare settings` names it: `sev2.resolve_within`, `time_zone`."""
+    parts = [str(part) for part in location]
+    if parts[:2] == ["policy", "rules"] and len(parts) > 2:
+        return ".".join([f"sev{parts[2]}", *parts[3:]])
+    if parts[:1] == ["calendar"] and len(parts) > 1:
+        return ".".join(parts[1:])
+    return ".".join(parts) or "settings"
+
+
+def problem_text(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def _with_defaults(data: Any, error: ValidationError) -> tuple[WarRoomSettings, tuple[str, ...]]:
+    defaults = WarRoomSettings().model_dump(mode="json")
+    problems: list[str] = []
+    while True:  # a check on a whole (the calendar, the settings) runs only once its parts pass
+        for problem in error.errors():
+            data, text = _use_default(data, defaults, problem["loc"], problem_text(problem["msg"]))
+            problems.append(text)
+        try:
+            return WarRoomSettings.model_validate(data), tuple(problems)
+        except ValidationError as again:
+            error = again
+
+
+def _use_default(data: Any, defaults: dict[str, Any], location: tuple[int | str, ...], problem: str) -> tuple[Any, str]:
+    """`data` with the value at `location` replaced by its default, and what was done: the default is that of the
+    deepest enclosing value that has one of its own (a whole list, the calendar, or in the end all the settings)."""
+    path: list[str] = []
+    here, default = data, defaults
+    for key in map(str, location):
+        if not (isinstance(here, dict) and isinstance(default, dict) and key in here and key in default):
+            break
+        path.append(key)
+        here, default = here[key], default[key]
+    scalar = default is None or isinstance(default, (str, int, float))
+    replacement = f"the default {'none' if default is None else default}" if scalar else "the defaults"
+    text = f"{setting_name(tuple(path))}: {problem}; using {replacement}"
+    if not path:
+        return copy.deepcopy(defaults), text
+    parent = data
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = copy.deepcopy(default)
+    return data, text
 
 
 def apply_setting_changes(settings: WarRoomSettings, assignments: list[str]) -> WarRoomSettings:
@@ -166,5 +233,5 @@ def apply_setting_changes(settings: WarRoomSettings, assignments: list[str]) -> 
     try:
         return WarRoomSettings.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+        problems = "; ".join(f"{setting_name(e['loc'])}: {problem_text(e['msg'])}" for e in error.errors())
         raise ValueError(problems) from None

@@ -10,10 +10,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, Severity
+from bot.domain.war_room import WarRoomSettings
 from bot.messages import ConversationRef, OutboundMessage
 from bot.services import report_issue
+from storage.models import WarRoomRow
 from storage.uow import UnitOfWorkFactory
 from tests.resilience.processes import BotProcess, clean_environment, free_port
 
@@ -123,3 +127,29 @@ async def test_serve_without_an_app_id_listens_beyond_loopback_when_told_and_war
     finally:
         await bot.stop()
     assert "WARNING hypercare: UNAUTHENTICATED on 0.0.0.0" in bot.log_text()
+
+
+async def test_settings_refuses_spans_out_of_bounds_and_names_those_stored_before_the_bounds(
+    database_url: str, uow_factory: UnitOfWorkFactory, engine: AsyncEngine
+) -> None:
+    async with uow_factory() as uow:
+        war_room_id = str(await uow.war_rooms.ensure(REF, now=datetime(2026, 11, 23, 9, 0, tzinfo=UTC)))
+        await uow.commit()
+    for assignment, message in [
+        ("sev2.remind_unacknowledged_every=0m", "sev2.remind_unacknowledged_every: '0m' is no time at all"),
+        ("sev1.remind_open_every=1m", "sev1.remind_open_every: '1m' is too often: reminders come at least 5 minutes apart"),
+        ("sev2.resolve_within=99999999999d", "sev2.resolve_within: '99999999999d' is longer than a year"),
+    ]:
+        code, out, err = await hypercare("settings", "--war-room", war_room_id, "--set", assignment, database_url=database_url)
+        assert (code, out) == (2, "") and f"settings not changed: {message}" in err
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(WarRoomRow.settings))).scalar_one() is None
+
+    # Written straight into the database (as before the bounds): shown with the default in its place, and named.
+    data = WarRoomSettings().model_dump(mode="json")
+    data["policy"]["rules"]["2"]["remind_unacknowledged_every"] = "0m"
+    async with engine.begin() as connection:
+        await connection.execute(update(WarRoomRow).values(settings=data))
+    code, out, err = await hypercare("settings", "--war-room", war_room_id, database_url=database_url)
+    assert code == 0 and json.loads(out)["policy"]["rules"]["2"]["remind_unacknowledged_every"] == "2h"
+    assert "sev2.remind_unacknowledged_every: '0m' is no time at all" in err and "using the default 2h" in err

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import WarRoomEventRow, WarRoomRow
+from bot.domain.war_room import WarRoomSettings
+from storage.models import IssueRow, WarRoomEventRow, WarRoomRow
 from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, USER, execute_action
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
@@ -79,8 +81,12 @@ async def test_setup_by_an_admin_saves_the_phase(room: WarRoom, engine: AsyncEng
         ({"sla_target": 150}, "sla_target", "less than or equal to 100"),
         ({"day_start": "18:00", "day_end": "08:00"}, "day_end", "must start before it ends"),
         ({"sev2_acknowledge_within": "soon"}, "sev2_acknowledge_within", "not a duration"),
+        ({"sev2_remind_unacknowledged_every": "0m"}, "sev2_remind_unacknowledged_every", "'0m' is no time at all"),
+        ({"sev1_remind_open_every": "2m"}, "sev1_remind_open_every", "reminders come at least 5 minutes apart"),
+        ({"sev2_resolve_within": "99999999999d"}, "sev2_resolve_within", "'99999999999d' is longer than a year"),
     ],
-    ids=["end-before-start", "bad-zone", "target-over-100", "day-backwards", "bad-duration"],
+    ids=["end-before-start", "bad-zone", "target-over-100", "day-backwards", "bad-duration", "zero-reminder",
+         "reminder-too-often", "target-over-a-year"],
 )
 async def test_setup_refuses_bad_values_and_keeps_what_was_typed(
     room: WarRoom, engine: AsyncEngine, changes: dict[str, Any], bad_input: str, message: str
@@ -92,6 +98,20 @@ async def test_setup_refuses_bad_values_and_keeps_what_was_typed(
     for key, value in changes.items():
         assert str(setup_values(card)[key]) == str(value)  # the user's values are still in the form
     assert (await war_room_row(engine)).settings is None  # nothing saved
+
+
+async def test_settings_stored_before_spans_were_bounded_give_way_to_the_defaults(room: WarRoom, engine: AsyncEngine) -> None:
+    data = WarRoomSettings().model_dump(mode="json")
+    data["policy"]["rules"]["2"] |= {"remind_unacknowledged_every": "0m", "resolve_within": "99999999999d"}
+    async with engine.begin() as connection:
+        await connection.execute(update(WarRoomRow).values(settings=data))  # straight into the database
+    await room.raise_issue("sev2 - the bank file is rejected")  # a 500 while the stored 99999999999d was used
+    async with engine.connect() as connection:
+        resolve_by = (await connection.execute(select(IssueRow.resolve_by))).scalar_one()
+    assert resolve_by == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # the default: 2 working days from Monday 09:00
+    [reply] = await room.say("setup", sender=ADMIN)  # the admin sees (and saves) the defaults in their place
+    shown = setup_values(reply.card)
+    assert (shown["sev2_remind_unacknowledged_every"], shown["sev2_resolve_within"]) == ("2h", "2d")
 
 
 async def test_only_admins_set_up(room: WarRoom) -> None:

@@ -163,6 +163,26 @@ async def test_support_team_resolution_counts_for_the_support_team(room: WarRoom
     assert (await stored(engine, issue.issue_id)).handled_by == "support"
 
 
+async def test_handled_by_follows_the_role_and_only_a_triage_lead_books_another_team(room: WarRoom, engine: AsyncEngine) -> None:
+    await room.grant(NOBODY, "partner")
+    issue = await room.raise_issue()
+    typed = {"resolve_notes": "Added the posting profile", "resolve_type": "configuration_changed", "resolve_handled_by": "support"}
+    card = await room.click(issue, "issue.resolve", typed, sender=NOBODY)  # a partner books the fix as the support team's
+    panel = next(e for e in card["body"] if e.get("id") == "panel")
+    error = next(e for e in panel["items"] if e.get("id") == "resolve_handled_by_error")
+    assert "Only a triage lead can book it to the customer support team" in error["text"]
+    assert "Added the posting profile" in card_text(panel)  # what was typed is kept
+    row = await stored(engine, issue.issue_id)
+    assert (row.status, row.handled_by) == ("new", None)
+
+    await room.click(issue, "issue.resolve", typed, sender=LENA)
+    row = await stored(engine, issue.issue_id)
+    assert (row.status, row.handled_by, row.resolved_by_id) == ("resolved", "support", "aad-lena")
+    [history] = await room.say("history #1")
+    assert "Lena Berg" in card_text(history.card)
+    assert "booked by triage lead Lena Berg instead of partner / project team" in card_text(history.card)
+
+
 async def test_reporter_may_reopen_their_own_issue_with_a_reason(room: WarRoom, engine: AsyncEngine) -> None:
     issue = await room.raise_issue()
     await room.click(issue, "issue.resolve", {"resolve_notes": "done", "resolve_type": "fixed"}, sender=OMAR)

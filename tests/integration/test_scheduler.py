@@ -11,16 +11,20 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
 from bot.domain.triage import MENTIONS_PER_MESSAGE, Acknowledge, Resolve
-from bot.messages import ConversationRef, OutboundMessage
-from bot.scheduler import Scheduler, SchedulerConfig, TickReport
+from bot.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.scheduler import DeliveryOutcome, Scheduler, SchedulerConfig, TickReport
 from bot.services import Applied, change_oncall, report_issue, snooze_reminders, triage_issue
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
+from bot.domain.war_room import WarRoomSettings
 from bot.teams.sender import ConnectorSender
 from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.db import create_engine, create_session_factory
+from storage.models import IssueRow, WarRoomRow
 from storage.uow import UnitOfWorkFactory
 from tests.support.clock import FakeSleep, FrozenClock
 from tests.support.connector import FakeConnector, RecordedCall
@@ -55,16 +59,17 @@ def scheduler(uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock
     return make_scheduler(uow_factory, http, clock)
 
 
-def thread(connector: FakeConnector) -> ConversationRef:
+def thread(connector: FakeConnector, channel: str = CHANNEL) -> ConversationRef:
+    """A new thread in `channel`; every channel other than CHANNEL is in a team (a war room) of its own."""
     return ConversationRef(
-        conversation_id=f"{CHANNEL};messageid=root-{next(_threads)}",
+        conversation_id=f"{channel};messageid=root-{next(_threads)}",
         conversation_type="channel",
         service_url=connector.url,
         channel="msteams",
         bot_id="28:bot",
         tenant_id="tenant-1",
-        team_id="19:team@thread.tacv2",
-        channel_id=CHANNEL,
+        team_id="19:team@thread.tacv2" if channel == CHANNEL else f"{channel}-team",
+        channel_id=channel,
     )
 
 
@@ -81,13 +86,16 @@ async def team(uow_factory: UnitOfWorkFactory, connector: FakeConnector, clock: 
     return ref
 
 
-async def raise_issue(uow_factory: UnitOfWorkFactory, connector: FakeConnector, at: datetime, severity: Severity, title: str = "AP blocked"):
+async def raise_issue(
+    uow_factory: UnitOfWorkFactory, connector: FakeConnector, at: datetime, severity: Severity, title: str = "AP blocked",
+    *, channel: str = CHANNEL,
+):
     return await report_issue(
         uow=uow_factory(),
         now=at,
         draft=IssueDraft(title=title, description=title, severity=severity),
         reporter=PRIYA,
-        conversation=thread(connector),
+        conversation=thread(connector, channel),
         form_id=f"form-{next(_threads)}",
         card_activity_id="card-1",
     )
@@ -260,13 +268,16 @@ async def test_a_standup_missed_by_more_than_two_hours_is_not_posted_late(
     assert len(posts) == 1
 
 
-async def enqueue(uow_factory: UnitOfWorkFactory, connector: FakeConnector, now: datetime, keys: list[str], conversation: str = "19:chat") -> None:
+async def enqueue(
+    uow_factory: UnitOfWorkFactory, connector: FakeConnector, now: datetime, keys: list[str], conversation: str = "19:chat",
+    *, service_url: str | None = None,
+) -> None:
     async with uow_factory() as uow:
         war_room_id = await uow.war_rooms.ensure(thread(connector), now=now)
         for key in keys:
             await uow.outbox.enqueue(
                 OutboundMessage(
-                    dedupe_key=key, war_room_id=war_room_id, tenant_id="tenant-1", service_url=connector.url, kind="message",
+                    dedupe_key=key, war_room_id=war_room_id, tenant_id="tenant-1", service_url=service_url or connector.url, kind="message",
                     conversation_id=conversation, bot_id="28:bot",
                     card={"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": key}]},
                 ),
@@ -324,8 +335,9 @@ async def test_a_send_without_a_token_counts_an_attempt_and_goes_out_at_the_next
     uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, connector: FakeConnector
 ) -> None:
     tokens = FixedToken("outbound-token")
-    sender = ConnectorSender(ConnectorClient(http, tokens=tokens, retry=RetryPolicy(max_attempts=1)))
-    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(FrozenClock(MONDAY_9)))
+    # The fake connector listens on loopback: listed, so the token may go there.
+    client = ConnectorClient(http, tokens=tokens, retry=RetryPolicy(max_attempts=1), trusted_hosts=frozenset({"127.0.0.1"}))
+    scheduler = Scheduler(uow_factory=uow_factory, sender=ConnectorSender(client), sleep=FakeSleep(FrozenClock(MONDAY_9)))
     await enqueue(uow_factory, connector, MONDAY_9, ["m1"])
     tokens.fail_next()  # Azure AD does not give the bot a token this once
     assert (await scheduler.tick(MONDAY_9)).retried == 1
@@ -440,3 +452,142 @@ async def test_a_message_too_large_for_teams_is_replaced_by_a_short_note_and_log
     assert len([record for record in caplog.records if "too large" in record.getMessage()]) == 1
     async with uow_factory() as uow:
         assert await uow.outbox.list(status="failed") == []
+
+
+# -- one war room, one issue or one message that cannot be handled does not stop the others ----------------
+
+OTHER_CHANNEL = "19:other-war-room@thread.tacv2"
+
+
+async def poison_settings(engine: AsyncEngine, channel: str, **sev2: str) -> None:
+    """Settings written straight into the database, as they could be before spans were bounded."""
+    data = WarRoomSettings().model_dump(mode="json")
+    data["policy"]["rules"]["2"].update(sev2)
+    async with engine.begin() as connection:
+        await connection.execute(update(WarRoomRow).where(WarRoomRow.home_channel_id == channel).values(settings=data))
+
+
+def channel_posts(calls: list[RecordedCall]) -> set[str | None]:
+    return {call.conversation_id for call in calls if call.path == "/v3/conversations"}
+
+
+async def test_a_war_room_with_poisoned_settings_stops_nobody_elses_reminders_standups_or_deliveries(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef, engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The poisoned war room: its Sev 2 is due first, its settings remind every 0m and resolve within 99999999999d.
+    async with uow_factory() as uow:
+        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
+        await uow.commit()
+    await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=3), Severity.SEV2, "Bank file rejected", channel=OTHER_CHANNEL)
+    await poison_settings(engine, OTHER_CHANNEL, remind_unacknowledged_every="0m", resolve_within="99999999999d")
+    # The healthy one: an acknowledged Sev 1 due its first "still open" reminder, its stand-up at 09:00, a message queued.
+    issue = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=2, minutes=5), Severity.SEV1, "Nobody can post invoices")
+    await triage_issue(uow=uow_factory(), now=MONDAY_9 - timedelta(hours=2, minutes=2), conversation=team, actor=LENA,
+                       issue_id=issue.id, command=Acknowledge(), admins=frozenset())
+    await enqueue(uow_factory, connector, MONDAY_9, ["queued"])
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        calls = await tick_all(scheduler, connector, MONDAY_9)
+        await tick_all(scheduler, connector, MONDAY_9 + timedelta(hours=1))
+
+    reminders = [call for call in calls if "is still open" in texts([call])[0]]
+    assert [call.conversation_id for call in reminders] == [issue.conversation_id]
+    assert '"queued"' in "".join(texts(calls))
+    # Both stand-ups: the poisoned war room runs on the default in place of each bad value.
+    assert channel_posts(calls) == {CHANNEL, OTHER_CHANNEL}
+    # The operator hears of it once, as a warning naming the war room and the values, without a traceback.
+    [warning] = [record for record in caplog.records if "remind_unacknowledged_every" in record.getMessage()]
+    assert warning.levelno == logging.WARNING and warning.exc_info is None
+    assert "'0m'" in warning.getMessage() and "'99999999999d'" in warning.getMessage() and OTHER_CHANNEL in warning.getMessage()
+
+
+async def test_an_issue_that_cannot_be_planned_is_logged_once_and_held_back_while_the_others_go_out(
+    uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector,
+    team: ConversationRef, engine: AsyncEngine, caplog: pytest.LogCaptureFixture,
+) -> None:
+    sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
+    # One issue per chunk: the broken one, due first, must not hold back the chunks after it.
+    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(clock), config=SchedulerConfig(plan_chunk=1))
+    broken = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=1), Severity.SEV1, "Broken", channel=OTHER_CHANNEL)
+    # A row no code path writes (raised at the end of time): planning it overflows, as any unforeseen fault would.
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(IssueRow).where(IssueRow.id == broken.id).values(created_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+        )
+    healthy = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(minutes=20), Severity.SEV1, "Nobody can post invoices")
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        first = await tick_all(scheduler, connector, MONDAY_9)
+        later = await tick_all(scheduler, connector, MONDAY_9 + timedelta(minutes=35))
+
+    [escalation] = [call for call in first if "acknowledgement target" in texts([call])[0]]
+    assert escalation.conversation_id == healthy.conversation_id
+    assert CHANNEL in channel_posts(first)  # the healthy war room's stand-up
+    [reminder] = [call for call in later if "not acknowledged yet" in texts([call])[0]]
+    assert reminder.conversation_id == healthy.conversation_id
+    # Retried after a while (it failed again), and still logged only the first time, with what an operator needs.
+    [error] = [record for record in caplog.records if record.levelno >= logging.ERROR and f"issue {broken.id}" in record.getMessage()]
+    assert error.exc_info is not None and "OverflowError" in error.getMessage()
+
+
+async def test_a_war_room_whose_standup_cannot_be_prepared_is_skipped_and_everyone_elses_goes_out(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef, engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
+        await uow.commit()
+    broken = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=12), Severity.SEV3, "Logo blurry", channel=OTHER_CHANNEL)
+    # A resolution booked to a team no code knows (written straight into the database): its row cannot be read.
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(IssueRow).where(IssueRow.id == broken.id).values(
+                status="resolved", resolution_type="fixed", resolution_notes="x", handled_by="vendor", resolved_by_name="X",
+                resolved_at=MONDAY_9 - timedelta(hours=11), next_due_at=None,
+            )
+        )
+    await enqueue(uow_factory, connector, MONDAY_9, ["queued"])
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        calls = await tick_all(scheduler, connector, MONDAY_9)
+        tuesday = await tick_all(scheduler, connector, MONDAY_9 + timedelta(days=1))
+
+    assert channel_posts(calls) == {CHANNEL} and channel_posts(tuesday) == {CHANNEL}
+    assert '"queued"' in "".join(texts(calls))
+    [error] = [record for record in caplog.records if OTHER_CHANNEL in record.getMessage()]
+    assert error.levelno == logging.ERROR and error.exc_info is not None and "stand-up" in error.getMessage()
+
+
+class FakeSenderFailingOn:
+    """The real sender, except that one message meets a fault nobody foresaw (a bug, not a Bot Connector answer)."""
+
+    def __init__(self, sender: ConnectorSender, dedupe_key: str) -> None:
+        self._sender = sender
+        self._dedupe_key = dedupe_key
+
+    async def deliver(self, item: OutboxItem) -> DeliveryOutcome:
+        if item.dedupe_key == self._dedupe_key:
+            raise RuntimeError("a fault nobody foresaw")
+        return await self._sender.deliver(item)
+
+
+async def test_a_message_that_cannot_be_sent_does_not_hold_up_the_others(
+    uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sender = FakeSenderFailingOn(ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1))), "unsendable")
+    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(clock))
+    await enqueue(uow_factory, connector, MONDAY_9, ["first"], conversation="19:a")
+    await enqueue(uow_factory, connector, MONDAY_9, ["unsendable"], conversation="19:b")
+    await enqueue(uow_factory, connector, MONDAY_9, ["second"], conversation="19:c")
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        await scheduler.tick(MONDAY_9)
+        assert sorted(keys_sent(connector)) == ["first", "second"]
+        await scheduler.tick(MONDAY_9 + timedelta(minutes=5))
+    # Logged once, with its traceback, though it failed on both ticks; kept for another try.
+    [error] = [record for record in caplog.records if "unsendable" in record.getMessage()]
+    assert error.levelno == logging.ERROR and error.exc_info is not None
+    async with uow_factory() as uow:
+        [queued] = await uow.outbox.list(status="pending")
+    assert queued.dedupe_key == "unsendable" and queued.attempts == 2

@@ -510,8 +510,8 @@ def test_resolve_records_the_resolution_and_notifies_followers() -> None:
         ({R.TRIAGE_LEAD}, None, HandledBy.PARTNER),
         ({R.SUPPORT, R.TRIAGE_LEAD}, None, HandledBy.SUPPORT),
         ({R.ONCALL, R.SUPPORT}, None, HandledBy.SUPPORT),
-        ({R.PARTNER}, HandledBy.SUPPORT, HandledBy.SUPPORT),
-        ({R.SUPPORT}, HandledBy.PARTNER, HandledBy.PARTNER),
+        ({R.SUPPORT}, HandledBy.SUPPORT, HandledBy.SUPPORT),
+        ({R.PARTNER}, HandledBy.PARTNER, HandledBy.PARTNER),
     ],
     ids=[
         "support-role",
@@ -520,18 +520,49 @@ def test_resolve_records_the_resolution_and_notifies_followers() -> None:
         "triage-lead-role",
         "support-and-lead",
         "oncall-and-support",
-        "given-support",
-        "given-partner",
+        "support-says-support",
+        "partner-says-partner",
     ],
 )
-def test_resolve_handled_by(roles: set[Role], given: HandledBy | None, expected: HandledBy) -> None:
+def test_resolve_handled_by_follows_the_role(roles: set[Role], given: HandledBy | None, expected: HandledBy) -> None:
     command = Resolve(notes="Fixed", resolution_type=ResolutionType.FIXED, handled_by=given)
 
     decision = decided(run(make_issue(status=Status.ACKNOWLEDGED), command, roles=roles))
 
     assert decision.issue.resolution is not None
     assert decision.issue.resolution.handled_by is expected
-    assert expected.label in (decision.event.reason or "")
+    assert decision.event.reason == f"Fixed ({expected.label}): Fixed"
+
+
+@pytest.mark.parametrize(
+    ("roles", "given"),
+    [({R.PARTNER}, HandledBy.SUPPORT), ({R.ONCALL}, HandledBy.SUPPORT), ({R.SUPPORT}, HandledBy.PARTNER)],
+    ids=["partner-books-support", "oncall-books-support", "support-books-partner"],
+)
+def test_only_a_triage_lead_books_a_resolution_to_another_team_than_their_roles(roles: set[Role], given: HandledBy) -> None:
+    command = Resolve(notes="Fixed", resolution_type=ResolutionType.FIXED, handled_by=given)
+
+    refusal = refused(run(make_issue(status=Status.ACKNOWLEDGED), command, roles=roles))
+
+    assert refusal.field == "handled_by"
+    assert f"Only a triage lead can book it to the {given.label.lower()}" in refusal.reason
+
+
+@pytest.mark.parametrize(
+    ("roles", "given", "instead_of"),
+    [({R.TRIAGE_LEAD}, HandledBy.SUPPORT, HandledBy.PARTNER), ({R.TRIAGE_LEAD, R.SUPPORT}, HandledBy.PARTNER, HandledBy.SUPPORT)],
+    ids=["lead-books-support", "lead-in-support-books-partner"],
+)
+def test_a_triage_lead_books_another_team_and_the_history_says_who(roles: set[Role], given: HandledBy, instead_of: HandledBy) -> None:
+    command = Resolve(notes="Posting profile added", resolution_type=ResolutionType.FIXED, handled_by=given)
+
+    decision = decided(run(make_issue(status=Status.ACKNOWLEDGED), command, roles=roles, actor=LENA))
+
+    assert decision.issue.resolution is not None and decision.issue.resolution.handled_by is given
+    assert decision.event.actor == LENA
+    assert decision.event.reason == (
+        f"Fixed ({given.label}, booked by triage lead Lena Fischer instead of {instead_of.label.lower()}): Posting profile added"
+    )
 
 
 def test_resolve_as_runbook_defaults_the_title_to_the_issue_title() -> None:
