@@ -361,7 +361,9 @@ async def test_a_reply_without_a_token_waits_in_the_outbox_and_the_next_tick_sen
 ) -> None:
     tokens = FixedToken("outbound-token")
     tokens.fail_next()  # Azure AD does not give the bot a token this once
-    async with running_bot(settings, clock, tokens=tokens) as bot:
+    # The fake connector listens on loopback: listed, so the token may go there.
+    trusting = settings.model_copy(update={"trusted_service_hosts": frozenset({"127.0.0.1"})})
+    async with running_bot(trusting, clock, tokens=tokens) as bot:
         message = channel_message(connector.url, AP_PROBLEM)
         status, _ = await bot.post_activity(message)
         assert status == 200 and connector.calls == []
