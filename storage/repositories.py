@@ -74,7 +74,7 @@ _CLAIM_ACTIVITY = text(
 
 
 class DuplicateSourceForm(Exception):
-    """An issue from this form was stored by another request first."""
+    """An issue from this form was stored in this war room by another request first."""
 
 
 class WarRoomRepository:
@@ -339,8 +339,9 @@ class IssueRepository:
             statement = statement.with_for_update()
         return await self._one(statement)
 
-    async def get_by_source_form(self, form_id: str) -> Issue | None:
-        return await self._one(select(IssueRow).where(IssueRow.source_form_id == form_id))
+    async def get_by_source_form(self, war_room_id: int, form_id: str) -> Issue | None:
+        """The issue a form made in this war room (a form id is the client's word, unique per war room only)."""
+        return await self._one(select(IssueRow).where(IssueRow.war_room_id == war_room_id, IssueRow.source_form_id == form_id))
 
     async def get_latest_in_conversation(self, conversation_id: str) -> Issue | None:
         """The issue raised in a channel thread, found from a reply in that thread."""
