@@ -6,9 +6,12 @@ import json
 import re
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 Card = dict[str, Any]
+
+# The id a form is rendered with and sent back with on submit, so that submitting it twice stores one thing.
+FORM_ID_PATTERN = r"^[A-Za-z0-9-]{8,64}$"
 
 CARD_VERSION = "1.5"  # the highest Teams renders
 # Teams refuses messages over about 100 KB counted in UTF-16; stay well clear of it.
@@ -28,6 +31,10 @@ def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | No
     if actions:
         card["actions"] = actions
     return card
+
+
+def is_form_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and re.fullmatch(FORM_ID_PATTERN, value) is not None
 
 
 def clean_text(text: str) -> str:

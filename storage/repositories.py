@@ -74,7 +74,7 @@ _CLAIM_ACTIVITY = text(
 
 
 class DuplicateSourceForm(Exception):
-    """An issue from this form was stored in this war room by another request first."""
+    """An issue or runbook from this form was stored in this war room by another request first."""
 
 
 class WarRoomRepository:
