@@ -221,7 +221,7 @@ class IssueEventRow(Base):
 # The rows the outbox claim reads. Sent and failed rows are nearly all of the outbox and never read again
 # by it, so the claim's indexes hold only pending rows: whatever the planner's statistics say about the
 # status column, the claim cannot end up reading the whole outbox.
-OUTBOX_PENDING = text("status = 'pending'")
+_PENDING = text("status = 'pending'")
 
 
 class OutboxRow(Base):
@@ -231,8 +231,8 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_conversation_status_id", "conversation_id", "status", "id"),
-        Index("ix_outbox_pending_next_attempt_at", "next_attempt_at", "id", sqlite_where=OUTBOX_PENDING, postgresql_where=OUTBOX_PENDING),
-        Index("ix_outbox_pending_conversation_id", "conversation_id", "id", sqlite_where=OUTBOX_PENDING, postgresql_where=OUTBOX_PENDING),
+        Index("ix_outbox_pending_next_attempt_at", "next_attempt_at", "id", sqlite_where=_PENDING, postgresql_where=_PENDING),
+        Index("ix_outbox_pending_conversation_id", "conversation_id", "id", sqlite_where=_PENDING, postgresql_where=_PENDING),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -151,7 +151,9 @@ async def test_a_form_id_replayed_from_another_war_room_reaches_nothing_of_the_f
     a_form = next(call.card for call in connector.calls if call.sent_id == a.card_message_id)
 
     # B fills in its own form and submits it carrying A's form id.
-    b_message = channel_message(connector.url, "sev3 - warehouse labels print blank", tenant=SECOND_TENANT, team_id=OTHER_TEAM, sender=SAM)
+    b_message = channel_message(
+        connector.url, "sev3 - warehouse labels print blank", tenant=SECOND_TENANT, team_id=OTHER_TEAM, sender=SAM
+    )
     assert (await bot.post_activity(b_message))[0] == 200
     b_form = connector.calls[-1]
     assert b_form.card is not None and b_form.sent_id is not None

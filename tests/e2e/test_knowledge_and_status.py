@@ -58,14 +58,14 @@ async def test_save_as_runbook_then_found_by_search_and_suggested_on_a_new_form(
 async def test_runbook_new_edit_by_owner_or_triage_lead(room: WarRoom, bot: RunningBot, engine: AsyncEngine) -> None:
     message, [form] = await room.post("runbook new", sender=OMAR)
     form_data = find_execute(form.card, "runbook.create")["data"]
-    status, body = await bot.post_activity(
-        execute_action(message, "runbook.create", form_data | {"runbook_title": "", "runbook_steps": ""}, card_activity_id="x", sender=OMAR)
-    )
+    empty = form_data | {"runbook_title": "", "runbook_steps": ""}
+    status, body = await bot.post_activity(execute_action(message, "runbook.create", empty, card_activity_id="x", sender=OMAR))
     assert "Please correct: runbook_title, runbook_steps." in card_text(body["value"])
     _, body = await bot.post_activity(
         execute_action(
             message, "runbook.create",
-            form_data | {"runbook_title": "Reset MFA", "runbook_steps": "Entra admin centre → user → reset MFA", "runbook_area": "platform"},
+            form_data
+            | {"runbook_title": "Reset MFA", "runbook_steps": "Entra admin centre → user → reset MFA", "runbook_area": "platform"},
             card_activity_id="x", sender=OMAR,
         )
     )
@@ -86,7 +86,8 @@ async def test_a_runbook_form_delivered_twice_saves_one_runbook(room: WarRoom, b
     data = find_execute(form.card, "runbook.create")["data"] | {"runbook_title": "Reset MFA", "runbook_steps": "Entra admin centre"}
     answers = []
     for _ in range(2):  # a double click, or Teams re-sending the invoke
-        status, body = await bot.post_activity(execute_action(message, "runbook.create", data, card_activity_id=form.sent_id, sender=OMAR))
+        submit = execute_action(message, "runbook.create", data, card_activity_id=form.sent_id, sender=OMAR)
+        status, body = await bot.post_activity(submit)
         assert status == 200
         answers.append(card_text(body["value"]))
     async with engine.connect() as connection:

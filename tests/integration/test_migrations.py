@@ -44,15 +44,19 @@ async def test_making_form_ids_per_war_room_keeps_every_row_that_refers_to_an_is
             await connection.execute(insert(WarRoomRow.__table__).values(id=1, key="t/team:1", last_issue_number=1, created_at=at))
             await connection.execute(insert(IssueRow.__table__).values(
                 id=1, war_room_id=1, number=1, title="Customs broker rejects export declarations", description="EDI rejected",
-                severity=2, status="resolved", resolution_notes="Added the tariff codes", reporter_name="Priya Shah", conversation_id="19:c;messageid=1", source_form_id="form-1",
-                created_at=at, updated_at=at, version=1, save_as_runbook=False, reminder_seq=0, reminder_generation=0,
-                ack_escalated=False,
+                severity=2, status="resolved", resolution_notes="Added the tariff codes", reporter_name="Priya Shah",
+                conversation_id="19:c;messageid=1", source_form_id="form-1", created_at=at, updated_at=at, version=1,
+                save_as_runbook=False, reminder_seq=0, reminder_generation=0, ack_escalated=False,
             ))
             await connection.execute(insert(IssueEventRow.__table__).values(
                 issue_id=1, war_room_id=1, version=1, verb="created", actor_name="Priya Shah", at=at))
-            await connection.execute(insert(IssueFollowerRow.__table__).values(issue_id=1, person_key="aad-omar", name="Omar", added_at=at))
+            await connection.execute(
+                insert(IssueFollowerRow.__table__).values(issue_id=1, person_key="aad-omar", name="Omar", added_at=at)
+            )
             await connection.execute(insert(RunbookRow.__table__).values(
-                id=1, war_room_id=1, title="Tariff codes", symptoms="", steps="Fill them in", owner_name="Omar", created_at=at, updated_at=at))
+                id=1, war_room_id=1, title="Tariff codes", symptoms="", steps="Fill them in", owner_name="Omar",
+                created_at=at, updated_at=at,
+            ))
             await connection.execute(insert(RunbookIssueRow.__table__).values(runbook_id=1, issue_id=1))
     finally:
         await migrate.upgrade(engine)
