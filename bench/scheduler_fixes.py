@@ -13,8 +13,9 @@ database and reports both, so the gain of a proposed change is a measurement, no
   functions do the work (`plan_reminders`, `render_reminder`), and the rows both write are compared.
 - `claim_forms`: the shipped outbox claim beside its two SQL forms (anti-join NOT EXISTS, the claim until
   2026-11-26; queue head by row_number), custom and generic plans, 0 and 1,000 pending, same rows claimed?
-- `partial_indexes`: the outbox claim's plans with partial indexes on pending rows (PostgreSQL here;
-  SQLite in `sqlite_claim`), created on the benchmark database and dropped again.
+- `partial_indexes`: the outbox claim's plans without and with the partial indexes on pending rows (shipped
+  since migration 61ce674bf8a6: dropped for the first measurement and created again; PostgreSQL here,
+  SQLite in `sqlite_claim`).
 - `standup_load`: for the largest war room, loading every issue as ORM rows and domain objects (what
   `standup_summary` does) against a narrow Core select of the columns a stand-up reads.
 """
@@ -48,8 +49,8 @@ from storage.repositories import IssueRepository, _to_war_room
 from storage.uow import UnitOfWorkFactory
 
 PARTIAL_INDEXES = (
-    "CREATE INDEX ix_outbox_pending_next_attempt_at ON outbox (next_attempt_at, id) WHERE status = 'pending'",
-    "CREATE INDEX ix_outbox_pending_conversation_id ON outbox (conversation_id, id) WHERE status = 'pending'",
+    "CREATE INDEX IF NOT EXISTS ix_outbox_pending_next_attempt_at ON outbox (next_attempt_at, id) WHERE status = 'pending'",
+    "CREATE INDEX IF NOT EXISTS ix_outbox_pending_conversation_id ON outbox (conversation_id, id) WHERE status = 'pending'",
 )
 DROP_PARTIAL_INDEXES = (
     "DROP INDEX IF EXISTS ix_outbox_pending_next_attempt_at",
@@ -264,7 +265,7 @@ async def batched_planning(seeded: Seeded, engine: AsyncEngine, make_scheduler: 
 
 
 async def partial_indexes(seeded: Seeded, engine: AsyncEngine, large_tables: frozenset[str]) -> dict[str, Any]:
-    """Claim plans, nothing pending and 1,000 pending, before and after the partial indexes."""
+    """Claim plans, nothing pending and 1,000 pending, without and with the partial indexes."""
     uow_factory = UnitOfWorkFactory(create_session_factory(engine))
 
     async def claim() -> None:
@@ -275,9 +276,11 @@ async def partial_indexes(seeded: Seeded, engine: AsyncEngine, large_tables: fro
     connection = await asyncpg.connect(seeded.dsn)
     out: dict[str, Any] = {}
     try:
+        for ddl in DROP_PARTIAL_INDEXES:
+            await connection.execute(ddl)
         await connection.execute("ANALYZE outbox")  # steady-state statistics: nothing pending
-        for indexes in ("as shipped", "with partial indexes"):
-            if indexes == "with partial indexes":
+        for indexes in ("without partial indexes", "with partial indexes (as shipped)"):
+            if indexes != "without partial indexes":
                 for ddl in PARTIAL_INDEXES:
                     await connection.execute(ddl)
                 await connection.execute("ANALYZE outbox")
@@ -301,7 +304,7 @@ async def partial_indexes(seeded: Seeded, engine: AsyncEngine, large_tables: fro
                 finally:
                     await connection.execute("DELETE FROM outbox WHERE dedupe_key LIKE 'bench-pending:%'")
     finally:
-        for ddl in DROP_PARTIAL_INDEXES:
+        for ddl in PARTIAL_INDEXES:
             await connection.execute(ddl)
         await connection.execute("ANALYZE outbox")
         await connection.close()
@@ -400,7 +403,7 @@ async def claim_forms(seeded: Seeded, engine: AsyncEngine, large_tables: frozens
 
 async def sqlite_claim(rows: int = 50_000, pending: int = 10, repeats: int = 5) -> dict[str, Any]:
     """SQLite's plan for the claim and its time, with `rows` outbox rows (`pending` of them pending): without
-    statistics (as the bot ships), after ANALYZE, and after ANALYZE with partial indexes on pending rows."""
+    statistics (as the bot ships) and after ANALYZE, without and with the partial indexes on pending rows."""
     now = datetime(2026, 12, 16, 10, 30, tzinfo=UTC)
     out: dict[str, Any] = {"outbox_rows": rows}
     with tempfile.TemporaryDirectory() as directory:
@@ -409,6 +412,8 @@ async def sqlite_claim(rows: int = 50_000, pending: int = 10, repeats: int = 5) 
         try:
             await migrate.upgrade(engine)
             async with engine.begin() as connection:
+                for ddl in DROP_PARTIAL_INDEXES:
+                    await connection.execute(text(ddl))
                 await connection.execute(insert(WarRoomRow), [{"id": 1, "key": "t/team:1", "last_issue_number": 0, "created_at": now}])
                 await connection.execute(insert(OutboxRow), [
                     {"dedupe_key": f"k{i}", "war_room_id": 1, "service_url": "https://smba.example/", "kind": "message",
@@ -437,17 +442,17 @@ async def sqlite_claim(rows: int = 50_000, pending: int = 10, repeats: int = 5) 
                     times.append((time.perf_counter() - started) * 1000)
                 out[label] = {"plan": plan, "claim_median_ms": _median(times)}
 
-            await measure("no statistics (as shipped)")
+            await measure("no statistics, without partial indexes")
             async with engine.begin() as connection:
                 await connection.execute(text("ANALYZE"))
             await engine.dispose()
-            await measure("after ANALYZE")
+            await measure("after ANALYZE, without partial indexes")
             async with engine.begin() as connection:
                 for ddl in PARTIAL_INDEXES:
                     await connection.execute(text(ddl))
                 await connection.execute(text("ANALYZE"))
             await engine.dispose()
-            await measure("after ANALYZE, with partial indexes")
+            await measure("after ANALYZE, with partial indexes (as shipped)")
         finally:
             await engine.dispose()
     return out

@@ -93,7 +93,7 @@ from bot.services import (
     report_issue,
     triage_issue,
 )
-from cards.common import card_time, safe_name
+from cards.common import card_time, is_form_id, safe_name
 from cards.help import render_help_card
 from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB, parse_setup, render_exit, render_setup
 from cards.oncall import render_oncall
@@ -267,7 +267,7 @@ class Conversation:
             case ShowHelp():
                 return [ReplyCard(card=render_help_card(self._bot_name))]
             case NewRunbookCommand():
-                return [ReplyCard(card=render_runbook_form())]
+                return [ReplyCard(card=render_runbook_form(form_id=uuid.uuid4().hex))]
             case SearchRunbooks(words=words):
                 found = await find_runbooks(uow=self._uow_factory(), conversation=conversation, words=words)
                 if len(found) == 1:
@@ -500,10 +500,15 @@ class Conversation:
             if change.runbook is None:
                 return CardActionResult(card=render_notice_card(change.message))
             return CardActionResult(card=render_runbook(change.runbook, notice=change.message), refresh_for_everyone=True)
+        form_id = action.data.get("form_id")
+        if not is_form_id(form_id):
+            errors["form_id"] = "This form was damaged; here is a fresh one: check it and save again."
         if errors:
-            return CardActionResult(card=render_runbook_form(values=values, errors=errors))
+            # A valid form id is kept, so that correcting the form and saving still writes one runbook.
+            kept = form_id if is_form_id(form_id) else uuid.uuid4().hex
+            return CardActionResult(card=render_runbook_form(form_id=kept, values=values, errors=errors))
         runbook = await write_runbook(
-            uow=self._uow_factory(), now=now, conversation=action.conversation, author=action.sender,
+            uow=self._uow_factory(), now=now, conversation=action.conversation, author=action.sender, form_id=form_id,
             title=values["runbook_title"], symptoms=values["runbook_symptoms"], steps=values["runbook_steps"],
             area=_enum(Area, values["runbook_area"]), category=_enum(Category, values["runbook_category"]),
         )

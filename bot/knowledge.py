@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict
 from bot.domain.model import Area, Category, NewRunbook, Person, Role, Runbook
 from bot.messages import ConversationRef
 from bot.services import UnitOfWork, actor_roles
+from storage.repositories import DuplicateSourceForm
+
 EDITORS = frozenset({Role.TRIAGE_LEAD})
 
 
@@ -20,18 +22,28 @@ class RunbookChange(BaseModel):
 
 
 async def write_runbook(
-    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, author: Person, title: str, symptoms: str, steps: str,
-    area: Area | None, category: Category | None, issue_ids: tuple[int, ...] = (),
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, author: Person, form_id: str, title: str, symptoms: str,
+    steps: str, area: Area | None, category: Category | None, issue_ids: tuple[int, ...] = (),
 ) -> Runbook:
-    async with uow:
-        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        runbook = await uow.runbooks.add(
-            NewRunbook(
-                war_room_id=war_room_id, title=title, symptoms=symptoms, steps=steps, area=area, category=category,
-                owner=author, issue_ids=issue_ids, created_at=now,
+    """Store a runbook written in a form. Submitting the same form again returns the runbook it already made."""
+    try:
+        async with uow:
+            war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+            runbook = await uow.runbooks.add(
+                NewRunbook(
+                    war_room_id=war_room_id, title=title, symptoms=symptoms, steps=steps, area=area, category=category,
+                    owner=author, issue_ids=issue_ids, created_at=now, source_form_id=form_id,
+                )
             )
-        )
-        await uow.commit()
+            await uow.commit()
+    except DuplicateSourceForm:
+        # A double click or a re-sent invoke raced us: the other request's runbook is the answer.
+        async with uow:
+            war_room_id = await uow.war_rooms.find(conversation)
+            assert war_room_id is not None  # the duplicate is in it
+            existing = await uow.runbooks.get_by_source_form(war_room_id, form_id)
+        assert existing is not None
+        return existing
     return runbook
 
 

@@ -188,7 +188,9 @@ async def report_issue(
     except DuplicateSourceForm:
         # A double click or a retried invoke raced us: the other request's issue is the answer.
         async with uow:
-            existing = await uow.issues.get_by_source_form(form_id)
+            war_room_id = await uow.war_rooms.find(conversation)
+            assert war_room_id is not None  # the duplicate is in it
+            existing = await uow.issues.get_by_source_form(war_room_id, form_id)
         assert existing is not None
         return existing
 
@@ -206,7 +208,7 @@ async def _store_new_issue(
     source_url: str | None,
 ) -> Issue:
     async with uow:
-        # A second submit of the same form is caught by the unique form id (DuplicateSourceForm), not a read first.
+        # A second submit of the same form is caught by the form id, unique per war room (DuplicateSourceForm), not a read first.
         room = await uow.war_rooms.ensure_room(conversation, now=now)
         if room.signed_off_at is not None:
             raise WarRoomClosed(room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)")
@@ -474,10 +476,13 @@ async def enqueue_message(
 
 
 async def attach_card(*, uow: UnitOfWork, now: datetime, issue_id: int, activity_id: str, thread: ConversationRef) -> None:
-    """Remember the message showing an issue's card (to update it in place) and the thread it is in."""
+    """Remember the message showing an issue's card (to update it in place) and the thread it is in.
+
+    Only for an issue of the thread's own war room: another war room's issue is never moved there.
+    """
     async with uow:
         issue = await uow.issues.get(issue_id)
-        if issue is None:
+        if issue is None or issue.war_room_id != await uow.war_rooms.find(thread):
             return
         await uow.issues.set_card_activity(issue_id, activity_id, thread.conversation_id)
         # Reminders for the issue go into this thread: remember how to reach it.

@@ -7,12 +7,15 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote, urlencode
 
 from bot.domain.model import Person
 
 Card = dict[str, Any]
+
+# The id a form is rendered with and sent back with on submit, so that submitting it twice stores one thing.
+FORM_ID_PATTERN = r"^[A-Za-z0-9-]{8,64}$"
 
 CARD_VERSION = "1.5"  # the highest Teams renders
 # Teams refuses messages over about 100 KB counted in UTF-16; stay well clear of it.
@@ -32,6 +35,10 @@ def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | No
     if actions:
         card["actions"] = actions
     return card
+
+
+def is_form_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and re.fullmatch(FORM_ID_PATTERN, value) is not None
 
 
 def clean_text(text: str) -> str:

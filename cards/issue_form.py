@@ -19,7 +19,7 @@ from bot.domain.model import (
     Severity,
 )
 from cards.issue_actions import SEVERITY_CHOICES
-from cards.common import Card, adaptive_card, clean_text, execute, text_block, truncate
+from cards.common import FORM_ID_PATTERN, Card, adaptive_card, clean_text, execute, text_block, truncate
 
 CREATE_VERB = "issue.create"
 _SEVERITY_VALUES = {str(int(s)) for s in Severity}
@@ -100,7 +100,7 @@ class IssueSubmission(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    form_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+    form_id: str = Field(pattern=FORM_ID_PATTERN)
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     description: str = Field(default="", max_length=DESCRIPTION_MAX)
     severity: Severity

@@ -35,13 +35,16 @@ def _inputs(values: dict[str, str], errors: dict[str, str], *, with_tags: bool) 
     return elements
 
 
-def render_runbook_form(*, values: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> Card:
+def render_runbook_form(*, form_id: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> Card:
+    errors = errors or {}
     body = [text_block("Write a runbook", size="Medium", weight="Bolder"),
             text_block("So the support team can fix it next time without waiting for the partner.", isSubtle=True)]
     if errors:
         body.append(text_block(f"Nothing was saved. Please correct: {', '.join(errors)}.", color="Attention", weight="Bolder"))
-    body += _inputs(values or {}, errors or {}, with_tags=True)
-    return adaptive_card(body, [execute("Save runbook", CREATE_RUNBOOK_VERB, {}, style="positive")])
+    if "form_id" in errors:
+        body.append(text_block(errors["form_id"], color="Attention", id="form_id_error"))
+    body += _inputs(values or {}, errors, with_tags=True)
+    return adaptive_card(body, [execute("Save runbook", CREATE_RUNBOOK_VERB, {"form_id": form_id}, style="positive")])
 
 
 def render_runbook(runbook: Runbook, *, notice: str | None = None) -> Card:

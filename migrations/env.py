@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging.config
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -46,9 +48,28 @@ def _configure(connection: Connection) -> None:
     )
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite's procedure for rebuilding a table, which batch mode does: foreign keys off, or dropping the old
+    table deletes every row that refers to it (ON DELETE CASCADE); checked, committed and on again after."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    if connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() != 0:
+        # Inside a transaction the PRAGMA does nothing: migrating now could delete rows.
+        raise RuntimeError("SQLite migrations must start on a connection that has written nothing yet")
+    yield
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if dangling:
+        raise RuntimeError(f"the migration left rows that refer to nothing: {dangling[:5]}")
+    connection.connection.dbapi_connection.commit()  # type: ignore[union-attr]  # the PRAGMA needs it
+    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
 def _run_on(connection: Connection) -> None:
     _configure(connection)
-    with context.begin_transaction():
+    with _sqlite_foreign_keys_off(connection), context.begin_transaction():
         context.run_migrations()
 
 

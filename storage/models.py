@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -128,6 +129,8 @@ class IssueRow(Base):
     __tablename__ = "issues"
     __table_args__ = (
         UniqueConstraint("war_room_id", "number"),
+        # Per war room: the id comes from the client, so another war room's form id must find nothing here.
+        UniqueConstraint("war_room_id", "source_form_id"),
         Index("ix_issues_war_room_status", "war_room_id", "status"),
         Index("ix_issues_conversation_id", "conversation_id"),
     )
@@ -152,7 +155,7 @@ class IssueRow(Base):
     # The message that shows this issue's card, so it can be updated in place later.
     card_activity_id: Mapped[str | None] = mapped_column(String(200))
     # The form the issue came from: a second submit of the same form finds the issue instead of a twin.
-    source_form_id: Mapped[str] = mapped_column(String(64), unique=True)
+    source_form_id: Mapped[str] = mapped_column(String(64))
     source_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -221,6 +224,12 @@ class IssueEventRow(Base):
     at: Mapped[datetime]
 
 
+# The rows the outbox claim reads. Sent and failed rows are nearly all of the outbox and never read again
+# by it, so the claim's indexes hold only pending rows: whatever the planner's statistics say about the
+# status column, the claim cannot end up reading the whole outbox.
+_PENDING = text("status = 'pending'")
+
+
 class OutboxRow(Base):
     """A message the bot speaks first (reminder, escalation, stand-up), kept until it is delivered."""
 
@@ -228,6 +237,8 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_conversation_status_id", "conversation_id", "status", "id"),
+        Index("ix_outbox_pending_next_attempt_at", "next_attempt_at", "id", sqlite_where=_PENDING, postgresql_where=_PENDING),
+        Index("ix_outbox_pending_conversation_id", "conversation_id", "id", sqlite_where=_PENDING, postgresql_where=_PENDING),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -272,6 +283,8 @@ class RunbookRow(Base):
     """A fix written down so the support team can apply it again without the partner."""
 
     __tablename__ = "runbooks"
+    # A unique index, not a constraint: SQLite adds it without rebuilding the table (and its search triggers).
+    __table_args__ = (Index("uq_runbooks_war_room_id_source_form_id", "war_room_id", "source_form_id", unique=True),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), index=True)
@@ -282,6 +295,8 @@ class RunbookRow(Base):
     category: Mapped[str | None] = mapped_column(String(30))
     owner_id: Mapped[str | None] = mapped_column(String(64))
     owner_name: Mapped[str] = mapped_column(String(200))
+    # The `runbook new` form it was written in (a second submit finds it); NULL when saved from a resolved issue.
+    source_form_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,7 +75,7 @@ _CLAIM_ACTIVITY = text(
 
 
 class DuplicateSourceForm(Exception):
-    """An issue from this form was stored by another request first."""
+    """An issue or runbook from this form was stored in this war room by another request first."""
 
 
 class WarRoomRepository:
@@ -380,8 +380,9 @@ class IssueRepository:
             statement = statement.with_for_update()
         return await self._one(statement)
 
-    async def get_by_source_form(self, form_id: str) -> Issue | None:
-        return await self._one(select(IssueRow).where(IssueRow.source_form_id == form_id))
+    async def get_by_source_form(self, war_room_id: int, form_id: str) -> Issue | None:
+        """The issue a form made in this war room (a form id is the client's word, unique per war room only)."""
+        return await self._one(select(IssueRow).where(IssueRow.war_room_id == war_room_id, IssueRow.source_form_id == form_id))
 
     async def get_latest_in_conversation(self, conversation_id: str) -> Issue | None:
         """The issue raised in a channel thread, found from a reply in that thread."""
@@ -701,7 +702,8 @@ class OutboxRepository:
                 OutboxRow.claimed_until,
                 func.row_number().over(partition_by=OutboxRow.conversation_id, order_by=OutboxRow.id).label("position"),
             )
-            .where(OutboxRow.status == "pending")
+            # A literal, not a parameter: a generic plan (PostgreSQL) then knows it reads the few pending rows, by index.
+            .where(OutboxRow.status == literal("pending", literal_execute=True))
             .subquery("queue")
         )
         heads = select(queue.c.id).where(

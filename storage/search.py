@@ -37,11 +37,12 @@ from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, NewRunbook, Person, Runbook, Status, Suggestion
 from storage.models import IssueRow, RunbookIssueRow, RunbookRow
-from storage.repositories import _insert
+from storage.repositories import DuplicateSourceForm, _insert
 
 SUMMARY_MAX = 200
 MAX_TERMS = 32
@@ -191,11 +192,17 @@ class RunbookRepository:
             category=new.category.value if new.category else None,
             owner_id=new.owner.aad_object_id,
             owner_name=new.owner.name,
+            source_form_id=new.source_form_id,
             created_at=new.created_at,
             updated_at=new.created_at,
         )
         self._session.add(row)
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            if "source_form_id" in str(error.orig):
+                raise DuplicateSourceForm(new.source_form_id) from error
+            raise
         issue_ids = tuple(sorted(set(new.issue_ids)))
         self._session.add_all(RunbookIssueRow(runbook_id=row.id, issue_id=issue_id) for issue_id in issue_ids)
         await self._session.flush()
@@ -206,6 +213,15 @@ class RunbookRepository:
         if row is None:
             return None
         return _to_runbook(row, (await self._issue_ids([row.id])).get(row.id, ()))
+
+    async def get_by_source_form(self, war_room_id: int, form_id: str) -> Runbook | None:
+        """The runbook a form wrote in this war room."""
+        row = (
+            await self._session.execute(
+                select(RunbookRow).where(RunbookRow.war_room_id == war_room_id, RunbookRow.source_form_id == form_id)
+            )
+        ).scalar_one_or_none()
+        return (await self._runbooks([row]))[0] if row is not None else None
 
     async def update(
         self,

@@ -328,6 +328,8 @@ class NewRunbook(BaseModel):
     owner: Person
     issue_ids: tuple[int, ...] = ()
     created_at: datetime
+    # The form it was written in (`runbook new`); None when saved from a resolved issue.
+    source_form_id: str | None = None
 
 
 class Suggestion(BaseModel):

@@ -18,7 +18,8 @@ from bot.domain.triage import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
 from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.models import ConversationRow, IssueRow, OutboxRow
 from storage.uow import UnitOfWorkFactory
-from tests.support.activities import NOBODY, OMAR, channel_message, execute_action
+from tests.e2e.test_raise_from_message import payload
+from tests.support.activities import NOBODY, OMAR, SECOND_TENANT, USER, channel_message, execute_action, message_extension_action
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
 from tests.support.war_room import WarRoom, card_text
@@ -129,6 +130,73 @@ async def test_a_button_carrying_another_tenants_issue_is_refused(room: WarRoom,
     data = {"issue_id": issue.issue_id, "version": 1}
     status, body = await bot.post_activity(execute_action(forged, "issue.ack", data, card_activity_id="x"))
     assert status == 200 and "There is no issue like that in this war room" in card_text(body["value"])
+
+
+# Tenant B: another allowed customer of the partner, with its own team (its own war room).
+OTHER_TEAM = "19:other-team@thread.tacv2"
+SAM = {"id": "29:sam", "name": "Sam Stranger", "aadObjectId": "aad-sam"}
+
+
+async def issue_rows(engine: AsyncEngine) -> list[dict[str, Any]]:
+    async with engine.connect() as connection:
+        return [dict(row._mapping) for row in await connection.execute(select(IssueRow).order_by(IssueRow.id))]
+
+
+def seen(answer: Any, calls: list[Any]) -> str:
+    """Everything a turn showed or sent: its answer and the bodies of the Bot Connector calls it made."""
+    return json.dumps([answer, *(call.body for call in calls)], ensure_ascii=False)
+
+
+@pytest.mark.parametrize("route", ["issue-form", "message-dialog"])
+async def test_a_form_id_replayed_from_another_war_room_reaches_nothing_of_the_first(
+    room: WarRoom, bot: RunningBot, connector: FakeConnector, engine: AsyncEngine, route: str
+) -> None:
+    a = await room.raise_issue("sev2 - AP cannot post vendor invoices in USMF")
+    [a_before] = await issue_rows(engine)
+    a_form = next(call.card for call in connector.calls if call.sent_id == a.card_message_id)
+
+    # B fills in its own form and submits it carrying A's form id.
+    b_message = channel_message(
+        connector.url, "sev3 - warehouse labels print blank", tenant=SECOND_TENANT, team_id=OTHER_TEAM, sender=SAM
+    )
+    assert (await bot.post_activity(b_message))[0] == 200
+    b_form = connector.calls[-1]
+    assert b_form.card is not None and b_form.sent_id is not None
+    data = submitted(b_form.card, form_id=a_before["source_form_id"])
+    before = len(connector.calls)
+    if route == "issue-form":
+        status, answer = await bot.post_activity(
+            execute_action(b_message, "issue.create", data, card_activity_id=b_form.sent_id, sender=SAM)
+        )
+    else:
+        status, answer = await bot.post_activity(
+            message_extension_action(
+                connector.url, "composeExtension/submitAction", payload() | {"data": data}, tenant=SECOND_TENANT,
+                team_id=OTHER_TEAM, sender=SAM,
+            )
+        )
+    await bot.settle()
+    b_calls = connector.calls[before:]
+
+    shown = seen(answer, b_calls)
+    assert status == 200 and b_calls
+    assert [word for word in ("AP cannot post", USER["name"]) if word in shown] == []
+    assert "Warehouse labels print blank" in shown  # B's own issue, raised in B
+    assert all(call.conversation_id != a_before["conversation_id"] for call in b_calls)
+    a_after, b_issue = await issue_rows(engine)
+    assert a_after == a_before  # A's issue: same war room, thread, card, title, version
+    assert (b_issue["war_room_id"] != a_before["war_room_id"], b_issue["reporter_name"]) == (True, SAM["name"])
+
+    # And back: A submitting its form again gets its own issue, nothing of B's.
+    before = len(connector.calls)
+    status, answer = await bot.post_activity(
+        execute_action(a.thread, "issue.create", submitted(a_form), card_activity_id=a.card_message_id)
+    )
+    await bot.settle()
+    shown = seen(answer, connector.calls[before:])
+    assert status == 200 and "AP cannot post" in card_text(answer["value"])
+    assert [word for word in ("Warehouse labels", SAM["name"]) if word in shown] == []
+    assert await issue_rows(engine) == [a_before, b_issue]
 
 
 async def test_a_replayed_activity_is_answered_once(bot: RunningBot, connector: FakeConnector, engine: AsyncEngine) -> None:

@@ -57,14 +57,15 @@ async def test_save_as_runbook_then_found_by_search_and_suggested_on_a_new_form(
 
 async def test_runbook_new_edit_by_owner_or_triage_lead(room: WarRoom, bot: RunningBot, engine: AsyncEngine) -> None:
     message, [form] = await room.post("runbook new", sender=OMAR)
-    status, body = await bot.post_activity(
-        execute_action(message, "runbook.create", {"runbook_title": "", "runbook_steps": ""}, card_activity_id="x", sender=OMAR)
-    )
-    assert "Please correct: runbook_title, runbook_steps" in card_text(body["value"])
+    form_data = find_execute(form.card, "runbook.create")["data"]
+    empty = form_data | {"runbook_title": "", "runbook_steps": ""}
+    status, body = await bot.post_activity(execute_action(message, "runbook.create", empty, card_activity_id="x", sender=OMAR))
+    assert "Please correct: runbook_title, runbook_steps." in card_text(body["value"])
     _, body = await bot.post_activity(
         execute_action(
             message, "runbook.create",
-            {"runbook_title": "Reset MFA", "runbook_steps": "Entra admin centre → user → reset MFA", "runbook_area": "platform"},
+            form_data
+            | {"runbook_title": "Reset MFA", "runbook_steps": "Entra admin centre → user → reset MFA", "runbook_area": "platform"},
             card_activity_id="x", sender=OMAR,
         )
     )
@@ -78,6 +79,30 @@ async def test_runbook_new_edit_by_owner_or_triage_lead(room: WarRoom, bot: Runn
     assert "Reset MFA for a user" in card_text(edited["value"])
     async with engine.connect() as connection:
         assert (await connection.execute(select(RunbookRow.title))).scalar_one() == "Reset MFA for a user"
+
+
+async def test_a_runbook_form_delivered_twice_saves_one_runbook(room: WarRoom, bot: RunningBot, engine: AsyncEngine) -> None:
+    message, [form] = await room.post("runbook new", sender=OMAR)
+    data = find_execute(form.card, "runbook.create")["data"] | {"runbook_title": "Reset MFA", "runbook_steps": "Entra admin centre"}
+    answers = []
+    for _ in range(2):  # a double click, or Teams re-sending the invoke
+        submit = execute_action(message, "runbook.create", data, card_activity_id=form.sent_id, sender=OMAR)
+        status, body = await bot.post_activity(submit)
+        assert status == 200
+        answers.append(card_text(body["value"]))
+    async with engine.connect() as connection:
+        runbooks = (await connection.execute(select(RunbookRow.id, RunbookRow.title))).all()
+    assert [title for _, title in runbooks] == ["Reset MFA"]
+    assert all("Runbook saved." in answer and f"Runbook R{runbooks[0].id} " in answer for answer in answers)
+
+    # Without a valid form id nothing is saved: the form comes back, renewed, with what was typed.
+    forged = data | {"form_id": "x"}
+    _, body = await bot.post_activity(execute_action(message, "runbook.create", forged, card_activity_id=form.sent_id, sender=OMAR))
+    renewed = find_execute(body["value"], "runbook.create")["data"]["form_id"]
+    assert "This form was damaged" in card_text(body["value"]) and renewed not in (data["form_id"], "x")
+    assert "Reset MFA" in card_text(body["value"])
+    async with engine.connect() as connection:
+        assert len((await connection.execute(select(RunbookRow.id))).all()) == 1
 
 
 async def test_status_card_links_an_expiring_chart_served_by_the_bot(room: WarRoom, bot: RunningBot, clock: FrozenClock) -> None:

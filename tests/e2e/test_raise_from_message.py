@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import SCHEDULER
 from storage.models import IssueRow
-from tests.support.activities import channel_message
+from tests.support.activities import channel_message, message_extension_action
 from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
@@ -19,9 +19,7 @@ LINK = "https://teams.microsoft.com/l/message/19:war-room-general@thread.tacv2/1
 
 
 def message_action(connector: FakeConnector, name: str, value: dict[str, Any]) -> dict[str, Any]:
-    activity = channel_message(connector.url, "")
-    activity.update(type="invoke", name=name, value=value, text=None, entities=[])
-    return activity
+    return message_extension_action(connector.url, name, value)
 
 
 def payload(text: str = "<p>Since this morning the <b>vendor payment journal</b> fails for USMF &amp; DEMF — 14 users</p>") -> dict[str, Any]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import migrate
-from storage.models import Base
+from storage.db import create_session_factory
+from storage.models import Base, IssueEventRow, IssueFollowerRow, IssueRow, RunbookIssueRow, RunbookRow, WarRoomRow
+from storage.search import SimilarityRepository
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:
@@ -28,3 +32,44 @@ async def test_downgrade_to_base_and_upgrade_again(engine: AsyncEngine) -> None:
     await migrate.upgrade(engine)
     assert expected <= await _tables(engine)
     await migrate.check(engine)
+
+
+async def test_making_form_ids_per_war_room_keeps_every_row_that_refers_to_an_issue(engine: AsyncEngine) -> None:
+    """SQLite rebuilds `issues` for it: the events, followers and runbook links of existing issues stay, and so
+    does their full-text search."""
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    await migrate.downgrade(engine, "6e4c5a8cf4ae")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(insert(WarRoomRow.__table__).values(id=1, key="t/team:1", last_issue_number=1, created_at=at))
+            await connection.execute(insert(IssueRow.__table__).values(
+                id=1, war_room_id=1, number=1, title="Customs broker rejects export declarations", description="EDI rejected",
+                severity=2, status="resolved", resolution_notes="Added the tariff codes", reporter_name="Priya Shah",
+                conversation_id="19:c;messageid=1", source_form_id="form-1", created_at=at, updated_at=at, version=1,
+                save_as_runbook=False, reminder_seq=0, reminder_generation=0, ack_escalated=False,
+            ))
+            await connection.execute(insert(IssueEventRow.__table__).values(
+                issue_id=1, war_room_id=1, version=1, verb="created", actor_name="Priya Shah", at=at))
+            await connection.execute(
+                insert(IssueFollowerRow.__table__).values(issue_id=1, person_key="aad-omar", name="Omar", added_at=at)
+            )
+            await connection.execute(insert(RunbookRow.__table__).values(
+                id=1, war_room_id=1, title="Tariff codes", symptoms="", steps="Fill them in", owner_name="Omar",
+                created_at=at, updated_at=at,
+            ))
+            await connection.execute(insert(RunbookIssueRow.__table__).values(runbook_id=1, issue_id=1))
+    finally:
+        await migrate.upgrade(engine)
+
+    async with engine.connect() as connection:
+        counts = [(await connection.execute(select(func.count()).select_from(table))).scalar_one()
+                  for table in (IssueRow, IssueEventRow, IssueFollowerRow, RunbookIssueRow)]
+        if engine.dialect.name == "sqlite":
+            assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar_one() == 1  # enforced again afterwards
+    assert counts == [1, 1, 1, 1]
+    async with create_session_factory(engine)() as session:
+        similar = SimilarityRepository(session)
+        assert [s.title for s in await similar.similar(1, "customs broker", limit=5)] == ["Customs broker rejects export declarations"]
+        await session.execute(update(IssueRow).where(IssueRow.id == 1).values(title="Zebra label printer offline"))
+        assert [s.title for s in await similar.similar(1, "zebra printer", limit=5)] == ["Zebra label printer offline"]
+        await session.rollback()

@@ -9,6 +9,7 @@ from bot.domain.model import Area, IssueDraft, Person, Severity, Status
 from bot.messages import ConversationRef
 from bot.services import (
     ACTIVITY_LEASE,
+    attach_card,
     finish_activity,
     purge_processed_activities,
     receive_message,
@@ -86,6 +87,27 @@ async def test_same_form_twice_gives_the_same_issue(uow_factory: UnitOfWorkFacto
     first = await report(uow_factory, "form-same")
     second = await report(uow_factory, "form-same", title="changed in between")
     assert second == first
+
+
+def other_tenant() -> ConversationRef:
+    return make_ref(tenant_id="tenant-2", team_id="19:other-team@thread.tacv2", conversation_id="19:other@thread.tacv2;messageid=7")
+
+
+async def test_a_form_id_is_unique_per_war_room_only(uow_factory: UnitOfWorkFactory) -> None:
+    home = await report(uow_factory, "form-shared", title="AP cannot post")
+    elsewhere = await report(uow_factory, "form-shared", ref=other_tenant(), title="Labels print blank")
+    assert (elsewhere.title, elsewhere.number) == ("Labels print blank", 1)
+    assert elsewhere.war_room_id != home.war_room_id
+    assert await report(uow_factory, "form-shared") == home
+
+
+async def test_a_card_is_never_attached_to_another_war_rooms_issue(uow_factory: UnitOfWorkFactory) -> None:
+    issue = await report(uow_factory, "form-home")
+    elsewhere = other_tenant()
+    await attach_card(uow=uow_factory(), now=NOW, issue_id=issue.id, activity_id="posted-elsewhere", thread=elsewhere)
+    async with uow_factory() as uow:
+        assert await uow.issues.get(issue.id) == issue  # same thread, same card
+        assert await uow.conversations.get(elsewhere.conversation_id) is None  # not enrolled in the issue's war room
 
 
 async def test_concurrent_submits_of_one_form_store_one_issue(uow_factory: UnitOfWorkFactory) -> None:

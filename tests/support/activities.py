@@ -106,6 +106,21 @@ def group_chat_message(service_url: str, text: str, *, tenant: str = TENANT) -> 
     )
 
 
+def message_extension_action(
+    service_url: str,
+    name: str,
+    value: dict[str, Any],
+    *,
+    tenant: str = TENANT,
+    team_id: str = TEAM_ID,
+    sender: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A message-extension invoke ("Raise hypercare issue" on a message) from the war-room channel."""
+    activity = channel_message(service_url, "", tenant=tenant, team_id=team_id, sender=sender)
+    activity.update(type="invoke", name=name, value=value, text=None, entities=[])
+    return activity
+
+
 def execute_action(
     like: dict[str, Any], verb: str, data: dict[str, Any], *, card_activity_id: str, sender: dict[str, str] | None = None
 ) -> dict[str, Any]:

@@ -131,7 +131,7 @@ def sample_cards() -> dict[str, dict[str, Any]]:
         "exit-signed-off": render_exit(evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=LENA), war_room_name="Contoso go-live"),
         "status": render_status(metrics, report, chart_url=_chart_file(metrics), war_room_name="Contoso go-live"),
         "runbook": render_runbook(runbook),
-        "runbook-form": render_runbook_form(),
+        "runbook-form": render_runbook_form(form_id="f" * 32),
         "runbook-results": render_runbook_results("posting profile", [runbook]),
         "form-with-suggestions": render_issue_form(IssueFormValues(title="AP cannot post"), form_id="f" * 32, suggestions=suggestion_block(suggestions)),
         "issue-in-progress": render_issue_card(in_progress),
