@@ -194,3 +194,19 @@ async def test_random_activities_never_cause_a_5xx_or_store_garbage(
             assert 1 <= len(title) <= 120 and 1 <= severity <= 4
             assert not any(ord(ch) < 32 for ch in title)
             assert company is None or company.isascii()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/charts/1/9999999999/%C3%A9.png",  # a non-ASCII signature
+        "/charts/1/9999999999/%F0%9F%98%80%00.png",  # emoji and a NUL
+        "/charts/1/9999999999/%FF%ED%A0%80.png",  # not UTF-8, an encoded surrogate
+        "/charts/%D9%A1/9999999999/abc.png",  # a non-ASCII digit as the war room
+        "/charts/1/" + "9" * 5000 + "/abc.png",  # a number too long to convert
+    ],
+    ids=["non-ascii-signature", "emoji-and-nul", "not-utf-8", "arabic-digit", "huge-number"],
+)
+async def test_a_malformed_chart_link_is_404(bot: RunningBot, engine: AsyncEngine, path: str) -> None:
+    async with bot.client.get(bot.url + path) as response:
+        assert response.status == 404, await response.text()
