@@ -28,6 +28,7 @@ from bot.domain.commands import (
     ChatCommand,
     CommandError,
     ListIssues,
+    MAX_MENTIONS,
     ManageRoles,
     ReportIssue,
     ResolveIssue,
@@ -75,6 +76,7 @@ from bot.services import (
     change_oncall,
     change_role,
     enqueue_message,
+    oncall_refusal,
     show_oncall,
     snooze_reminders,
     Received,
@@ -276,9 +278,19 @@ class Conversation:
                 )
                 return [ReplyCard(card=render_announcement(change.message))]
             case SetRota(handover_weekday=weekday, handover_time=handover_time):
-                people = [await self._person(mentioned.user_id, mentioned.name, directory) for mentioned in message.mentions]
-                if not people:
+                if not message.mentions:
                     return [ReplyCard(card=render_notice_card("Mention the people in turn: `oncall rota @a @b @c [handover mon 09:00]`."))]
+                # Nobody is looked up for someone who may not set the rota, nor for more people than a rota holds.
+                refusal = await oncall_refusal(
+                    uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, admins=self._admins
+                )
+                if refusal is not None:
+                    return [ReplyCard(card=render_notice_card(refusal.message))]
+                if len(message.mentions) > MAX_MENTIONS:
+                    return [ReplyCard(card=render_notice_card(
+                        f"A rota holds at most {MAX_MENTIONS} people; this message mentions {len(message.mentions)}."
+                    ))]
+                people = [await self._person(mentioned.user_id, mentioned.name, directory) for mentioned in message.mentions]
                 change = await change_oncall(
                     uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, admins=self._admins,
                     rota=tuple(people), handover_weekday=weekday, handover_time=handover_time,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import ConversationRow, IssueRow, OutboxRow
-from tests.support.activities import channel_message, execute_action
+from tests.support.activities import ADMIN, NOBODY, channel_message, execute_action
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
 from tests.support.war_room import WarRoom, card_text
@@ -210,3 +210,24 @@ async def test_random_activities_never_cause_a_5xx_or_store_garbage(
 async def test_a_malformed_chart_link_is_404(bot: RunningBot, engine: AsyncEngine, path: str) -> None:
     async with bot.client.get(bot.url + path) as response:
         assert response.status == 404, await response.text()
+
+
+def people(count: int) -> list[dict[str, str]]:
+    return [{"id": f"29:p{n}", "name": f"Person {n}", "aadObjectId": f"aad-p{n}"} for n in range(count)]
+
+
+async def test_a_rota_of_300_mentions_from_someone_without_the_role_looks_nobody_up(room: WarRoom, connector: FakeConnector) -> None:
+    crowd = people(300)
+    [refused] = await room.say("oncall rota " + " ".join(f"{{{p['name']}}}" for p in crowd), sender=NOBODY, mentioning=crowd)
+    assert "need the role triage_lead or admin" in card_text(refused.card)
+    assert connector.member_lookups == []
+
+
+async def test_a_rota_of_more_than_20_people_is_refused_before_anyone_is_looked_up(room: WarRoom, connector: FakeConnector) -> None:
+    crowd = people(21)
+    [refused] = await room.say("oncall rota " + " ".join(f"{{{p['name']}}}" for p in crowd), sender=ADMIN, mentioning=crowd)
+    assert "at most 20 people" in card_text(refused.card)
+    assert connector.member_lookups == []
+    [done] = await room.say("oncall rota " + " ".join(f"{{{p['name']}}}" for p in crowd[:20]), sender=ADMIN, mentioning=crowd[:20])
+    assert "On-call rota: Person 0, Person 1" in card_text(done.card)
+    assert connector.member_lookups == [p["id"] for p in crowd[:20]]
