@@ -4,6 +4,7 @@ that nothing was stored or sent that should not have been."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import ConversationRow, IssueRow, OutboxRow
-from tests.support.activities import ADMIN, NOBODY, channel_message, execute_action
+from tests.support.activities import ADMIN, NOBODY, OMAR, channel_message, execute_action
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
 from tests.support.war_room import WarRoom, card_text
@@ -63,6 +64,27 @@ async def test_100_kb_of_text_gets_a_form_holding_the_start_and_saying_so(room: 
     assert "longer than 8,000 characters" in card_text(form)
     description = next(e for e in form["body"] if e.get("id") == "description")
     assert len(description["value"]) <= 8000
+
+
+async def test_a_100_kb_tag_flood_gets_its_form_at_once(bot: RunningBot, connector: FakeConnector) -> None:
+    message = channel_message(connector.url, "", mentioning=[OMAR])
+    # Unclosed tags to the end of the text: what makes html.parser quadratic (CPython gh-135462).
+    message["text"] = "<at>Hypercare</at> sev2 AP &amp; GL posting fails, <at>Omar Haddad</at> knows " + "<p" * 50_000
+    started = time.process_time()
+    assert (await bot.post_activity(message))[0] == 200
+    # CPU of this whole process (the bot, SQLite, the test client), not wall time: the unfixed
+    # html.parser alone spent over ten seconds on this message, with every other request waiting.
+    assert time.process_time() - started < 2
+    [reply] = connector.calls
+    description = next(e for e in reply.card["body"] if e.get("id") == "description")
+    assert description["value"].startswith("sev2 AP & GL posting fails, Omar Haddad knows <p<p")
+    assert next(e for e in reply.card["body"] if e.get("id") == "severity")["value"] == "2"
+
+
+async def test_an_overlong_character_reference_gets_a_form(room: WarRoom) -> None:
+    _, form, _ = await form_for(room, "sev3 invoice &#" + "9" * 5000 + "; rejected")
+    description = next(e for e in form["body"] if e.get("id") == "description")
+    assert description["value"] == "sev3 invoice \ufffd rejected"
 
 
 @pytest.mark.parametrize(

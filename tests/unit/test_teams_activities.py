@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botbuilder.schema import Activity
 
-from bot.teams.activities import html_to_text, to_inbound_message
+from bot.teams.activities import MAX_HTML_CHARS, html_to_text, to_inbound_message
 
 
 def activity(text: str, *, bot_name: str = "Ops", entities: list[dict[str, Any]] | None = None) -> Activity:
@@ -50,6 +52,13 @@ def test_other_peoples_mentions_keep_their_names() -> None:
         ("Müller &eacute;t&eacute; 😀", "Müller été 😀"),
         ("<p></p>", ""),
         ("one<br>two", "one\ntwo"),
+        ("x < 5 and <3, a<b", "x < 5 and <3, a<b"),
+        ('<span style="color:red">red</span> <A HREF="https://x.example">link</A>', "red link"),
+        ("<!-- a comment -->kept<?php x ?>", "kept"),
+        ("<p>unclosed <p", "unclosed <p"),
+        ("&#65;&#x42;&amp;&bogus; &copy", "AB&&bogus; ©"),
+        ("&#" + "9" * 5000 + ";", "\ufffd"),  # out of range (and too long for int()): the replacement character
+        ("&#" + "0" * 5000 + "65;&#00000000;", "A\ufffd"),  # leading zeros do not count
     ],
 )
 def test_html_is_reduced_to_text(html: str, text: str) -> None:
@@ -62,3 +71,31 @@ def test_message_carries_sender_and_war_room_key() -> None:
     assert message.conversation.tenant_id == "t1"
     assert message.conversation.war_room_key == "t1/team:19:team"
     assert message.conversation.channel_id == "19:c@thread.tacv2"
+
+
+def cpu_seconds(work: Callable[[], object]) -> float:
+    """The least CPU time (not wall time) of a few runs: what the work costs, without the noise of a busy machine."""
+    costs = []
+    for _ in range(5):
+        started = time.process_time()
+        work()
+        costs.append(time.process_time() - started)
+    return min(costs)
+
+
+@pytest.mark.parametrize("unit", ["<p", "<a ", "<!--", "</", "&#1"], ids=["p", "a-space", "comment", "end-tag", "charref"])
+def test_html_to_text_takes_linear_time_on_a_tag_flood(unit: str) -> None:
+    # html.parser is quadratic on these (CPython gh-135462): 4 times the input took 10 to 17 times the CPU.
+    small, large = unit * (4_000 // len(unit)), unit * (16_000 // len(unit))
+    assert cpu_seconds(lambda: html_to_text(large)) < 8 * cpu_seconds(lambda: html_to_text(small)) + 0.001
+
+
+def test_a_100_kb_tag_flood_costs_well_under_a_second_of_cpu() -> None:
+    # The unfixed parser spent over ten seconds on this; a linear pass takes milliseconds.
+    assert cpu_seconds(lambda: html_to_text("<p" * 50_000)) < 0.1
+
+
+def test_text_beyond_any_genuine_message_is_not_read() -> None:
+    text = html_to_text("<p>" + "word " * 30_000 + "</p>" + "<p>tail</p>")
+    assert len(text) <= MAX_HTML_CHARS and "tail" not in text
+    assert html_to_text("a" * (MAX_HTML_CHARS - 2) + "<span class='cut here'>b</span>") == "a" * (MAX_HTML_CHARS - 2)
