@@ -92,7 +92,7 @@ from bot.services import (
     report_issue,
     triage_issue,
 )
-from cards.common import card_time, safe_name
+from cards.common import card_time
 from cards.help import render_help_card
 from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB, parse_setup, render_exit, render_setup
 from cards.oncall import render_oncall
@@ -330,7 +330,7 @@ class Conversation:
         draft = parse_issue_draft(text, self._vocabulary)
         notices = []
         if source is not None:
-            notices.append(f"From a message by {safe_name(source.author or 'someone')}.")
+            notices.append(f"From a message by {source.author or 'someone'}.")
         if len(text) > DESCRIPTION_MAX:
             notices.append(
                 f"The message is longer than {DESCRIPTION_MAX:,} characters; the description holds "
@@ -498,7 +498,7 @@ class Conversation:
         match result:
             case Applied(issue=issue):
                 until = self._clock.now() + SNOOZE_PERIOD
-                text = f"Reminders for #{issue.number} snoozed until {card_time(until)} by {safe_name(action.sender.name)}."
+                text = f"Reminders for #{issue.number} snoozed until {card_time(until)} by {action.sender.name}."
                 return CardActionResult(card=render_notice_card(text), refresh_for_everyone=True)
             case Refused(reason=reason) | NotFound(reason=reason):
                 return CardActionResult(card=render_notice_card(reason))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from bot.domain.model import Person
 
 Card = dict[str, Any]
 
@@ -49,14 +52,26 @@ def text_run(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextRun", "text": clean_text(text) or " ", **style}
 
 
+def rich_text(*inlines: dict[str, Any], **style: Any) -> dict[str, Any]:
+    """A paragraph of TextRuns: every line that holds user text, styled run by run."""
+    return {"type": "RichTextBlock", "inlines": list(inlines), **style}
+
+
 def plain_text(text: str, **style: Any) -> dict[str, Any]:
     """A paragraph of user-supplied text."""
-    return {"type": "RichTextBlock", "inlines": [text_run(text)], **style}
+    return rich_text(text_run(text), **style)
 
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
-    """Our own words (never user text): markdown allowed."""
+    """Our own words (never user text, not even a name): markdown allowed."""
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def input_error(input_id: str, errors: dict[str, str]) -> list[dict[str, Any]]:
+    """What is wrong with an input, under it (plain text: a message may quote what was typed)."""
+    if input_id not in errors:
+        return []
+    return [rich_text(text_run(errors[input_id], color="Attention", size="Small"), spacing="None", id=f"{input_id}_error")]
 
 
 def card_time(moment: datetime) -> str:
@@ -70,28 +85,34 @@ def card_bytes(card: Card) -> int:
     return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-16-le"))
 
 
+NAME_MAX = 60
 _NAME_MARKUP = re.compile(r"[\[\]()*_`~#<>|\\]")
 
 
 def safe_name(name: str) -> str:
-    """A person's display name for a TextBlock (where markdown is read), with markup characters removed."""
-    return truncate(_NAME_MARKUP.sub("", clean_text(name)).strip(), 60) or "someone"
+    """A display name to @mention in a TextBlock (where markdown is read): no markup characters, one line."""
+    return truncate(" ".join(_NAME_MARKUP.sub("", clean_text(name)).split()), NAME_MAX) or "someone"
 
 
-def mention(aad_object_id: str | None, name: str) -> tuple[str, dict[str, Any] | None]:
-    """`<at>Name</at>` for a TextBlock and the `msteams.entities` entry that makes Teams notify the person."""
-    shown = safe_name(name)
-    if not aad_object_id:
-        return shown, None
-    text = f"<at>{shown}</at>"
-    return text, {"type": "mention", "text": text, "mentioned": {"id": aad_object_id, "name": shown}}
+def mention_lines(lead: str, people: Sequence[Person], **style: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`lead` and the people, and the `msteams.entities` that make Teams notify them.
+
+    Teams reads `<at>Name</at>` only in a TextBlock, which also reads markdown: there a name is `safe_name`d.
+    People Teams gave no id cannot be mentioned: their names are a plain line, like any user text.
+    """
+    mentioned = [(person.aad_object_id, safe_name(person.name)) for person in people if person.aad_object_id]
+    entities = [{"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": user_id, "name": name}} for user_id, name in mentioned]
+    lines = [text_block(lead + ", ".join(entity["text"] for entity in entities), **style)] if entities else []
+    names = [truncate(person.name, NAME_MAX) for person in people if not person.aad_object_id]
+    if names:
+        lines.append(plain_text(("" if entities else lead) + ", ".join(names), **style))
+    return lines, entities
 
 
-def with_mentions(card: Card, entities: list[dict[str, Any] | None]) -> Card:
+def with_mentions(card: Card, entities: list[dict[str, Any]]) -> Card:
     unique: dict[str, dict[str, Any]] = {}
     for entity in entities:
-        if entity is not None:
-            unique.setdefault(entity["text"], entity)
+        unique.setdefault(entity["text"], entity)
     if unique:
         card["msteams"] = {**card.get("msteams", {}), "entities": list(unique.values())}
     return card

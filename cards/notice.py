@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.model import Person
-from cards.common import Card, adaptive_card, mention, plain_text, text_block, with_mentions
+from cards.common import Card, adaptive_card, mention_lines, plain_text, text_block, with_mentions
 
 
 def render_notice_card(message: str) -> Card:
-    """Our own words only: the text is read as markdown."""
-    return adaptive_card([text_block(message)])
+    """A short message: plain text, since most quote something a user wrote (a name, a filter, a title)."""
+    return adaptive_card([plain_text(message)])
 
 
 def render_announcement(text: str, *, notify: tuple[Person, ...] = (), heading: str | None = None) -> Card:
@@ -19,7 +19,5 @@ def render_announcement(text: str, *, notify: tuple[Person, ...] = (), heading: 
     if heading:
         body.append(text_block(heading, weight="Bolder"))
     body.append(plain_text(text))
-    mentions = [mention(person.aad_object_id, person.name) for person in notify]
-    if mentions:
-        body.append(text_block(", ".join(shown for shown, _ in mentions), spacing="Small"))
-    return with_mentions(adaptive_card(body), [entity for _, entity in mentions])
+    people, entities = mention_lines("", notify, spacing="Small")
+    return with_mentions(adaptive_card(body + people), entities)

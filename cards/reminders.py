@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain.model import Issue, Person
 from bot.domain.reminders import Due
 from bot.domain.triage import Verb, ago
-from cards.common import Card, adaptive_card, card_time, execute, mention, text_block, text_run, with_mentions
+from cards.common import Card, adaptive_card, card_time, execute, mention_lines, rich_text, text_run, with_mentions
 from cards.issue_actions import card_verb
 
 SNOOZE_VERB = "issue.snooze"
@@ -31,16 +31,15 @@ def _headline(due: Due, issue: Issue, now: datetime) -> tuple[str, str]:
 
 def render_reminder(due: Due, issue: Issue, *, notify: tuple[Person, ...], now: datetime) -> Card:
     colour, headline = _headline(due, issue, now)
-    mentions = [mention(person.aad_object_id, person.name) for person in notify]
+    people, entities = mention_lines("", notify, spacing="Small")
     body: list[dict[str, Any]] = [
-        text_block(headline, weight="Bolder", color=colour),
-        {"type": "RichTextBlock", "inlines": [text_run(issue.title)]},
+        rich_text(text_run(headline, weight="Bolder", color=colour)),  # it can name the assignee
+        rich_text(text_run(issue.title)),
+        *people,
     ]
-    if mentions:
-        body.append(text_block(", ".join(text for text, _ in mentions), spacing="Small"))
     data = {"issue_id": issue.id, "version": issue.version}
     actions = []
     if issue.acknowledged_at is None:
         actions.append(execute("Acknowledge", card_verb(Verb.ACKNOWLEDGE), data, style="positive"))
     actions.append(execute("Snooze 1 h", SNOOZE_VERB, data))
-    return with_mentions(adaptive_card(body, actions), [entity for _, entity in mentions])
+    return with_mentions(adaptive_card(body, actions), entities)

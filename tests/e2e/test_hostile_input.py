@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import ConversationRow, IssueRow, OutboxRow
-from tests.support.activities import ADMIN, NOBODY, OMAR, channel_message, execute_action
-from tests.support.connector import FakeConnector
+from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, channel_message, execute_action
+from tests.support.connector import FakeConnector, RecordedCall
+from tests.support.markdown import markdown_fields
 from tests.support.server import RunningBot
 from tests.support.war_room import WarRoom, card_text
 
@@ -109,6 +110,33 @@ async def test_injection_attempts_in_titles_are_shown_literally(room: WarRoom, e
     assert "entities" not in card.get("msteams", {})
     async with engine.connect() as connection:
         assert (await connection.execute(select(IssueRow.title))).scalar_one() == title  # stored as typed
+
+
+PHISHING = "[Your_session_expired](https://evil.example/login)"
+
+
+def read_as_markdown(calls: list[RecordedCall], text: str) -> list[str]:
+    """The TextBlocks and facts of the cards sent that hold `text` (where Teams would make it a link)."""
+    return [field for call in calls if call.card for field in markdown_fields(call.card) if text in field]
+
+
+async def test_a_command_argument_echoed_back_is_plain_text(room: WarRoom) -> None:
+    [reply] = await room.say(f"list x`{PHISHING}`")
+    assert "I don't know the filter" in card_text(reply.card) and "evil.example/login" in card_text(reply.card)
+    assert read_as_markdown([reply], "evil.example") == []
+
+
+async def test_a_display_name_is_plain_text_in_notices_and_cards(room: WarRoom, connector: FakeConnector) -> None:
+    await room.grant(OMAR, "oncall")
+    await room.grant(LENA, "oncall")
+    issue = await room.raise_issue()
+    phisher = dict(OMAR, name=PHISHING.replace("_", " "))  # Omar, who renamed himself
+    acknowledged = await room.say("ack #1", sender=phisher)
+    [refused] = await room.say("ack #1", sender=LENA)
+    assert "was already acknowledged by [Your session expired](https://evil.example/login)" in card_text(refused.card)
+    assert [call.method for call in acknowledged] == ["POST", "PUT"]  # the answer, and the issue card updated in place
+    assert "evil.example" in card_text(room.updates_of(issue.card_message_id)[-1].card or {})
+    assert read_as_markdown([*acknowledged, refused], "evil.example") == []
 
 
 async def test_control_characters_are_removed_and_emoji_kept(room: WarRoom, engine: AsyncEngine) -> None:
