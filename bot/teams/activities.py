@@ -18,9 +18,10 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_HTML_CHARS = 64 * 1024
 
 _BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
-# One pass, linear in the text: a tag never spans a "<" or ">", so no match scans past the next one
+# One pass, linear in the text: a tag never spans a "<" or ">", so no match scans past the next one, and
+# the possessive name never gives letters back for the rest to try again ("<aaa…" unclosed)
 # (html.parser rescans unclosed tags, which makes "<p" * 40000 take seconds, CPython gh-135462).
-_TAG = re.compile(r"<(?:/?([a-zA-Z][a-zA-Z0-9]*)|[!?])[^<>]*>")
+_TAG = re.compile(r"<(?:/?([a-zA-Z][a-zA-Z0-9]*+)|[!?])[^<>]*+>")
 _LONG_CHARREF = re.compile(r"&#([0-9]{8,});?")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
