@@ -126,7 +126,7 @@ async def test_a_command_argument_echoed_back_is_plain_text(room: WarRoom) -> No
     assert read_as_markdown([reply], "evil.example") == []
 
 
-async def test_a_display_name_is_plain_text_in_notices_and_cards(room: WarRoom, connector: FakeConnector) -> None:
+async def test_a_display_name_is_plain_text_in_notices_and_cards(room: WarRoom) -> None:
     await room.grant(OMAR, "oncall")
     await room.grant(LENA, "oncall")
     issue = await room.raise_issue()
@@ -257,7 +257,7 @@ async def test_random_activities_never_cause_a_5xx_or_store_garbage(
     ],
     ids=["non-ascii-signature", "emoji-and-nul", "not-utf-8", "arabic-digit", "huge-number"],
 )
-async def test_a_malformed_chart_link_is_404(bot: RunningBot, engine: AsyncEngine, path: str) -> None:
+async def test_a_malformed_chart_link_is_404(bot: RunningBot, path: str) -> None:
     async with bot.client.get(bot.url + path) as response:
         assert response.status == 404, await response.text()
 
