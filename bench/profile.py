@@ -67,7 +67,7 @@ def _area(frame: str) -> str:
         ("botbuilder/", "botbuilder"), ("msrest/", "msrest"), ("botframework/", "botframework-connector"),
         ("sqlalchemy/", "SQLAlchemy"), ("aiosqlite/", "aiosqlite"), ("asyncpg/", "asyncpg"), ("pydantic", "pydantic"),
         ("aiohttp/", "aiohttp"), ("multidict/", "aiohttp"), ("yarl/", "aiohttp"), ("logging/", "logging"),
-        ("asyncio/", "asyncio"), ("selectors.py", "asyncio"), ("json/", "json"), ("html/", "html.parser"),
+        ("asyncio/", "asyncio"), ("selectors.py", "asyncio"), ("json/", "json"), ("html/", "html"),
         ("bot/teams/", "bot/teams"), ("bot/domain/", "bot/domain"), ("bot/", "bot"), ("cards/", "cards"),
         ("storage/", "storage"), ("app.py", "bot"),
     ):
@@ -86,7 +86,7 @@ COMPONENTS = (
     ("pydantic validation and models", ("pydantic/", "pydantic_core")),
     ("logging (incl. aiohttp access log)", ("logging/", "aiohttp/web_log.py")),
     ("json encode/decode", ("json/",)),
-    ("HTML to text (html.parser)", ("html/parser.py", "_markupbase.py")),
+    ("HTML to text (bot/teams/activities.py)", ("html_to_text (",)),
     ("aiohttp client: Bot Connector calls", ("aiohttp/client", "aiohttp/connector.py")),
     ("copy.deepcopy", ("copy.py",)),
 )

@@ -29,7 +29,8 @@ class ChartLinks:
 
     def check(self, war_room_id: int, expires: int, signature: str, *, now: datetime) -> str | None:
         """None when the link is good; otherwise why not ("expired" or "invalid")."""
-        if not hmac.compare_digest(signature, self._signature(war_room_id, expires)):
+        # As bytes: compare_digest refuses non-ASCII str, and a link is whatever the client sends.
+        if not hmac.compare_digest(signature.encode(), self._signature(war_room_id, expires).encode()):
             return "invalid"
         if now.timestamp() > expires:
             return "expired"

@@ -29,6 +29,7 @@ from bot.domain.commands import (
     ChatCommand,
     CommandError,
     ListIssues,
+    MAX_MENTIONS,
     ManageRoles,
     ReportIssue,
     ResolveIssue,
@@ -78,6 +79,7 @@ from bot.services import (
     enqueue_message,
     finish_activity,
     release_activity,
+    oncall_refusal,
     show_oncall,
     snooze_reminders,
     Received,
@@ -93,7 +95,7 @@ from bot.services import (
     report_issue,
     triage_issue,
 )
-from cards.common import card_time, is_form_id, safe_name
+from cards.common import card_time, is_form_id
 from cards.help import render_help_card
 from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB, parse_setup, render_exit, render_setup
 from cards.oncall import render_oncall
@@ -339,9 +341,19 @@ class Conversation:
                 )
                 return [ReplyCard(card=render_announcement(change.message))]
             case SetRota(handover_weekday=weekday, handover_time=handover_time):
-                people = [await self._person(mentioned.user_id, mentioned.name, directory) for mentioned in message.mentions]
-                if not people:
+                if not message.mentions:
                     return [ReplyCard(card=render_notice_card("Mention the people in turn: `oncall rota @a @b @c [handover mon 09:00]`."))]
+                # Nobody is looked up for someone who may not set the rota, nor for more people than a rota holds.
+                refusal = await oncall_refusal(
+                    uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, admins=self._admins
+                )
+                if refusal is not None:
+                    return [ReplyCard(card=render_notice_card(refusal.message))]
+                if len(message.mentions) > MAX_MENTIONS:
+                    return [ReplyCard(card=render_notice_card(
+                        f"A rota holds at most {MAX_MENTIONS} people; this message mentions {len(message.mentions)}."
+                    ))]
+                people = [await self._person(mentioned.user_id, mentioned.name, directory) for mentioned in message.mentions]
                 change = await change_oncall(
                     uow=self._uow_factory(), now=now, conversation=conversation, actor=message.sender, admins=self._admins,
                     rota=tuple(people), handover_weekday=weekday, handover_time=handover_time,
@@ -381,7 +393,7 @@ class Conversation:
         draft = parse_issue_draft(text, self._vocabulary)
         notices = []
         if source is not None:
-            notices.append(f"From a message by {safe_name(source.author or 'someone')}.")
+            notices.append(f"From a message by {source.author or 'someone'}.")
         if len(text) > DESCRIPTION_MAX:
             notices.append(
                 f"The message is longer than {DESCRIPTION_MAX:,} characters; the description holds "
@@ -558,7 +570,7 @@ class Conversation:
         match result:
             case Applied(issue=issue):
                 until = self._clock.now() + SNOOZE_PERIOD
-                text = f"Reminders for #{issue.number} snoozed until {card_time(until)} by {safe_name(action.sender.name)}."
+                text = f"Reminders for #{issue.number} snoozed until {card_time(until)} by {action.sender.name}."
                 return CardActionResult(card=render_notice_card(text), refresh_for_everyone=True)
             case Refused(reason=reason) | NotFound(reason=reason):
                 return CardActionResult(card=render_notice_card(reason))

@@ -538,6 +538,18 @@ async def purge_processed_activities(*, uow: UnitOfWork, older_than: datetime) -
 
 
 ON_CALL_MANAGERS = frozenset({Role.TRIAGE_LEAD, Role.ADMIN})
+_NOT_AN_ON_CALL_MANAGER = ChangeResult(changed=False, message="To change who is on call you need the role triage_lead or admin.")
+
+
+async def oncall_refusal(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, admins: frozenset[str]
+) -> ChangeResult | None:
+    """The refusal when `actor` may not change who is on call here: asked before the people mentioned are looked up."""
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        allowed = bool(await actor_roles(uow, war_room_id, actor, admins) & ON_CALL_MANAGERS)
+        await uow.commit()
+    return None if allowed else _NOT_AN_ON_CALL_MANAGER
 
 
 async def show_oncall(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> OnCallView:
@@ -566,7 +578,7 @@ async def change_oncall(
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         if not (await actor_roles(uow, war_room_id, actor, admins)) & ON_CALL_MANAGERS:
-            return ChangeResult(changed=False, message="To change who is on call you need the role triage_lead or admin.")
+            return _NOT_AN_ON_CALL_MANAGER
         room = await uow.war_rooms.get(war_room_id)
         calendar = room.settings.calendar
         if rota:

@@ -12,6 +12,8 @@ from urllib.parse import quote, urlencode
 
 from bot.domain.model import Person
 
+from bot.domain.model import Person
+
 Card = dict[str, Any]
 
 # The id a form is rendered with and sent back with on submit, so that submitting it twice stores one thing.
@@ -60,14 +62,26 @@ def text_run(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextRun", "text": clean_text(text) or " ", **style}
 
 
+def rich_text(*inlines: dict[str, Any], **style: Any) -> dict[str, Any]:
+    """A paragraph of TextRuns: every line that holds user text, styled run by run."""
+    return {"type": "RichTextBlock", "inlines": list(inlines), **style}
+
+
 def plain_text(text: str, **style: Any) -> dict[str, Any]:
     """A paragraph of user-supplied text."""
-    return {"type": "RichTextBlock", "inlines": [text_run(text)], **style}
+    return rich_text(text_run(text), **style)
 
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
-    """Our own words (never user text): markdown allowed."""
+    """Our own words (never user text, not even a name): markdown allowed."""
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def input_error(input_id: str, errors: dict[str, str]) -> list[dict[str, Any]]:
+    """What is wrong with an input, under it (plain text: a message may quote what was typed)."""
+    if input_id not in errors:
+        return []
+    return [rich_text(text_run(errors[input_id], color="Attention", size="Small"), spacing="None", id=f"{input_id}_error")]
 
 
 def card_time(moment: datetime) -> str:
@@ -88,41 +102,40 @@ def message_link(conversation_id: str, message_id: str) -> str:
     return f"https://teams.microsoft.com/l/message/{quote(conversation, safe='')}/{quote(message_id, safe='')}?{urlencode(query)}"
 
 
+NAME_MAX = 60
 _NAME_MARKUP = re.compile(r"[\[\]()*_`~#<>|\\]")
 
 
 def safe_name(name: str) -> str:
-    """A person's display name for a TextBlock (where markdown is read), with markup characters removed."""
-    return truncate(_NAME_MARKUP.sub("", clean_text(name)).strip(), 60) or "someone"
+    """A display name to @mention in a TextBlock (where markdown is read): no markup characters, one line."""
+    return truncate(" ".join(_NAME_MARKUP.sub("", clean_text(name)).split()), NAME_MAX) or "someone"
 
 
-def mention(aad_object_id: str | None, name: str) -> tuple[str, dict[str, Any] | None]:
-    """`<at>Name</at>` for a TextBlock and the `msteams.entities` entry that makes Teams notify the person."""
-    shown = safe_name(name)
-    if not aad_object_id:
-        return shown, None
-    text = f"<at>{shown}</at>"
-    return text, {"type": "mention", "text": text, "mentioned": {"id": aad_object_id, "name": shown}}
+def mention_lines(
+    lead: str, people: Sequence[Person], *, others: int = 0, who: str = "", **style: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`lead` and the people ("and 12 others {who}" when `others` were left out), and the `msteams.entities` that
+    make Teams notify them.
 
-
-def mention_line(
-    people: Sequence[Person], *, others: int = 0, who: str = ""
-) -> tuple[list[dict[str, Any]], list[dict[str, Any] | None]]:
-    """`<at>A</at>, <at>B</at> and 12 others {who}` as a TextBlock (none when empty), and the entities that notify them.
-
-    `people` should already be capped (`bot.domain.triage.plan_mentions`); `others` counts those left out.
+    Teams reads `<at>Name</at>` only in a TextBlock, which also reads markdown: there a name is `safe_name`d.
+    People Teams gave no id cannot be mentioned: their names are a plain line, like any user text. `people` should
+    already be capped (`bot.domain.triage.plan_mentions`).
     """
-    mentions = [mention(person.aad_object_id, person.name) for person in people]
-    counted = f"and {others} other{'s' if others != 1 else ''} {who}".strip() if others else ""
-    line = " ".join(part for part in (", ".join(shown for shown, _ in mentions), counted) if part)
-    return ([text_block(line, spacing="Small")] if line else []), [entity for _, entity in mentions]
+    mentioned = [(person.aad_object_id, safe_name(person.name)) for person in people if person.aad_object_id]
+    entities = [{"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": user_id, "name": name}} for user_id, name in mentioned]
+    lines = [text_block(lead + ", ".join(entity["text"] for entity in entities), **style)] if entities else []
+    names = [truncate(person.name, NAME_MAX) for person in people if not person.aad_object_id]
+    if names:
+        lines.append(plain_text(("" if entities else lead) + ", ".join(names), **style))
+    if others:
+        lines.append(text_block(f"and {others} other{'s' if others != 1 else ''} {who}".strip(), **style))
+    return lines, entities
 
 
-def with_mentions(card: Card, entities: list[dict[str, Any] | None]) -> Card:
+def with_mentions(card: Card, entities: list[dict[str, Any]]) -> Card:
     unique: dict[str, dict[str, Any]] = {}
     for entity in entities:
-        if entity is not None:
-            unique.setdefault(entity["text"], entity)
+        unique.setdefault(entity["text"], entity)
     if unique:
         card["msteams"] = {**card.get("msteams", {}), "entities": list(unique.values())}
     return card

@@ -9,14 +9,16 @@ from pydantic import BaseModel, ConfigDict
 from bot.domain.model import Issue, Severity, Status
 from bot.domain.triage import Verb
 from cards.common import (
+    NAME_MAX,
     Card,
     adaptive_card,
     card_time,
     choice_set,
     execute,
-    mention,
+    input_error,
+    mention_lines,
     plain_text,
-    safe_name,
+    rich_text,
     show_card,
     text_block,
     text_input,
@@ -35,7 +37,6 @@ from cards.issue_actions import (
 # Long descriptions are stored whole; the card shows the start so it stays far below Teams' size limit.
 CARD_DESCRIPTION_MAX = 1500
 CARD_NOTE_MAX = 600
-NAME_MAX = 60
 
 _SEVERITY_COLOUR = {Severity.SEV1: "Attention", Severity.SEV2: "Warning", Severity.SEV3: "Accent", Severity.SEV4: "Default"}
 _STATUS_COLOUR = {Status.RESOLVED: "Good", Status.DEFERRED: "Default", Status.DUPLICATE: "Default"}
@@ -62,16 +63,10 @@ def _fact(title: str, value: str) -> dict[str, str]:
     return {"title": title, "value": value}
 
 
-def _input_error(input_id: str, errors: dict[str, str]) -> list[dict[str, Any]]:
-    if input_id not in errors:
-        return []
-    return [text_block(errors[input_id], color="Attention", size="Small", spacing="None", id=f"{input_id}_error")]
-
-
 def action_inputs(verb: Verb, issue: Issue, values: dict[str, str], errors: dict[str, str]) -> list[dict[str, Any]]:
     """The inputs an action needs: the same in the button's fold-out and in a panel shown after an error."""
     def field(element: dict[str, Any]) -> list[dict[str, Any]]:
-        return [element, *_input_error(element["id"], errors)]
+        return [element, *input_error(element["id"], errors)]
 
     match verb:
         case Verb.ADD_UPDATE:
@@ -222,7 +217,7 @@ def _panel(panel: Panel, issue: Issue) -> dict[str, Any]:
 
 
 def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel | None = None) -> Card:
-    entities: list[dict[str, Any] | None] = []
+    entities: list[dict[str, Any]] = []
     resolve_by = card_time(issue.resolve_by) if issue.resolve_by else "Deferred to after hypercare"
     affected = str(issue.affected_users) if issue.affected_users is not None else "Not known"
     facts = [
@@ -254,15 +249,12 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
     scope = _SCOPE_NOTES.get(issue.severity)
     if scope and (issue.status.is_open or issue.status is Status.DEFERRED):
         body.append(text_block(scope, isSubtle=True, size="Small", spacing="Small", id="scope"))
-    people = []
     if issue.assignee:
-        text, entity = mention(issue.assignee.aad_object_id, issue.assignee.name)
-        people.append(f"Assigned to {text}")
-        entities.append(entity)
+        assignee, entities = mention_lines("Assigned to ", [issue.assignee], spacing="Small")
+        body += assignee
     if issue.acknowledged_by and issue.acknowledged_at:
-        people.append(f"acknowledged by {safe_name(issue.acknowledged_by.name)}, {card_time(issue.acknowledged_at)}")
-    if people:
-        body.append(text_block(" · ".join(people), spacing="Small", id="people"))
+        acknowledged = f"Acknowledged by {truncate(issue.acknowledged_by.name, NAME_MAX)}, {card_time(issue.acknowledged_at)}"
+        body.append(plain_text(acknowledged, spacing="Small", id="acknowledged"))
     body.append({"type": "FactSet", "facts": facts})
     body.append(
         {
@@ -276,11 +268,14 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
     if issue.resolution:
         resolution = issue.resolution
         body += [
-            text_block(
-                f"**Resolved** {card_time(resolution.resolved_at)} by {safe_name(resolution.resolved_by.name)} "
-                f"({resolution.handled_by.label.lower()}): {resolution.type.label}"
-                + (" · saved as a runbook" if resolution.save_as_runbook else ""),
-                color="Good",
+            rich_text(
+                text_run("Resolved ", weight="Bolder", color="Good"),
+                text_run(
+                    f"{card_time(resolution.resolved_at)} by {truncate(resolution.resolved_by.name, NAME_MAX)} "
+                    f"({resolution.handled_by.label.lower()}): {resolution.type.label}"
+                    + (" · saved as a runbook" if resolution.save_as_runbook else ""),
+                    color="Good",
+                ),
                 separator=True,
                 id="resolution",
             ),
@@ -289,7 +284,12 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
     if issue.latest_update:
         note = issue.latest_update
         body += [
-            text_block(f"**Latest update** from {safe_name(note.author.name)}, {card_time(note.at)}", separator=True, id="latest_update"),
+            rich_text(
+                text_run("Latest update ", weight="Bolder"),
+                text_run(f"from {truncate(note.author.name, NAME_MAX)}, {card_time(note.at)}"),
+                separator=True,
+                id="latest_update",
+            ),
             plain_text(truncate(note.text, CARD_NOTE_MAX)),
         ]
     if issue.source_url:

@@ -19,7 +19,7 @@ from bot.domain.model import (
     Severity,
 )
 from cards.issue_actions import SEVERITY_CHOICES
-from cards.common import FORM_ID_PATTERN, Card, adaptive_card, clean_text, execute, text_block, truncate
+from cards.common import FORM_ID_PATTERN, Card, adaptive_card, clean_text, execute, rich_text, text_block, text_run, truncate
 
 CREATE_VERB = "issue.create"
 _SEVERITY_VALUES = {str(int(s)) for s in Severity}
@@ -180,10 +180,10 @@ def _field_error(field: str, errors: dict[str, str], typed: str = "") -> list[di
     """The rule the value broke, and the value itself when its input cannot show it."""
     if field not in errors:
         return []
-    inlines = [{"type": "TextRun", "text": errors[field], "color": "Attention", "size": "Small"}]
+    inlines = [text_run(errors[field], color="Attention", size="Small")]
     if typed:
-        inlines.append({"type": "TextRun", "text": f" You entered: {typed}", "size": "Small"})
-    return [{"type": "RichTextBlock", "id": f"{field}_error", "spacing": "None", "inlines": inlines}]
+        inlines.append(text_run(f" You entered: {typed}", size="Small"))
+    return [rich_text(*inlines, id=f"{field}_error", spacing="None")]
 
 
 def render_issue_form(
@@ -207,7 +207,7 @@ def render_issue_form(
         ),
     ]
     if notice:
-        body.append(text_block(notice, color="Warning"))
+        body.append(rich_text(text_run(notice, color="Warning")))  # it can name the author of a message
     body += suggestions or []
     if errors:
         named = ", ".join(FIELD_LABELS.get(field, field) for field in errors)

@@ -6,12 +6,12 @@ from typing import Any
 
 from bot.domain.model import Person
 from bot.domain.triage import plan_mentions
-from cards.common import Card, adaptive_card, mention_line, message_link, plain_text, text_block, with_mentions
+from cards.common import Card, adaptive_card, mention_lines, message_link, plain_text, text_block, with_mentions
 
 
 def render_notice_card(message: str) -> Card:
-    """Our own words only: the text is read as markdown."""
-    return adaptive_card([text_block(message)])
+    """A short message: plain text, since most quote something a user wrote (a name, a filter, a title)."""
+    return adaptive_card([plain_text(message)])
 
 
 def render_announcement(
@@ -25,8 +25,8 @@ def render_announcement(
     if heading:
         body.append(text_block(heading, weight="Bolder"))
     body.append(plain_text(text))
-    line, entities = mention_line(notify, others=others, who="who followed this issue.")
-    return with_mentions(adaptive_card(body + line), entities)
+    people, entities = mention_lines("", notify, others=others, who="who followed this issue.", spacing="Small")
+    return with_mentions(adaptive_card(body + people), entities)
 
 
 def render_notices(text: str, *, notify: tuple[Person, ...], issue_number: int) -> list[Card]:

@@ -6,17 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.war_room import OnCallView
-from cards.common import Card, adaptive_card, card_time, mention, text_block, text_run, with_mentions
+from cards.common import Card, adaptive_card, card_time, mention_lines, text_block, text_run, with_mentions
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def render_oncall(view: OnCallView, *, now: datetime) -> Card:
     body: list[dict[str, Any]] = [text_block("On call", size="Medium", weight="Bolder")]
-    entity = None
+    entities: list[dict[str, Any]] = []
     if view.on_call:
-        shown, entity = mention(view.on_call.aad_object_id, view.on_call.name)
-        body.append(text_block(f"Now: {shown}"))
+        now_on_call, entities = mention_lines("Now: ", [view.on_call])
+        body += now_on_call
     else:
         body.append(text_block("Nobody is on call: reminders go to the triage leads.", color="Warning"))
     override = view.oncall.override
@@ -39,4 +39,4 @@ def render_oncall(view: OnCallView, *, now: datetime) -> Card:
         text_block("`oncall set @person [until 2026-12-01 18:00]` · `oncall rota @a @b @c [handover mon 09:00]` · `oncall clear`",
                    isSubtle=True, size="Small")
     )
-    return with_mentions(adaptive_card(body), [entity])
+    return with_mentions(adaptive_card(body), entities)

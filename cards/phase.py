@@ -10,7 +10,20 @@ from pydantic import ValidationError
 from bot.domain.exit_criteria import ExitReport
 from bot.domain.model import Severity
 from bot.domain.war_room import WarRoomSettings
-from cards.common import Card, adaptive_card, card_time, choice_set, execute, plain_text, safe_name, show_card, text_block, text_input
+from cards.common import (
+    Card,
+    adaptive_card,
+    card_time,
+    choice_set,
+    execute,
+    input_error,
+    plain_text,
+    rich_text,
+    show_card,
+    text_block,
+    text_input,
+    text_run,
+)
 
 SETUP_VERB = "setup.save"
 SIGN_OFF_VERB = "phase.signoff"
@@ -24,10 +37,6 @@ def _number(input_id: str, label: str, value: int | None, low: int, high: int, r
     if value is not None:
         element["value"] = value
     return element
-
-
-def _error(input_id: str, errors: dict[str, str]) -> list[dict[str, Any]]:
-    return [text_block(errors[input_id], color="Attention", size="Small", spacing="None", id=f"{input_id}_error")] if input_id in errors else []
 
 
 def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None, saved: bool = False) -> Card:
@@ -73,7 +82,7 @@ def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = N
                     placeholder="e.g. the IT service desk: https://contoso.service-now.com", maxLength=500), "steady_state_support"),
     ]
     for element, key in inputs:
-        fields += [element, *_error(key, errors)]
+        fields += [element, *input_error(key, errors)]
     policy_inputs: list[dict[str, Any]] = []
     for severity in Severity:
         rule = settings.policy.rule(severity)
@@ -83,10 +92,10 @@ def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = N
             current = getattr(rule, field)
             policy_inputs += [
                 text_input(key, field.replace("_", " ").capitalize() + " (15m, 2h, 1d or none)", value=value(key, current or "none"), maxLength=10),
-                *_error(key, errors),
+                *input_error(key, errors),
             ]
         key = f"sev{int(severity)}_clock"
-        policy_inputs += [choice_set(key, "Clock", [("Round the clock", "24x7"), ("Working hours", "working")], value=value(key, rule.clock)), *_error(key, errors)]
+        policy_inputs += [choice_set(key, "Clock", [("Round the clock", "24x7"), ("Working hours", "working")], value=value(key, rule.clock)), *input_error(key, errors)]
     save = execute("Save", SETUP_VERB, {}, style="positive")
     if any(key.startswith("sev") and key[3:4].isdigit() for key in errors):
         # A problem in the policy is shown where it is, not behind a fold-out.
@@ -152,8 +161,9 @@ def _input_for(location: tuple[Any, ...]) -> str:
 
 
 def render_exit(report: ExitReport, *, war_room_name: str, notice: str | None = None) -> Card:
-    heading = f"Exit criteria · {war_room_name}"
-    body: list[dict[str, Any]] = [text_block(heading, size="Medium", weight="Bolder")]
+    body: list[dict[str, Any]] = [
+        rich_text(text_run("Exit criteria · ", size="Medium", weight="Bolder"), text_run(war_room_name, size="Medium", weight="Bolder"))
+    ]
     if notice:
         body.append({"type": "Container", "style": "emphasis", "id": "notice", "items": [plain_text(notice)]})
     if report.phase:
@@ -174,8 +184,13 @@ def render_exit(report: ExitReport, *, war_room_name: str, notice: str | None = 
         )
     actions: list[dict[str, Any]] = []
     if report.signed_off_at:
-        who = safe_name(report.signed_off_by.name) if report.signed_off_by else "leadership"
-        body.append(text_block(f"✅ **5. Leadership sign-off**: signed off by {who}, {card_time(report.signed_off_at)}", color="Good"))
+        who = report.signed_off_by.name if report.signed_off_by else "leadership"
+        body.append(
+            rich_text(
+                text_run("✅ 5. Leadership sign-off", weight="Bolder", color="Good"),
+                text_run(f": signed off by {who}, {card_time(report.signed_off_at)}", color="Good"),
+            )
+        )
         actions.append(show_card("Withdraw sign-off", [text_input("withdraw_reason", "Why?", isRequired=True, maxLength=500, errorMessage="Give a reason")],
                                  [execute("Withdraw", WITHDRAW_VERB, {})]))
     else:

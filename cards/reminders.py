@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain.model import Issue, Person
 from bot.domain.reminders import Due
 from bot.domain.triage import Verb, ago, plan_mentions
-from cards.common import Card, adaptive_card, card_time, execute, mention_line, text_block, text_run, with_mentions
+from cards.common import Card, adaptive_card, card_time, execute, mention_lines, rich_text, text_run, with_mentions
 from cards.issue_actions import card_verb
 
 SNOOZE_VERB = "issue.snooze"
@@ -32,11 +32,11 @@ def _headline(due: Due, issue: Issue, now: datetime) -> tuple[str, str]:
 def render_reminder(due: Due, issue: Issue, *, notify: tuple[Person, ...], now: datetime) -> Card:
     colour, headline = _headline(due, issue, now)
     plan = plan_mentions(notify, messages=1)
-    line, entities = mention_line(plan.batches[0] if plan.batches else (), others=plan.others)
+    people, entities = mention_lines("", plan.batches[0] if plan.batches else (), others=plan.others, spacing="Small")
     body: list[dict[str, Any]] = [
-        text_block(headline, weight="Bolder", color=colour),
-        {"type": "RichTextBlock", "inlines": [text_run(issue.title)]},
-        *line,
+        rich_text(text_run(headline, weight="Bolder", color=colour)),  # it can name the assignee
+        rich_text(text_run(issue.title)),
+        *people,
     ]
     data = {"issue_id": issue.id, "version": issue.version}
     actions = []

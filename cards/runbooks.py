@@ -5,7 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, Runbook, Suggestion
-from cards.common import Card, adaptive_card, choice_set, execute, plain_text, show_card, text_block, text_input, text_run, truncate
+from cards.common import (
+    Card,
+    adaptive_card,
+    choice_set,
+    execute,
+    input_error,
+    plain_text,
+    rich_text,
+    show_card,
+    text_block,
+    text_input,
+    text_run,
+    truncate,
+)
 
 CREATE_RUNBOOK_VERB = "runbook.create"
 UPDATE_RUNBOOK_VERB = "runbook.update"
@@ -13,19 +26,16 @@ RUNBOOK_INPUTS = ("runbook_title", "runbook_symptoms", "runbook_steps", "runbook
 
 
 def _inputs(values: dict[str, str], errors: dict[str, str], *, with_tags: bool) -> list[dict[str, Any]]:
-    def error(key: str) -> list[dict[str, Any]]:
-        return [text_block(errors[key], color="Attention", size="Small", spacing="None", id=f"{key}_error")] if key in errors else []
-
     elements = [
         text_input("runbook_title", "Title", value=values.get("runbook_title", ""), isRequired=True, maxLength=TITLE_MAX,
                    errorMessage=f"A title of 1 to {TITLE_MAX} characters"),
-        *error("runbook_title"),
+        *input_error("runbook_title", errors),
         text_input("runbook_symptoms", "Symptoms: what users see", value=values.get("runbook_symptoms", ""), isMultiline=True,
                    maxLength=DESCRIPTION_MAX),
-        *error("runbook_symptoms"),
+        *input_error("runbook_symptoms", errors),
         text_input("runbook_steps", "Steps: how to fix it", value=values.get("runbook_steps", ""), isMultiline=True, isRequired=True,
                    maxLength=DESCRIPTION_MAX, errorMessage="Write the steps"),
-        *error("runbook_steps"),
+        *input_error("runbook_steps", errors),
     ]
     if with_tags:
         elements += [
@@ -54,7 +64,7 @@ def render_runbook(runbook: Runbook, *, notice: str | None = None) -> Card:
                                               text_run(runbook.title, weight="Bolder", size="Medium")]},
     ]
     if notice:
-        body.append(text_block(notice, color="Good"))
+        body.append(rich_text(text_run(notice, color="Good")))
     if tags:
         body.append(text_block(tags, isSubtle=True, spacing="Small"))
     if runbook.symptoms:

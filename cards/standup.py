@@ -68,7 +68,8 @@ def render_standup(summary: StandupSummary, *, chart_url: str | None = None) -> 
     if summary.runbook_candidates:
         body += _section(
             "Write a runbook: recurring without one",
-            [text_block(f"{label}: " + ", ".join(f"#{n}" for n in numbers), spacing="Small") for label, numbers in summary.runbook_candidates],
+            # The label quotes words of the issues' titles.
+            [plain_text(f"{label}: " + ", ".join(f"#{n}" for n in numbers), spacing="Small") for label, numbers in summary.runbook_candidates],
             empty="",
         )
     if report:

@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain.exit_criteria import ExitReport, Ratio
 from bot.domain.metrics import DurationStats, PhaseMetrics
 from bot.domain.model import Severity
-from cards.common import Card, adaptive_card, card_time, safe_name, text_block, text_run
+from cards.common import Card, adaptive_card, card_time, rich_text, text_block, text_run
 
 # How many days of the support-share trend the card shows (the chart and the export have them all).
 TREND_DAYS = 7
@@ -60,8 +60,8 @@ def render_status(metrics: PhaseMetrics, exit_report: ExitReport, *, chart_url: 
         text_block(_phase_line(metrics, exit_report), spacing="Small"),
     ]
     if exit_report.signed_off_at is not None:
-        who = safe_name(exit_report.signed_off_by.name) if exit_report.signed_off_by else "someone"
-        body.append(text_block(f"Signed off by {who} on {card_time(exit_report.signed_off_at)}.", color="Good"))
+        who = exit_report.signed_off_by.name if exit_report.signed_off_by else "someone"
+        body.append(rich_text(text_run(f"Signed off by {who} on {card_time(exit_report.signed_off_at)}.", color="Good")))
 
     body.append(text_block("Exit criteria", weight="Bolder", spacing="Medium"))
     for criterion in exit_report.criteria:

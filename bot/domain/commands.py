@@ -74,8 +74,12 @@ class SetOnCall(_Command):
     until_local: datetime | None = None
 
 
+# The most people one command may mention: each of them is looked up in the directory.
+MAX_MENTIONS = 20
+
+
 class SetRota(_Command):
-    """`oncall rota @a @b @c [handover mon 09:00]`: weekly turns in the order mentioned."""
+    """`oncall rota @a @b @c [handover mon 09:00]`: weekly turns in the order mentioned (at most MAX_MENTIONS people)."""
 
     handover_weekday: int = 0
     handover_time: time = time(9, 0)

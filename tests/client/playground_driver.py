@@ -458,7 +458,7 @@ class Scenario:
         await self.show(card)
         await card.get_by_role("button", name="Acknowledge").click()
         await expect(card).to_contain_text("Acknowledged", timeout=UI_TIMEOUT_MS)
-        await expect(card).to_contain_text("acknowledged by")
+        await expect(card).to_contain_text("Acknowledged by")
         await expect(card.get_by_role("button", name="Acknowledge")).to_have_count(0)
         seen["after_acknowledge"] = await card.inner_text()
         self.mark("acknowledged")

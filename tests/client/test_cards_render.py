@@ -11,6 +11,7 @@ Without Chromium or node_modules the tests are skipped locally and fail in CI (C
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 
 from cards.common import MAX_CARD_BYTES, card_bytes
 from tests.client.card_renderer import CardRenderer, Event, RenderResult, missing_prerequisites
+from tests.support.sample_cards import sample_cards
 from tests.unit.test_cards import ALL_CARDS
 
 MAX_VERSION = (1, 5)  # the highest Teams renders
@@ -205,3 +207,19 @@ async def test_markdown_execute_and_show_card_work_as_in_teams(renderer: CardRen
     await renderer.page.get_by_role("button", name="Go").click()
     assert await renderer.executed_actions() == [
         {"type": "Action.Execute", "title": "Go", "verb": "go", "data": {"n": 1}, "url": None}]
+
+
+async def test_user_text_renders_exactly_as_written(renderer: CardRenderer) -> None:
+    """The markdown check of tests/unit/test_user_text_in_cards.py, seen through the renderer: no link, no
+    emphasis, no mention and no HTML comes out of what a user wrote, in any card."""
+    phishing = "[Your session expired](https://evil.example/login)"
+    hostile = f"{phishing} **loud** <at>CEO</at> <i>tag</i> "
+    shown = []
+    for name, card in sample_cards(lambda value: hostile + value, chart=False).items():
+        result = await renderer.render(card, exercise_show_cards=False)
+        html = await renderer.inner_html()
+        assert "evil.example" not in "".join(re.findall(r'href="[^"]*"', html)), name
+        assert "<strong>loud</strong>" not in html and ">CEO<" not in html and "<i>tag</i>" not in html, name
+        if phishing in result.text:
+            shown.append(name)
+    assert len(shown) >= 30, shown  # and the text itself is there to read, literally, in nearly every card

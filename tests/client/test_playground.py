@@ -155,7 +155,7 @@ def test_acknowledge_and_take_it_update_the_card(run: dict[str, Any]) -> None:
     seen = assert_step(run, "triage")
     assert "(oncall)" in seen["roles add me oncall"]
     assert "(triage_lead)" in seen["roles add me triage_lead"]
-    assert "Acknowledged" in seen["after_acknowledge"] and "acknowledged by" in seen["after_acknowledge"]
+    assert "Acknowledged" in seen["after_acknowledge"] and "Acknowledged by" in seen["after_acknowledge"]
     user = run["playground_config"]["config"]["currentUser"]["name"]
     assert "In progress" in seen["after_take_it"] and f"Assigned to {user}" in seen["after_take_it"]
     # HYPERCARE_ADMINS named the very id the Playground's user sends with every message.

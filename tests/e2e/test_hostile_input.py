@@ -4,6 +4,7 @@ that nothing was stored or sent that should not have been."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -19,8 +20,9 @@ from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.models import ConversationRow, IssueRow, OutboxRow
 from storage.uow import UnitOfWorkFactory
 from tests.e2e.test_raise_from_message import payload
-from tests.support.activities import NOBODY, OMAR, SECOND_TENANT, USER, channel_message, execute_action, message_extension_action
-from tests.support.connector import FakeConnector
+from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, SECOND_TENANT, USER, channel_message, execute_action, message_extension_action
+from tests.support.connector import FakeConnector, RecordedCall
+from tests.support.markdown import markdown_fields
 from tests.support.server import RunningBot
 from tests.support.war_room import WarRoom, card_text
 
@@ -71,6 +73,27 @@ async def test_100_kb_of_text_gets_a_form_holding_the_start_and_saying_so(room: 
     assert len(description["value"]) <= 8000
 
 
+async def test_a_100_kb_tag_flood_gets_its_form_at_once(bot: RunningBot, connector: FakeConnector) -> None:
+    message = channel_message(connector.url, "", mentioning=[OMAR])
+    # Unclosed tags to the end of the text: what makes html.parser quadratic (CPython gh-135462).
+    message["text"] = "<at>Hypercare</at> sev2 AP &amp; GL posting fails, <at>Omar Haddad</at> knows " + "<p" * 50_000
+    started = time.process_time()
+    assert (await bot.post_activity(message))[0] == 200
+    # CPU of this whole process (the bot, SQLite, the test client), not wall time: the unfixed
+    # html.parser alone spent over ten seconds on this message, with every other request waiting.
+    assert time.process_time() - started < 2
+    [reply] = connector.calls
+    description = next(e for e in reply.card["body"] if e.get("id") == "description")
+    assert description["value"].startswith("sev2 AP & GL posting fails, Omar Haddad knows <p<p")
+    assert next(e for e in reply.card["body"] if e.get("id") == "severity")["value"] == "2"
+
+
+async def test_an_overlong_character_reference_gets_a_form(room: WarRoom) -> None:
+    _, form, _ = await form_for(room, "sev3 invoice &#" + "9" * 5000 + "; rejected")
+    description = next(e for e in form["body"] if e.get("id") == "description")
+    assert description["value"] == "sev3 invoice \ufffd rejected"
+
+
 @pytest.mark.parametrize(
     "title",
     [
@@ -93,6 +116,33 @@ async def test_injection_attempts_in_titles_are_shown_literally(room: WarRoom, e
     assert "entities" not in card.get("msteams", {})
     async with engine.connect() as connection:
         assert (await connection.execute(select(IssueRow.title))).scalar_one() == title  # stored as typed
+
+
+PHISHING = "[Your_session_expired](https://evil.example/login)"
+
+
+def read_as_markdown(calls: list[RecordedCall], text: str) -> list[str]:
+    """The TextBlocks and facts of the cards sent that hold `text` (where Teams would make it a link)."""
+    return [field for call in calls if call.card for field in markdown_fields(call.card) if text in field]
+
+
+async def test_a_command_argument_echoed_back_is_plain_text(room: WarRoom) -> None:
+    [reply] = await room.say(f"list x`{PHISHING}`")
+    assert "I don't know the filter" in card_text(reply.card) and "evil.example/login" in card_text(reply.card)
+    assert read_as_markdown([reply], "evil.example") == []
+
+
+async def test_a_display_name_is_plain_text_in_notices_and_cards(room: WarRoom) -> None:
+    await room.grant(OMAR, "oncall")
+    await room.grant(LENA, "oncall")
+    issue = await room.raise_issue()
+    phisher = dict(OMAR, name=PHISHING.replace("_", " "))  # Omar, who renamed himself
+    acknowledged = await room.say("ack #1", sender=phisher)
+    [refused] = await room.say("ack #1", sender=LENA)
+    assert "was already acknowledged by [Your session expired](https://evil.example/login)" in card_text(refused.card)
+    assert [call.method for call in acknowledged] == ["POST", "PUT"]  # the answer, and the issue card updated in place
+    assert "evil.example" in card_text(room.updates_of(issue.card_message_id)[-1].card or {})
+    assert read_as_markdown([*acknowledged, refused], "evil.example") == []
 
 
 async def test_control_characters_are_removed_and_emoji_kept(room: WarRoom, engine: AsyncEngine) -> None:
@@ -305,3 +355,40 @@ async def test_a_thousand_people_saying_me_too_get_a_few_bounded_messages_when_i
     assert everyone[:2] == ["aad-priya", crowd[0].aad_object_id]  # the reporter first, then in the order they joined
     told_by_count = 1 + 1000 - len(everyone)
     assert f"and {told_by_count} others who followed this issue" in card_text(notices[-1])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/charts/1/9999999999/%C3%A9.png",  # a non-ASCII signature
+        "/charts/1/9999999999/%F0%9F%98%80%00.png",  # emoji and a NUL
+        "/charts/1/9999999999/%FF%ED%A0%80.png",  # not UTF-8, an encoded surrogate
+        "/charts/%D9%A1/9999999999/abc.png",  # a non-ASCII digit as the war room
+        "/charts/1/" + "9" * 5000 + "/abc.png",  # a number too long to convert
+    ],
+    ids=["non-ascii-signature", "emoji-and-nul", "not-utf-8", "arabic-digit", "huge-number"],
+)
+async def test_a_malformed_chart_link_is_404(bot: RunningBot, path: str) -> None:
+    async with bot.client.get(bot.url + path) as response:
+        assert response.status == 404, await response.text()
+
+
+def people(count: int) -> list[dict[str, str]]:
+    return [{"id": f"29:p{n}", "name": f"Person {n}", "aadObjectId": f"aad-p{n}"} for n in range(count)]
+
+
+async def test_a_rota_of_300_mentions_from_someone_without_the_role_looks_nobody_up(room: WarRoom, connector: FakeConnector) -> None:
+    crowd = people(300)
+    [refused] = await room.say("oncall rota " + " ".join(f"{{{p['name']}}}" for p in crowd), sender=NOBODY, mentioning=crowd)
+    assert "need the role triage_lead or admin" in card_text(refused.card)
+    assert connector.member_lookups == []
+
+
+async def test_a_rota_of_more_than_20_people_is_refused_before_anyone_is_looked_up(room: WarRoom, connector: FakeConnector) -> None:
+    crowd = people(21)
+    [refused] = await room.say("oncall rota " + " ".join(f"{{{p['name']}}}" for p in crowd), sender=ADMIN, mentioning=crowd)
+    assert "at most 20 people" in card_text(refused.card)
+    assert connector.member_lookups == []
+    [done] = await room.say("oncall rota " + " ".join(f"{{{p['name']}}}" for p in crowd[:20]), sender=ADMIN, mentioning=crowd[:20])
+    assert "On-call rota: Person 0, Person 1" in card_text(done.card)
+    assert connector.member_lookups == [p["id"] for p in crowd[:20]]

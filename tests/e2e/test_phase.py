@@ -13,6 +13,7 @@ from bot.domain.war_room import WarRoomSettings
 from storage.models import IssueRow, WarRoomEventRow, WarRoomRow
 from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, USER, execute_action
 from tests.support.connector import FakeConnector
+from tests.support.markdown import shown_text
 from tests.support.server import RunningBot
 from tests.support.war_room import WarRoom, card_text, find_execute
 
@@ -93,7 +94,7 @@ async def test_setup_refuses_bad_values_and_keeps_what_was_typed(
 ) -> None:
     [reply] = await room.say("setup", sender=ADMIN)
     card = await press(room, reply.card, "setup.save", setup_values(reply.card) | changes, sender=ADMIN)
-    errors = {e["id"]: e["text"] for e in card["body"] if e.get("id", "").endswith("_error")}
+    errors = {e["id"]: shown_text(e) for e in card["body"] if e.get("id", "").endswith("_error")}
     assert message in errors[f"{bad_input}_error"]
     for key, value in changes.items():
         assert str(setup_values(card)[key]) == str(value)  # the user's values are still in the form

@@ -50,6 +50,8 @@ class FakeConnector:
         self.url = ""
         # The team's members, as GET .../members/{id} and .../pagedmembers answer them.
         self.members: list[dict[str, str]] = []
+        # The user ids asked for by GET .../members/{id}, in order (kept apart from `calls`, which are what the bot sends).
+        self.member_lookups: list[str] = []
         self._released = asyncio.Event()
         # Set once a call scripted to hang (status 0) is waiting.
         self.holding = asyncio.Event()
@@ -109,6 +111,7 @@ class FakeConnector:
 
     async def _member(self, request: web.Request) -> web.Response:
         wanted = unquote(request.match_info["user"])
+        self.member_lookups.append(wanted)
         for member in self.members:
             if wanted in (member["id"], member["aadObjectId"]):
                 return web.json_response(member)

@@ -6,7 +6,8 @@ Used by the structural card tests, and by the Adaptive Cards renderer and the sc
 from __future__ import annotations
 
 import tempfile
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,13 @@ from bot.domain.model import (
 from bot.domain.reminders import Due
 from bot.domain.standup import build_standup
 from bot.domain.triage import Event, Verb
-from bot.domain.war_room import OnCall, OnCallOverride, OnCallView, WarRoomSettings
+from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import IssueFormValues, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
-from cards.notice import render_announcement, render_notices, render_too_large
+from cards.notice import render_announcement, render_notice_card, render_notices, render_too_large
 from cards.oncall import render_oncall
-from cards.phase import render_exit, render_setup
+from cards.phase import parse_setup, render_exit, render_setup
 from cards.runbooks import render_runbook, render_runbook_form, render_runbook_results, suggestion_block
 from cards.status import render_status
 from cards.reminders import render_reminder
@@ -54,11 +55,12 @@ CROWD = tuple(
 SEVERITIES = list(Severity)
 
 
-def many_issues(count: int) -> list[Issue]:
+def many_issues(count: int, user: Callable[[str], str] = str) -> list[Issue]:
     return [
         make_issue(
-            id=n, number=n, title=f"Issue number {n}: " + "long title words " * 5, severity=SEVERITIES[n % 4],
-            created_at=RAISED_AT - timedelta(hours=n), updated_at=RAISED_AT, assignee=OMAR if n % 3 else None,
+            id=n, number=n, title=user(f"Issue number {n}: " + "long title words " * 5), severity=SEVERITIES[n % 4],
+            created_at=RAISED_AT - timedelta(hours=n), updated_at=RAISED_AT,
+            assignee=Person(aad_object_id=OMAR.aad_object_id, name=user(OMAR.name)) if n % 3 else None,
             status=Status.REOPENED if n % 7 == 0 else Status.IN_PROGRESS,
         )
         for n in range(1, count + 1)
@@ -72,102 +74,151 @@ def _chart_file(metrics: PhaseMetrics) -> str:
     return path.as_uri()
 
 
-def sample_cards() -> dict[str, dict[str, Any]]:
+def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dict[str, dict[str, Any]]:
+    """Every card; each value a user could have written (a name, a title, a note, a war room's name, an
+    input echoed back) is `user(realistic value)`, so a test can make them all hostile. `chart`: draw the chart."""
+    omar, priya, lena = (Person(aad_object_id=p.aad_object_id, name=user(p.name)) for p in (OMAR, PRIYA, LENA))
+    guest = Person(aad_object_id=None, name=user("Guest User"))  # Teams gave no id: cannot be @mentioned
+    room_name = user("Contoso go-live")
     resolved = make_issue(
+        title=user("AP cannot post vendor invoices"),
+        description=user("Posting profile missing in USMF."),
+        reporter=priya,
         status=Status.RESOLVED,
-        assignee=OMAR,
-        acknowledged_by=OMAR,
+        assignee=omar,
+        acknowledged_by=omar,
         acknowledged_at=RAISED_AT + timedelta(minutes=5),
-        followers=(LENA,),
-        latest_update=ProgressNote(text="Posting profile recreated in UAT", author=OMAR, at=RAISED_AT + timedelta(hours=1)),
+        followers=(lena, guest),
+        latest_update=ProgressNote(text=user("Posting profile recreated in UAT"), author=omar, at=RAISED_AT + timedelta(hours=1)),
         resolution=Resolution(
-            type=ResolutionType.CONFIGURATION_CHANGED, notes="Added the vendor posting profile for USMF.",
-            handled_by=HandledBy.SUPPORT, resolved_by=OMAR, resolved_at=RAISED_AT + timedelta(hours=2),
-            save_as_runbook=True, runbook_title="Missing vendor posting profile",
+            type=ResolutionType.CONFIGURATION_CHANGED, notes=user("Added the vendor posting profile for USMF."),
+            handled_by=HandledBy.SUPPORT, resolved_by=omar, resolved_at=RAISED_AT + timedelta(hours=2),
+            save_as_runbook=True, runbook_title=user("Missing vendor posting profile"),
         ),
     )
-    in_progress = make_issue(status=Status.IN_PROGRESS, assignee=OMAR, acknowledged_by=OMAR, acknowledged_at=RAISED_AT)
-    followed = make_issue(status=Status.IN_PROGRESS, assignee=OMAR, acknowledged_by=OMAR, acknowledged_at=RAISED_AT, followers=CROWD)
+    in_progress = make_issue(
+        title=user("AP cannot post vendor invoices"), description=user("Posting profile missing in USMF."), reporter=priya,
+        status=Status.IN_PROGRESS, assignee=omar, acknowledged_by=omar, acknowledged_at=RAISED_AT,
+    )
+    unassigned_guest = make_issue(title=user("Payment journal stuck"), reporter=guest, assignee=guest, status=Status.IN_PROGRESS)
+    followed = make_issue(status=Status.IN_PROGRESS, assignee=omar, acknowledged_by=omar, acknowledged_at=RAISED_AT, followers=CROWD)
     crowd_notices = render_notices(
-        "Resolved: #12 AP cannot post vendor invoices (Fixed).\nAdded the vendor posting profile for USMF.",
-        notify=(PRIYA, *CROWD), issue_number=12,
+        f"Resolved: #12 {resolved.title} (Fixed).\n{resolved.resolution.notes if resolved.resolution else ''}",
+        notify=(priya, *CROWD), issue_number=12,
     )
     events = [
-        Event(verb="created", actor=PRIYA, at=RAISED_AT, to_value="Sev 1"),
-        Event(verb="ack", actor=OMAR, at=RAISED_AT + timedelta(minutes=5), from_value="new", to_value="acknowledged"),
-        Event(verb="severity", actor=LENA, at=RAISED_AT + timedelta(minutes=9), from_value="2", to_value="1", reason="Month-end blocked"),
+        Event(verb="created", actor=priya, at=RAISED_AT, to_value="Sev 1"),
+        Event(verb="ack", actor=omar, at=RAISED_AT + timedelta(minutes=5), from_value="new", to_value="acknowledged"),
+        Event(verb="severity", actor=lena, at=RAISED_AT + timedelta(minutes=9), from_value="2", to_value="1", reason=user("Month-end blocked")),
     ]
     standup = build_standup(
-        war_room_name="Contoso go-live", open_issues=many_issues(5), recent=many_issues(3) + [resolved], deferred_count=4,
+        war_room_name=room_name, open_issues=many_issues(5, user), recent=many_issues(3, user) + [resolved], deferred_count=4,
         since=RAISED_AT - timedelta(days=1), now=NOW,
+        # The label names the words the issues share: words of their titles.
+        runbook_candidates=((f"Accounts payable · Configuration / setup ({user('posting, profile')})", (3, 5)),),
     )
     big_standup = build_standup(
-        war_room_name="Contoso go-live", open_issues=many_issues(400), recent=many_issues(400), deferred_count=40,
+        war_room_name=room_name, open_issues=many_issues(400, user), recent=many_issues(400, user), deferred_count=40,
         since=None, now=NOW,
     )
-    empty_standup = build_standup(war_room_name="Quiet room", open_issues=[], recent=[], deferred_count=0, since=NOW, now=NOW)
+    empty_standup = build_standup(war_room_name=user("Quiet room"), open_issues=[], recent=[], deferred_count=0, since=NOW, now=NOW)
     oncall = OnCallView(
-        on_call=OMAR, oncall=OnCall(override=OnCallOverride(person=OMAR, until=NOW + timedelta(days=1))), settings=WarRoomSettings()
+        on_call=omar,
+        oncall=OnCall(
+            override=OnCallOverride(person=omar, until=NOW + timedelta(days=1)),
+            rota=OnCallRota(people=(omar, lena, guest), handover_weekday=0, handover_time=time(9, 0), starts=date(2026, 11, 23)),
+        ),
+        settings=WarRoomSettings(),
     )
-    settings = WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 25))
-    phase_issues = many_issues(40) + [resolved]
+    settings = WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 25), steady_state_support=user("the IT service desk"))
+    phase_issues = many_issues(40, user) + [resolved]
     report = evaluate_exit(phase_issues, settings, now=NOW)
     metrics = compute_metrics(phase_issues, settings=settings, now=NOW, runbook_linked_issue_ids={resolved.id})
     runbook = Runbook(
-        id=7, war_room_id=1, title="Missing vendor posting profile", symptoms="Vendor invoices cannot be posted in USMF.",
-        steps="1. Accounts payable > Setup > Vendor posting profiles.\n2. Add the profile for the vendor group.", area=Area.ACCOUNTS_PAYABLE,
-        category=Category.CONFIGURATION, owner=OMAR, issue_ids=(12,), created_at=NOW, updated_at=NOW,
+        id=7, war_room_id=1, title=user("Missing vendor posting profile"), symptoms=user("Vendor invoices cannot be posted in USMF."),
+        steps=user("1. Accounts payable > Setup > Vendor posting profiles.\n2. Add the profile for the vendor group."),
+        area=Area.ACCOUNTS_PAYABLE, category=Category.CONFIGURATION, owner=omar, issue_ids=(12,), created_at=NOW, updated_at=NOW,
     )
     suggestions = [
-        Suggestion(kind="issue", id=3, number=3, title="AP cannot post vendor invoices", summary="Added the posting profile."),
-        Suggestion(kind="runbook", id=7, title="Missing vendor posting profile", summary="Vendor posting profiles: add the group."),
+        Suggestion(kind="issue", id=3, number=3, title=user("AP cannot post vendor invoices"), summary=user("Added the posting profile.")),
+        Suggestion(kind="runbook", id=7, title=user("Missing vendor posting profile"), summary=user("Vendor posting profiles: add the group.")),
     ]
+    # A setup form sent back: pydantic's message quotes the time zone as typed.
+    setup_input = {
+        "time_zone": user("Mars/Olympus"), "working_days": "0,1,2,3,4", "steady_state_support": user("the IT service desk"),
+        "sev2_acknowledge_within": user("soon"),
+    }
+    setup_errors = parse_setup(setup_input, settings)
+    assert isinstance(setup_errors, dict)
+    submitted_form = {"form_id": "f" * 32, "title": "", "severity": user("7"), "affected_users": user("many")}
     return {
         "setup": render_setup(settings),
-        "setup-errors": render_setup(settings, errors={"ends_on": "the planned end must be after the start", "sev2_acknowledge_within": "not a duration"},
-                                     values={"ends_on": "2026-11-01", "sev2_acknowledge_within": "soon"}),
-        "exit-failing": render_exit(report, war_room_name="Contoso go-live"),
-        "exit-passing": render_exit(evaluate_exit([resolved], settings, now=NOW), war_room_name="Contoso go-live"),
-        "exit-signed-off": render_exit(evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=LENA), war_room_name="Contoso go-live"),
-        "status": render_status(metrics, report, chart_url=_chart_file(metrics), war_room_name="Contoso go-live"),
+        "setup-errors": render_setup(settings, errors=setup_errors, values=setup_input),
+        "exit-failing": render_exit(report, war_room_name=room_name),
+        "exit-passing": render_exit(evaluate_exit([resolved], settings, now=NOW), war_room_name=room_name),
+        "exit-signed-off": render_exit(
+            evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=lena), war_room_name=room_name,
+            notice=f"Already signed off by {lena.name}.",
+        ),
+        "status": render_status(metrics, report, chart_url=_chart_file(metrics) if chart else None, war_room_name=room_name),
+        "status-signed-off": render_status(
+            metrics, evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=lena), chart_url=None,
+            war_room_name=room_name,
+        ),
         "runbook": render_runbook(runbook),
+        "runbook-saved": render_runbook(runbook, notice="Runbook saved."),
         "runbook-form": render_runbook_form(form_id="f" * 32),
-        "runbook-results": render_runbook_results("posting profile", [runbook]),
-        "form-with-suggestions": render_issue_form(IssueFormValues(title="AP cannot post"), form_id="f" * 32, suggestions=suggestion_block(suggestions)),
+        "runbook-form-errors": render_runbook_form(
+            form_id="f" * 32, values={"runbook_title": user("Reset MFA"), "runbook_steps": ""}, errors={"runbook_steps": "Steps of 1 to 8,000 characters."}
+        ),
+        "runbook-results": render_runbook_results(user("posting profile"), [runbook]),
+        "form-with-suggestions": render_issue_form(
+            IssueFormValues(title=user("AP cannot post")), form_id="f" * 32, suggestions=suggestion_block(suggestions),
+            notice=f"From a message by {user('Omar Haddad')}.",
+        ),
         "issue-in-progress": render_issue_card(in_progress),
         "issue-resolved": render_issue_card(resolved),
-        "issue-deferred": render_issue_card(make_issue(severity=Severity.SEV4, status=Status.DEFERRED, resolve_by=None)),
-        "issue-duplicate": render_issue_card(make_issue(status=Status.DUPLICATE, duplicate_of=3)),
-        "issue-stale-notice": render_issue_card(in_progress, notice="Omar Haddad acknowledged this 2 minutes ago."),
+        "issue-guest-assignee": render_issue_card(unassigned_guest),
+        "issue-deferred": render_issue_card(make_issue(title=user("Logo is blurry"), severity=Severity.SEV4, status=Status.DEFERRED, resolve_by=None)),
+        "issue-duplicate": render_issue_card(make_issue(title=user("AP cannot post"), status=Status.DUPLICATE, duplicate_of=3)),
+        "issue-stale-notice": render_issue_card(in_progress, notice=f"{omar.name} acknowledged this 2 minutes ago."),
         "issue-resolve-panel": render_issue_card(
-            in_progress, panel=Panel(verb=Verb.RESOLVE, values={"resolve_notes": ""}, errors={"resolve_notes": "Say what fixed it."})
+            in_progress,
+            panel=Panel(verb=Verb.RESOLVE, values={"resolve_notes": user("did things")}, errors={"resolve_notes": "Say what fixed it."}),
         ),
-        "list": render_issue_list("Issues open now", many_issues(15), 42, now=NOW, hint="Narrow it down with `list sev1`."),
+        "list": render_issue_list("Issues open now", many_issues(15, user), 42, now=NOW, hint="Narrow it down with `list sev1`."),
         "list-empty": render_issue_list("Issues open now", [], 0, now=NOW),
         "history": render_history(resolved, events),
-        "roles": render_roles([(LENA, Role.TRIAGE_LEAD), (OMAR, Role.ONCALL), (PRIYA, Role.SUPPORT)]),
-        "announcement": render_announcement("Resolved: #12 AP cannot post (Fixed).\nAdded the profile.", notify=(PRIYA, LENA)),
+        "roles": render_roles([(lena, Role.TRIAGE_LEAD), (omar, Role.ONCALL), (priya, Role.SUPPORT), (guest, Role.SUPPORT)]),
+        "announcement": render_announcement(
+            f"Resolved: #12 {resolved.title} (Fixed).\n{resolved.resolution.notes if resolved.resolution else ''}", notify=(priya, lena, guest)
+        ),
+        "notice": render_notice_card(f"#12 is already assigned to {omar.name}."),
+        "notice-echo": render_notice_card(f"I don't know the filter `{user('sev5')}`. Filters: sev1, sev2, mine."),
         "issue-1000-followers": render_issue_card(followed),
         "notice-1000-followers-first": crowd_notices[0],
         "notice-1000-followers-last": crowd_notices[-1],
-        "escalation-1000-leads": render_reminder(Due(kind="ack_breach", dedupe_key="k"), make_issue(), notify=(OMAR, *CROWD), now=NOW),
+        "escalation-1000-leads": render_reminder(
+            Due(kind="ack_breach", dedupe_key="k"), make_issue(title=user("Bank file rejected")), notify=(omar, *CROWD), now=NOW
+        ),
         "too-large": render_too_large("19:general@thread.tacv2;messageid=100"),
         "reminder": render_reminder(Due(kind="reminder", dedupe_key="k", reminder_kind="unacknowledged", seq=2),
-                                    make_issue(), notify=(OMAR,), now=NOW),
-        "escalation": render_reminder(Due(kind="resolve_breach", dedupe_key="k"), in_progress, notify=(LENA, OMAR), now=NOW),
+                                    make_issue(title=user("AP cannot post vendor invoices")), notify=(omar,), now=NOW),
+        "reminder-open": render_reminder(Due(kind="reminder", dedupe_key="k", reminder_kind="open", seq=2), in_progress, notify=(omar, guest), now=NOW),
+        "escalation": render_reminder(Due(kind="resolve_breach", dedupe_key="k"), in_progress, notify=(lena, omar), now=NOW),
         "standup": render_standup(standup),
         "standup-long": render_standup(big_standup),
         "standup-empty": render_standup(empty_standup),
         "oncall": render_oncall(oncall, now=NOW),
+        "oncall-guest": render_oncall(OnCallView(on_call=guest, oncall=OnCall(), settings=WarRoomSettings()), now=NOW),
         "form-prefilled": render_issue_form(
-            IssueFormValues(title="AP cannot post vendor invoices", severity="1", area="accounts_payable", company="USMF",
-                            affected_users="12", description="sev1 - nobody in AP can post vendor invoices"),
+            IssueFormValues(title=user("AP cannot post vendor invoices"), severity="1", area="accounts_payable", company="USMF",
+                            affected_users="12", description=user("sev1 - nobody in AP can post vendor invoices")),
             form_id="f" * 32,
         ),
         "form-errors": render_issue_form(
-            IssueFormValues(title="", severity="7", affected_users="many"),
+            IssueFormValues.from_submitted(submitted_form),
             form_id="f" * 32,
-            errors=validate_issue_submission({"form_id": "f" * 32, "title": "", "severity": "7", "affected_users": "many"}),  # type: ignore[arg-type]
+            errors=validate_issue_submission(submitted_form),  # type: ignore[arg-type]
         ),
     }
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import logging
@@ -9,7 +11,7 @@ import logging
 import pytest
 from botbuilder.schema import Activity
 
-from bot.teams.activities import ADAPTIVE_CARD, card_message, html_to_text, to_inbound_message, too_large, within_size_limit
+from bot.teams.activities import ADAPTIVE_CARD, MAX_HTML_CHARS, card_message, html_to_text, to_inbound_message, too_large, within_size_limit
 from cards.common import MAX_CARD_BYTES, card_bytes
 from cards.notice import render_notice_card
 
@@ -54,6 +56,13 @@ def test_other_peoples_mentions_keep_their_names() -> None:
         ("Müller &eacute;t&eacute; 😀", "Müller été 😀"),
         ("<p></p>", ""),
         ("one<br>two", "one\ntwo"),
+        ("x < 5 and <3, a<b", "x < 5 and <3, a<b"),
+        ('<span style="color:red">red</span> <A HREF="https://x.example">link</A>', "red link"),
+        ("<!-- a comment -->kept<?php x ?>", "kept"),
+        ("<p>unclosed <p", "unclosed <p"),
+        ("&#65;&#x42;&amp;&bogus; &copy", "AB&&bogus; ©"),
+        ("&#" + "9" * 5000 + ";", "\ufffd"),  # out of range (and too long for int()): the replacement character
+        ("&#" + "0" * 5000 + "65;&#00000000;", "A\ufffd"),  # leading zeros do not count
     ],
 )
 def test_html_is_reduced_to_text(html: str, text: str) -> None:
@@ -99,3 +108,41 @@ def test_an_oversized_card_outside_a_thread_is_replaced_without_a_link() -> None
     note = too_large(huge_card(), conversation_id="a:personal-chat")
     assert note is not None and "actions" not in note
     assert too_large(render_notice_card("Hello"), conversation_id="a:personal-chat") is None
+
+
+def cpu_seconds(work: Callable[[], object]) -> float:
+    """The least CPU time (not wall time) of a few runs: what the work costs, without the noise of a busy machine."""
+    costs = []
+    for _ in range(5):
+        started = time.process_time()
+        work()
+        costs.append(time.process_time() - started)
+    return min(costs)
+
+
+FLOODS: dict[str, Callable[[int], str]] = {
+    "p": lambda size: "<p" * (size // 2),
+    "a-space": lambda size: "<a " * (size // 3),
+    "comment": lambda size: "<!--" * (size // 4),
+    "end-tag": lambda size: "</" * (size // 2),
+    "charref": lambda size: "&#1" * (size // 3),
+    "long-name": lambda size: "<" + "a" * size,  # a regex whose name and rest overlap backtracks on this
+}
+
+
+@pytest.mark.parametrize("flood", FLOODS.values(), ids=FLOODS.keys())
+def test_html_to_text_takes_linear_time_on_a_tag_flood(flood: Callable[[int], str]) -> None:
+    # html.parser is quadratic on the first three (CPython gh-135462): 4 times the input took 10 to 17 times the CPU.
+    small, large = flood(4_000), flood(16_000)
+    assert cpu_seconds(lambda: html_to_text(large)) < 8 * cpu_seconds(lambda: html_to_text(small)) + 0.001
+
+
+def test_a_100_kb_tag_flood_costs_well_under_a_second_of_cpu() -> None:
+    # The unfixed parser spent over ten seconds on this; a linear pass takes milliseconds.
+    assert cpu_seconds(lambda: html_to_text("<p" * 50_000)) < 0.1
+
+
+def test_text_beyond_any_genuine_message_is_not_read() -> None:
+    text = html_to_text("<p>" + "word " * 30_000 + "</p>" + "<p>tail</p>")
+    assert len(text) <= MAX_HTML_CHARS and "tail" not in text
+    assert html_to_text("a" * (MAX_HTML_CHARS - 2) + "<span class='cut here'>b</span>") == "a" * (MAX_HTML_CHARS - 2)
