@@ -18,9 +18,7 @@ own process that enforces Teams' send limits (`bench/scheduler_connector.py`), a
    a busy tick sends;
 6. (largest variant) 1,000 stand-ups due at the same minute, in real time with the real scheduler loop
    (`run_scheduler`, 5 s interval): when all are enqueued (target <= 10 s), how fast they are delivered
-   per tenant, and how many 429s the fake answered (target 0);
-7. (largest variant) the fix experiments of `bench/scheduler_fixes.py`: prototypes measured beside the
-   shipped code on the same data (`--no-fixes` skips them).
+   per tenant, and how many 429s the fake answered (target 0).
 
 Variants: 100,000 and 10,000 stored issues, 1,000 war rooms each, to show the tick cost does not grow with
 what is stored. Results: a table on stdout, `bench/results/scheduler.json`, and the generated section of
@@ -59,7 +57,6 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import scheduler_explain as explain
-from bench import scheduler_fixes as fixes
 from bench.scheduler_connector import rate_report
 from bench.scheduler_seed import (
     T0,
@@ -741,20 +738,6 @@ async def run_variant(issues: int, options: argparse.Namespace, connector: Conne
         if largest:
             print(f"[{label}] scan types of every statement of a busy tick …", flush=True)
             result["tick_statements"] = await tick_statement_scans(ctx)
-            if options.fixes:
-                print(f"[{label}] fix experiments (pre-ping, batched planning, partial indexes, stand-up load) …", flush=True)
-                result["fixes"] = {
-                    "preping": await fixes.preping(seeded, make_scheduler, http, ticks=options.idle_ticks),
-                    "batched_planning": await fixes.batched_planning(seeded, engine, make_scheduler, http, probe, repeats=options.due_ticks),
-                    "partial_indexes": await fixes.partial_indexes(seeded, engine, LARGE_TABLES),
-                    "claim_forms": await fixes.claim_forms(seeded, engine, LARGE_TABLES),
-                    "sqlite_claim": await fixes.sqlite_claim(),
-                    "blocking_reads": await fixes.blocking_reads(seeded, engine, probe),
-                    "deliver_wait_outside_slot": await fixes.deliver_wait_outside_slot(
-                        seeded, engine, make_scheduler, http, connector, repeats=max(1, options.due_ticks // 2)),
-                    "reminder_state_writes": await fixes.reminder_state_writes(seeded),
-                    "standup_load": await fixes.standup_load(seeded, engine),
-                }
             if options.standups:
                 await _stage_pending_outbox(dsn, rooms=options.war_rooms)
                 connection = await asyncpg.connect(dsn)
@@ -841,54 +824,6 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def fixes_summary(results: dict[str, Any]) -> list[str]:
-    variant = next((v for v in reversed(results["variants"].values()) if v.get("fixes")), None)
-    if variant is None:
-        return []
-    found = variant["fixes"]
-    lines = []
-    ping = found["preping"]
-    lines.append("  idle tick: " + ", ".join(f"{label} median {v['median_ms']} ms (min {v['min_ms']})" for label, v in ping.items()))
-    batched = found["batched_planning"]
-    for label, value in batched.items():
-        if isinstance(value, dict):
-            lines.append(f"  500-due planning, {label}: median {value['median_ms']} ms, {value['statements']} statements, "
-                         f"loop blocked {value['loop_block_median_ms']} ms")
-    lines.append(f"  same outbox rows and reminder state as the shipped code: {batched['same_outbox_rows_and_reminder_state']} "
-                 f"({batched['outbox_rows_compared']} rows)")
-    claim = found["claim_forms"]
-    for pending in (0, 1000):
-        parts = [f"{label} [{mode}] {claim[f'{label}, {pending} pending [{mode}]']['execution_ms']} ms"
-                 for label in fixes.CLAIM_FORMS for mode in ("custom", "generic")]
-        lines.append(f"  claim, {pending} pending: " + "; ".join(parts) + f"; same rows: {claim[f'same rows claimed, {pending} pending']}")
-    partial = found["partial_indexes"]
-    lines.append("  claim with partial indexes on pending rows (PostgreSQL): " + "; ".join(
-        f"{label} {value['execution_ms']} ms" for label, value in partial.items()))
-    sqlite = found["sqlite_claim"]
-    lines.append(f"  SQLite claim, {sqlite['outbox_rows']:,} outbox rows: " + "; ".join(
-        f"{label}: {value['claim_median_ms']} ms, "
-        + (", ".join(line for line in value["plan"] if line.startswith(("SCAN outbox", "SEARCH outbox USING INDEX"))) or "?")
-        for label, value in sqlite.items() if isinstance(value, dict)))
-    reads = found["blocking_reads"]
-    lines.append("  reads that hold the loop: " + "; ".join(
-        f"{label} {value['median_ms']} ms, blocks {value['loop_block_median_ms']} ms" for label, value in reads.items()))
-    slots = found.get("deliver_wait_outside_slot", {})
-    if "skipped" in slots:
-        lines.append(f"  delivery slots: {slots['skipped']}")
-    elif slots:
-        lines.append("  500-due delivery: " + "; ".join(
-            f"{label}: median {value['deliver_median_ms']} ms, {value['sent']} sent, {value['rescheduled']} rescheduled, "
-            f"{value['throttled_429']} 429s" for label, value in slots.items()))
-    writes = found.get("reminder_state_writes")
-    if writes:
-        lines.append(f"  reminder state of {writes['rows']} issues ({writes['indexes_on_issues']} indexes on issues): " + "; ".join(
-            f"{label} median {value['median_ms']} ms" for label, value in writes.items() if isinstance(value, dict)))
-    load = found["standup_load"]
-    lines.append(f"  stand-up load, war room {load['war_room']} ({load['issues']} issues): " + "; ".join(
-        f"{label} {value}" for label, value in load.items() if label.endswith("ms")))
-    return lines
-
-
 def print_table(results: dict[str, Any]) -> str:
     lines = []
     rows = verdicts(results)
@@ -924,9 +859,6 @@ def print_table(results: dict[str, Any]) -> str:
                     flagged.append(f"{variant_label}: tick statement [{mode}] {entry['sql'][:90]}: Seq Scan on {', '.join(entry[f'seq_scans_{mode}'])}")
     lines.append("")
     lines += ["Seq Scans on large tables:", *[f"  ! {flag}" for flag in flagged]] if flagged else ["No Seq Scan on a large table in any plan."]
-    experiments = fixes_summary(results)
-    if experiments:
-        lines += ["", "Fix experiments (bench/scheduler_fixes.py; prototypes beside the shipped code, same data):", *experiments]
     text = "\n".join(lines)
     print(text)
     return text
@@ -963,11 +895,6 @@ def write_doc(results: dict[str, Any], table: str, path: Path) -> None:
         for name, plan in first_variant.get(section, {}).items():
             state = {"explain_idle": "nothing due", "explain_due": "500 due", "explain_busy": "1,000 due / pending"}[section]
             out += [f"{name}, {state}:", "", "```text", *plan["plan"], "```", ""]
-    claim = first_variant.get("fixes", {}).get("claim_forms")
-    if claim:
-        key = "anti-join (NOT EXISTS), 1000 pending [custom]"
-        out += ["The anti-join form of the claim (`CLAIM_NOT_EXISTS` in bench/scheduler_fixes.py; the shipped claim until "
-                "2026-11-26), 1,000 pending, statistics from before the burst:", "", "```text", *claim[key]["plan"], "```", ""]
     standups = results.get("standups_at_once")
     if standups:
         out += ["#### 1,000 stand-ups at the same minute (real time, `run_scheduler`, interval "
@@ -1072,7 +999,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--standup-cap", type=float, default=150.0, help="seconds the 1,000-stand-up phase may run")
     parser.add_argument("--interval", type=float, default=5.0, help="the scheduler loop's interval (HYPERCARE_SCHEDULER_INTERVAL_SECONDS)")
     parser.add_argument("--no-standups", dest="standups", action="store_false", help="skip the real-time 1,000-stand-up phase")
-    parser.add_argument("--no-fixes", dest="fixes", action="store_false", help="skip the fix experiments (bench/scheduler_fixes.py)")
     parser.add_argument("--profile", action="store_true", help="cProfile one extra 500-due tick (largest variant)")
     parser.add_argument("--keep-db", action="store_true", help="keep the bench_sched_* databases")
     parser.add_argument("--quick", action="store_true", help="10,000 issues, few repeats, no stand-up phase (for development)")
