@@ -21,12 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from bench import payloads
+from bench.connector import ConnectorProcess
 from bench.databases import Database, clean_env, clone_issues, counts, drop, hypercare_binary, postgres_database, sqlite_database
 from bench.measure import (
     WrkResult,
@@ -121,36 +122,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
-class Connector:
-    """The fake Bot Connector, in its own process."""
-
-    def __init__(self, workdir: Path) -> None:
-        port_file = workdir / "connector.port"
-        self.log = workdir / "connector.log"
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench.servers.connector", "--port-file", str(port_file)],
-                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=clean_env(PYTHONPATH=str(ROOT)),
-            )
-        deadline = time.monotonic() + 60
-        while not port_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"fake connector did not start: {self.log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        data_port, control_port = port_file.read_text().split()
-        self.url = f"http://127.0.0.1:{data_port}/"
-        self._stats_url = f"http://127.0.0.1:{control_port}/__stats"
-
-    def stats(self) -> dict[str, Any]:
-        return get_json(self._stats_url)
-
-    def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.process.pid)
-
-    def close(self) -> None:
-        stop(self.process)
-
-
 @dataclass
 class RunFigures:
     """One bounded wrk run against a running server, and what the server did meanwhile."""
@@ -201,7 +172,7 @@ class Bench:
     def __init__(self, settings: Settings, workdir: Path) -> None:
         self.settings = settings
         self.workdir = workdir
-        self.connector = Connector(workdir)
+        self.connector = ConnectorProcess()
         self.templates = {}
         for name in payloads.TEMPLATES:
             path = workdir / f"{name}.json"
@@ -280,7 +251,7 @@ class Bench:
         self.settle(pid)
         load = load_average()
         database_cpu0 = postgres_cpu_seconds() if scenario.db == "postgres" else 0.0
-        cpu0, conn0, connector_cpu0, machine0 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds(), machine_cpu()
+        cpu0, conn0, connector_cpu0, machine0 = process_cpu_seconds(pid), self.connector.stats(), process_cpu_seconds(self.connector.pid), machine_cpu()
         result = run_wrk(
             f"http://127.0.0.1:{port}/api/messages", self.templates[scenario.template], first_id=self.take_ids(),
             first_issue=first_issue, connections=connections, seconds=seconds,
@@ -290,7 +261,7 @@ class Bench:
         # Requests still in flight when wrk stopped are finished by the server: wait for them, so that their
         # CPU and their replies are counted in this run (and the bot's work is counted by its replies).
         self.settle(pid)
-        cpu1, conn1, connector_cpu1 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds()
+        cpu1, conn1, connector_cpu1 = process_cpu_seconds(pid), self.connector.stats(), process_cpu_seconds(self.connector.pid)
         if scenario.template == "acknowledge":
             # Requests still in flight when wrk stopped (or timed out) may yet be applied: skip past them.
             self.issue_cursor[scenario.db or ""] = first_issue + result.requests + connections + result.socket_errors.get("timeout", 0)

@@ -3,8 +3,8 @@
 A benchmark: it reports, it never asserts a wall-clock time. On a fresh PostgreSQL database per variant
 (`bench_sched_*` at 127.0.0.1:5432, migrated by the project's Alembic, seeded by COPY: see
 `bench/scheduler_seed.py`) it drives the real `bot.scheduler.Scheduler`, wired as `app.build_scheduler`
-wires it (a single-attempt `ConnectorClient` behind `ConnectorSender`), against a fake Bot Connector in its
-own process that enforces Teams' send limits (`bench/scheduler_connector.py`), and measures:
+wires it (a single-attempt `ConnectorClient` behind `ConnectorSender`), against the fake Bot Connector in its
+own process enforcing Teams' send limits (`python -m bench.connector --limits`), and measures:
 
 1. a tick that finds nothing due (target <= 10 ms);
 2. a tick with exactly 500 issues due, each giving one reminder or escalation (target <= 200 ms), by phase:
@@ -42,7 +42,6 @@ import os
 import platform
 import pstats
 import statistics
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -57,7 +56,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import scheduler_explain as explain
-from bench.scheduler_connector import rate_report
+from bench.connector import ConnectorProcess, rate_report
 from bench.scheduler_seed import (
     T0,
     T_STANDUP,
@@ -295,43 +294,16 @@ def summary(values: list[float], digits: int = 2) -> dict[str, float]:
 # ------------------------------------------------------------------------------------- fake connector
 
 
-class ConnectorProcess:
-    """`python -m bench.scheduler_connector` in its own process; stopped by closing its stdin (then by pid)."""
+async def connector_sends(connector: ConnectorProcess, http: aiohttp.ClientSession) -> dict[str, Any]:
+    """Every send the fake accepted since its last reset, and every 429 it answered."""
+    async with http.get(connector.control_url + "sends") as response:
+        response.raise_for_status()
+        return await response.json()
 
-    def __init__(self) -> None:
-        self.process: asyncio.subprocess.Process | None = None
-        self.url = ""
 
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.scheduler_connector", "--port", "0",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
-        )
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=30)
-        if not line.startswith(b"PORT "):
-            raise RuntimeError(f"fake connector did not start: {line!r}")
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}/"
-
-    async def stop(self) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout=5)
-        except TimeoutError:
-            self.process.kill()  # only the process this benchmark started, by its handle
-            await self.process.wait()
-
-    async def reset(self, http: aiohttp.ClientSession) -> None:
-        async with http.post(self.url + "_bench/reset") as response:
-            response.raise_for_status()
-
-    async def stats(self, http: aiohttp.ClientSession) -> dict[str, Any]:
-        async with http.get(self.url + "_bench/stats") as response:
-            response.raise_for_status()
-            return await response.json()
+async def reset_connector(connector: ConnectorProcess, http: aiohttp.ClientSession) -> None:
+    async with http.post(connector.control_url + "reset") as response:
+        response.raise_for_status()
 
 
 # ------------------------------------------------------------------------------------------- phases
@@ -396,7 +368,7 @@ async def due_ticks(ctx: Context, *, profile: bool) -> dict[str, Any]:
         profiling = profile and repeat == repeats - 1
         await set_due(ctx.seeded.dsn, due, due_now=True)
         await asyncio.sleep(1.2)  # let the fake's per-tenant windows from the previous repeat pass
-        await ctx.connector.reset(ctx.http)
+        await reset_connector(ctx.connector, ctx.http)
         sleeper = RecordingSleep()
         scheduler = make_scheduler(ctx.uow_factory, ctx.http, sleeper)  # a fresh limiter: every repeat sends at "T0"
         timer, stop_counting = instrument(scheduler, ctx.probe, ctx.engine)
@@ -414,7 +386,7 @@ async def due_ticks(ctx: Context, *, profile: bool) -> dict[str, Any]:
         finally:
             stop_counting()
             ctx.probe.phase = "idle"
-        stats = await ctx.connector.stats(ctx.http)
+        stats = await connector_sends(ctx.connector, ctx.http)
         if profiler:
             stream = io.StringIO()
             pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(25)
@@ -590,7 +562,7 @@ async def standups_at_once(ctx: Context) -> dict[str, Any]:
     finally:
         await connection.close()
     await asyncio.sleep(1.2)
-    await ctx.connector.reset(ctx.http)
+    await reset_connector(ctx.connector, ctx.http)
     sleeper = RecordingSleep()
     scheduler = make_scheduler(ctx.uow_factory, ctx.http, sleeper)
     timer, stop_counting = instrument(scheduler, ctx.probe, ctx.engine)
@@ -638,7 +610,7 @@ async def standups_at_once(ctx: Context) -> dict[str, Any]:
         pass
     stop_counting()
     ctx.probe.phase = "idle"
-    stats = await ctx.connector.stats(ctx.http)
+    stats = await connector_sends(ctx.connector, ctx.http)
     rates = rate_report(stats["accepted"], stats["throttled"])
     connection = await asyncpg.connect(ctx.seeded.dsn)
     try:
@@ -964,9 +936,8 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
         "targets": TARGETS,
         "variants": {},
     }
-    connector = ConnectorProcess()
+    connector = ConnectorProcess(limits=True)
     probe = LoopProbe()
-    await connector.start()
     probe.start()
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
@@ -980,7 +951,7 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
                 results["variants"][f"{issues // 1000}k"] = variant
     finally:
         await probe.stop()
-        await connector.stop()
+        connector.close()
     results["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     results["meta"]["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["verdicts"] = verdicts(results)
