@@ -240,7 +240,7 @@ def document(report: dict[str, Any], profile_path: Path) -> str:
         "",
         "```sh",
         "make bench                                    # installs wrk (Debian) if missing; about 10 minutes on 2 cores",
-        ".venv/bin/python -m bench.run --quick         # 2 s runs: checks the harness, figures meaningless",
+        ".venv/bin/python -m bench.run --quick         # 1 s runs: checks the harness (make test does), figures meaningless",
         ".venv/bin/python -m bench.run --only a,c,d    # some rows; --no-postgres without a server",
         ".venv/bin/pip install py-spy && .venv/bin/python -m bench.run --profile   # where the time goes",
         "```",

@@ -30,6 +30,7 @@ what is stored. Results: a table on stdout, `bench/results/scheduler.json`, and 
 
     python -m bench.scheduler_scale                     # everything (8-10 minutes on 2 busy cores)
     python -m bench.scheduler_scale --quick             # 10,000 issues, fewer repeats, no 1,000-stand-up phase
+    python -m bench.scheduler_scale --quick --variants 300 --war-rooms 4 --standups --out /tmp/s.json   # smoke
     python -m bench.scheduler_scale --variants 100000 --profile
 """
 
@@ -46,6 +47,7 @@ import os
 import platform
 import pstats
 import statistics
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Iterator
@@ -740,9 +742,13 @@ async def baseline_lag(probe: LoopProbe, seconds: float = 1.0) -> dict[str, floa
 # ------------------------------------------------------------------------------------------ variants
 
 
+def variant_label(issues: int) -> str:
+    return f"{issues // 1000}k" if issues >= 1000 else str(issues)
+
+
 async def run_variant(issues: int, options: argparse.Namespace, connector: ConnectorProcess, http: aiohttp.ClientSession,
                       probe: LoopProbe, *, largest: bool) -> dict[str, Any]:
-    label = f"{issues // 1000}k"
+    label = variant_label(issues)
     print(f"[{label}] creating and migrating a fresh database …", flush=True)
     name, url, dsn = await create_database(options.postgres_url, label)
     engine: AsyncEngine | None = None
@@ -828,21 +834,22 @@ def _mark(value: float | None, target: float, *, lower_is_better: bool = True) -
 def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for label, variant in results["variants"].items():
+        due = variant["due"]["due_issues"]
         rows.append({"what": f"[{label}] tick, nothing due (median ms)", "value": variant["idle"]["tick_ms"]["median"],
                      "target": TARGETS["idle_tick_ms"]})
-        rows.append({"what": f"[{label}] tick, 500 due: planning phase (median ms)", "value": variant["due"]["plan_ms"]["median"],
+        rows.append({"what": f"[{label}] tick, {due} due: planning phase (median ms)", "value": variant["due"]["plan_ms"]["median"],
                      "target": TARGETS["due_tick_ms"]})
-        rows.append({"what": f"[{label}] tick, 500 due: whole tick incl. 500 sends (median ms)", "value": variant["due"]["tick_ms"]["median"],
+        rows.append({"what": f"[{label}] tick, {due} due: whole tick incl. {due} sends (median ms)", "value": variant["due"]["tick_ms"]["median"],
                      "target": TARGETS["due_tick_ms"]})
         rows.append({"what": f"[{label}] loop blocked, idle tick (max ms)", "value": variant["idle"]["loop_block_ms"]["max"],
                      "target": TARGETS["loop_block_ms"]})
-        rows.append({"what": f"[{label}] loop blocked, 500-due tick (median of max ms)", "value": variant["due"]["loop_block_ms"]["median"],
+        rows.append({"what": f"[{label}] loop blocked, {due}-due tick (median of max ms)", "value": variant["due"]["loop_block_ms"]["median"],
                      "target": TARGETS["loop_block_ms"]})
         for kind in ("typical", "largest"):
             build = variant["standup_build"][kind]
             rows.append({"what": f"[{label}] stand-up build, {kind} war room ({build['issues']} issues) (median ms)",
                          "value": build["build_ms"]["median"], "target": TARGETS["standup_build_ms"]})
-        rows.append({"what": f"[{label}] 429s during the 500-due ticks", "value": sum(r["throttled_429"] for r in variant["due"]["runs"]),
+        rows.append({"what": f"[{label}] 429s during the {due}-due ticks", "value": sum(r["throttled_429"] for r in variant["due"]["runs"]),
                      "target": TARGETS["throttled_429"]})
     standups = results.get("standups_at_once")
     if standups:
@@ -1008,7 +1015,7 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
                 variant = await run_variant(issues, options, connector, http, probe, largest=largest)
                 if "standups_at_once" in variant:
                     results["standups_at_once"] = variant.pop("standups_at_once")
-                results["variants"][f"{issues // 1000}k"] = variant
+                results["variants"][variant_label(issues)] = variant
     finally:
         await probe.stop()
         connector.close()
@@ -1021,26 +1028,32 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.scheduler_scale", description=__doc__.splitlines()[0])
     parser.add_argument("--postgres-url", default=DEFAULT_ADMIN_URL, help="a database on the server to connect to for CREATE DATABASE")
-    parser.add_argument("--variants", default="10000,100000", help="stored issues per variant, comma-separated")
+    parser.add_argument("--variants", help="stored issues per variant, comma-separated (10000,100000; --quick 10000)")
     parser.add_argument("--war-rooms", type=int, default=1000)
     parser.add_argument("--tenants", type=int, default=25)
-    parser.add_argument("--idle-ticks", type=int, default=30)
-    parser.add_argument("--due-ticks", type=int, default=5)
-    parser.add_argument("--standup-repeats", type=int, default=10)
+    parser.add_argument("--idle-ticks", type=int, help="(30; --quick 10)")
+    parser.add_argument("--due-ticks", type=int, help="(5; --quick 2)")
+    parser.add_argument("--standup-repeats", type=int, help="(10; --quick 3)")
     parser.add_argument("--standup-cap", type=float, default=150.0, help="seconds the 1,000-stand-up phase may run")
     parser.add_argument("--interval", type=float, default=5.0, help="the scheduler loop's interval (HYPERCARE_SCHEDULER_INTERVAL_SECONDS)")
-    parser.add_argument("--no-standups", dest="standups", action="store_false", help="skip the real-time 1,000-stand-up phase")
+    parser.add_argument("--standups", action=argparse.BooleanOptionalAction,
+                        help="the real-time phase: every war room's stand-up at the same minute (on; --quick off)")
     parser.add_argument("--profile", action="store_true", help="cProfile one extra 500-due tick (largest variant)")
     parser.add_argument("--keep-db", action="store_true", help="keep the bench_sched_* databases")
-    parser.add_argument("--quick", action="store_true", help="10,000 issues, few repeats, no stand-up phase (for development)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scheduler.json")
+    parser.add_argument("--quick", action="store_true",
+                        help="10,000 issues, few repeats, no stand-up phase; writes the results only with --out, never the doc")
+    parser.add_argument("--out", type=Path, help="default bench/results/scheduler.json (a temporary file with --quick)")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance-scheduler.md")
     parser.add_argument("--no-doc", dest="write_doc", action="store_false")
     options = parser.parse_args(argv)
+    defaults = {"variants": "10000", "idle_ticks": 10, "due_ticks": 2, "standup_repeats": 3, "standups": False} if options.quick else {
+        "variants": "10000,100000", "idle_ticks": 30, "due_ticks": 5, "standup_repeats": 10, "standups": True}
+    for name, value in defaults.items():
+        if getattr(options, name) is None:  # what is given explicitly wins over --quick
+            setattr(options, name, value)
     options.variants = [int(v) for v in str(options.variants).split(",") if v.strip()]
-    if options.quick:
-        options.variants, options.idle_ticks, options.due_ticks, options.standup_repeats = [10_000], 10, 2, 3
-        options.standups = False
+    if options.out is None:  # a quick run's figures are meaningless: they never replace the saved ones
+        options.out = Path(tempfile.gettempdir()) / "hypercare-scheduler-quick.json" if options.quick else ROOT / "bench" / "results" / "scheduler.json"
     return options
 
 
