@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test migrate clean chromium screenshots playground
+.PHONY: run test migrate clean chromium wrk screenshots playground
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,17 @@ $(NODE_STAMP): package.json package-lock.json
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# wrk (Debian), the load generator of the benchmarks and of their smoke test in `make test`.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
 migrate: $(STAMP)
 	$(BIN)/hypercare migrate
 
 run: migrate
 	$(BIN)/hypercare serve
 
-test: $(STAMP) $(NODE_STAMP) chromium
+test: $(STAMP) $(NODE_STAMP) chromium wrk
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # A PNG of every card, as Microsoft's Adaptive Cards renderer draws it, for the docs.
@@ -50,8 +54,8 @@ clean:
 
 # The benchmark (docs/performance.md): the bot beside bare aiohttp, the stock botbuilder echo bot and a
 # floor, on SQLite and PostgreSQL; about 10 minutes on 2 cores. Reports, never fails on a time.
-# BENCH_ARGS="--quick" for a 2-second smoke run of the harness.
+# BENCH_ARGS="--quick" for 1-second runs that only check the harness (`make test` runs such a smoke,
+# tests/bench/test_bench_smoke.py, never writing the saved results or the docs).
 .PHONY: bench
-bench: $(STAMP)
-	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+bench: $(STAMP) wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -66,22 +66,13 @@ def sqlite_database(workdir: Path) -> Database:
     return Database("sqlite", url)
 
 
-async def _create_postgres(name: str) -> None:
+async def _on_server(statement: str) -> None:
+    """One statement on the PostgreSQL server (CREATE or DROP DATABASE), outside any transaction."""
     import asyncpg
 
     connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
-async def _drop_postgres(name: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(statement)
     finally:
         await connection.close()
 
@@ -90,7 +81,7 @@ def postgres_database(workdir: Path) -> Database | str:
     """A fresh `bench_*` database, migrated; or why there is none."""
     name = f"bench_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(_create_postgres(name))
+        asyncio.run(_on_server(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # not running, refused, no permission: the PostgreSQL rows are skipped
         return f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is not usable: {error!r}"
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
@@ -105,7 +96,7 @@ def postgres_database(workdir: Path) -> Database | str:
 
 def drop(database: Database) -> None:
     if database.kind == "postgres" and database.name:
-        asyncio.run(_drop_postgres(database.name))
+        asyncio.run(_on_server(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)'))
 
 
 @dataclass

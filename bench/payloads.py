@@ -78,41 +78,32 @@ def mention(text: str = TEXT) -> dict[str, Any]:
     return activity
 
 
-def submit() -> dict[str, Any]:
-    """Action.Execute "Raise issue" on the form: a fresh form_id each time, so every submit stores an issue."""
+def _card_action(verb: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Action.Execute on a card the bot posted in the thread."""
     activity = _base("invoke")
     activity["name"] = "adaptiveCard/action"
     activity["replyToId"] = REPLY_TO
-    activity["value"] = {
-        "action": {
-            "type": "Action.Execute",
-            "verb": "issue.create",
-            "data": {
-                "form_id": "bench-form-@@ID@@",
-                "title": "AP cannot post vendor invoices in USMF, posting profile missing",
-                "description": TEXT,
-                "severity": "2",
-                "category": "configuration",
-                "area": "accounts_payable",
-                "company": "USMF",
-                "affected_users": "12",
-            },
-        },
-        "trigger": "manual",
-    }
+    activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
     return activity
+
+
+def submit() -> dict[str, Any]:
+    """Action.Execute "Raise issue" on the form: a fresh form_id each time, so every submit stores an issue."""
+    return _card_action("issue.create", {
+        "form_id": "bench-form-@@ID@@",
+        "title": "AP cannot post vendor invoices in USMF, posting profile missing",
+        "description": TEXT,
+        "severity": "2",
+        "category": "configuration",
+        "area": "accounts_payable",
+        "company": "USMF",
+        "affected_users": "12",
+    })
 
 
 def acknowledge() -> dict[str, Any]:
     """Action.Execute "Acknowledge" on an issue card, at the version the card was drawn from (1)."""
-    activity = _base("invoke")
-    activity["name"] = "adaptiveCard/action"
-    activity["replyToId"] = REPLY_TO
-    activity["value"] = {
-        "action": {"type": "Action.Execute", "verb": "issue.ack", "data": {"issue_id": "@@ISSUE@@", "version": 1}},
-        "trigger": "manual",
-    }
-    return activity
+    return _card_action("issue.ack", {"issue_id": "@@ISSUE@@", "version": 1})
 
 
 TEMPLATES = {"mention": mention, "submit": submit, "acknowledge": acknowledge}

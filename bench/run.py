@@ -1,7 +1,7 @@
 """`make bench`: the hypercare bot beside its references, in one run, on the same payloads.
 
     python -m bench.run                     # everything (about 10 minutes on 2 cores)
-    python -m bench.run --quick             # 2 s runs, one repetition: a smoke test of the harness
+    python -m bench.run --quick             # 1 s runs: a smoke test of the harness (make test runs one); never the saved results or doc
     python -m bench.run --only a,d,e,f      # some rows (f needs e before it on the same database)
     python -m bench.run --profile           # py-spy on (d), (e), (f): bench/results/profile.{json,md}
 
@@ -21,12 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from bench import payloads
+from bench.connector import ConnectorProcess
 from bench.databases import Database, clean_env, clone_issues, counts, drop, hypercare_binary, postgres_database, sqlite_database
 from bench.measure import (
     WrkResult,
@@ -121,36 +122,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
-class Connector:
-    """The fake Bot Connector, in its own process."""
-
-    def __init__(self, workdir: Path) -> None:
-        port_file = workdir / "connector.port"
-        self.log = workdir / "connector.log"
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench.servers.connector", "--port-file", str(port_file)],
-                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=clean_env(PYTHONPATH=str(ROOT)),
-            )
-        deadline = time.monotonic() + 60
-        while not port_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"fake connector did not start: {self.log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        data_port, control_port = port_file.read_text().split()
-        self.url = f"http://127.0.0.1:{data_port}/"
-        self._stats_url = f"http://127.0.0.1:{control_port}/__stats"
-
-    def stats(self) -> dict[str, Any]:
-        return get_json(self._stats_url)
-
-    def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.process.pid)
-
-    def close(self) -> None:
-        stop(self.process)
-
-
 @dataclass
 class RunFigures:
     """One bounded wrk run against a running server, and what the server did meanwhile."""
@@ -201,7 +172,7 @@ class Bench:
     def __init__(self, settings: Settings, workdir: Path) -> None:
         self.settings = settings
         self.workdir = workdir
-        self.connector = Connector(workdir)
+        self.connector = ConnectorProcess()
         self.templates = {}
         for name in payloads.TEMPLATES:
             path = workdir / f"{name}.json"
@@ -280,7 +251,7 @@ class Bench:
         self.settle(pid)
         load = load_average()
         database_cpu0 = postgres_cpu_seconds() if scenario.db == "postgres" else 0.0
-        cpu0, conn0, connector_cpu0, machine0 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds(), machine_cpu()
+        cpu0, conn0, connector_cpu0, machine0 = process_cpu_seconds(pid), self.connector.stats(), process_cpu_seconds(self.connector.pid), machine_cpu()
         result = run_wrk(
             f"http://127.0.0.1:{port}/api/messages", self.templates[scenario.template], first_id=self.take_ids(),
             first_issue=first_issue, connections=connections, seconds=seconds,
@@ -290,7 +261,7 @@ class Bench:
         # Requests still in flight when wrk stopped are finished by the server: wait for them, so that their
         # CPU and their replies are counted in this run (and the bot's work is counted by its replies).
         self.settle(pid)
-        cpu1, conn1, connector_cpu1 = process_cpu_seconds(pid), self.connector.stats(), self.connector.cpu_seconds()
+        cpu1, conn1, connector_cpu1 = process_cpu_seconds(pid), self.connector.stats(), process_cpu_seconds(self.connector.pid)
         if scenario.template == "acknowledge":
             # Requests still in flight when wrk stopped (or timed out) may yet be applied: skip past them.
             self.issue_cursor[scenario.db or ""] = first_issue + result.requests + connections + result.socket_errors.get("timeout", 0)
@@ -571,33 +542,40 @@ def versions() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=10.0, help="each measured repetition")
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--low-seconds", type=float, default=5.0, help="the 1-connection run")
-    parser.add_argument("--quick", action="store_true", help="2 s runs, 1 repetition, 1 s warm-up and low run")
+    parser.add_argument("--seconds", type=float, help="each measured repetition (10; --quick 1)")
+    parser.add_argument("--warmup", type=float, help="(2; --quick 0)")
+    parser.add_argument("--repetitions", type=int, help="(3; --quick 1)")
+    parser.add_argument("--low-seconds", type=float, help="the 1-connection run (5; --quick 1)")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="1 s runs, 1 repetition, no warm-up: checks the harness; writes the results only with --out, never the doc",
+    )
     parser.add_argument("--only", default="", help="comma-separated rows (a,b,c,c',g,d,e,f) or keys (d/sqlite)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--profile", action="store_true", help="py-spy on (d), (e), (f); writes bench/results/profile.*")
-    parser.add_argument("--profile-seconds", type=float, default=10.0)
-    parser.add_argument("--out", type=Path, default=None, help="default bench/results/latest.json (profile.json with --profile)")
+    parser.add_argument("--profile-seconds", type=float, help="(10; --quick 3)")
+    parser.add_argument("--out", type=Path, default=None, help="default bench/results/latest.json (profile.json with --profile; a temporary file with --quick)")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--no-doc", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (server logs)")
     args = parser.parse_args(argv)
-    settings = Settings(
-        connections=args.connections, seconds=args.seconds, warmup=args.warmup, repetitions=args.repetitions,
-        low_seconds=args.low_seconds, only=frozenset(x.strip() for x in args.only.split(",") if x.strip()),
-        postgres=not args.no_postgres, profile=args.profile, profile_seconds=args.profile_seconds,
-    )
-    if args.quick:
-        settings.seconds, settings.repetitions, settings.warmup, settings.low_seconds = 2.0, 1, 1.0, 1.0
-        settings.profile_seconds = min(settings.profile_seconds, 3.0)
+    settings = Settings(seconds=1.0, warmup=0.0, repetitions=1, low_seconds=1.0, profile_seconds=3.0) if args.quick else Settings()
+    for name in ("seconds", "warmup", "repetitions", "low_seconds", "profile_seconds"):
+        if getattr(args, name) is not None:  # what is given explicitly wins over --quick
+            setattr(settings, name, getattr(args, name))
+    settings.connections = args.connections
+    settings.only = frozenset(x.strip() for x in args.only.split(",") if x.strip())
+    settings.postgres, settings.profile = not args.no_postgres, args.profile
     if args.profile:
         # The profile needs (e) before (f) and nothing else; one repetition each, short.
         settings.only = settings.only or frozenset({"d", "e", "f"})
         settings.repetitions, settings.low_seconds = 1, 0.0
-    out = args.out or RESULTS / ("profile.json" if args.profile else "latest.json")
+    if args.out:
+        out = args.out
+    elif args.quick:  # a quick run's figures are meaningless: they never replace the saved ones
+        out = Path(tempfile.gettempdir()) / "hypercare-bench-quick.json"
+    else:
+        out = RESULTS / ("profile.json" if args.profile else "latest.json")
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="hypercare-bench-"))
     started = datetime.now(timezone.utc)
@@ -680,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
 
         path = write_markdown(report, RESULTS / "profile.md")
         print(f"wrote {path.relative_to(ROOT)}")
-    elif not args.no_doc:
+    elif not (args.no_doc or args.quick):
         args.doc.write_text(render.with_changes(render.document(report, RESULTS / "profile.json"), RESULTS.parent.parent))
         print(f"wrote {args.doc.relative_to(ROOT) if args.doc.is_relative_to(ROOT) else args.doc}")
     return 0

@@ -64,19 +64,23 @@ class FakeConnector:
         """Let the calls that hang answer now (503)."""
         self._released.set()
 
-    async def start(self) -> None:
+    def application(self) -> web.Application:
+        """The Bot Connector API at the root of the server and under a region and tenant, as in Teams' service
+        URLs (`https://smba.trafficmanager.net/emea/{tenant id}/`). `start` serves it; a caller may serve it itself."""
         app = web.Application()
-        app.router.add_route("*", "/v3/conversations/{conversation}/activities", self._handle)
-        app.router.add_route("*", "/v3/conversations/{conversation}/activities/{activity}", self._handle)
-        app.router.add_post("/v3/conversations", self._new_conversation)
-        app.router.add_get("/v3/conversations/{conversation}/members/{user}", self._member)
-        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
-        self._runner = web.AppRunner(app)
+        for root in ("", "/{region}/{tenant}"):
+            app.router.add_route("*", root + "/v3/conversations/{conversation}/activities", self._handle)
+            app.router.add_route("*", root + "/v3/conversations/{conversation}/activities/{activity}", self._handle)
+            app.router.add_post(root + "/v3/conversations", self._new_conversation)
+            app.router.add_get(root + "/v3/conversations/{conversation}/members/{user}", self._member)
+            app.router.add_get(root + "/v3/conversations/{conversation}/pagedmembers", self._paged_members)
+        return app
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.application())
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://{self.host}:{port}/"
+        await web.TCPSite(self._runner, self.host, 0).start()
+        self.url = f"http://{self.host}:{self._runner.addresses[0][1]}/"
 
     async def stop(self) -> None:
         self.release()
