@@ -103,7 +103,11 @@ async def extend(
             return PhaseChange(changed=False, message=f"The end must be after the start ({settings.starts_on}).")
         if ends_on < settings.calendar.local_date(now):
             return PhaseChange(changed=False, message="The new end is in the past.")
-        await uow.war_rooms.save_settings(war_room_id, settings.model_copy(update={"ends_on": ends_on}), now=now)
+        try:
+            extended = settings.ending_on(ends_on)
+        except ValueError as error:
+            return PhaseChange(changed=False, message=f"The end was not moved: {error}.")
+        await uow.war_rooms.save_settings(war_room_id, extended, now=now)
         await uow.war_rooms.add_event(
             war_room_id,
             Event(verb="extend", actor=actor, at=now, from_value=str(settings.ends_on or "not set"), to_value=str(ends_on), reason=reason),

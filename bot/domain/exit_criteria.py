@@ -112,10 +112,12 @@ def phase_day(settings: WarRoomSettings, now: datetime) -> PhaseDay | None:
     today = calendar.local_date(now)
     total = (settings.ends_on - settings.starts_on).days + 1
     day = min(max((today - settings.starts_on).days + 1, 0), total)
+    # Counted from today, or (before the phase starts) from the eve of its first day: never more days than the phase has.
+    counted_from = max(today, settings.starts_on - timedelta(days=1))
     left = sum(
         1
-        for offset in range((settings.ends_on - today).days + 1)
-        if calendar.is_working_day(today + timedelta(days=offset)) and offset > 0
+        for offset in range(1, (settings.ends_on - counted_from).days + 1)
+        if calendar.is_working_day(counted_from + timedelta(days=offset))
     ) if today <= settings.ends_on else 0
     return PhaseDay(day=day, of=total, working_days_left=left)
 

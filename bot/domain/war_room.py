@@ -12,6 +12,9 @@ from bot.domain.calendar import WEEKDAYS, WorkingCalendar
 from bot.domain.model import Person
 from bot.domain.policy import DEFAULT_POLICY, SeverityPolicy
 
+# Hypercare runs for weeks; a phase is at most a year long, like every span in the policy.
+MAX_PHASE_DAYS = 366
+
 
 class WarRoomSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -32,7 +35,17 @@ class WarRoomSettings(BaseModel):
     def _end_after_start(self) -> WarRoomSettings:
         if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
             raise ValueError("the planned end must be after the start")
+        if self.starts_on and self.ends_on and (self.ends_on - self.starts_on).days >= MAX_PHASE_DAYS:
+            raise ValueError("hypercare lasts at most a year: the planned end must be within a year of the start")
         return self
+
+    def ending_on(self, ends_on: date) -> WarRoomSettings:
+        """These settings with a new planned end, checked like any other change (ValueError if refused)."""
+        try:
+            return WarRoomSettings.model_validate(self.model_dump() | {"ends_on": ends_on})
+        except ValidationError as error:
+            raise ValueError("; ".join(str(problem["ctx"]["error"]) if "error" in problem.get("ctx", {}) else problem["msg"]
+                                       for problem in error.errors())) from error
 
     @classmethod
     def from_stored(cls, raw: dict[str, Any] | None) -> tuple[WarRoomSettings, tuple[str, ...]]:

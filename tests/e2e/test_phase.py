@@ -85,9 +85,10 @@ async def test_setup_by_an_admin_saves_the_phase(room: WarRoom, engine: AsyncEng
         ({"sev2_remind_unacknowledged_every": "0m"}, "sev2_remind_unacknowledged_every", "'0m' is no time at all"),
         ({"sev1_remind_open_every": "2m"}, "sev1_remind_open_every", "reminders come at least 5 minutes apart"),
         ({"sev2_resolve_within": "99999999999d"}, "sev2_resolve_within", "'99999999999d' is longer than a year"),
+        ({"starts_on": "2026-11-16", "ends_on": "9999-12-31"}, "ends_on", "hypercare lasts at most a year"),
     ],
     ids=["end-before-start", "bad-zone", "target-over-100", "day-backwards", "bad-duration", "zero-reminder",
-         "reminder-too-often", "target-over-a-year"],
+         "reminder-too-often", "target-over-a-year", "phase-over-a-year"],
 )
 async def test_setup_refuses_bad_values_and_keeps_what_was_typed(
     room: WarRoom, engine: AsyncEngine, changes: dict[str, Any], bad_input: str, message: str
@@ -169,6 +170,10 @@ async def test_extend_moves_the_end_with_a_reason_kept_in_history(room: WarRoom,
     async with engine.connect() as connection:
         row = (await connection.execute(select(WarRoomEventRow).where(WarRoomEventRow.verb == "extend"))).one()
     assert (row.from_value, row.to_value, row.reason, row.actor_name) == ("2026-12-11", "2026-12-25", "integration still in test", "Bea Boss")
+    # The end of time would make every stand-up count working days for seconds, for every war room: refused.
+    [refused] = await room.say("extend 9999-12-31 until it is perfect", sender=BOSS)
+    assert "The end was not moved: hypercare lasts at most a year" in card_text(refused.card)
+    assert (await war_room_row(engine)).settings["ends_on"] == "2026-12-25"
 
 
 async def test_standup_shows_the_day_the_criteria_and_warns_before_the_end(room: WarRoom) -> None:

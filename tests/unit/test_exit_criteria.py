@@ -106,3 +106,27 @@ def test_no_warning_once_criteria_pass_or_signed_off() -> None:
 def test_the_end_must_follow_the_start() -> None:
     with pytest.raises(ValueError, match="planned end must be after the start"):
         WarRoomSettings(starts_on=date(2026, 11, 20), ends_on=date(2026, 11, 20))
+
+
+def test_a_phase_is_at_most_a_year_long() -> None:
+    assert WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2027, 11, 16)).ends_on == date(2027, 11, 16)  # 366 days
+    with pytest.raises(ValueError, match="hypercare lasts at most a year"):
+        WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2027, 11, 17))
+    with pytest.raises(ValueError, match="hypercare lasts at most a year"):
+        WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(9999, 12, 31))
+
+
+def test_moving_the_end_is_checked_like_any_other_change() -> None:
+    settings = WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2026, 12, 11))
+    assert settings.ending_on(date(2026, 12, 25)).ends_on == date(2026, 12, 25)
+    with pytest.raises(ValueError, match="^hypercare lasts at most a year"):
+        settings.ending_on(date(9999, 12, 31))
+    with pytest.raises(ValueError, match="^the planned end must be after the start"):
+        settings.ending_on(date(2026, 11, 1))
+
+
+def test_before_the_phase_starts_every_working_day_of_it_is_left() -> None:
+    # Counted from the phase's eve, not from today: a start planned far ahead costs no more than the phase itself.
+    settings = WarRoomSettings(starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))  # two working weeks
+    day = phase_day(settings, NOW)
+    assert day is not None and (day.day, day.of, day.working_days_left) == (0, 12, 10)
