@@ -142,6 +142,7 @@ def build_scheduler(
         sender=ConnectorSender(once),
         dedupe_retention=settings.dedupe_retention,
         chart_url=lambda war_room_id, now: links.url(war_room_id, now=now),
+        transient=database_unavailable,
     )
 
 
@@ -152,7 +153,7 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     task = asyncio.create_task(
-        run_scheduler(scheduler, app[CLOCK], settings.scheduler_interval_seconds, transient=database_unavailable)
+        run_scheduler(scheduler, app[CLOCK], settings.scheduler_interval_seconds)
     )
     yield
     task.cancel()
@@ -295,7 +296,7 @@ async def _worker(settings: Settings) -> None:
             scheduler = build_scheduler(
                 settings, UnitOfWorkFactory(create_session_factory(engine)), session, _token_provider(settings), chart_links(settings)
             )
-            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0, transient=database_unavailable)
+            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0)
     finally:
         await engine.dispose()
 

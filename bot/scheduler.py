@@ -89,7 +89,9 @@ class Scheduler:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         dedupe_retention: timedelta = timedelta(hours=48),
         chart_url: Callable[[int, datetime], str] | None = None,
+        transient: Callable[[BaseException], bool] = lambda error: False,
     ) -> None:
+        """`transient`: whether an error means the database is away (every pass would fail: the tick stops)."""
         self._uow_factory = uow_factory
         self._sender = sender
         self._config = config or SchedulerConfig()
@@ -97,15 +99,26 @@ class Scheduler:
         self._sleep = sleep
         self._dedupe_retention = dedupe_retention
         self._chart_url = chart_url
+        self.transient = transient
         # Faults already logged: a broken war room, issue or message is met again on every tick.
         self._logged: set[str] = set()
 
     async def tick(self, now: datetime) -> TickReport:
         report = TickReport()
-        await self.plan_reminders(now, report)
-        await self.enqueue_standups(now, report)
-        await self.deliver(now, report)
-        await self._forget_old_activities(now)
+        passes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("reminders", lambda: self.plan_reminders(now, report)),
+            ("stand-ups", lambda: self.enqueue_standups(now, report)),
+            ("delivery", lambda: self.deliver(now, report)),
+            ("purge", lambda: self._forget_old_activities(now)),
+        ]
+        for name, run in passes:
+            try:
+                await run()
+            except Exception as error:  # a fault no war room or message was isolated from: the other passes still run
+                if self.transient(error):
+                    raise
+                self._log_once(f"pass:{name}:{error!r}", logging.ERROR, "the scheduler's %s pass failed; the others went on: %r",
+                               name, error, error=error)
         return report
 
     # -- reminders and escalations --------------------------------------------------------------
@@ -125,9 +138,18 @@ class Scheduler:
 
     async def _plan_chunk(self, now: datetime, report: TickReport) -> int:
         async with self._uow_factory() as uow:
-            due_issues = await uow.issues.due(now, limit=self._config.plan_chunk)
-            if not due_issues:
+            due = await uow.issues.due(now, limit=self._config.plan_chunk)
+            if not len(due):
                 return 0
+            retry_at = now + self._config.failed_plan_retry
+            for issue_id, problem in due.unreadable:
+                self._log_once(f"read:{issue_id}:{problem}", logging.ERROR,
+                               "issue %s cannot be read (%s); its reminders are tried again from %s", issue_id, problem, retry_at.isoformat())
+            await uow.issues.hold_back([issue_id for issue_id, _ in due.unreadable], until=retry_at)
+            due_issues = due.issues
+            if not due_issues:
+                await uow.commit()
+                return len(due)
             rooms = {room.id: room for room in await uow.war_rooms.get_many({issue.war_room_id for issue, _ in due_issues})}
             threads = await uow.conversations.get_many({issue.conversation_id for issue, _ in due_issues})
             leads = await uow.roles.holders(set(rooms), Role.TRIAGE_LEAD)
@@ -139,7 +161,6 @@ class Scheduler:
                 try:
                     plan, reminders = self._reminders(issue, state, room, threads.get(issue.conversation_id), leads.get(room.id, ()), now)
                 except Exception as error:  # one issue's fault must not hold up the reminders of every war room
-                    retry_at = now + self._config.failed_plan_retry
                     self._log_once(f"plan:{issue.id}:{error!r}", logging.ERROR,
                                    "reminders of issue %s (#%s, war room %s) could not be planned, tried again from %s: %r",
                                    issue.id, issue.number, room.key, retry_at.isoformat(), error, error=error)
@@ -151,7 +172,7 @@ class Scheduler:
             await uow.issues.save_reminders_many(states)
             await uow.commit()
         report.planned += len(due_issues)
-        return len(due_issues)
+        return len(due)
 
     def _reminders(
         self, issue: Issue, state: ReminderState, room: WarRoom, thread: ConversationRef | None, leads: tuple[Person, ...], now: datetime
@@ -327,15 +348,13 @@ def to_home(room: WarRoom, card: dict[str, object], *, dedupe_key: str) -> Outbo
     )
 
 
-async def run_scheduler(
-    scheduler: Scheduler, clock: Clock, interval_seconds: float, *, transient: Callable[[BaseException], bool] = lambda error: False
-) -> None:
-    """Tick forever. `transient`: whether an error means "the database is away" (one warning, no traceback)."""
+async def run_scheduler(scheduler: Scheduler, clock: Clock, interval_seconds: float) -> None:
+    """Tick forever; the database being away is one warning a tick, no traceback."""
     while True:
         try:
             await scheduler.tick(clock.now())
-        except Exception as error:  # one failed pass must not stop the loop; the next tick retries
-            if transient(error):
+        except Exception as error:  # one failed tick must not stop the loop; the next tick retries
+            if scheduler.transient(error):
                 log.warning("scheduler tick skipped, the database is unavailable: %s", type(error).__name__)
             else:
                 log.exception("scheduler tick failed")

@@ -74,6 +74,17 @@ _CLAIM_ACTIVITY = text(
 ).bindparams(bindparam("received_at", type_=UtcDateTime()))
 
 
+class DueIssues(BaseModel):
+    """Issues whose reminders are due, and the due rows that cannot be read as issues (id, why): a row written by
+    hand or by another version must not stop everyone else's reminders."""
+
+    issues: list[tuple[Issue, ReminderState]]
+    unreadable: list[tuple[int, str]]
+
+    def __len__(self) -> int:
+        return len(self.issues) + len(self.unreadable)
+
+
 class DuplicateSourceForm(Exception):
     """An issue or runbook from this form was stored in this war room by another request first."""
 
@@ -469,7 +480,7 @@ class IssueRepository:
             )
         return issue.model_copy(update={"version": expected_version + 1})
 
-    async def due(self, now: datetime, *, limit: int) -> list[tuple[Issue, ReminderState]]:
+    async def due(self, now: datetime, *, limit: int) -> DueIssues:
         """Issues whose next reminder or escalation is due, locked against other replicas."""
         rows = list(
             (
@@ -480,8 +491,19 @@ class IssueRepository:
                 )
             ).scalars()
         )
-        # Reminders do not need the followers: they are not read here.
-        return [(_to_issue(row, ()), _reminder_state(row)) for row in rows]
+        due = DueIssues(issues=[], unreadable=[])
+        for row in rows:
+            try:
+                # Reminders do not need the followers: they are not read here.
+                due.issues.append((_to_issue(row, ()), _reminder_state(row)))
+            except ValueError as error:  # a value no code writes (an unknown severity, a broken state)
+                due.unreadable.append((row.id, f"{type(error).__name__}: {error}"))
+        return due
+
+    async def hold_back(self, issue_ids: list[int], *, until: datetime) -> None:
+        """Due again only from `until` (its reminder state untouched)."""
+        if issue_ids:
+            await self._session.execute(update(IssueRow).where(IssueRow.id.in_(issue_ids)).values(next_due_at=until))
 
     async def save_reminders(self, issue_id: int, state: ReminderState, *, next_due_at: datetime | None) -> None:
         await self._session.execute(
@@ -854,6 +876,7 @@ def _skip_locked(statement: Any) -> Any:
 
 def _to_war_room(row: WarRoomRow) -> WarRoom:
     settings, problems = WarRoomSettings.from_stored(row.settings)
+    oncall, oncall_problems = OnCall.from_stored(row.oncall)
     return WarRoom(
         id=row.id,
         key=row.key,
@@ -861,8 +884,8 @@ def _to_war_room(row: WarRoomRow) -> WarRoom:
         team_id=row.team_id,
         name=row.name,
         settings=settings,
-        settings_problems=problems,
-        oncall=OnCall.model_validate(row.oncall) if row.oncall else OnCall(),
+        settings_problems=problems + oncall_problems,
+        oncall=oncall,
         home_conversation_id=row.home_conversation_id,
         home_channel_id=row.home_channel_id,
         home_service_url=row.home_service_url,

@@ -104,6 +104,17 @@ class OnCall(BaseModel):
             raise ValueError("the rota must start on its handover weekday")
         return self
 
+    @classmethod
+    def from_stored(cls, raw: dict[str, Any] | None) -> tuple[OnCall, tuple[str, ...]]:
+        """The arrangement a war room row holds, or (if today's rules refuse it) nobody on call, and why."""
+        if not raw:
+            return cls(), ()
+        try:
+            return cls.model_validate(raw), ()
+        except ValidationError as error:
+            reason = error.errors()[0]["msg"]
+            return cls(), (f"on-call: {reason}; nobody is on call until `oncall set` or `oncall rota` sets it again",)
+
     def on_call(self, now: datetime, calendar: WorkingCalendar) -> Person | None:
         """Who is on call now: a current override, else whoever's week of the rota it is."""
         if self.override and (self.override.until is None or now < self.override.until):

@@ -7,11 +7,12 @@ import itertools
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
@@ -25,7 +26,7 @@ from bot.teams.sender import ConnectorSender
 from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.db import create_engine, create_session_factory
 from storage.models import IssueRow, WarRoomRow
-from storage.uow import UnitOfWorkFactory
+from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 from tests.support.clock import FakeSleep, FrozenClock
 from tests.support.connector import FakeConnector, RecordedCall
 from tests.support.factories import OMAR, PRIYA
@@ -591,3 +592,100 @@ async def test_a_message_that_cannot_be_sent_does_not_hold_up_the_others(
     async with uow_factory() as uow:
         [queued] = await uow.outbox.list(status="pending")
     assert queued.dedupe_key == "unsendable" and queued.attempts == 2
+
+
+async def test_an_issue_row_that_cannot_be_read_is_held_back_and_logged_once_while_the_others_go_out(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef, engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=1), Severity.SEV1, "Broken", channel=OTHER_CHANNEL)
+    async with engine.begin() as connection:  # a severity no code writes (by hand, or by another version of the bot)
+        await connection.execute(update(IssueRow).where(IssueRow.id == broken.id).values(severity=9))
+    healthy = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(minutes=20), Severity.SEV1, "Nobody can post invoices")
+    await enqueue(uow_factory, connector, MONDAY_9, ["queued"])
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        first = await tick_all(scheduler, connector, MONDAY_9)
+        async with engine.connect() as connection:
+            held_until = (await connection.execute(select(IssueRow.next_due_at).where(IssueRow.id == broken.id))).scalar_one()
+        later = await tick_all(scheduler, connector, MONDAY_9 + timedelta(minutes=35))
+
+    [escalation] = [call for call in first if "acknowledgement target" in texts([call])[0]]
+    assert escalation.conversation_id == healthy.conversation_id
+    assert CHANNEL in channel_posts(first) and '"queued"' in "".join(texts(first))
+    assert held_until is not None and held_until.astimezone(UTC) == MONDAY_9 + timedelta(minutes=15)
+    assert [call for call in later if "not acknowledged yet" in texts([call])[0]]  # the healthy issue's reminders go on
+    # Read again (and refused again) after being held back, but told to the operator once.
+    [error] = [record for record in caplog.records if f"issue {broken.id} cannot be read" in record.getMessage()]
+    assert error.levelno == logging.ERROR and "9 is not a valid Severity" in error.getMessage()
+
+
+async def test_a_war_room_whose_on_call_arrangement_cannot_be_read_gets_its_stand_up_with_nobody_on_call(
+    scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef, engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
+        await uow.commit()
+    async with engine.begin() as connection:  # a rota whose first week does not start on its handover day
+        await connection.execute(
+            update(WarRoomRow).where(WarRoomRow.home_channel_id == OTHER_CHANNEL).values(
+                oncall={"rota": {"people": [{"aad_object_id": "aad-omar", "name": "Omar"}], "starts": "2026-11-24",
+                                 "handover_weekday": 0, "handover_time": "09:00:00"}}
+            )
+        )
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        calls = await tick_all(scheduler, connector, MONDAY_9)
+        await tick_all(scheduler, connector, MONDAY_9 + timedelta(days=1))
+    assert channel_posts(calls) == {CHANNEL, OTHER_CHANNEL}
+    [warning] = [record for record in caplog.records if "on-call" in record.getMessage()]
+    assert warning.levelno == logging.WARNING and OTHER_CHANNEL in warning.getMessage()
+    assert "nobody is on call until `oncall set` or `oncall rota` sets it again" in warning.getMessage()
+
+
+class FakeUnitOfWorkFactoryBreakingStandups(UnitOfWorkFactory):
+    """Real units of work, except that reading the due stand-ups fails in a way no war room is isolated from."""
+
+    def __call__(self) -> SqlUnitOfWork:
+        return _UnitOfWorkBreakingStandups(self._session_factory)
+
+
+class _UnitOfWorkBreakingStandups(SqlUnitOfWork):
+    async def __aenter__(self) -> SqlUnitOfWork:
+        await super().__aenter__()
+
+        async def due_standups(now: datetime, *, limit: int) -> list[Any]:
+            raise RuntimeError("a fault nobody foresaw")
+
+        self.war_rooms.due_standups = due_standups  # type: ignore[method-assign]
+        return self
+
+
+async def test_a_failing_pass_is_logged_once_and_the_other_passes_still_run(
+    engine: AsyncEngine, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector, team: ConversationRef,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    uow_factory = FakeUnitOfWorkFactoryBreakingStandups(create_session_factory(engine))
+    sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
+    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(clock))
+    issue = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(minutes=20), Severity.SEV1, "Nobody can post invoices")
+    await enqueue(uow_factory, connector, MONDAY_9, ["queued"])
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        calls = await tick_all(scheduler, connector, MONDAY_9)
+        await tick_all(scheduler, connector, MONDAY_9 + timedelta(minutes=5))
+    assert [call.conversation_id for call in calls if "acknowledgement target" in texts([call])[0]] == [issue.conversation_id]
+    assert '"queued"' in "".join(texts(calls)) and channel_posts(calls) == set()
+    [error] = [record for record in caplog.records if "stand-ups pass failed" in record.getMessage()]
+    assert error.levelno == logging.ERROR and error.exc_info is not None
+
+
+async def test_the_database_being_away_stops_the_tick_for_the_loop_to_report(
+    uow_factory: UnitOfWorkFactory, engine: AsyncEngine, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector
+) -> None:
+    sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
+    broken = FakeUnitOfWorkFactoryBreakingStandups(create_session_factory(engine))
+    scheduler = Scheduler(uow_factory=broken, sender=sender, sleep=FakeSleep(clock), transient=lambda error: isinstance(error, RuntimeError))
+    await enqueue(uow_factory, connector, MONDAY_9, ["queued"])
+    with pytest.raises(RuntimeError, match="a fault nobody foresaw"):
+        await scheduler.tick(MONDAY_9)
+    assert connector.calls == []  # nothing more was tried: every pass would meet the same outage
