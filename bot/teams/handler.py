@@ -169,6 +169,6 @@ class HypercareActivityHandler(ActivityHandler):
     async def _deliver_later(
         self, turn_context: TurnContext, conversation_id: str, card: Card, key: str, error: ConnectorError
     ) -> None:
-        log.warning("could not deliver a message now (%s); the outbox will retry it", error)
+        log.warning("could not deliver a message now (%s); it goes to the outbox", error)
         where = conversation_ref(turn_context.activity).model_copy(update={"conversation_id": conversation_id})
         await self._conversation.deliver_later(where, card, dedupe_key=key)
