@@ -6,12 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import Area, Category, NewRunbook, Person, Role, Runbook
+from bot.domain.model import Area, Category, NewRunbook, Person, Runbook
+from bot.domain.permissions import Action, may
 from bot.messages import ConversationRef
 from bot.services import UnitOfWork, actor_roles
 from storage.repositories import DuplicateSourceForm
-
-EDITORS = frozenset({Role.TRIAGE_LEAD})
 
 
 class RunbookChange(BaseModel):
@@ -58,7 +57,7 @@ async def edit_runbook(
         if runbook is None or runbook.war_room_id != war_room_id:
             return RunbookChange(runbook=None, message="There is no runbook like that in this war room.")
         is_owner = editor.aad_object_id is not None and editor.aad_object_id == runbook.owner.aad_object_id
-        if not is_owner and not (await actor_roles(uow, runbook.war_room_id, editor, admins)) & EDITORS:
+        if not may(await actor_roles(uow, runbook.war_room_id, editor, admins), Action.EDIT_RUNBOOK, own=is_owner):
             return RunbookChange(runbook=runbook, message="Only its owner or a triage lead can edit this runbook.")
         updated = await uow.runbooks.update(runbook_id, title=title, symptoms=symptoms, steps=steps, now=now)
         await uow.commit()

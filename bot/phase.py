@@ -8,15 +8,12 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.exit_criteria import ExitReport, evaluate_exit
 from bot.domain.metrics import PhaseMetrics, compute_metrics
-from bot.domain.model import Issue, Person, Role, Status
-from bot.domain.triage import Event, role_list
+from bot.domain.model import Issue, Person, Status
+from bot.domain.permissions import Action, may, needs_role
+from bot.domain.triage import Event
 from bot.domain.war_room import WarRoom, WarRoomSettings
 from bot.messages import ConversationRef
 from bot.services import UnitOfWork, actor_roles
-
-SETUP_ROLES = frozenset({Role.ADMIN})
-SIGN_OFF_ROLES = frozenset({Role.LEADERSHIP})
-EXTEND_ROLES = frozenset({Role.LEADERSHIP, Role.ADMIN})
 
 
 class PhaseView(BaseModel):
@@ -39,15 +36,15 @@ class PhaseChange(BaseModel):
 
 
 async def _room_if_allowed(
-    uow: UnitOfWork, conversation: ConversationRef, actor: Person, admins: frozenset[str], roles: frozenset[Role], *, now: datetime
+    uow: UnitOfWork, conversation: ConversationRef, actor: Person, admins: frozenset[str], action: Action, *, now: datetime
 ) -> WarRoom | None:
-    """The conversation's war room, if `actor` holds one of `roles` there."""
+    """The conversation's war room, if `actor` may take `action` there."""
     room = await uow.war_rooms.ensure_room(conversation, now=now)
-    return room if (await actor_roles(uow, room.id, actor, admins)) & roles else None
+    return room if may(await actor_roles(uow, room.id, actor, admins), action) else None
 
 
-def _refusal(roles: frozenset[Role], what: str) -> PhaseChange:
-    return PhaseChange(changed=False, message=f"To {what} you need the role {role_list(roles)}.")
+def _refusal(action: Action, what: str) -> PhaseChange:
+    return PhaseChange(changed=False, message=needs_role(action, what))
 
 
 async def _view(uow: UnitOfWork, war_room_id: int, now: datetime) -> PhaseView:
@@ -70,9 +67,9 @@ async def configure(
     admins: frozenset[str],
 ) -> PhaseChange:
     async with uow:
-        room = await _room_if_allowed(uow, conversation, actor, admins, SETUP_ROLES, now=now)
+        room = await _room_if_allowed(uow, conversation, actor, admins, Action.SET_UP, now=now)
         if room is None:
-            return _refusal(SETUP_ROLES, "set up the war room")
+            return _refusal(Action.SET_UP, "set up the war room")
         war_room_id = room.id
         before = room.settings
         await uow.war_rooms.save_settings(war_room_id, settings, now=now)
@@ -94,9 +91,9 @@ async def extend(
     admins: frozenset[str],
 ) -> PhaseChange:
     async with uow:
-        room = await _room_if_allowed(uow, conversation, actor, admins, EXTEND_ROLES, now=now)
+        room = await _room_if_allowed(uow, conversation, actor, admins, Action.EXTEND, now=now)
         if room is None:
-            return _refusal(EXTEND_ROLES, "move the end of hypercare")
+            return _refusal(Action.EXTEND, "move the end of hypercare")
         war_room_id = room.id
         settings = room.settings
         if settings.starts_on and ends_on <= settings.starts_on:
@@ -123,9 +120,9 @@ async def extend(
 async def sign_off(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, admins: frozenset[str]) -> PhaseChange:
     """Leadership signs off, only while criteria 1–4 pass as of now (a regression since the card was drawn locks it again)."""
     async with uow:
-        room = await _room_if_allowed(uow, conversation, actor, admins, SIGN_OFF_ROLES, now=now)
+        room = await _room_if_allowed(uow, conversation, actor, admins, Action.SIGN_OFF, now=now)
         if room is None:
-            return _refusal(SIGN_OFF_ROLES, "sign off hypercare")
+            return _refusal(Action.SIGN_OFF, "sign off hypercare")
         war_room_id = room.id
         view = await _view(uow, war_room_id, now)
         if view.room.signed_off_at:
@@ -150,9 +147,9 @@ async def withdraw_sign_off(
     *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, reason: str, admins: frozenset[str]
 ) -> PhaseChange:
     async with uow:
-        room = await _room_if_allowed(uow, conversation, actor, admins, SIGN_OFF_ROLES, now=now)
+        room = await _room_if_allowed(uow, conversation, actor, admins, Action.WITHDRAW_SIGN_OFF, now=now)
         if room is None:
-            return _refusal(SIGN_OFF_ROLES, "withdraw the sign-off")
+            return _refusal(Action.WITHDRAW_SIGN_OFF, "withdraw the sign-off")
         war_room_id = room.id
         if not room.signed_off_at:
             return PhaseChange(changed=False, message="Hypercare is not signed off.")

@@ -22,6 +22,7 @@ from bot.domain.model import (
 )
 from bot.domain.exit_criteria import evaluate_exit
 from bot.domain.metrics import recurring_candidates
+from bot.domain.permissions import Action, may, needs_role
 from bot.domain.reminders import rebase_reminders, restart_reminders
 from bot.domain.standup import StandupSummary, build_standup
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoom, WarRoomSettings
@@ -282,6 +283,7 @@ TriageResult = Applied | Refused | Stale | NotFound
 
 
 async def actor_roles(uow: UnitOfWork, war_room_id: int, actor: Person, admins: frozenset[str]) -> frozenset[Role]:
+    """The roles `actor` holds in the war room; admin too when the operator named them (`admins`, lower-case object ids)."""
     roles = await uow.roles.of(war_room_id, actor.aad_object_id)
     if actor.aad_object_id and actor.aad_object_id.lower() in admins:
         roles |= {Role.ADMIN}
@@ -387,9 +389,6 @@ async def _stale(
     return Stale(issue=issue, change=describe_change(events[-1], now=now))
 
 
-SNOOZERS = frozenset({Role.ONCALL, Role.TRIAGE_LEAD})
-
-
 async def snooze_reminders(
     *,
     uow: UnitOfWork,
@@ -406,8 +405,8 @@ async def snooze_reminders(
         issue = await uow.issues.get(issue_id, for_update=True)
         if issue is None or issue.war_room_id != war_room_id:
             return NotFound(reason="There is no issue like that in this war room.")
-        if not (await actor_roles(uow, war_room_id, actor, admins)) & SNOOZERS:
-            return Refused(issue=issue, reason="To snooze reminders you need the role oncall or triage_lead.")
+        if not may(await actor_roles(uow, war_room_id, actor, admins), Action.SNOOZE_REMINDERS):
+            return Refused(issue=issue, reason=needs_role(Action.SNOOZE_REMINDERS, "snooze reminders"))
         if not issue.status.is_open:
             return Refused(issue=issue, reason=f"#{issue.number} is {issue.status.label.lower()}: no more reminders.")
         until = now + period
@@ -510,7 +509,7 @@ async def change_role(
 ) -> ChangeResult:
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        if Role.ADMIN not in await actor_roles(uow, war_room_id, actor, admins):
+        if not may(await actor_roles(uow, war_room_id, actor, admins), Action.MANAGE_ROLES):
             return ChangeResult(changed=False, message="Only an admin can change roles.")
         if not person.aad_object_id:
             return ChangeResult(changed=False, message=f"I could not tell who {person.name} is; mention them with @.")
@@ -537,7 +536,7 @@ async def purge_processed_activities(*, uow: UnitOfWork, older_than: datetime) -
     return purged
 
 
-ON_CALL_MANAGERS = frozenset({Role.TRIAGE_LEAD, Role.ADMIN})
+# Worded by hand, as README says it: needs_role() would name the roles in alphabetical order.
 _NOT_AN_ON_CALL_MANAGER = ChangeResult(changed=False, message="To change who is on call you need the role triage_lead or admin.")
 
 
@@ -547,7 +546,7 @@ async def oncall_refusal(
     """The refusal when `actor` may not change who is on call here: asked before the people mentioned are looked up."""
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        allowed = bool(await actor_roles(uow, war_room_id, actor, admins) & ON_CALL_MANAGERS)
+        allowed = may(await actor_roles(uow, war_room_id, actor, admins), Action.CHANGE_ON_CALL)
         await uow.commit()
     return None if allowed else _NOT_AN_ON_CALL_MANAGER
 
@@ -577,7 +576,7 @@ async def change_oncall(
     """Set who is on call (until a local time), clear that, or set a weekly rota starting with its first person now."""
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        if not (await actor_roles(uow, war_room_id, actor, admins)) & ON_CALL_MANAGERS:
+        if not may(await actor_roles(uow, war_room_id, actor, admins), Action.CHANGE_ON_CALL):
             return _NOT_AN_ON_CALL_MANAGER
         room = await uow.war_rooms.get(war_room_id)
         calendar = room.settings.calendar

@@ -20,6 +20,7 @@ from bot.domain.model import (
     Status,
 )
 from bot.domain.calendar import WorkingCalendar
+from bot.domain.permissions import Action, may, needs_role
 from bot.domain.policy import SeverityPolicy
 
 NOTE_MAX = 2000
@@ -38,6 +39,10 @@ class Verb(str, Enum):
     ME_TOO = "metoo"
     DUPLICATE = "duplicate"
     DEFER = "defer"
+
+    @property
+    def action(self) -> Action:
+        return _ACTION[self]
 
     @property
     def infinitive(self) -> str:
@@ -67,6 +72,19 @@ _PAST_TENSE = {
     "metoo": "said \u201cme too\u201d to {it}",
     "duplicate": "closed {it} as a duplicate",
     "defer": "deferred {it}",
+}
+
+_ACTION = {
+    Verb.ACKNOWLEDGE: Action.ACKNOWLEDGE,
+    Verb.TAKE: Action.TAKE,
+    Verb.ASSIGN: Action.ASSIGN,
+    Verb.CHANGE_SEVERITY: Action.CHANGE_SEVERITY,
+    Verb.ADD_UPDATE: Action.ADD_UPDATE,
+    Verb.RESOLVE: Action.RESOLVE,
+    Verb.REOPEN: Action.REOPEN,
+    Verb.ME_TOO: Action.ME_TOO,
+    Verb.DUPLICATE: Action.MARK_DUPLICATE,
+    Verb.DEFER: Action.DEFER,
 }
 
 _INFINITIVE = {
@@ -179,23 +197,6 @@ class Defer(_Command):
 
 TriageCommand = Acknowledge | Take | Assign | ChangeSeverity | AddUpdate | Resolve | Reopen | MeToo | MarkDuplicate | Defer
 
-_WORKERS = frozenset({Role.ONCALL, Role.SUPPORT, Role.PARTNER, Role.TRIAGE_LEAD})
-_LEADS = frozenset({Role.TRIAGE_LEAD})
-
-# None: anyone in the war room.
-PERMITTED_ROLES: dict[Verb, frozenset[Role] | None] = {
-    Verb.ACKNOWLEDGE: _WORKERS,
-    Verb.TAKE: _WORKERS,
-    Verb.ASSIGN: _WORKERS,
-    Verb.RESOLVE: _WORKERS,
-    Verb.CHANGE_SEVERITY: _LEADS,
-    Verb.DUPLICATE: _LEADS,
-    Verb.DEFER: _LEADS,
-    Verb.REOPEN: _LEADS,  # and the reporter, for their own issue
-    Verb.ADD_UPDATE: None,
-    Verb.ME_TOO: None,
-}
-
 _CLOSED = frozenset({Status.RESOLVED, Status.DEFERRED, Status.DUPLICATE})
 ALLOWED_FROM: dict[Verb, frozenset[Status]] = {
     Verb.ACKNOWLEDGE: frozenset({Status.NEW, Status.REOPENED}),
@@ -269,18 +270,10 @@ def plan_mentions(people: tuple[Person, ...], *, messages: int = NOTICE_MESSAGES
     return Mentions(batches=batches, others=len(people) - len(named))
 
 
-def role_list(roles: frozenset[Role]) -> str:
-    names = sorted(role.value for role in roles)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-
-
 def permission_refusal(verb: Verb, roles: frozenset[Role], *, is_reporter: bool) -> Refusal | None:
-    allowed = PERMITTED_ROLES[verb]
-    if allowed is None or roles & allowed:
+    if may(roles, verb.action, own=is_reporter):
         return None
-    if verb is Verb.REOPEN and is_reporter:
-        return None
-    return Refusal(reason=f"To {verb.infinitive} you need the role {role_list(allowed)}. An admin can give it with `roles add`.")
+    return Refusal(reason=f"{needs_role(verb.action, verb.infinitive)} An admin can give it with `roles add`.")
 
 
 def _status_refusal(issue: Issue, verb: Verb) -> Refusal | None:
@@ -362,7 +355,7 @@ def decide(
             handled_by = command.handled_by or by_role
             booked = handled_by.label
             if handled_by is not by_role:
-                if Role.TRIAGE_LEAD not in roles:
+                if not may(roles, Action.BOOK_OTHER_TEAM):
                     return Refusal(
                         field="handled_by",
                         reason=f"Handled by follows your role: the {by_role.label.lower()}. Only a triage lead can book it to the "

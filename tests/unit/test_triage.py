@@ -109,7 +109,7 @@ WORKERS = {R.ONCALL, R.SUPPORT, R.PARTNER, R.TRIAGE_LEAD}
 LEADS = {R.TRIAGE_LEAD}
 EVERYONE = set(Role)
 
-# What the product owner asked for, written out by hand (not read from PERMITTED_ROLES).
+# What the product owner asked for, written out by hand (not read from bot.domain.permissions).
 EXPECTED_PERMISSIONS: dict[Verb, set[Role]] = {
     Verb.ACKNOWLEDGE: WORKERS,
     Verb.TAKE: WORKERS,

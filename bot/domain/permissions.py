@@ -1,0 +1,88 @@
+"""Who may do what in a war room: every guarded action, the roles that may take it, and how a refusal says so.
+
+What is not named here, everyone in the war room may do: raise an issue, list and show issues, see the history,
+the stand-up, the status and the exit criteria, write and search runbooks, see who is on call and who holds which role.
+Admins named by the operator (`HYPERCARE_ADMINS`) hold the admin role in every war room on top of their stored roles.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from bot.domain.model import Role
+
+
+class Action(str, Enum):
+    # On an issue: the card's buttons and the chat commands that do the same.
+    ACKNOWLEDGE = "acknowledge"
+    TAKE = "take"
+    ASSIGN = "assign"
+    RESOLVE = "resolve"
+    # Resolve with "handled by" another team than the resolver's role books it to.
+    BOOK_OTHER_TEAM = "book_other_team"
+    ADD_UPDATE = "add_update"
+    ME_TOO = "me_too"
+    CHANGE_SEVERITY = "change_severity"
+    MARK_DUPLICATE = "mark_duplicate"
+    DEFER = "defer"
+    REOPEN = "reopen"
+    SNOOZE_REMINDERS = "snooze_reminders"
+    # The phase.
+    SET_UP = "set_up"
+    EXTEND = "extend"
+    SIGN_OFF = "sign_off"
+    WITHDRAW_SIGN_OFF = "withdraw_sign_off"
+    # The war room's people and knowledge. On call: set someone, clear that, or set the rota.
+    CHANGE_ON_CALL = "change_on_call"
+    MANAGE_ROLES = "manage_roles"
+    EDIT_RUNBOOK = "edit_runbook"
+
+
+_WORKERS = frozenset({Role.ONCALL, Role.SUPPORT, Role.PARTNER, Role.TRIAGE_LEAD})
+_TRIAGE_LEAD = frozenset({Role.TRIAGE_LEAD})
+
+# None: everyone in the war room, with a role or without.
+PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
+    Action.ACKNOWLEDGE: _WORKERS,
+    Action.TAKE: _WORKERS,
+    Action.ASSIGN: _WORKERS,
+    Action.RESOLVE: _WORKERS,
+    Action.BOOK_OTHER_TEAM: _TRIAGE_LEAD,
+    Action.ADD_UPDATE: None,
+    Action.ME_TOO: None,
+    Action.CHANGE_SEVERITY: _TRIAGE_LEAD,
+    Action.MARK_DUPLICATE: _TRIAGE_LEAD,
+    Action.DEFER: _TRIAGE_LEAD,
+    Action.REOPEN: _TRIAGE_LEAD,
+    Action.SNOOZE_REMINDERS: frozenset({Role.ONCALL, Role.TRIAGE_LEAD}),
+    Action.SET_UP: frozenset({Role.ADMIN}),
+    Action.EXTEND: frozenset({Role.LEADERSHIP, Role.ADMIN}),
+    Action.SIGN_OFF: frozenset({Role.LEADERSHIP}),
+    Action.WITHDRAW_SIGN_OFF: frozenset({Role.LEADERSHIP}),
+    Action.CHANGE_ON_CALL: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
+    Action.MANAGE_ROLES: frozenset({Role.ADMIN}),
+    Action.EDIT_RUNBOOK: _TRIAGE_LEAD,
+}
+
+# Also allowed, whatever one's roles, on what is one's own: the reporter reopens their issue, the owner edits their runbook.
+_ALSO_ON_ONES_OWN = frozenset({Action.REOPEN, Action.EDIT_RUNBOOK})
+
+
+def may(roles: frozenset[Role], action: Action, *, own: bool = False) -> bool:
+    """Whether someone holding `roles` may take `action`; `own`: the issue or runbook it is taken on is theirs."""
+    allowed = PERMITTED_ROLES[action]
+    return allowed is None or bool(roles & allowed) or (own and action in _ALSO_ON_ONES_OWN)
+
+
+def role_list(roles: frozenset[Role]) -> str:
+    """`oncall, support or triage_lead`."""
+    names = sorted(role.value for role in roles)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def needs_role(action: Action, doing: str) -> str:
+    """The refusal of `action`, `doing` being what it does: "To defer issues you need the role triage_lead."."""
+    allowed = PERMITTED_ROLES[action]
+    if allowed is None:
+        raise ValueError(f"everyone may {action.value}: there is no refusal")
+    return f"To {doing} you need the role {role_list(allowed)}."
