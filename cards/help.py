@@ -17,7 +17,7 @@ COMMANDS = [
     ("oncall · oncall set @person [until DATE TIME] · oncall rota @a @b", "who is on call"),
     ("standup · status · exit", "the stand-up, the phase's figures, the exit criteria"),
     ("runbook new · runbook WORDS", "write a runbook, or find one"),
-    ("setup · extend 2w REASON", "set up the phase (admin); move its end (leadership)"),
+    ("setup · extend 2w REASON", "set up the phase (admin); move its end (leadership or admin)"),
 ]
 
 
