@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 import aiohttp
-import asyncpg
-import sqlalchemy.exc
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,6 +40,7 @@ from bot.teams.handler import HypercareActivityHandler
 from bot.teams.sender import ConnectorSender
 from storage import migrate
 from storage.db import create_engine, create_session_factory, ping
+from storage.errors import database_unavailable
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger("hypercare")
@@ -204,28 +203,6 @@ async def readyz(request: web.Request) -> web.Response:
 
 class ConfigurationError(Exception):
     pass
-
-
-# The database is down or out of connections: the request may succeed later (503), it is not a bug (500).
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    # asyncpg's "connection was closed in the middle of operation" when the server goes away mid-request.
-    sqlalchemy.exc.InternalError,
-    sqlalchemy.exc.TimeoutError,
-    # Raised by asyncpg itself while connecting ("the database system is shutting down").
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    ConnectionError,
-    asyncio.TimeoutError,
-)
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """The database is down or went away mid-statement: worth a 503 (Teams retries), not a 500."""
-    if isinstance(error, DATABASE_UNAVAILABLE):
-        return True
-    return isinstance(error, sqlalchemy.exc.DBAPIError) and bool(error.connection_invalidated)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenProvider | None = None) -> web.Application:
