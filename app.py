@@ -1,32 +1,23 @@
-"""Composition root: builds the aiohttp application from settings, and the `hypercare` command line."""
+"""Composition root: builds the aiohttp application from settings (the command line is bot/cli.py)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import logging
 import secrets
-import sys
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator
 
 import aiohttp
-import asyncpg
-import sqlalchemy.exc
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import admin
 from bot.chart_links import ChartLinks
 from bot.charts import render_phase_chart
 from bot.phase import phase_figures
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.domain.parsing import load_vocabulary, parse_issue_draft
-from bot.domain.war_room import SETTING_KEYS, WarRoom
-from bot.export import export_csv, export_xlsx
+from bot.domain.parsing import load_vocabulary
 from bot.scheduler import Scheduler, run_scheduler
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import (
@@ -42,6 +33,7 @@ from bot.teams.handler import HypercareActivityHandler
 from bot.teams.sender import ConnectorSender
 from storage import migrate
 from storage.db import create_engine, create_session_factory, ping
+from storage.errors import database_unavailable
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger("hypercare")
@@ -66,7 +58,7 @@ def _authenticator(settings: Settings, session: aiohttp.ClientSession, clock: Cl
     return BotFrameworkAuthenticator(app_id=settings.microsoft_app_id, keys=keys, clock=clock, issuers=settings.token_issuers)
 
 
-def _token_provider(settings: Settings) -> TokenProvider:
+def token_provider(settings: Settings) -> TokenProvider:
     if settings.local_mode:
         return NoToken()
     return AppCredentialsTokenProvider(
@@ -206,28 +198,6 @@ class ConfigurationError(Exception):
     pass
 
 
-# The database is down or out of connections: the request may succeed later (503), it is not a bug (500).
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    # asyncpg's "connection was closed in the middle of operation" when the server goes away mid-request.
-    sqlalchemy.exc.InternalError,
-    sqlalchemy.exc.TimeoutError,
-    # Raised by asyncpg itself while connecting ("the database system is shutting down").
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    ConnectionError,
-    asyncio.TimeoutError,
-)
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """The database is down or went away mid-statement: worth a 503 (Teams retries), not a 500."""
-    if isinstance(error, DATABASE_UNAVAILABLE):
-        return True
-    return isinstance(error, sqlalchemy.exc.DBAPIError) and bool(error.connection_invalidated)
-
-
 def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenProvider | None = None) -> web.Application:
     """The bot's web application; `tokens` replaces the MSAL credential for outbound calls (tests)."""
     problems = settings.production_problems()
@@ -237,7 +207,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenP
     app = web.Application(client_max_size=settings.max_body_bytes * 4)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
-    app[TOKENS] = tokens or _token_provider(settings)
+    app[TOKENS] = tokens or token_provider(settings)
     app[CHART_LINKS] = chart_links(settings)
     app.cleanup_ctx.extend([_database, _connector, _bot, _scheduler])
     app.router.add_post("/api/messages", messages)
@@ -245,172 +215,3 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenP
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/charts/{war_room}/{expires}/{signature}.png", chart)
     return app
-
-
-def _serve(settings: Settings, host: str | None, port: int | None) -> int:
-    host = host or settings.host
-    problem = settings.listen_problem(host)
-    if problem:
-        log.error("%s", problem)
-        return 2
-    if not settings.allowed_tenants:
-        log.warning("HYPERCARE_ALLOWED_TENANTS is empty: activities from ANY tenant are accepted")
-    if settings.local_mode:
-        log.warning("MicrosoftAppId is not set: local mode, inbound requests are not authenticated")
-        if settings.allow_unauthenticated:
-            log.warning(
-                "UNAUTHENTICATED on %s (HYPERCARE_ALLOW_UNAUTHENTICATED=true): anyone who reaches this port can act as "
-                "any Teams user and make the bot send requests to any serviceUrl",
-                host or "every interface",
-            )
-    try:
-        app = create_app(settings)
-    except ConfigurationError as error:
-        log.error("%s", error)
-        return 2
-    log.info("serving the bot on http://%s:%s/api/messages", host, port or settings.port)
-    try:
-        web.run_app(app, host=host, port=port or settings.port, print=None)
-    except ConfigurationError as error:
-        log.error("%s", error)
-        return 2
-    return 0
-
-
-async def _migrate(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate.upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
-async def _worker(settings: Settings) -> None:
-    """The scheduler alone, for deployments that run web and worker as separate processes."""
-    problems = settings.production_problems()
-    if problems:
-        raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
-    engine = create_engine(settings.database_url)
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)) as session:
-            scheduler = build_scheduler(
-                settings, UnitOfWorkFactory(create_session_factory(engine)), session, _token_provider(settings), chart_links(settings)
-            )
-            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0)
-    finally:
-        await engine.dispose()
-
-
-async def _admin(settings: Settings, args: argparse.Namespace) -> int:
-    """The command-line subcommands that read or change the database."""
-    engine = create_engine(settings.database_url)
-    uow = UnitOfWorkFactory(create_session_factory(engine))
-    now = SystemClock().now()
-    try:
-        if args.command == "war-rooms":
-            for room, open_count in await admin.war_rooms(uow()):
-                print(f"{room.id}\t{room.key}\t{room.display_name}\t{open_count} open")
-            return 0
-        if args.command == "outbox":
-            for entry in await admin.outbox(uow(), status="failed" if args.failed else "pending"):
-                print(f"{entry.id}\t{entry.dedupe_key}\t{entry.conversation_id}\t{entry.attempts} attempts\t{entry.last_error or ''}")
-            return 0
-        room = await admin.find_war_room(uow(), args.war_room)
-        if room is None:
-            print(f"no war room {args.war_room!r}; `hypercare war-rooms` lists them", file=sys.stderr)
-            return 2
-        if args.command == "export":
-            return await _export(uow, room, now, args.format, args.out)
-        if args.command == "standup":
-            if args.print:
-                print(await admin.print_standup(uow(), room, now=now))
-            elif not await admin.post_standup_now(uow(), room, now=now):
-                print("this war room has no channel to post in yet", file=sys.stderr)
-                return 2
-            return 0
-        if room.settings_problems:
-            print("the stored settings hold values today's rules refuse; defaults stand in (and are stored with any --set):",
-                  *room.settings_problems, sep="\n  ", file=sys.stderr)
-        try:
-            current = await admin.change_settings(uow(), room, args.set or [], now=now) if args.set else room.settings
-        except ValueError as error:
-            print(f"settings not changed: {error}", file=sys.stderr)
-            return 2
-        print(json.dumps(current.model_dump(mode="json"), indent=2))
-        return 0
-    finally:
-        await engine.dispose()
-
-
-async def _export(uow: UnitOfWorkFactory, room: WarRoom, now: datetime, kind: str, out: str | None) -> int:
-    figures = await phase_figures(uow=uow(), now=now, war_room_id=room.id)
-    assert figures is not None
-    async with uow() as unit:
-        events = await unit.events.by_issue(room.id)
-    target = out or f"hypercare-{room.id}-{now:%Y%m%d}.{'zip' if kind == 'csv' else 'xlsx'}"
-    writer = export_csv if kind == "csv" else export_xlsx
-    try:
-        path = writer(list(figures.issues), events, figures.metrics, target)
-    except ValueError as error:
-        print(f"export failed: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {path} ({len(figures.issues)} issues)")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hypercare", description="Hypercare war-room bot for Microsoft Teams")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the bot's web server (with the scheduler inside)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    commands.add_parser("worker", help="run only the scheduler: reminders, escalations, stand-ups, the outbox")
-    commands.add_parser("migrate", help="upgrade the database to the latest schema")
-    parse = commands.add_parser("parse", help="show the issue draft the bot reads from TEXT, as JSON")
-    parse.add_argument("text", nargs="+")
-    commands.add_parser("war-rooms", help="list the war rooms (id, key, name, open issues)")
-    standup = commands.add_parser("standup", help="the stand-up of a war room: --print it, or post one now")
-    standup.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
-    standup.add_argument("--print", action="store_true", help="print it as text instead of posting it")
-    outbox_command = commands.add_parser("outbox", help="list queued messages (--failed: those given up on)")
-    outbox_command.add_argument("--failed", action="store_true")
-    settings_command = commands.add_parser("settings", help="show or change a war room's settings")
-    settings_command.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
-    settings_command.add_argument("--set", action="append", metavar="KEY=VALUE", help=", ".join(SETTING_KEYS))
-    export = commands.add_parser("export", help="the issue log, events and metrics of a war room, as CSV (zip) or XLSX")
-    export.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
-    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
-    export.add_argument("--out", help="FILE.zip for csv, FILE.xlsx for xlsx")
-    commands.add_parser("manifest", help="build or check the Teams app package (see `hypercare manifest --help`)", add_help=False)
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["manifest"]:
-        # The package builder has its own command line (build, check); imported only here (jsonschema is heavy).
-        from manifest.build import main as manifest_main
-
-        return manifest_main(arguments[1:])
-    args = parser.parse_args(arguments)
-
-    settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command == "serve":
-        return _serve(settings, args.host, args.port)
-    if args.command == "worker":
-        try:
-            asyncio.run(_worker(settings))
-        except ConfigurationError as error:
-            log.error("%s", error)
-            return 2
-    elif args.command == "migrate":
-        asyncio.run(_migrate(settings))
-        print(f"database at the latest schema: {settings.database_url.split('@')[-1]}")
-    elif args.command == "parse":
-        draft = parse_issue_draft(" ".join(args.text), load_vocabulary(settings.vocabulary_path))
-        json.dump(draft.model_dump(mode="json"), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        return asyncio.run(_admin(settings, args))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -343,7 +343,7 @@ here was changed by the benchmark: these are suggestions for `bot/`, `storage/` 
    `web.run_app` (or `aiohttp.access` at `WARNING`) in production.
 8. **Memory**: the bot idles at about 106 MiB and ends the run at about 117 MiB, near the 120 MiB target.
    Imports dominate: aiohttp + SQLAlchemy + pydantic ≈ 50 MiB, botbuilder ≈ 22 MiB, `manifest.build`
-   (jsonschema, imported by `app.py` for the `manifest` subcommand only) ≈ 3 MiB. Import `manifest.build`
+   (jsonschema, imported by `bot/cli.py` for the `manifest` subcommand only) ≈ 3 MiB. Import `manifest.build`
    lazily; the turn loop without botbuilder (4) is also the way to its 22 MiB.
 
 """

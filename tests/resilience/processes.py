@@ -24,12 +24,12 @@ ERROR_LINE = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) |Traceback \(most recent cal
 
 
 def hypercare_command() -> list[str]:
-    """The `hypercare` console script of this interpreter's environment (or `python -m app`)."""
+    """The `hypercare` console script of this interpreter's environment (or `python -m bot.cli`)."""
     script = Path(sys.executable).with_name("hypercare")
     if script.exists():
         return [str(script)]
     found = shutil.which("hypercare")
-    return [found] if found else [sys.executable, "-m", "app"]
+    return [found] if found else [sys.executable, "-m", "bot.cli"]
 
 
 def free_port() -> int:
