@@ -145,10 +145,6 @@ class WarRoomRepository:
         rows = (await self._session.execute(select(WarRoomRow).where(WarRoomRow.id.in_(war_room_ids)))).scalars()
         return [_to_war_room(row) for row in rows]
 
-    async def settings(self, war_room_id: int) -> WarRoomSettings:
-        raw = (await self._session.execute(select(WarRoomRow.settings).where(WarRoomRow.id == war_room_id))).scalar_one()
-        return WarRoomSettings.from_stored(raw)[0]
-
     async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, now: datetime) -> None:
         await self._session.execute(
             update(WarRoomRow)
@@ -186,14 +182,6 @@ class WarRoomRepository:
             )
         )
         await self._session.flush()
-
-    async def events(self, war_room_id: int) -> list[Event]:
-        rows = (
-            await self._session.execute(
-                select(WarRoomEventRow).where(WarRoomEventRow.war_room_id == war_room_id).order_by(WarRoomEventRow.id)
-            )
-        ).scalars()
-        return [_to_event(row) for row in rows]
 
     async def due_standups(self, now: datetime, *, limit: int) -> list[WarRoom]:
         rows = (
@@ -654,7 +642,7 @@ class EventRepository:
         return [_to_event(row) for row in rows]
 
 
-def _to_event(row: IssueEventRow | WarRoomEventRow) -> Event:
+def _to_event(row: IssueEventRow) -> Event:
     return Event(
         verb=row.verb,
         actor=Person(aad_object_id=row.actor_id, name=row.actor_name),

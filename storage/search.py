@@ -36,13 +36,13 @@ from datetime import datetime
 from types import EllipsisType
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, NewRunbook, Person, Runbook, Status, Suggestion
 from storage.models import IssueRow, RunbookIssueRow, RunbookRow
-from storage.repositories import DuplicateSourceForm, _insert
+from storage.repositories import DuplicateSourceForm
 
 SUMMARY_MAX = 200
 MAX_TERMS = 32
@@ -263,34 +263,6 @@ class RunbookRepository:
             return None
         return await self.get(runbook_id)
 
-    async def link_issue(self, runbook_id: int, issue_id: int) -> bool:
-        """Link an issue of the runbook's war room; False when it was linked already."""
-        war_room_id = (
-            await self._session.execute(select(RunbookRow.war_room_id).where(RunbookRow.id == runbook_id))
-        ).scalar_one_or_none()
-        if war_room_id is None:
-            raise ValueError(f"runbook {runbook_id} does not exist")
-        await self._check_issues(war_room_id, (issue_id,))
-        result = await self._session.execute(
-            _insert(self._session, RunbookIssueRow)
-            .values(runbook_id=runbook_id, issue_id=issue_id)
-            .on_conflict_do_nothing(index_elements=["runbook_id", "issue_id"])
-        )
-        return result.rowcount == 1
-
-    async def for_issue(self, issue_id: int) -> list[Runbook]:
-        rows = list(
-            (
-                await self._session.execute(
-                    select(RunbookRow)
-                    .join(RunbookIssueRow, RunbookIssueRow.runbook_id == RunbookRow.id)
-                    .where(RunbookIssueRow.issue_id == issue_id)
-                    .order_by(RunbookRow.id)
-                )
-            ).scalars()
-        )
-        return await self._runbooks(rows)
-
     async def search(self, war_room_id: int, text_: str, *, limit: int = 5) -> list[Runbook]:
         """The war room's runbooks that match `text_`, most relevant first."""
         terms = search_terms(text_)
@@ -315,11 +287,6 @@ class RunbookRepository:
         rows = {row.id: row for row in (await self._session.execute(select(RunbookRow).where(RunbookRow.id.in_(ids)))).scalars()}
         return await self._runbooks([rows[runbook_id] for runbook_id in ids if runbook_id in rows])
 
-    async def count(self, war_room_id: int) -> int:
-        return (
-            await self._session.execute(select(func.count()).select_from(RunbookRow).where(RunbookRow.war_room_id == war_room_id))
-        ).scalar_one()
-
     async def linked_issue_ids(self, war_room_id: int) -> set[int]:
         """Issues of the war room that some runbook covers."""
         rows = await self._session.execute(
@@ -328,10 +295,6 @@ class RunbookRepository:
             .where(RunbookRow.war_room_id == war_room_id)
         )
         return set(rows.scalars())
-
-    async def delete(self, runbook_id: int) -> bool:
-        result = await self._session.execute(delete(RunbookRow).where(RunbookRow.id == runbook_id))
-        return result.rowcount == 1
 
     async def _check_issues(self, war_room_id: int, issue_ids: tuple[int, ...]) -> None:
         wanted = set(issue_ids)
