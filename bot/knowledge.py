@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.domain.model import Area, Category, NewRunbook, Person, Role, Runbook
 from bot.messages import ConversationRef
 from bot.services import UnitOfWork, actor_roles
-from storage.repositories import DuplicateSourceForm
+from storage.repositories.common import DuplicateSourceForm
 
 EDITORS = frozenset({Role.TRIAGE_LEAD})
 

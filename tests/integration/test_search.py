@@ -32,8 +32,10 @@ from bot.domain.model import (
 from storage import migrate
 from storage.db import create_session_factory
 from storage.models import IssueRow, RunbookRow, WarRoomRow
-from storage.repositories import IssueRepository
-from storage.search import RunbookRepository, SimilarityRepository, search_terms, summarize
+from storage.repositories.fulltext import search_terms
+from storage.repositories.issues import IssueRepository
+from storage.repositories.runbooks import RunbookRepository
+from storage.repositories.similar import SimilarityRepository, summarize
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 OWNER = Person(aad_object_id="aad-omar", name="Omar Haddad")
