@@ -994,7 +994,8 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
             # Which code was measured (other people change it too): content hashes, no VCS needed.
             "code": {
                 path: hashlib.sha256((ROOT / path).read_bytes()).hexdigest()[:12]
-                for path in ("bot/scheduler.py", "bot/ratelimit.py", "bot/services.py", "storage/repositories.py",
+                for path in ("bot/scheduler.py", "bot/ratelimit.py", "bot/services.py",
+                             *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "storage" / "repositories").glob("*.py")),
                              "storage/models.py", "storage/db.py", "bot/teams/connector.py", "bot/teams/sender.py")
                 if (ROOT / path).exists()
             },

@@ -10,7 +10,7 @@ from bot.domain.war_room import WarRoom, WarRoomSettings, apply_setting_changes
 from bot.scheduler import to_home
 from bot.services import UnitOfWork, standup_summary
 from cards.standup import render_standup
-from storage.repositories import OutboxEntry
+from storage.repositories.outbox import OutboxEntry
 
 
 async def war_rooms(uow: UnitOfWork) -> list[tuple[WarRoom, int]]:

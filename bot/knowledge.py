@@ -10,7 +10,7 @@ from bot.domain.model import Area, Category, NewRunbook, Person, Runbook
 from bot.domain.permissions import Action, may
 from bot.messages import ConversationRef
 from bot.services import UnitOfWork, actor_roles
-from storage.repositories import DuplicateSourceForm
+from storage.repositories.common import DuplicateSourceForm
 
 
 class RunbookChange(BaseModel):

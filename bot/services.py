@@ -42,19 +42,16 @@ from bot.domain.triage import (
     merge_followers,
 )
 from bot.messages import ConversationRef, OutboundMessage
-from storage.search import RunbookRepository, SimilarityRepository
-from storage.repositories import (
-    ActivityClaim,
-    ConversationRepository,
-    DuplicateSourceForm,
-    EventRepository,
-    IssueRepository,
-    ProcessedActivityRepository,
-    OutboxRepository,
-    RoleRepository,
-    StaleIssue,
-    WarRoomRepository,
-)
+from storage.repositories.activities import ActivityClaim, ProcessedActivityRepository
+from storage.repositories.common import DuplicateSourceForm
+from storage.repositories.conversations import ConversationRepository
+from storage.repositories.events import EventRepository
+from storage.repositories.issues import IssueRepository, StaleIssue
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.roles import RoleRepository
+from storage.repositories.runbooks import RunbookRepository
+from storage.repositories.similar import SimilarityRepository
+from storage.repositories.war_rooms import WarRoomRepository
 
 
 # How many past fixes the issue form suggests.

@@ -25,7 +25,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 target_metadata = Base.metadata
 
-# Full-text search structures made by hand in migration 6e4c5a8cf4ae (see storage/search.py), not in the
+# Full-text search structures made by hand in migration 6e4c5a8cf4ae (see storage/repositories/fulltext.py), not in the
 # models: the SQLite FTS5 table with its shadow tables, PostgreSQL's generated tsvector columns and their
 # GIN indexes. `alembic check` and autogenerate leave them alone.
 _UNMODELLED_TABLE_PREFIX = "search_fts"

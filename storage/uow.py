@@ -6,16 +6,15 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.search import RunbookRepository, SimilarityRepository
-from storage.repositories import (
-    ConversationRepository,
-    EventRepository,
-    IssueRepository,
-    OutboxRepository,
-    ProcessedActivityRepository,
-    RoleRepository,
-    WarRoomRepository,
-)
+from storage.repositories.activities import ProcessedActivityRepository
+from storage.repositories.conversations import ConversationRepository
+from storage.repositories.events import EventRepository
+from storage.repositories.issues import IssueRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.roles import RoleRepository
+from storage.repositories.runbooks import RunbookRepository
+from storage.repositories.similar import SimilarityRepository
+from storage.repositories.war_rooms import WarRoomRepository
 
 
 class SqlUnitOfWork:

@@ -4,7 +4,7 @@ Revision ID: 6e4c5a8cf4ae
 Revises: 233b16a22b29
 Create Date: 2026-11-26 23:40:00.000000
 
-What `storage/search.py` ranks with, kept current by the database itself (no application code
+What `storage/repositories/fulltext.py` ranks with, kept current by the database itself (no application code
 has to remember to reindex):
 
 SQLite: one FTS5 table, `search_fts(title, body, fix)`, holding both issues (title, description,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage import migrate
 from storage.db import create_session_factory
 from storage.models import Base, IssueEventRow, IssueFollowerRow, IssueRow, RunbookIssueRow, RunbookRow, WarRoomRow
-from storage.search import SimilarityRepository
+from storage.repositories.similar import SimilarityRepository
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:

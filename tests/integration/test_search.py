@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.domain.model import (
@@ -32,8 +32,10 @@ from bot.domain.model import (
 from storage import migrate
 from storage.db import create_session_factory
 from storage.models import IssueRow, RunbookRow, WarRoomRow
-from storage.repositories import IssueRepository
-from storage.search import RunbookRepository, SimilarityRepository, search_terms, summarize
+from storage.repositories.fulltext import search_terms
+from storage.repositories.issues import IssueRepository
+from storage.repositories.runbooks import RunbookRepository
+from storage.repositories.similar import SimilarityRepository, summarize
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 OWNER = Person(aad_object_id="aad-omar", name="Omar Haddad")
@@ -783,6 +785,11 @@ async def add_war_room(session: AsyncSession, key: str) -> int:
     return row.id
 
 
+async def runbook_count(session: AsyncSession, war_room_id: int) -> int:
+    statement = select(func.count()).select_from(RunbookRow).where(RunbookRow.war_room_id == war_room_id)
+    return (await session.execute(statement)).scalar_one()
+
+
 _form_ids = iter(range(1, 10**9))
 
 
@@ -968,7 +975,7 @@ async def test_hostile_query_text_never_breaks_the_query(session: AsyncSession) 
         query = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80)))
         assert isinstance(await similar.similar(corpus.war_room_id, query), list), repr(query)
     # The session is still usable (no failed transaction left behind).
-    assert await RunbookRepository(session).count(corpus.war_room_id) == len(corpus.family_of_runbook)
+    assert await runbook_count(session, corpus.war_room_id) == len(corpus.family_of_runbook)
 
 
 # --- the index follows the data -------------------------------------------------------------------
@@ -1049,7 +1056,7 @@ async def test_an_edited_runbook_is_found_by_its_new_words(session: AsyncSession
     await runbooks.update(runbook_id, title="Zebra label printer offline", now=NOW + timedelta(days=2))
     assert (await runbooks.search(corpus.war_room_id, "label printer offline"))[0].id == runbook_id
 
-    assert await runbooks.delete(runbook_id)
+    await session.execute(delete(RunbookRow).where(RunbookRow.id == runbook_id))
     assert runbook_id not in {s.id for s in await similar.similar(corpus.war_room_id, "zebra spooler", limit=20)
                               if s.kind == "runbook"}
 
@@ -1129,14 +1136,9 @@ async def test_runbook_add_get_and_links(session: AsyncSession) -> None:
     assert await runbooks.get(added.id + 1000) is None
 
     other = await runbooks.add(new_runbook(war_room_id, title="Invoice journal summary account", issue_ids=(second,)))
-    assert [r.id for r in await runbooks.for_issue(second)] == [added.id, other.id]
-    assert [r.id for r in await runbooks.for_issue(first)] == [added.id]
+    assert (await runbooks.get(other.id)).issue_ids == (second,)  # type: ignore[union-attr]
     assert await runbooks.linked_issue_ids(war_room_id) == {first, second}
-
-    assert await runbooks.link_issue(other.id, first) is True
-    assert await runbooks.link_issue(other.id, first) is False  # already linked
-    assert (await runbooks.get(other.id)).issue_ids == (first, second)  # type: ignore[union-attr]
-    assert await runbooks.count(war_room_id) == 2
+    assert await runbook_count(session, war_room_id) == 2
 
 
 async def test_runbooks_link_only_issues_of_their_war_room(session: AsyncSession) -> None:
@@ -1146,13 +1148,9 @@ async def test_runbooks_link_only_issues_of_their_war_room(session: AsyncSession
     runbooks = RunbookRepository(session)
     with pytest.raises(ValueError):
         await runbooks.add(new_runbook(war_room_id, issue_ids=(foreign,)))
-    runbook = await runbooks.add(new_runbook(war_room_id))
-    with pytest.raises(ValueError):
-        await runbooks.link_issue(runbook.id, foreign)
-    with pytest.raises(ValueError):
-        await runbooks.link_issue(runbook.id + 1000, foreign)
+    await runbooks.add(new_runbook(war_room_id))
     assert await runbooks.linked_issue_ids(war_room_id) == set()
-    assert (await runbooks.count(war_room_id), await runbooks.count(other_room)) == (1, 0)
+    assert (await runbook_count(session, war_room_id), await runbook_count(session, other_room)) == (1, 0)
 
 
 async def test_runbook_update_changes_only_what_is_given(session: AsyncSession) -> None:

@@ -1,0 +1,385 @@
+"""Issues: the rows, their followers and reminder state, mapped to `Issue`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.model import (
+    Area,
+    Category,
+    HandledBy,
+    Issue,
+    IssueQuery,
+    NewIssue,
+    Person,
+    ProgressNote,
+    Resolution,
+    ResolutionType,
+    Severity,
+    Status,
+)
+from bot.domain.reminders import ReminderState
+from storage.models import IssueFollowerRow, IssueRow, UtcDateTime
+from storage.repositories.common import DuplicateSourceForm, optional_person, skip_locked
+
+
+class StaleIssue(Exception):
+    """The issue changed since it was read (another click or replica wrote first)."""
+
+
+class DueIssues(BaseModel):
+    """Issues whose reminders are due, and the due rows that cannot be read as issues (id, why): a row written by
+    hand or by another version must not stop everyone else's reminders."""
+
+    issues: list[tuple[Issue, ReminderState]]
+    unreadable: list[tuple[int, str]]
+
+    def __len__(self) -> int:
+        return len(self.issues) + len(self.unreadable)
+
+
+class IssueRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, new: NewIssue) -> Issue:
+        values = dict(
+            war_room_id=new.war_room_id,
+            number=new.number,
+            title=new.title,
+            description=new.description,
+            severity=int(new.severity),
+            category=new.category.value if new.category else None,
+            area=new.area.value if new.area else None,
+            company=new.company,
+            affected_users=new.affected_users,
+            status=new.status.value,
+            reporter_aad_id=new.reporter.aad_object_id,
+            reporter_name=new.reporter.name,
+            tenant_id=new.tenant_id,
+            team_id=new.team_id,
+            channel_id=new.channel_id,
+            conversation_id=new.conversation_id,
+            card_activity_id=new.card_activity_id,
+            source_form_id=new.source_form_id,
+            source_url=new.source_url,
+            created_at=new.created_at,
+            updated_at=new.created_at,
+            resolve_by=new.resolve_by,
+            version=1,
+            save_as_runbook=False,
+            # The scheduler plans its reminders on its next pass.
+            next_due_at=new.created_at if new.status.is_open else None,
+            reminder_seq=0,
+            reminder_generation=0,
+            ack_escalated=False,
+        )
+        table = IssueRow.__table__
+        try:
+            issue_id = (await self._session.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
+        except IntegrityError as error:
+            if "source_form_id" in str(error.orig):
+                raise DuplicateSourceForm(new.source_form_id) from error
+            raise
+        return Issue.model_validate(new.model_dump() | {"id": issue_id, "updated_at": new.created_at, "version": 1})
+
+    async def get(self, issue_id: int, *, for_update: bool = False) -> Issue | None:
+        """`for_update` locks the row on PostgreSQL so concurrent clicks apply one after the other."""
+        statement = select(IssueRow).where(IssueRow.id == issue_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self._one(statement)
+
+    async def get_by_number(self, war_room_id: int, number: int, *, for_update: bool = False) -> Issue | None:
+        statement = select(IssueRow).where(IssueRow.war_room_id == war_room_id, IssueRow.number == number)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self._one(statement)
+
+    async def get_by_source_form(self, war_room_id: int, form_id: str) -> Issue | None:
+        """The issue a form made in this war room (a form id is the client's word, unique per war room only)."""
+        return await self._one(select(IssueRow).where(IssueRow.war_room_id == war_room_id, IssueRow.source_form_id == form_id))
+
+    async def get_latest_in_conversation(self, conversation_id: str) -> Issue | None:
+        """The issue raised in a channel thread, found from a reply in that thread."""
+        statement = (
+            select(IssueRow).where(IssueRow.conversation_id == conversation_id).order_by(IssueRow.id.desc()).limit(1)
+        )
+        return await self._one(statement)
+
+    async def list(self, war_room_id: int, query: IssueQuery, *, now: datetime) -> tuple[list[Issue], int]:
+        """Matching issues, most severe and oldest first, at most `query.limit`; and how many matched in all."""
+        conditions = [IssueRow.war_room_id == war_room_id, IssueRow.status.in_([s.value for s in query.statuses])]
+        if query.severity is not None:
+            conditions.append(IssueRow.severity == int(query.severity))
+        if query.assignee_id is not None:
+            conditions.append(IssueRow.assignee_id == query.assignee_id)
+        if query.unassigned:
+            conditions.append(IssueRow.assignee_id.is_(None))
+        if query.breached:
+            conditions.append(IssueRow.resolve_by < now)
+        total = (await self._session.execute(select(func.count()).select_from(IssueRow).where(*conditions))).scalar_one()
+        rows = (
+            await self._session.execute(
+                select(IssueRow).where(*conditions).order_by(IssueRow.severity, IssueRow.created_at).limit(query.limit)
+            )
+        ).scalars().all()
+        followers = await self._followers([row.id for row in rows])
+        return [_to_issue(row, followers.get(row.id, ())) for row in rows], total
+
+    async def save(self, issue: Issue, *, expected_version: int, known_followers: tuple[Person, ...] | None = None) -> Issue:
+        """Write a changed issue as the next version; `StaleIssue` if someone else wrote first.
+
+        `known_followers`: those already stored (the issue as read), which saves reading them again.
+        """
+        ack_id, ack_name = _person_columns(issue.acknowledged_by)
+        assignee_id, assignee_name = _person_columns(issue.assignee)
+        update_by_id, update_by_name = _person_columns(issue.latest_update.author if issue.latest_update else None)
+        resolution = issue.resolution
+        resolver_id, resolver_name = _person_columns(resolution.resolved_by if resolution else None)
+        result = await self._session.execute(
+            update(IssueRow)
+            .where(IssueRow.id == issue.id, IssueRow.version == expected_version)
+            .values(
+                severity=int(issue.severity),
+                status=issue.status.value,
+                updated_at=issue.updated_at,
+                resolve_by=issue.resolve_by,
+                card_activity_id=issue.card_activity_id,
+                version=expected_version + 1,
+                acknowledged_at=issue.acknowledged_at,
+                acknowledged_by_id=ack_id,
+                acknowledged_by_name=ack_name,
+                assignee_id=assignee_id,
+                assignee_name=assignee_name,
+                latest_update_text=issue.latest_update.text if issue.latest_update else None,
+                latest_update_by_id=update_by_id,
+                latest_update_by_name=update_by_name,
+                latest_update_at=issue.latest_update.at if issue.latest_update else None,
+                resolution_type=resolution.type.value if resolution else None,
+                resolution_notes=resolution.notes if resolution else None,
+                handled_by=resolution.handled_by.value if resolution else None,
+                resolved_by_id=resolver_id,
+                resolved_by_name=resolver_name,
+                resolved_at=resolution.resolved_at if resolution else None,
+                save_as_runbook=resolution.save_as_runbook if resolution else False,
+                runbook_title=resolution.runbook_title if resolution else None,
+                duplicate_of=issue.duplicate_of,
+                # Any change may move reminders (acknowledged, severity changed, resolved): re-plan on the next pass.
+                next_due_at=issue.updated_at if issue.status.is_open else None,
+            )
+        )
+        if result.rowcount != 1:
+            raise StaleIssue(issue.id)
+        stored = known_followers if known_followers is not None else await self._followers_of(issue.id)
+        known = {person.aad_object_id or person.name for person in stored}
+        added = [person for person in issue.followers if (person.aad_object_id or person.name) not in known]
+        if added:
+            await self._session.execute(
+                insert(IssueFollowerRow.__table__),
+                [
+                    {"issue_id": issue.id, "person_key": person.aad_object_id or person.name,
+                     "aad_object_id": person.aad_object_id, "name": person.name, "added_at": issue.updated_at}
+                    for person in added
+                ],
+            )
+        return issue.model_copy(update={"version": expected_version + 1})
+
+    async def due(self, now: datetime, *, limit: int) -> DueIssues:
+        """Issues whose next reminder or escalation is due, locked against other replicas."""
+        rows = list(
+            (
+                await self._session.execute(
+                    skip_locked(
+                        select(IssueRow).where(IssueRow.next_due_at <= now).order_by(IssueRow.next_due_at).limit(limit)
+                    )
+                )
+            ).scalars()
+        )
+        due = DueIssues(issues=[], unreadable=[])
+        for row in rows:
+            try:
+                # Reminders do not need the followers: they are not read here.
+                due.issues.append((_to_issue(row, ()), _reminder_state(row)))
+            except ValueError as error:  # a value no code writes (an unknown severity, a broken state)
+                due.unreadable.append((row.id, f"{type(error).__name__}: {error}"))
+        return due
+
+    async def hold_back(self, issue_ids: list[int], *, until: datetime) -> None:
+        """Due again only from `until` (its reminder state untouched)."""
+        if issue_ids:
+            await self._session.execute(update(IssueRow).where(IssueRow.id.in_(issue_ids)).values(next_due_at=until))
+
+    async def save_reminders(self, issue_id: int, state: ReminderState, *, next_due_at: datetime | None) -> None:
+        await self._session.execute(
+            update(IssueRow)
+            .where(IssueRow.id == issue_id)
+            .values(
+                reminder_kind=state.kind,
+                reminder_seq=state.seq,
+                reminder_generation=state.generation,
+                snoozed_until=state.snoozed_until,
+                ack_escalated=state.ack_escalated,
+                resolve_escalated_for=state.resolve_escalated_for,
+                next_due_at=next_due_at,
+            )
+        )
+
+    async def save_reminders_many(self, states: list[tuple[int, ReminderState, datetime | None]]) -> None:
+        """`save_reminders` for many issues in one round trip."""
+        if not states:
+            return
+        table = IssueRow.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("issue_id"))
+            .values(
+                reminder_kind=bindparam("kind"),
+                reminder_seq=bindparam("seq"),
+                reminder_generation=bindparam("generation"),
+                snoozed_until=bindparam("snoozed_until", type_=UtcDateTime()),
+                ack_escalated=bindparam("ack_escalated"),
+                resolve_escalated_for=bindparam("resolve_escalated_for", type_=UtcDateTime()),
+                next_due_at=bindparam("next_due", type_=UtcDateTime()),
+            )
+        )
+        await self._session.execute(
+            statement,
+            [
+                {
+                    "issue_id": issue_id, "kind": state.kind, "seq": state.seq, "generation": state.generation,
+                    "snoozed_until": state.snoozed_until, "ack_escalated": state.ack_escalated,
+                    "resolve_escalated_for": state.resolve_escalated_for, "next_due": next_due_at,
+                }
+                for issue_id, state, next_due_at in states
+            ],
+        )
+
+    async def reminder_state(self, issue_id: int) -> ReminderState:
+        row = await self._session.get(IssueRow, issue_id)
+        assert row is not None
+        return _reminder_state(row)
+
+    async def recent(self, war_room_id: int, since: datetime | None) -> list[Issue]:
+        """Issues raised or resolved since `since` (all when None), for the stand-up."""
+        condition = IssueRow.war_room_id == war_room_id
+        if since is not None:
+            condition = condition & ((IssueRow.created_at >= since) | (IssueRow.resolved_at >= since))
+        rows = list((await self._session.execute(select(IssueRow).where(condition).order_by(IssueRow.id))).scalars())
+        return [_to_issue(row, ()) for row in rows]
+
+    async def all_with_status(self, war_room_id: int, statuses: frozenset[Status], *, limit: int = 2000) -> list[Issue]:
+        """Many issues at once (stand-up, exit criteria, metrics): read as plain rows, not through the ORM."""
+        table = IssueRow.__table__
+        rows = await self._session.execute(
+            select(table)
+            .where(table.c.war_room_id == war_room_id, table.c.status.in_([s.value for s in statuses]))
+            .order_by(table.c.severity, table.c.created_at)
+            .limit(limit)
+        )
+        return [_to_issue(row, ()) for row in rows]  # type: ignore[arg-type]
+
+    async def count(self, war_room_id: int, statuses: frozenset[Status]) -> int:
+        statement = select(func.count()).select_from(IssueRow).where(
+            IssueRow.war_room_id == war_room_id, IssueRow.status.in_([s.value for s in statuses])
+        )
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def set_card_activity(self, issue_id: int, activity_id: str, conversation_id: str) -> None:
+        await self._session.execute(
+            update(IssueRow)
+            .where(IssueRow.id == issue_id)
+            .values(card_activity_id=activity_id, conversation_id=conversation_id)
+        )
+
+    async def _one(self, statement: Any) -> Issue | None:
+        row = (await self._session.execute(statement)).scalar_one_or_none()
+        if row is None:
+            return None
+        return _to_issue(row, await self._followers_of(row.id))
+
+    async def _followers_of(self, issue_id: int) -> tuple[Person, ...]:
+        return (await self._followers([issue_id])).get(issue_id, ())
+
+    async def _followers(self, issue_ids: list[int]) -> dict[int, tuple[Person, ...]]:
+        if not issue_ids:
+            return {}
+        rows = (
+            await self._session.execute(
+                select(IssueFollowerRow).where(IssueFollowerRow.issue_id.in_(issue_ids)).order_by(IssueFollowerRow.id)
+            )
+        ).scalars()
+        grouped: dict[int, list[Person]] = {}
+        for row in rows:
+            grouped.setdefault(row.issue_id, []).append(Person(aad_object_id=row.aad_object_id, name=row.name))
+        return {issue_id: tuple(people) for issue_id, people in grouped.items()}
+
+
+def _person_columns(person: Person | None) -> tuple[str | None, str | None]:
+    return (person.aad_object_id, person.name) if person else (None, None)
+
+
+def _reminder_state(row: IssueRow) -> ReminderState:
+    return ReminderState(
+        kind=row.reminder_kind,  # type: ignore[arg-type]
+        seq=row.reminder_seq,
+        generation=row.reminder_generation,
+        snoozed_until=row.snoozed_until,
+        ack_escalated=row.ack_escalated,
+        resolve_escalated_for=row.resolve_escalated_for,
+    )
+
+
+def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
+    resolution = None
+    if row.resolution_type and row.resolved_at and row.handled_by:
+        resolution = Resolution(
+            type=ResolutionType(row.resolution_type),
+            notes=row.resolution_notes or "",
+            handled_by=HandledBy(row.handled_by),
+            resolved_by=Person(aad_object_id=row.resolved_by_id, name=row.resolved_by_name or "Unknown"),
+            resolved_at=row.resolved_at,
+            save_as_runbook=row.save_as_runbook,
+            runbook_title=row.runbook_title,
+        )
+    latest_update = None
+    if row.latest_update_text is not None and row.latest_update_at is not None:
+        latest_update = ProgressNote(
+            text=row.latest_update_text,
+            author=Person(aad_object_id=row.latest_update_by_id, name=row.latest_update_by_name or "Unknown"),
+            at=row.latest_update_at,
+        )
+    return Issue(
+        id=row.id,
+        war_room_id=row.war_room_id,
+        number=row.number,
+        title=row.title,
+        description=row.description,
+        severity=Severity(row.severity),
+        category=Category(row.category) if row.category else None,
+        area=Area(row.area) if row.area else None,
+        company=row.company,
+        affected_users=row.affected_users,
+        status=Status(row.status),
+        reporter=Person(aad_object_id=row.reporter_aad_id, name=row.reporter_name),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        resolve_by=row.resolve_by,
+        version=row.version,
+        conversation_id=row.conversation_id,
+        card_activity_id=row.card_activity_id,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=optional_person(row.acknowledged_by_id, row.acknowledged_by_name),
+        assignee=optional_person(row.assignee_id, row.assignee_name),
+        latest_update=latest_update,
+        resolution=resolution,
+        duplicate_of=row.duplicate_of,
+        followers=followers,
+        source_url=row.source_url,
+    )

@@ -1,0 +1,168 @@
+"""War rooms: one per team (or chat), its settings, on-call, stand-up schedule, sign-off and issue numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.model import Person
+from bot.domain.triage import Event
+from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
+from bot.messages import ConversationRef
+from storage.models import WarRoomEventRow, WarRoomRow
+from storage.repositories.common import dialect_insert, optional_person, skip_locked
+
+
+class WarRoomRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def ensure(self, ref: ConversationRef, *, now: datetime) -> int:
+        """The id of the conversation's war room, created on first contact."""
+        return (await self.ensure_room(ref, now=now)).id
+
+    async def ensure_room(self, ref: ConversationRef, *, now: datetime) -> WarRoom:
+        """The conversation's war room, created on first contact.
+
+        The first conversation becomes the war room's home, where its stand-ups are posted.
+        """
+        table = WarRoomRow.__table__
+        query = select(table).where(table.c.key == ref.war_room_key)  # plain rows: no ORM identity map on the hot path
+        row = (await self._session.execute(query)).one_or_none()
+        if row is not None:
+            return _to_war_room(row)  # type: ignore[arg-type]  # the usual case: one indexed read
+        statement = (
+            dialect_insert(self._session, WarRoomRow)
+            .values(
+                key=ref.war_room_key,
+                tenant_id=ref.tenant_id,
+                team_id=ref.team_id,
+                name=ref.team_name[:200] if ref.team_name else None,
+                last_issue_number=0,
+                created_at=now,
+                home_conversation_id=ref.base_conversation_id,
+                home_channel_id=ref.channel_id,
+                home_service_url=ref.service_url,
+                bot_id=ref.bot_id,
+                next_standup_at=WarRoomSettings().next_standup_at(now),
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        await self._session.execute(statement)
+        return _to_war_room((await self._session.execute(query)).one())  # type: ignore[arg-type]
+
+    async def get(self, war_room_id: int) -> WarRoom:
+        row = await self._session.get(WarRoomRow, war_room_id)
+        assert row is not None, f"war room {war_room_id} does not exist"
+        return _to_war_room(row)
+
+    async def all(self) -> list[WarRoom]:
+        return [_to_war_room(row) for row in (await self._session.execute(select(WarRoomRow).order_by(WarRoomRow.id))).scalars()]
+
+    async def by_reference(self, reference: str) -> WarRoom | None:
+        """A war room by its id or its key."""
+        condition = WarRoomRow.id == int(reference) if reference.isdigit() else WarRoomRow.key == reference
+        row = (await self._session.execute(select(WarRoomRow).where(condition))).scalar_one_or_none()
+        return _to_war_room(row) if row is not None else None
+
+    async def get_many(self, war_room_ids: set[int]) -> list[WarRoom]:
+        rows = (await self._session.execute(select(WarRoomRow).where(WarRoomRow.id.in_(war_room_ids)))).scalars()
+        return [_to_war_room(row) for row in rows]
+
+    async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, now: datetime) -> None:
+        await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id)
+            .values(settings=settings.model_dump(mode="json"), next_standup_at=settings.next_standup_at(now))
+        )
+
+    async def save_oncall(self, war_room_id: int, oncall: OnCall) -> None:
+        await self._session.execute(
+            update(WarRoomRow).where(WarRoomRow.id == war_room_id).values(oncall=oncall.model_dump(mode="json"))
+        )
+
+    async def name_if_unnamed(self, war_room_id: int, name: str) -> None:
+        await self._session.execute(
+            update(WarRoomRow).where(WarRoomRow.id == war_room_id, WarRoomRow.name.is_(None)).values(name=name[:200])
+        )
+
+    async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None) -> None:
+        """Record leadership's sign-off, or clear it (`by` None)."""
+        await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id)
+            .values(
+                signed_off_at=at if by else None,
+                signed_off_by_id=by.aad_object_id if by else None,
+                signed_off_by_name=by.name if by else None,
+            )
+        )
+
+    async def add_event(self, war_room_id: int, event: Event) -> None:
+        self._session.add(
+            WarRoomEventRow(
+                war_room_id=war_room_id, verb=event.verb, actor_id=event.actor.aad_object_id, actor_name=event.actor.name,
+                from_value=event.from_value, to_value=event.to_value, reason=event.reason, at=event.at,
+            )
+        )
+        await self._session.flush()
+
+    async def due_standups(self, now: datetime, *, limit: int) -> list[WarRoom]:
+        rows = (
+            await self._session.execute(
+                skip_locked(
+                    select(WarRoomRow)
+                    .where(WarRoomRow.next_standup_at <= now)
+                    .order_by(WarRoomRow.next_standup_at)
+                    .limit(limit)
+                )
+            )
+        ).scalars()
+        return [_to_war_room(row) for row in rows]
+
+    async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime) -> None:
+        values: dict[str, Any] = {"next_standup_at": next_at}
+        if posted_at is not None:
+            values["last_standup_at"] = posted_at
+        await self._session.execute(update(WarRoomRow).where(WarRoomRow.id == war_room_id).values(**values))
+
+    async def find(self, ref: ConversationRef) -> int | None:
+        return (
+            await self._session.execute(select(WarRoomRow.id).where(WarRoomRow.key == ref.war_room_key))
+        ).scalar_one_or_none()
+
+    async def next_issue_number(self, war_room_id: int) -> int:
+        """Atomic on both databases: the row lock (PostgreSQL) or the single writer (SQLite) orders callers."""
+        result = await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id)
+            .values(last_issue_number=WarRoomRow.last_issue_number + 1)
+            .returning(WarRoomRow.last_issue_number)
+        )
+        return result.scalar_one()
+
+
+def _to_war_room(row: WarRoomRow) -> WarRoom:
+    settings, problems = WarRoomSettings.from_stored(row.settings)
+    oncall, oncall_problems = OnCall.from_stored(row.oncall)
+    return WarRoom(
+        id=row.id,
+        key=row.key,
+        tenant_id=row.tenant_id,
+        team_id=row.team_id,
+        name=row.name,
+        settings=settings,
+        settings_problems=problems + oncall_problems,
+        oncall=oncall,
+        home_conversation_id=row.home_conversation_id,
+        home_channel_id=row.home_channel_id,
+        home_service_url=row.home_service_url,
+        bot_id=row.bot_id,
+        next_standup_at=row.next_standup_at,
+        last_standup_at=row.last_standup_at,
+        signed_off_at=row.signed_off_at,
+        signed_off_by=optional_person(row.signed_off_by_id, row.signed_off_by_name),
+    )
