@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.chart_links import ChartLinks
 from bot.charts import render_phase_chart
-from bot.phase import phase_figures
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.domain.parsing import load_vocabulary
 from bot.scheduler import Scheduler, run_scheduler
+from bot.services.phase import phase_figures
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import (
     AppCredentialsTokenProvider,

@@ -11,7 +11,7 @@ own process enforcing Teams' send limits (`python -m bench.connector --limits`),
    planning (find + enqueue), stand-ups, delivery (500 sends under the rate limits), purge;
 3. the longest the event loop is blocked at a time during those ticks (target <= 2 ms): a task that sleeps
    1 ms in a loop records how late it wakes up;
-4. one war room's stand-up build, `bot.services.standup_summary` (target <= 100 ms), for the median and
+4. one war room's stand-up build, `bot.services.standup.standup_summary` (target <= 100 ms), for the median and
    the largest war room;
 5. EXPLAIN (ANALYZE, BUFFERS) of the three due-queries, captured as the repositories emit them, custom and
    generic plans, with any Seq Scan on a large table flagged; and the scan types of every other statement
@@ -82,7 +82,7 @@ from bot.domain.model import OPEN_STATUSES, Status
 from bot.domain.standup import build_standup
 from bot.messages import OutboxItem
 from bot.scheduler import DeliveryOutcome, Scheduler, Sender, TickReport, run_scheduler
-from bot.services import standup_summary
+from bot.services.standup import standup_summary
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
 from bot.teams.sender import ConnectorSender
 from cards.standup import render_standup
@@ -994,7 +994,8 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
             # Which code was measured (other people change it too): content hashes, no VCS needed.
             "code": {
                 path: hashlib.sha256((ROOT / path).read_bytes()).hexdigest()[:12]
-                for path in ("bot/scheduler.py", "bot/ratelimit.py", "bot/services.py",
+                for path in ("bot/scheduler.py", "bot/ratelimit.py",
+                             *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "bot" / "services").glob("*.py")),
                              *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "storage" / "repositories").glob("*.py")),
                              "storage/models.py", "storage/db.py", "bot/teams/connector.py", "bot/teams/sender.py")
                 if (ROOT / path).exists()

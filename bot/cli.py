@@ -14,14 +14,14 @@ import aiohttp
 from aiohttp import web
 
 from app import ConfigurationError, build_scheduler, chart_links, create_app, token_provider
-from bot import admin
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.parsing import load_vocabulary, parse_issue_draft
 from bot.domain.war_room import SETTING_KEYS, WarRoom
 from bot.export import export_csv, export_xlsx
-from bot.phase import phase_figures
-from bot.scheduler import run_scheduler
+from bot.scheduler import post_standup_now, run_scheduler
+from bot.services import admin
+from bot.services.phase import phase_figures
 from storage import migrate
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
@@ -106,7 +106,7 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "standup":
             if args.print:
                 print(await admin.print_standup(uow(), room, now=now))
-            elif not await admin.post_standup_now(uow(), room, now=now):
+            elif not await post_standup_now(uow(), room, now=now):
                 print("this war room has no channel to post in yet", file=sys.stderr)
                 return 2
             return 0

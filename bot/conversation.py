@@ -51,9 +51,9 @@ from bot.domain.model import (
     Suggestion,
 )
 from bot.domain.parsing import Vocabulary, parse_issue_draft
+from bot.domain.ports import UnitOfWork
+from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
 from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
-from bot.knowledge import edit_runbook, find_runbooks, write_runbook
-from bot.phase import configure, extend, phase_figures, phase_view, sign_off, withdraw_sign_off
 from bot.messages import (
     Card,
     CardActionResult,
@@ -66,35 +66,22 @@ from bot.messages import (
     SourceMessage,
     UpdateCard,
 )
-from bot.services import (
-    Applied,
-    attach_card,
-    NotFound,
-    Refused,
-    Stale,
-    TriageResult,
-    UnitOfWork,
-    change_oncall,
-    change_role,
-    enqueue_message,
-    finish_activity,
-    release_activity,
-    oncall_refusal,
-    show_oncall,
-    snooze_reminders,
+from bot.services.intake import (
     Received,
     WarRoomClosed,
+    finish_activity,
     receive_message,
-    standup_for,
-    war_room_of,
-    find_issue,
-    issue_history,
-    list_issues,
-    list_roles,
     record_contact,
+    release_activity,
     report_issue,
-    triage_issue,
 )
+from bot.services.knowledge import edit_runbook, find_runbooks, write_runbook
+from bot.services.oncall import change_oncall, oncall_refusal, show_oncall
+from bot.services.outbox import enqueue_message
+from bot.services.phase import configure, extend, phase_figures, phase_view, sign_off, withdraw_sign_off
+from bot.services.roles import change_role, list_roles
+from bot.services.standup import standup_for, war_room_of
+from bot.services.triage import attach_card, find_issue, issue_history, list_issues, snooze_reminders, triage_issue
 from cards.common import card_time, is_form_id
 from cards.help import render_help_card
 from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB, parse_setup, render_exit, render_setup

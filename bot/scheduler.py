@@ -19,11 +19,13 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.clock import Clock
 from bot.domain.model import Issue, Person, Role
+from bot.domain.ports import UnitOfWork
 from bot.domain.reminders import Due, Plan, ReminderState, plan_reminders
 from bot.domain.war_room import WarRoom
 from bot.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.ratelimit import SendLimiter
-from bot.services import UnitOfWork, purge_processed_activities, standup_summary
+from bot.services.intake import purge_processed_activities
+from bot.services.standup import standup_summary
 from cards.reminders import render_reminder
 from cards.standup import render_standup
 
@@ -346,6 +348,17 @@ def to_home(room: WarRoom, card: dict[str, object], *, dedupe_key: str) -> Outbo
         bot_id=room.bot_id,
         card=card,
     )
+
+
+async def post_standup_now(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> bool:
+    """Queue an extra stand-up for the war room's channel; the scheduler delivers it on its next pass."""
+    if not (room.home_service_url and room.home_conversation_id):
+        return False
+    async with uow:
+        card = render_standup(await standup_summary(uow, room, now=now))
+        queued = await uow.outbox.enqueue(to_home(room, card, dedupe_key=f"standup:{room.id}:manual:{now.isoformat()}"), now=now)
+        await uow.commit()
+    return queued
 
 
 async def run_scheduler(scheduler: Scheduler, clock: Clock, interval_seconds: float) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
 
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.domain.ports import ActivityClaim
 from storage.models import ProcessedActivityRow, UtcDateTime
 
 # Run for every incoming activity, so written once as SQL: SQLAlchemy recompiles an ON CONFLICT insert built with its
@@ -17,9 +17,6 @@ _CLAIM_ACTIVITY = text(
     "INSERT INTO processed_activities (conversation_id, activity_id, received_at) "
     "VALUES (:conversation_id, :activity_id, :received_at) ON CONFLICT (conversation_id, activity_id) DO NOTHING"
 ).bindparams(bindparam("received_at", type_=UtcDateTime()))
-
-# "claimed": this delivery answers the activity; "busy": another delivery is answering it now; "done": it was answered.
-ActivityClaim = Literal["claimed", "busy", "done"]
 
 
 class ProcessedActivityRepository:

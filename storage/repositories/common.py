@@ -10,10 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import Person
 
 
-class DuplicateSourceForm(Exception):
-    """An issue or runbook from this form was stored in this war room by another request first."""
-
-
 def dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,24 +23,10 @@ from bot.domain.model import (
     Severity,
     Status,
 )
+from bot.domain.ports import DueIssues, DuplicateSourceForm, StaleIssue
 from bot.domain.reminders import ReminderState
 from storage.models import IssueFollowerRow, IssueRow, UtcDateTime
-from storage.repositories.common import DuplicateSourceForm, optional_person, skip_locked
-
-
-class StaleIssue(Exception):
-    """The issue changed since it was read (another click or replica wrote first)."""
-
-
-class DueIssues(BaseModel):
-    """Issues whose reminders are due, and the due rows that cannot be read as issues (id, why): a row written by
-    hand or by another version must not stop everyone else's reminders."""
-
-    issues: list[tuple[Issue, ReminderState]]
-    unreadable: list[tuple[int, str]]
-
-    def __len__(self) -> int:
-        return len(self.issues) + len(self.unreadable)
+from storage.repositories.common import optional_person, skip_locked
 
 
 class IssueRepository:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.ports import OutboxEntry
 from bot.messages import OutboundMessage, OutboxItem
 from storage.models import OutboxRow
 from storage.repositories.common import dialect_insert, skip_locked
@@ -131,19 +131,6 @@ class OutboxRepository:
             )
             for row in rows
         ]
-
-
-class OutboxEntry(BaseModel):
-    """An outbox row as `hypercare outbox` lists it."""
-
-    id: int
-    dedupe_key: str
-    conversation_id: str
-    status: str
-    attempts: int
-    created_at: datetime
-    sent_at: datetime | None
-    last_error: str | None
 
 
 def _to_outbox_item(row: OutboxRow) -> OutboxItem:

@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, NewRunbook, Person, Runbook
+from bot.domain.ports import DuplicateSourceForm
 from storage.models import IssueRow, RunbookIssueRow, RunbookRow
-from storage.repositories.common import DuplicateSourceForm, dialect
+from storage.repositories.common import dialect
 from storage.repositories.fulltext import BM25, PG_QUERY, fts5_query, pg_rank, search_terms, tsquery_text
 
 _UNCHANGED: Any = ...

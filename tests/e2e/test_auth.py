@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import SCHEDULER, ConfigurationError, create_app
-from bot import admin
 from bot.config import Settings
+from bot.services import admin
 from storage.models import ConversationRow
 from storage.uow import UnitOfWorkFactory
 from tests.support.activities import TENANT, channel_message

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import ENGINE
-from bot.services import ACTIVITY_LEASE
+from bot.services.intake import ACTIVITY_LEASE
 from storage.models import IssueEventRow, IssueRow
 from tests.support.activities import (
     ADMIN,

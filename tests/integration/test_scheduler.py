@@ -16,10 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
+from bot.domain.results import Applied
 from bot.domain.triage import MENTIONS_PER_MESSAGE, Acknowledge, Resolve
 from bot.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.scheduler import DeliveryOutcome, Scheduler, SchedulerConfig, TickReport
-from bot.services import Applied, change_oncall, report_issue, snooze_reminders, triage_issue
+from bot.services.intake import report_issue
+from bot.services.oncall import change_oncall
+from bot.services.triage import snooze_reminders, triage_issue
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
 from bot.domain.war_room import WarRoomSettings
 from bot.teams.sender import ConnectorSender

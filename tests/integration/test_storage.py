@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.model import Area, IssueDraft, Person, Severity, Status
 from bot.messages import ConversationRef
-from bot.services import (
+from bot.services.intake import (
     ACTIVITY_LEASE,
-    attach_card,
     finish_activity,
     purge_processed_activities,
     receive_message,
@@ -17,6 +16,7 @@ from bot.services import (
     release_activity,
     report_issue,
 )
+from bot.services.triage import attach_card
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 

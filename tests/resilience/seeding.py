@@ -13,7 +13,8 @@ from sqlalchemy import func, select, update
 
 from bot.domain.model import IssueDraft, Person, Severity
 from bot.messages import ConversationRef
-from bot.services import ACTIVITY_LEASE, enqueue_message, report_issue
+from bot.services.intake import ACTIVITY_LEASE, report_issue
+from bot.services.outbox import enqueue_message
 from cards.notice import render_notice_card
 from storage.db import create_engine, create_session_factory
 from storage.models import IssueEventRow, IssueRow, OutboxRow, ProcessedActivityRow, WarRoomRow

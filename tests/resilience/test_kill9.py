@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from bot.scheduler import SchedulerConfig
-from bot.services import ACTIVITY_LEASE
+from bot.services.intake import ACTIVITY_LEASE
 from tests.resilience.connector import RecordingConnector
 from tests.resilience.processes import Bots
 from tests.resilience.seeding import OVERDUE, Database, match_deliveries, seed_overdue_sev1, utcnow

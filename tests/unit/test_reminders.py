@@ -58,7 +58,7 @@ class Walk:
         return plan
 
     def change_severity(self, severity: Severity, now: datetime) -> None:
-        """What services.py does on a severity change: new severity and target, reminders rebased to the new cadence."""
+        """What bot/services/triage.py does on a severity change: new severity and target, reminders rebased to the new cadence."""
         self.issue = with_severity(self.issue, severity)
         rule = DEFAULT_POLICY.rule(severity)
         self.state = rebase_reminders(self.issue, self.state, rule=rule, calendar=CAL, now=now)

@@ -10,10 +10,11 @@ from bot.domain.exit_criteria import ExitReport, evaluate_exit
 from bot.domain.metrics import PhaseMetrics, compute_metrics
 from bot.domain.model import Issue, Person, Status
 from bot.domain.permissions import Action, may, needs_role
+from bot.domain.ports import UnitOfWork
 from bot.domain.triage import Event
 from bot.domain.war_room import WarRoom, WarRoomSettings
 from bot.messages import ConversationRef
-from bot.services import UnitOfWork, actor_roles
+from bot.services.roles import actor_roles
 
 
 class PhaseView(BaseModel):

@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import Area, Category, NewRunbook, Person, Runbook
 from bot.domain.permissions import Action, may
+from bot.domain.ports import DuplicateSourceForm, UnitOfWork
 from bot.messages import ConversationRef
-from bot.services import UnitOfWork, actor_roles
-from storage.repositories.common import DuplicateSourceForm
+from bot.services.roles import actor_roles
 
 
 class RunbookChange(BaseModel):

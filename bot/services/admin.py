@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.model import OPEN_STATUSES
+from bot.domain.ports import OutboxEntry, UnitOfWork
 from bot.domain.standup import standup_text
 from bot.domain.war_room import WarRoom, WarRoomSettings, apply_setting_changes
-from bot.scheduler import to_home
-from bot.services import UnitOfWork, standup_summary
-from cards.standup import render_standup
-from storage.repositories.outbox import OutboxEntry
+from bot.services.standup import standup_summary
 
 
 async def war_rooms(uow: UnitOfWork) -> list[tuple[WarRoom, int]]:
@@ -38,17 +36,6 @@ async def change_settings(uow: UnitOfWork, room: WarRoom, assignments: list[str]
 async def print_standup(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> str:
     async with uow:
         return standup_text(await standup_summary(uow, room, now=now))
-
-
-async def post_standup_now(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> bool:
-    """Queue an extra stand-up for the war room's channel; the scheduler delivers it on its next pass."""
-    if not (room.home_service_url and room.home_conversation_id):
-        return False
-    async with uow:
-        card = render_standup(await standup_summary(uow, room, now=now))
-        queued = await uow.outbox.enqueue(to_home(room, card, dedupe_key=f"standup:{room.id}:manual:{now.isoformat()}"), now=now)
-        await uow.commit()
-    return queued
 
 
 async def outbox(uow: UnitOfWork, *, status: str) -> list[OutboxEntry]:

@@ -1,0 +1,193 @@
+"""Intake: where the bot can speak, incoming messages claimed once, and new issues reported."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.model import Issue, IssueDraft, NewIssue, Person, Severity, Status, Suggestion
+from bot.domain.ports import ActivityClaim, DuplicateSourceForm, UnitOfWork
+from bot.domain.triage import CREATED, Event
+from bot.domain.war_room import WarRoom
+from bot.messages import ConversationRef
+
+
+# How many past fixes the issue form suggests.
+SUGGESTIONS = 3
+
+
+async def record_contact(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> None:
+    """Remember where the bot can speak (for proactive messages later), and the team's name."""
+    async with uow:
+        war_room_id = await uow.war_rooms.ensure(conversation, now=now)
+        await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        if conversation.team_name:
+            await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
+        await uow.commit()
+
+
+class WarRoomClosed(Exception):
+    """Hypercare is signed off here: new problems go to the steady-state support process (the message)."""
+
+
+# How long a claim on an incoming activity holds while it is answered. One still unfinished after this belonged to
+# a process that died (or lost the database before it could let go): Teams' next re-delivery is answered. Longer
+# than a turn takes, its retries to the Bot Connector included, so that a slow answer is not given twice.
+ACTIVITY_LEASE = timedelta(seconds=60)
+
+
+class Received(BaseModel):
+    """What one incoming message needs from storage, read in the same transaction that claims it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Only a "claimed" message is answered; it is finished (`finish_activity`) or released (`release_activity`).
+    claim: ActivityClaim
+    room: WarRoom | None = None
+    thread_issue: Issue | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+async def receive_message(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    conversation: ConversationRef,
+    activity_id: str | None,
+    report_text: str | None = None,
+    look_in_thread: bool = False,
+) -> Received:
+    """Claim an incoming message for answering (Teams re-delivers) and read what answering it needs.
+
+    One transaction per activity: the claim, the war room, the issue whose thread this is (`look_in_thread`), and
+    past fixes that look like `report_text`. The claim is taken at `now`.
+    """
+    async with uow:
+        if activity_id:
+            claim = await uow.activities.claim(conversation.conversation_id, activity_id, now=now, lease=ACTIVITY_LEASE)
+            if claim != "claimed":
+                return Received(claim=claim)
+        room = await uow.war_rooms.ensure_room(conversation, now=now)
+        war_room_id = room.id
+        await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        if conversation.team_name and not room.name:
+            await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
+        thread_issue = None
+        if look_in_thread and conversation.is_thread:
+            thread_issue = await uow.issues.get_latest_in_conversation(conversation.conversation_id)
+        suggestions: list[Suggestion] = []
+        if report_text and thread_issue is None and room.signed_off_at is None:
+            suggestions = await uow.similar.similar(war_room_id, report_text, limit=SUGGESTIONS)
+        await uow.commit()
+    return Received(claim="claimed", room=room, thread_issue=thread_issue, suggestions=tuple(suggestions))
+
+
+async def finish_activity(*, uow: UnitOfWork, now: datetime, conversation_id: str, activity_id: str, claimed_at: datetime) -> bool:
+    """The activity claimed at `claimed_at` was answered (sent or queued): a re-delivery of it is a duplicate now.
+
+    False when the claim had run out and another delivery took it over (which may answer it again)."""
+    async with uow:
+        finished = await uow.activities.finish(conversation_id, activity_id, claimed_at=claimed_at, now=now)
+        await uow.commit()
+    return finished
+
+
+async def release_activity(*, uow: UnitOfWork, conversation_id: str, activity_id: str, claimed_at: datetime) -> None:
+    """Answering the activity claimed at `claimed_at` failed: Teams' re-delivery of it is answered."""
+    async with uow:
+        await uow.activities.release(conversation_id, activity_id, claimed_at=claimed_at)
+        await uow.commit()
+
+
+async def purge_processed_activities(*, uow: UnitOfWork, older_than: datetime) -> int:
+    async with uow:
+        purged = await uow.activities.purge_received_before(older_than)
+        await uow.commit()
+    return purged
+
+
+async def report_issue(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    draft: IssueDraft,
+    reporter: Person,
+    conversation: ConversationRef,
+    form_id: str,
+    card_activity_id: str | None,
+    source_url: str | None = None,
+) -> Issue:
+    """Store a confirmed issue. Submitting the same form again returns the issue it already made."""
+    if draft.severity is None:
+        raise ValueError("a reported issue needs a severity")
+    try:
+        return await _store_new_issue(
+            uow=uow,
+            now=now,
+            draft=draft,
+            severity=draft.severity,
+            reporter=reporter,
+            conversation=conversation,
+            form_id=form_id,
+            card_activity_id=card_activity_id,
+            source_url=source_url,
+        )
+    except DuplicateSourceForm:
+        # A double click or a retried invoke raced us: the other request's issue is the answer.
+        async with uow:
+            war_room_id = await uow.war_rooms.find(conversation)
+            assert war_room_id is not None  # the duplicate is in it
+            existing = await uow.issues.get_by_source_form(war_room_id, form_id)
+        assert existing is not None
+        return existing
+
+
+async def _store_new_issue(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    draft: IssueDraft,
+    severity: Severity,
+    reporter: Person,
+    conversation: ConversationRef,
+    form_id: str,
+    card_activity_id: str | None,
+    source_url: str | None,
+) -> Issue:
+    async with uow:
+        # A second submit of the same form is caught by the form id, unique per war room (DuplicateSourceForm), not a read first.
+        room = await uow.war_rooms.ensure_room(conversation, now=now)
+        if room.signed_off_at is not None:
+            raise WarRoomClosed(room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)")
+        war_room_id, settings = room.id, room.settings
+        await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        number = await uow.war_rooms.next_issue_number(war_room_id)
+        issue = await uow.issues.add(
+            NewIssue(
+                war_room_id=war_room_id,
+                number=number,
+                title=draft.title,
+                description=draft.description,
+                severity=severity,
+                category=draft.category,
+                area=draft.area,
+                company=draft.company,
+                affected_users=draft.affected_users,
+                # Scope discipline: an enhancement goes straight to the post-go-live backlog.
+                status=Status.DEFERRED if severity is Severity.SEV4 else Status.NEW,
+                reporter=reporter,
+                tenant_id=conversation.tenant_id,
+                team_id=conversation.team_id,
+                channel_id=conversation.channel_id,
+                conversation_id=conversation.conversation_id,
+                card_activity_id=card_activity_id,
+                source_form_id=form_id,
+                source_url=source_url,
+                created_at=now,
+                resolve_by=settings.policy.resolve_by(severity, raised_at=now, calendar=settings.calendar),
+            )
+        )
+        await uow.events.add(issue, Event(verb=CREATED, actor=reporter, at=now, to_value=severity.label))
+        await uow.commit()
+    return issue
