@@ -19,6 +19,8 @@ FRAMEWORKS = ("sqlalchemy", "aiohttp", *SDK)
 CONTRACTS = [
     ("bot/domain", ("bot.services", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", "storage", "cards", *FRAMEWORKS)),
     ("cards", ("bot.services", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", "storage", *FRAMEWORKS)),
+    # Use cases see storage only through bot/domain/ports.py, and answer with results, never cards or messages to send.
+    ("bot/services", ("storage", "cards", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", *FRAMEWORKS)),
     # Storage answers to the composition root and the command line, never the other way round.
     ("storage", ("app", "bot.cli")),
 ]
