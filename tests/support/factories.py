@@ -1,4 +1,4 @@
-"""Domain objects for tests: `make_issue(**overrides)`."""
+"""Domain objects for tests: `make_issue(**overrides)`, `make_conversation(**overrides)`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.model import Area, Category, Issue, Person, Severity, Status
+from bot.messages import ConversationRef
 
 RAISED_AT = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
 PRIYA = Person(aad_object_id="aad-priya", name="Priya Shah")
@@ -34,3 +35,18 @@ def make_issue(**overrides: Any) -> Issue:
         "card_activity_id": "card-100",
     }
     return Issue.model_validate(values | overrides)
+
+
+def make_conversation(**overrides: Any) -> ConversationRef:
+    """The thread of issue #12 in a team's General channel."""
+    values: dict[str, Any] = {
+        "conversation_id": "19:general@thread.tacv2;messageid=100",
+        "conversation_type": "channel",
+        "service_url": "https://smba.example/emea/",
+        "channel": "msteams",
+        "bot_id": "28:bot",
+        "tenant_id": "tenant-1",
+        "team_id": "19:team@thread.tacv2",
+        "channel_id": "19:general@thread.tacv2",
+    }
+    return ConversationRef.model_validate(values | overrides)
