@@ -19,23 +19,10 @@ from bot.services.intake import (
 from bot.services.triage import attach_card
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
+from tests.support.factories import make_conversation
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 REPORTER = Person(aad_object_id="aad-priya", name="Priya Shah")
-
-
-def make_ref(**overrides: object) -> ConversationRef:
-    values: dict[str, object] = {
-        "conversation_id": "19:general@thread.tacv2;messageid=1",
-        "conversation_type": "channel",
-        "service_url": "https://smba.example/emea/",
-        "channel": "msteams",
-        "bot_id": "28:bot",
-        "tenant_id": "tenant-1",
-        "team_id": "19:team@thread.tacv2",
-        "channel_id": "19:general@thread.tacv2",
-    }
-    return ConversationRef.model_validate(values | overrides)
 
 
 def make_draft(**overrides: object) -> IssueDraft:
@@ -49,7 +36,7 @@ async def report(uow_factory: UnitOfWorkFactory, form_id: str, *, ref: Conversat
         now=now,
         draft=make_draft(**draft),
         reporter=REPORTER,
-        conversation=ref or make_ref(),
+        conversation=ref or make_conversation(),
         form_id=form_id,
         card_activity_id="card-1",
     )
@@ -72,13 +59,13 @@ async def test_sev4_has_no_resolution_target(uow_factory: UnitOfWorkFactory) -> 
 
 
 async def test_numbers_are_per_war_room(uow_factory: UnitOfWorkFactory) -> None:
-    other_team = make_ref(team_id="19:other-team@thread.tacv2", conversation_id="19:other@thread.tacv2;messageid=9")
+    other_team = make_conversation(team_id="19:other-team@thread.tacv2", conversation_id="19:other@thread.tacv2;messageid=9")
     numbers = [
         (await report(uow_factory, "form-a1")).number,
         (await report(uow_factory, "form-a2")).number,
         (await report(uow_factory, "form-b1", ref=other_team)).number,
         # Another channel of the same team is the same war room.
-        (await report(uow_factory, "form-a3", ref=make_ref(conversation_id="19:finance@thread.tacv2;messageid=5"))).number,
+        (await report(uow_factory, "form-a3", ref=make_conversation(conversation_id="19:finance@thread.tacv2;messageid=5"))).number,
     ]
     assert numbers == [1, 2, 1, 3]
 
@@ -90,7 +77,7 @@ async def test_same_form_twice_gives_the_same_issue(uow_factory: UnitOfWorkFacto
 
 
 def other_tenant() -> ConversationRef:
-    return make_ref(tenant_id="tenant-2", team_id="19:other-team@thread.tacv2", conversation_id="19:other@thread.tacv2;messageid=7")
+    return make_conversation(tenant_id="tenant-2", team_id="19:other-team@thread.tacv2", conversation_id="19:other@thread.tacv2;messageid=7")
 
 
 async def test_a_form_id_is_unique_per_war_room_only(uow_factory: UnitOfWorkFactory) -> None:
@@ -125,17 +112,17 @@ async def test_32_concurrent_reports_never_lock_and_number_without_gaps(uow_fact
 
 async def claim(uow_factory: UnitOfWorkFactory, at: datetime, activity_id: str = "a1") -> str:
     """How a delivery of the activity at `at` fares: "claimed" (answer it), "busy" or "done"."""
-    return (await receive_message(uow=uow_factory(), now=at, conversation=make_ref(), activity_id=activity_id)).claim
+    return (await receive_message(uow=uow_factory(), now=at, conversation=make_conversation(), activity_id=activity_id)).claim
 
 
 async def finish(uow_factory: UnitOfWorkFactory, claimed_at: datetime, at: datetime) -> bool:
     return await finish_activity(
-        uow=uow_factory(), now=at, conversation_id=make_ref().conversation_id, activity_id="a1", claimed_at=claimed_at
+        uow=uow_factory(), now=at, conversation_id=make_conversation().conversation_id, activity_id="a1", claimed_at=claimed_at
     )
 
 
 async def release(uow_factory: UnitOfWorkFactory, claimed_at: datetime) -> None:
-    await release_activity(uow=uow_factory(), conversation_id=make_ref().conversation_id, activity_id="a1", claimed_at=claimed_at)
+    await release_activity(uow=uow_factory(), conversation_id=make_conversation().conversation_id, activity_id="a1", claimed_at=claimed_at)
 
 
 async def test_an_activity_is_answered_once_then_forgotten_after_the_retention(uow_factory: UnitOfWorkFactory) -> None:
@@ -184,9 +171,9 @@ async def test_replicas_receiving_one_activity_together_answer_it_once(database_
 
 
 async def test_conversation_reference_is_upserted(uow_factory: UnitOfWorkFactory) -> None:
-    ref = make_ref()
+    ref = make_conversation()
     await record_contact(uow=uow_factory(), now=NOW, conversation=ref)
-    moved = make_ref(service_url="https://smba.example/amer/")
+    moved = make_conversation(service_url="https://smba.example/amer/")
     await record_contact(uow=uow_factory(), now=NOW + timedelta(minutes=1), conversation=moved)
     async with uow_factory() as uow:
         assert await uow.conversations.get(ref.conversation_id) == moved
