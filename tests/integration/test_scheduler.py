@@ -463,6 +463,13 @@ async def test_a_message_too_large_for_teams_is_replaced_by_a_short_note_and_log
 OTHER_CHANNEL = "19:other-war-room@thread.tacv2"
 
 
+async def add_other_war_room(uow_factory: UnitOfWorkFactory, connector: FakeConnector) -> None:
+    """A second war room (its own team), set up the evening before, its stand-up due Monday 09:00 like the first's."""
+    async with uow_factory() as uow:
+        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
+        await uow.commit()
+
+
 async def poison_settings(engine: AsyncEngine, channel: str, **sev2: str) -> None:
     """Settings written straight into the database, as they could be before spans were bounded."""
     data = WarRoomSettings().model_dump(mode="json")
@@ -480,9 +487,7 @@ async def test_a_war_room_with_poisoned_settings_stops_nobody_elses_reminders_st
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # The poisoned war room: its Sev 2 is due first, its settings remind every 0m and resolve within 99999999999d.
-    async with uow_factory() as uow:
-        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
-        await uow.commit()
+    await add_other_war_room(uow_factory, connector)
     await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=3), Severity.SEV2, "Bank file rejected", channel=OTHER_CHANNEL)
     await poison_settings(engine, OTHER_CHANNEL, remind_unacknowledged_every="0m", resolve_within="99999999999d")
     # The healthy one: an acknowledged Sev 1 due its first "still open" reminder, its stand-up at 09:00, a message queued.
@@ -539,9 +544,7 @@ async def test_a_war_room_whose_standup_cannot_be_prepared_is_skipped_and_everyo
     scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef, engine: AsyncEngine,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async with uow_factory() as uow:
-        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
-        await uow.commit()
+    await add_other_war_room(uow_factory, connector)
     broken = await raise_issue(uow_factory, connector, MONDAY_9 - timedelta(hours=12), Severity.SEV3, "Logo blurry", channel=OTHER_CHANNEL)
     # A resolution booked to a team no code knows (written straight into the database): its row cannot be read.
     async with engine.begin() as connection:
@@ -627,9 +630,7 @@ async def test_a_war_room_whose_on_call_arrangement_cannot_be_read_gets_its_stan
     scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef, engine: AsyncEngine,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async with uow_factory() as uow:
-        await uow.war_rooms.ensure(thread(connector, OTHER_CHANNEL), now=MONDAY_9 - timedelta(hours=13))
-        await uow.commit()
+    await add_other_war_room(uow_factory, connector)
     async with engine.begin() as connection:  # a rota whose first week does not start on its handover day
         await connection.execute(
             update(WarRoomRow).where(WarRoomRow.home_channel_id == OTHER_CHANNEL).values(
