@@ -52,6 +52,7 @@ from bot.domain.model import (
 )
 from bot.domain.parsing import Vocabulary, parse_issue_draft
 from bot.domain.ports import UnitOfWork
+from bot.domain.reminders import SNOOZE_PERIOD
 from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
 from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
 from bot.messages import (
@@ -119,7 +120,6 @@ from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement, render_notice_card, render_notices
 
 
-SNOOZE_PERIOD = timedelta(hours=1)
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.clock import Clock
 from bot.domain.model import Issue, Person, Role
 from bot.domain.ports import UnitOfWork
-from bot.domain.reminders import Due, Plan, ReminderState, plan_reminders
+from bot.domain.reminders import Plan, ReminderState, plan_reminders, who_to_tell
 from bot.domain.war_room import WarRoom
 from bot.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.ratelimit import SendLimiter
@@ -193,24 +193,10 @@ class Scheduler:
                 kind="message",
                 conversation_id=issue.conversation_id,
                 bot_id=thread.bot_id,
-                card=render_reminder(due, issue, notify=self._who_to_tell(room, leads, issue, due, now), now=now),
+                card=render_reminder(due, issue, notify=who_to_tell(due, issue, on_call=room.oncall.on_call(now, room.settings.calendar), leads=leads), now=now),
             )
             for due in plan.due
         ]
-
-    def _who_to_tell(self, room: WarRoom, leads: tuple[Person, ...], issue: Issue, due: Due, now: datetime) -> tuple[Person, ...]:
-        on_call = room.oncall.on_call(now, room.settings.calendar)
-        if due.kind != "reminder":
-            # The one on call first: mentions are capped, and they are never among those only counted.
-            people = (*([on_call] if on_call else []), *leads)
-        elif due.reminder_kind == "open" and issue.assignee:
-            people = (issue.assignee,)
-        else:
-            people = (on_call,) if on_call else leads
-        unique: dict[str, Person] = {}
-        for person in people:
-            unique.setdefault(person.key, person)
-        return tuple(unique.values())
 
     # -- stand-ups ---------------------------------------------------------------------------
 

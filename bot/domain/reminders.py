@@ -13,10 +13,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.calendar import WorkingCalendar
-from bot.domain.model import Issue, Status
+from bot.domain.model import Issue, Person, Status
 from bot.domain.policy import SeverityRule
 
 ReminderKind = Literal["unacknowledged", "open"]
+
+# How long "Snooze" on a reminder postpones the next one (an escalation is never postponed).
+SNOOZE_PERIOD = timedelta(hours=1)
 
 
 class ReminderState(BaseModel):
@@ -41,6 +44,22 @@ class Due(BaseModel):
     dedupe_key: str
     reminder_kind: ReminderKind | None = None
     seq: int = 0
+
+
+def who_to_tell(due: Due, issue: Issue, *, on_call: Person | None, leads: tuple[Person, ...]) -> tuple[Person, ...]:
+    """Who a reminder or escalation @mentions, each once: an escalation goes to the one on call first (mentions
+    are capped, and they must never be among those only counted) and the triage leads; a "still open" reminder to
+    the assignee; any other reminder to the one on call, or the triage leads when nobody is."""
+    if due.kind != "reminder":
+        people = (*([on_call] if on_call else []), *leads)
+    elif due.reminder_kind == "open" and issue.assignee:
+        people = (issue.assignee,)
+    else:
+        people = (on_call,) if on_call else leads
+    unique: dict[str, Person] = {}
+    for person in people:
+        unique.setdefault(person.key, person)
+    return tuple(unique.values())
 
 
 class Plan(BaseModel):

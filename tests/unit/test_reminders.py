@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.calendar import WorkingCalendar
-from bot.domain.model import Issue, Severity, Status
+from bot.domain.model import Issue, Person, Severity, Status
 from bot.domain.policy import DEFAULT_POLICY
-from bot.domain.reminders import Plan, ReminderState, plan_reminders, rebase_reminders, restart_reminders
+from bot.domain.reminders import Due, Plan, ReminderState, plan_reminders, rebase_reminders, restart_reminders, who_to_tell
 from tests.support.factories import OMAR, RAISED_AT, make_issue
 
 LONDON = ZoneInfo("Europe/London")
@@ -521,3 +521,29 @@ def test_reminders_after_a_downgrade_do_not_reuse_dedupe_keys() -> None:
     after = [key for hours in (2, 4, 6, 8) for key in keys(walk.at(T0 + hours * H))]
     assert len(after) == 4  # #1..#4 on the Sev2 cadence
     assert set(before).isdisjoint(after), sorted(set(before) & set(after))
+
+
+# -- who a reminder or escalation @mentions -----------------------------------------------------------------
+
+LEAD = Person(aad_object_id="aad-lena", name="Lena Berg")
+ON_CALL = Person(aad_object_id="aad-omar", name="Omar Haddad")
+ASSIGNEE = Person(aad_object_id="aad-sam", name="Sam Lee")
+
+
+@pytest.mark.parametrize(
+    ("due", "assignee", "on_call", "told"),
+    [
+        (Due(kind="ack_breach", dedupe_key="k"), None, ON_CALL, (ON_CALL, LEAD)),
+        (Due(kind="resolve_breach", dedupe_key="k"), ASSIGNEE, None, (LEAD,)),
+        (Due(kind="ack_breach", dedupe_key="k"), None, LEAD, (LEAD,)),  # on call and a lead: told once
+        (Due(kind="reminder", reminder_kind="open", dedupe_key="k"), ASSIGNEE, ON_CALL, (ASSIGNEE,)),
+        (Due(kind="reminder", reminder_kind="open", dedupe_key="k"), None, ON_CALL, (ON_CALL,)),
+        (Due(kind="reminder", reminder_kind="unacknowledged", dedupe_key="k"), ASSIGNEE, ON_CALL, (ON_CALL,)),
+        (Due(kind="reminder", reminder_kind="unacknowledged", dedupe_key="k"), None, None, (LEAD,)),
+    ],
+    ids=["escalation-on-call-first", "escalation-nobody-on-call", "escalation-once-each", "open-to-assignee",
+         "open-unassigned-to-on-call", "unacknowledged-to-on-call", "nobody-on-call-to-leads"],
+)
+def test_who_is_told(due: Due, assignee: Person | None, on_call: Person | None, told: tuple[Person, ...]) -> None:
+    issue = make_issue(assignee=assignee)
+    assert who_to_tell(due, issue, on_call=on_call, leads=(LEAD,)) == told
