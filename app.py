@@ -15,7 +15,8 @@ from bot.chart_links import ChartLinks
 from bot.charts import render_phase_chart
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.conversation import Conversation
+from bot.chat.context import Chat
+from bot.chat.conversation import Conversation
 from bot.domain.parsing import load_vocabulary
 from bot.scheduler import Scheduler, run_scheduler
 from bot.services.phase import phase_figures
@@ -99,11 +100,13 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     links = app[CHART_LINKS]
     conversation = Conversation(
-        chart_url=lambda war_room_id, now: links.url(war_room_id, now=now),
-        uow_factory=app[UOW_FACTORY],
-        clock=app[CLOCK],
-        vocabulary=load_vocabulary(settings.vocabulary_path),
-        admins=settings.admins,
+        Chat(
+            chart_url_for=lambda war_room_id, now: links.url(war_room_id, now=now),
+            uow_factory=app[UOW_FACTORY],
+            clock=app[CLOCK],
+            vocabulary=load_vocabulary(settings.vocabulary_path),
+            admins=settings.admins,
+        )
     )
     adapter = HypercareAdapter(
         connector=app[CONNECTOR], authenticator=_authenticator(settings, app[HTTP_SESSION], app[CLOCK])

@@ -80,7 +80,7 @@ from bot.domain.exit_criteria import evaluate_exit
 from bot.domain.metrics import recurring_candidates
 from bot.domain.model import OPEN_STATUSES, Status
 from bot.domain.standup import build_standup
-from bot.messages import OutboxItem
+from bot.domain.messages import OutboxItem
 from bot.scheduler import DeliveryOutcome, Scheduler, Sender, TickReport, run_scheduler
 from bot.services.standup import standup_summary
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy

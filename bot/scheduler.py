@@ -22,7 +22,7 @@ from bot.domain.model import Issue, Person, Role
 from bot.domain.ports import UnitOfWork
 from bot.domain.reminders import Plan, ReminderState, plan_reminders, who_to_tell
 from bot.domain.war_room import WarRoom
-from bot.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.ratelimit import SendLimiter
 from bot.services.intake import purge_processed_activities
 from bot.services.standup import standup_summary

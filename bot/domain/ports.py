@@ -17,7 +17,7 @@ from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRun
 from bot.domain.reminders import ReminderState
 from bot.domain.triage import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
-from bot.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
 
 # "claimed": this delivery answers the activity; "busy": another delivery is answering it now; "done": it was answered.
 ActivityClaim = Literal["claimed", "busy", "done"]
@@ -169,3 +169,13 @@ class UnitOfWork(Protocol):
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...
     async def commit(self) -> None: ...
+
+
+class PeopleDirectory(Protocol):
+    """Who someone is in the organisation, asked of the channel (Teams: the conversation's members)."""
+
+    async def person(self, user_id: str) -> Person | None:
+        """By channel user id or AAD object id."""
+
+    async def search(self, text: str) -> Person | None:
+        """The one member whose name or email matches `text`; None when none or several do."""

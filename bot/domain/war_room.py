@@ -39,6 +39,15 @@ class WarRoomSettings(BaseModel):
             raise ValueError("hypercare lasts at most a year: the planned end must be within a year of the start")
         return self
 
+    @property
+    def support_route(self) -> str:
+        """Where new problems go once hypercare is signed off."""
+        return self.steady_state_support or "the usual support process (ask your admin to name it in `setup`)"
+
+    def extended_end(self, *, now: datetime, until: date | None = None, weeks: int = 0) -> date:
+        """The end an extension asks for: a date, or `weeks` after the planned end (after today when none is set)."""
+        return until or (self.ends_on or self.calendar.local_date(now)) + timedelta(weeks=weeks)
+
     def ending_on(self, ends_on: date) -> WarRoomSettings:
         """These settings with a new planned end, checked like any other change (ValueError if refused)."""
         try:
@@ -90,6 +99,24 @@ class OnCallRota(BaseModel):
     handover_time: time = time(9, 0)
     # The handover at which people[0] started.
     starts: date
+
+    @classmethod
+    def starting_now(
+        cls, people: tuple[Person, ...], *, handover_weekday: int, handover_time: time | None, now: datetime,
+        calendar: WorkingCalendar,
+    ) -> OnCallRota:
+        """A rota whose first person is on call from the latest handover at or before `now`."""
+        handover_at = handover_time or time(9, 0)
+        today = calendar.local_date(now)
+        starts = today - timedelta(days=(today.weekday() - handover_weekday) % 7)
+        if calendar.at_local(starts, handover_at) > now:
+            starts -= timedelta(days=7)
+        return cls(people=people, handover_weekday=handover_weekday, handover_time=handover_at, starts=starts)
+
+    def describe(self) -> str:
+        weekday = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")[self.handover_weekday]
+        names = ", ".join(person.name for person in self.people)
+        return f"On-call rota: {names}, a week each, handing over {self.handover_time:%H:%M} on {weekday}."
 
 
 class OnCall(BaseModel):

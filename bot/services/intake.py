@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import Issue, IssueDraft, NewIssue, Person, Severity, Status, Suggestion
+from bot.domain.model import Issue, IssueDraft, NewIssue, Person, Severity, Suggestion
+from bot.domain.policy import status_when_raised
 from bot.domain.ports import ActivityClaim, DuplicateSourceForm, UnitOfWork
 from bot.domain.triage import CREATED, Event
 from bot.domain.war_room import WarRoom
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 
 
 # How many past fixes the issue form suggests.
@@ -159,7 +160,7 @@ async def _store_new_issue(
         # A second submit of the same form is caught by the form id, unique per war room (DuplicateSourceForm), not a read first.
         room = await uow.war_rooms.ensure_room(conversation, now=now)
         if room.signed_off_at is not None:
-            raise WarRoomClosed(room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)")
+            raise WarRoomClosed(room.settings.support_route)
         war_room_id, settings = room.id, room.settings
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
         number = await uow.war_rooms.next_issue_number(war_room_id)
@@ -174,8 +175,7 @@ async def _store_new_issue(
                 area=draft.area,
                 company=draft.company,
                 affected_users=draft.affected_users,
-                # Scope discipline: an enhancement goes straight to the post-go-live backlog.
-                status=Status.DEFERRED if severity is Severity.SEV4 else Status.NEW,
+                status=status_when_raised(severity),
                 reporter=reporter,
                 tenant_id=conversation.tenant_id,
                 team_id=conversation.team_id,

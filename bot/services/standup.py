@@ -10,7 +10,7 @@ from bot.domain.model import OPEN_STATUSES, Status
 from bot.domain.ports import UnitOfWork
 from bot.domain.standup import StandupSummary, build_standup
 from bot.domain.war_room import WarRoom
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 
 
 async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> StandupSummary:

@@ -23,7 +23,7 @@ from bot.domain.triage import (
     describe_change,
     merge_followers,
 )
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 from bot.services.roles import actor_roles
 
 
@@ -66,13 +66,13 @@ async def triage_issue(
             duplicate_target=target,
         )
         if isinstance(decision, Refusal):
-            return Refused(issue=issue, reason=decision.reason, field=decision.field)
+            return Refused(subject=issue, reason=decision.reason, field=decision.field)
         try:
             saved = await uow.issues.save(decision.issue, expected_version=issue.version, known_followers=issue.followers)
         except StaleIssue:
             current = await uow.issues.get(issue.id)
             assert current is not None
-            return Stale(issue=current, change="Someone changed this issue at the same moment.")
+            return Stale(subject=current, change="Someone changed this issue at the same moment.")
         await uow.events.add(saved, decision.event)
         if isinstance(command, Reopen):
             state = restart_reminders(await uow.issues.reminder_state(saved.id))
@@ -106,7 +106,7 @@ async def triage_issue(
             also_changed = (saved_target,)
         await uow.commit()
     return Applied(
-        issue=saved,
+        subject=saved,
         event=decision.event,
         announcement=decision.announcement,
         notify=decision.notify,
@@ -120,10 +120,10 @@ async def _stale(
 ) -> Stale:
     events = await uow.events.list_for(issue.id, after_version=card_version)
     if not events:
-        return Stale(issue=issue, change="This card was out of date.")
+        return Stale(subject=issue, change="This card was out of date.")
     if len(events) == 1 and events[0].verb == command.verb.value and events[0].actor.aad_object_id == actor.aad_object_id:
-        return Stale(issue=issue, change=None)  # Teams re-sent the same click: it already applied
-    return Stale(issue=issue, change=describe_change(events[-1], now=now))
+        return Stale(subject=issue, change=None)  # Teams re-sent the same click: it already applied
+    return Stale(subject=issue, change=describe_change(events[-1], now=now))
 
 
 async def snooze_reminders(
@@ -135,7 +135,7 @@ async def snooze_reminders(
     issue_id: int,
     period: timedelta,
     admins: frozenset[str],
-) -> Applied | Refused | NotFound:
+) -> Applied[Issue] | Refused[Issue] | NotFound:
     """Postpone an issue's next reminder (an escalation is not postponed)."""
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
@@ -143,16 +143,16 @@ async def snooze_reminders(
         if issue is None or issue.war_room_id != war_room_id:
             return NotFound(reason="There is no issue like that in this war room.")
         if not may(await actor_roles(uow, war_room_id, actor, admins), Action.SNOOZE_REMINDERS):
-            return Refused(issue=issue, reason=needs_role(Action.SNOOZE_REMINDERS, "snooze reminders"))
+            return Refused(subject=issue, reason=needs_role(Action.SNOOZE_REMINDERS, "snooze reminders"))
         if not issue.status.is_open:
-            return Refused(issue=issue, reason=f"#{issue.number} is {issue.status.label.lower()}: no more reminders.")
+            return Refused(subject=issue, reason=f"#{issue.number} is {issue.status.label.lower()}: no more reminders.")
         until = now + period
         state = (await uow.issues.reminder_state(issue.id)).model_copy(update={"snoozed_until": until})
         await uow.issues.save_reminders(issue.id, state, next_due_at=until)
         event = Event(verb=SNOOZED, actor=actor, at=now, to_value=until.isoformat(timespec="minutes"))
         await uow.events.add(issue, event)
         await uow.commit()
-    return Applied(issue=issue, event=event)
+    return Applied(subject=issue, event=event)
 
 
 async def find_issue(

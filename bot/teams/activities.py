@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Entity
 
 from bot.domain.model import Person
-from bot.messages import Card, ConversationRef, InboundCardAction, InboundMessage, Mention, SourceMessage
+from bot.domain.messages import Card, ConversationRef, InboundCardAction, InboundMessage, Mention, SourceMessage
 from cards.common import MAX_CARD_BYTES, card_bytes
 from cards.notice import render_too_large
 

@@ -12,7 +12,7 @@ from botbuilder.core import ActivityHandler
 from msrest.serialization import Model
 
 from bot.config import Settings
-from bot.conversation import StillAnswering
+from bot.chat.conversation import StillAnswering
 from bot.teams.activities import MalformedActivity, activity_from_json, tenant_of
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import Unauthorized

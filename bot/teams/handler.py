@@ -1,4 +1,4 @@
-"""The botbuilder activity handler: translate, ask `Conversation`, deliver the answer."""
+"""The botbuilder activity handler: translate, ask `Conversation` (bot/chat), deliver the answer."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from functools import partial
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
-from bot.conversation import Conversation
-from bot.messages import Card, Outbound, PostCard, ReplyCard, UpdateCard
+from bot.chat.conversation import Conversation
+from bot.domain.messages import Card, Outbound, PostCard, ReplyCard, UpdateCard
 from bot.teams.activities import (
     ADAPTIVE_CARD,
     card_message,

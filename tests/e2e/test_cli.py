@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, Severity
 from bot.domain.war_room import WarRoomSettings
-from bot.messages import ConversationRef, OutboundMessage
+from bot.domain.messages import ConversationRef, OutboundMessage
 from bot.services.intake import report_issue
 from storage.models import WarRoomRow
 from storage.uow import UnitOfWorkFactory

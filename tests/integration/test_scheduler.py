@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
 from bot.domain.results import Applied
 from bot.domain.triage import MENTIONS_PER_MESSAGE, Acknowledge, Resolve
-from bot.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.scheduler import DeliveryOutcome, Scheduler, SchedulerConfig, TickReport
 from bot.services.intake import report_issue
 from bot.services.oncall import change_oncall

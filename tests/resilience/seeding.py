@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bot.domain.model import IssueDraft, Person, Severity
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 from bot.services.intake import ACTIVITY_LEASE, report_issue
 from bot.services.outbox import enqueue_message
 from cards.notice import render_notice_card

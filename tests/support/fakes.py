@@ -14,7 +14,7 @@ from bot.domain.model import Issue, Person, Role
 from bot.domain.reminders import ReminderState
 from bot.domain.triage import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 
 
 @dataclass

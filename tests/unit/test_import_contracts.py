@@ -17,10 +17,12 @@ FRAMEWORKS = ("sqlalchemy", "aiohttp", *SDK)
 
 # (package folder, the imports it must never make)
 CONTRACTS = [
-    ("bot/domain", ("bot.services", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", "storage", "cards", *FRAMEWORKS)),
-    ("cards", ("bot.services", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", "storage", *FRAMEWORKS)),
+    ("bot/domain", ("bot.services", "bot.chat", "bot.scheduler", "bot.teams", "storage", "cards", *FRAMEWORKS)),
+    ("cards", ("bot.services", "bot.chat", "bot.scheduler", "bot.teams", "storage", *FRAMEWORKS)),
     # Use cases see storage only through bot/domain/ports.py, and answer with results, never cards or messages to send.
-    ("bot/services", ("storage", "cards", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", *FRAMEWORKS)),
+    ("bot/services", ("storage", "cards", "bot.chat", "bot.scheduler", "bot.teams", *FRAMEWORKS)),
+    # What the bot answers: a handler parses, calls a use case and renders; storage and the SDK are someone else's.
+    ("bot/chat", ("storage", "bot.teams", "bot.scheduler", *FRAMEWORKS)),
     # Storage answers to the composition root and the command line, never the other way round.
     ("storage", ("app", "bot.cli")),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.model import Person, Role
+from bot.domain.results import Applied, Refused
 from bot.services.roles import change_role, list_roles
 from tests.support.clock import FrozenClock
 from tests.support.factories import OMAR, PRIYA, make_conversation
@@ -18,7 +19,7 @@ async def test_an_operator_named_admin_grants_a_role_and_it_is_stored(uow: FakeU
         uow=uow, now=NOW, conversation=CHANNEL, actor=PRIYA, person=OMAR, role=Role.TRIAGE_LEAD, grant=True, admins=ADMINS
     )
 
-    assert result.changed and result.message == "Omar Haddad is now triage lead (triage_lead)."
+    assert isinstance(result, Applied) and result.changed and result.message == "Omar Haddad is now triage lead (triage_lead)."
     assert await list_roles(uow=uow, conversation=CHANNEL) == [(OMAR, Role.TRIAGE_LEAD)]
     assert uow.commits == 1
 
@@ -28,7 +29,7 @@ async def test_granting_a_role_held_already_changes_nothing(uow: FakeUnitOfWork)
 
     again = await change_role(uow=uow, now=NOW, conversation=CHANNEL, actor=PRIYA, person=OMAR, role=Role.ONCALL, grant=True, admins=ADMINS)
 
-    assert not again.changed and again.message == "Omar Haddad already was oncall."
+    assert isinstance(again, Applied) and not again.changed and again.message == "Omar Haddad already was oncall."
 
 
 async def test_someone_not_an_admin_is_refused_and_nothing_is_written(uow: FakeUnitOfWork, store: FakeStore) -> None:
@@ -36,7 +37,7 @@ async def test_someone_not_an_admin_is_refused_and_nothing_is_written(uow: FakeU
         uow=uow, now=NOW, conversation=CHANNEL, actor=OMAR, person=OMAR, role=Role.ADMIN, grant=True, admins=ADMINS
     )
 
-    assert result.model_dump() == {"changed": False, "message": "Only an admin can change roles."}
+    assert result == Refused(reason="Only an admin can change roles.")
     assert store.roles == {}
     assert uow.commits == 0
 
@@ -47,5 +48,5 @@ async def test_a_person_without_an_object_id_is_named_back_not_stored(uow: FakeU
         role=Role.SUPPORT, grant=True, admins=ADMINS,
     )
 
-    assert result.message == "I could not tell who omar is; mention them with @." and not result.changed
+    assert result == Refused(reason="I could not tell who omar is; mention them with @.")
     assert store.roles == {}

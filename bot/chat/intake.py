@@ -1,0 +1,95 @@
+"""Raising an issue: the prefilled form for a message (or a message chosen in Teams), and the form submitted."""
+
+from __future__ import annotations
+
+import uuid
+
+from bot.chat.context import Chat, Clicked, Said
+from bot.domain.commands import ReportIssue
+from bot.domain.messages import Card, CardActionResult, Outbound, ReplyCard, SourceMessage
+from bot.domain.model import DESCRIPTION_MAX, IssueDraft, Suggestion
+from bot.domain.parsing import parse_issue_draft
+from bot.services.intake import WarRoomClosed, receive_message, report_issue
+from cards.issue_card import render_issue_card
+from cards.issue_form import IssueFormValues, is_teams_link, render_issue_form, validate_issue_submission
+from cards.notice import render_notice_card
+from cards.runbooks import suggestion_block
+
+async def report(chat: Chat, command: ReportIssue, said: Said) -> list[Outbound]:
+    """A problem told in the chat: its issue form, or where to go once hypercare is over."""
+    room = said.received.room if said.received else None
+    if room is not None and room.signed_off_at is not None:
+        text = f"Hypercare has ended here (signed off). Please raise new problems with {room.settings.support_route}."
+        return [ReplyCard(card=render_notice_card(text))]
+    suggestions = list(said.received.suggestions) if said.received else []
+    return [ReplyCard(card=_issue_form(chat, command.text, suggestions=suggestions))]
+
+
+async def form_for_message(chat: Chat, source: SourceMessage) -> Card:
+    """The issue form, prefilled from a message chosen with "Raise hypercare issue", for the dialog Teams opens."""
+    received = await receive_message(
+        uow=chat.uow(), now=chat.now(), conversation=source.conversation, activity_id=None, report_text=source.text
+    )
+    return _issue_form(chat, source.text, suggestions=list(received.suggestions), source=source)
+
+
+async def submit_issue_form(chat: Chat, clicked: Clicked) -> CardActionResult:
+    return await _create_issue(chat, clicked, in_dialog=False)
+
+
+async def submit_issue_dialog(chat: Chat, clicked: Clicked) -> CardActionResult:
+    """The dialog's form submitted: the stored issue's card (to post in the thread) or the form with errors."""
+    return await _create_issue(chat, clicked, in_dialog=True)
+
+
+async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> CardActionResult:
+    data = clicked.action.data
+    submission = validate_issue_submission(data)
+    if isinstance(submission, dict):
+        # A valid form id is kept so that fixing the form and submitting still raises one issue.
+        form_id = uuid.uuid4().hex if "form_id" in submission else str(data["form_id"])
+        source_url = data.get("source_url")
+        return CardActionResult(
+            card=render_issue_form(
+                IssueFormValues.from_submitted(data), form_id=form_id, errors=submission, in_dialog=in_dialog,
+                source_url=source_url if isinstance(source_url, str) and is_teams_link(source_url) else None,
+            )
+        )
+    try:
+        issue = await report_issue(
+            uow=chat.uow(),
+            now=chat.now(),
+            draft=IssueDraft(
+                title=submission.title, description=submission.description, severity=submission.severity,
+                category=submission.category, area=submission.area, company=submission.company,
+                affected_users=submission.affected_users,
+            ),
+            reporter=clicked.sender,
+            conversation=clicked.action.conversation,
+            form_id=submission.form_id,
+            card_activity_id=clicked.action.card_activity_id,
+            source_url=submission.source_url,
+        )
+    except WarRoomClosed as closed:
+        return CardActionResult(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise this with {closed}."))
+    return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
+
+
+def _issue_form(chat: Chat, text: str, *, suggestions: list[Suggestion], source: SourceMessage | None = None) -> Card:
+    draft = parse_issue_draft(text, chat.vocabulary)
+    notices = []
+    if source is not None:
+        notices.append(f"From a message by {source.author or 'someone'}.")
+    if len(text) > DESCRIPTION_MAX:
+        notices.append(
+            f"The message is longer than {DESCRIPTION_MAX:,} characters; the description holds "
+            "its beginning. Add the rest as an update once the issue is raised."
+        )
+    return render_issue_form(
+        IssueFormValues.from_draft(draft),
+        form_id=uuid.uuid4().hex,
+        notice=" ".join(notices) or None,
+        in_dialog=source is not None,
+        source_url=source.url if source else None,
+        suggestions=suggestion_block(suggestions),
+    )

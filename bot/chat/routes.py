@@ -1,0 +1,46 @@
+"""Which handler answers which command and which card verb: the one place to look, and to add a new one."""
+
+from __future__ import annotations
+
+from bot.chat import intake, knowledge, oncall, phase, roles, standup, triage, welcome
+from bot.chat.context import CardHandler, CommandHandler
+from bot.domain import commands
+from bot.domain.triage import Verb
+from cards.issue_actions import VERB_PREFIX
+from cards.issue_form import CREATE_VERB
+from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
+from cards.reminders import SNOOZE_VERB
+from cards.runbooks import CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB
+
+COMMANDS: dict[type, CommandHandler] = {
+    commands.ShowHelp: welcome.show,
+    commands.ReportIssue: intake.report,
+    commands.ListIssues: triage.list_,
+    commands.ShowIssue: triage.show,
+    commands.ShowHistory: triage.history,
+    commands.AcknowledgeIssue: triage.acknowledge,
+    commands.AssignIssue: triage.assign,
+    commands.ResolveIssue: triage.resolve,
+    commands.ShowOnCall: oncall.show,
+    commands.SetOnCall: oncall.set_override,
+    commands.SetRota: oncall.set_rota,
+    commands.ManageRoles: roles.manage,
+    commands.PostStandup: standup.post_standup,
+    commands.ShowStatus: standup.show_status,
+    commands.ShowSetup: phase.show_setup,
+    commands.ShowExit: phase.show_exit,
+    commands.ExtendPhase: phase.move_end,
+    commands.NewRunbook: knowledge.new_form,
+    commands.SearchRunbooks: knowledge.search,
+}
+
+CARD_VERBS: dict[str, CardHandler] = {
+    CREATE_VERB: intake.submit_issue_form,
+    SETUP_VERB: phase.save_setup,
+    SIGN_OFF_VERB: phase.sign,
+    WITHDRAW_VERB: phase.withdraw,
+    CREATE_RUNBOOK_VERB: knowledge.save_new,
+    UPDATE_RUNBOOK_VERB: knowledge.save_edit,
+    SNOOZE_VERB: triage.snooze,
+    **{VERB_PREFIX + verb.value: triage.press_issue_button for verb in Verb},
+}
