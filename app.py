@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.chart_links import ChartLinks
 from bot.charts import render_phase_chart
-from bot.clock import Clock, SystemClock
+from bot.clock import SystemClock
+from bot.domain.ports import Clock
 from bot.config import Settings
 from bot.chat.context import Chat
 from bot.chat.conversation import Conversation

@@ -13,13 +13,11 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.clock import Clock
 from bot.domain.model import Issue, Person, Role
-from bot.domain.ports import UnitOfWork
+from bot.domain.ports import Clock, DeliveryOutcome, Sender, UnitOfWork
 from bot.domain.reminders import Plan, ReminderState, plan_reminders, who_to_tell
 from bot.domain.war_room import WarRoom
 from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
@@ -30,21 +28,6 @@ from cards.reminders import render_reminder
 from cards.standup import render_standup
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["sent", "retry", "failed"]
-    activity_id: str | None = None
-    retry_after: float | None = None
-    error: str = ""
-
-
-class Sender(Protocol):
-    """Sends one outbox message once; says whether it went, may go later, or never will."""
-
-    async def deliver(self, item: OutboxItem) -> DeliveryOutcome: ...
 
 
 class SchedulerConfig(BaseModel):

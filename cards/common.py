@@ -12,8 +12,6 @@ from urllib.parse import quote, urlencode
 
 from bot.domain.model import Person
 
-from bot.domain.model import Person
-
 Card = dict[str, Any]
 
 # The id a form is rendered with and sent back with on submit, so that submitting it twice stores one thing.

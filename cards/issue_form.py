@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import urlparse
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.clock import Clock
+from bot.domain.ports import Clock
 from bot.domain.messages import CardActionResult, InboundCardAction, InboundMessage, Outbound
 from bot.domain.model import Person
 from bot.domain.parsing import Vocabulary

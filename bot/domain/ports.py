@@ -11,7 +11,7 @@ import builtins
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRunbook, Person, Role, Runbook, Status, Suggestion
 from bot.domain.reminders import ReminderState
@@ -179,3 +179,24 @@ class PeopleDirectory(Protocol):
 
     async def search(self, text: str) -> Person | None:
         """The one member whose name or email matches `text`; None when none or several do."""
+
+
+class Clock(Protocol):
+    """Time comes from a clock that is passed in, so nothing reads the wall clock behind a test's back."""
+
+    def now(self) -> datetime: ...
+
+
+class DeliveryOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["sent", "retry", "failed"]
+    activity_id: str | None = None
+    retry_after: float | None = None
+    error: str = ""
+
+
+class Sender(Protocol):
+    """Sends one outbox message once; says whether it went, may go later, or never will."""
+
+    async def deliver(self, item: OutboxItem) -> DeliveryOutcome: ...

@@ -17,7 +17,7 @@ import jwt
 from botbuilder.schema import Activity
 from botframework.connector.auth import ManagedIdentityAppCredentials, MicrosoftAppCredentials
 
-from bot.clock import Clock
+from bot.domain.ports import Clock
 
 log = logging.getLogger(__name__)
 

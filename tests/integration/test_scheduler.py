@@ -19,7 +19,8 @@ from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
 from bot.domain.results import Applied
 from bot.domain.triage import MENTIONS_PER_MESSAGE, Acknowledge, Resolve
 from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
-from bot.scheduler import DeliveryOutcome, Scheduler, SchedulerConfig, TickReport
+from bot.domain.ports import DeliveryOutcome
+from bot.scheduler import Scheduler, SchedulerConfig, TickReport
 from bot.services.intake import report_issue
 from bot.services.oncall import change_oncall
 from bot.services.triage import snooze_reminders, triage_issue

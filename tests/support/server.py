@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from app import ADAPTER, create_app
-from bot.clock import Clock
+from bot.domain.ports import Clock
 from bot.config import Settings
 
 
