@@ -75,7 +75,10 @@ async def test_a_rota_starts_with_its_first_person_at_the_latest_handover(uow: F
 
     assert isinstance(result, Applied)
     assert result.message == "On-call rota: Omar Haddad, Priya Shah, a week each, handing over 17:00 on Fridays."
-    assert store.war_rooms[1].oncall.rota == OnCallRota(people=(OMAR, PRIYA), handover_weekday=4, handover_time=time(17, 0), starts=date(2026, 11, 20))
+    # Monday 23 November, 09:00: the latest Friday 17:00 handover was on the 20th.
+    assert store.war_rooms[1].oncall.rota == OnCallRota(
+        people=(OMAR, PRIYA), handover_weekday=4, handover_time=time(17, 0), starts=date(2026, 11, 20)
+    )
     assert (await show_oncall(uow=uow, now=NOW, conversation=CHANNEL)).on_call == OMAR
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from bot.domain.model import IssueQuery, Person, ResolutionType, Role, Severity, Status
+from bot.domain.model import HandledBy, IssueQuery, Person, ResolutionType, Role, Severity, Status
 from bot.domain.reminders import ReminderState
-from bot.domain.results import Applied, NotFound, Refused, Stale
-from bot.domain.triage import MERGED, SNOOZED, Acknowledge, ChangeSeverity, Event, MarkDuplicate, Reopen, Resolve, Take
+from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
+from bot.domain.triage import MERGED, SNOOZED, Acknowledge, ChangeSeverity, Event, MarkDuplicate, Reopen, Resolve, Take, TriageCommand
 from bot.domain.war_room import WarRoom
 from bot.services.triage import attach_card, find_issue, issue_history, list_issues, snooze_reminders, triage_issue
 from tests.support.factories import OMAR, PRIYA, make_conversation, make_issue
@@ -28,9 +29,10 @@ def people(store: FakeStore, room: WarRoom) -> None:
     store.add_issue(ISSUE)
 
 
-async def triage(uow: FakeUnitOfWork, command: object, *, actor: Person = OMAR, **where: object) -> object:
+async def triage(uow: FakeUnitOfWork, command: TriageCommand, *, actor: Person = OMAR, **where: Any) -> TriageResult:
+    """The command by Omar on #12, unless told who and which (`issue_id=1, card_version=1` for a card's button)."""
     target = where or {"number": 12}
-    return await triage_issue(uow=uow, now=NOW, conversation=CHANNEL, actor=actor, command=command, admins=NO_ADMINS, **target)  # type: ignore[arg-type]
+    return await triage_issue(uow=uow, now=NOW, conversation=CHANNEL, actor=actor, command=command, admins=NO_ADMINS, **target)
 
 
 async def test_acknowledging_by_number_writes_the_next_version_and_its_event(uow: FakeUnitOfWork, store: FakeStore) -> None:
@@ -66,7 +68,7 @@ async def test_an_admin_named_by_the_operator_may_act_without_a_stored_role(uow:
 
 
 async def test_a_refusal_about_one_input_names_the_field(uow: FakeUnitOfWork, store: FakeStore) -> None:
-    result = await triage(uow, Resolve(notes="Fixed it.", resolution_type=ResolutionType.FIXED, handled_by="support"))
+    result = await triage(uow, Resolve(notes="Fixed it.", resolution_type=ResolutionType.FIXED, handled_by=HandledBy.SUPPORT))
 
     assert isinstance(result, Refused) and result.field == "handled_by" and store.issues[1].status is Status.NEW
 
