@@ -10,10 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import Clock
 from bot.domain.messages import OutboundMessage
 from bot.domain.model import NewIssue, NewRunbook, Status
-from bot.domain.ports import DuplicateSourceForm, PeopleDirectory, StaleIssue, UnitOfWork
+from bot.domain.ports import Clock, DuplicateSourceForm, PeopleDirectory, StaleIssue, UnitOfWork
 from bot.domain.war_room import WarRoomSettings
 from tests.support.clock import FrozenClock
 from tests.support.factories import OMAR, PRIYA, make_conversation, make_issue
