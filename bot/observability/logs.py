@@ -2,8 +2,9 @@
 
 The ids travel in context variables: set once where they become known (the endpoint, the unit of work, the
 scheduler), read by every log line of the same task and of the tasks it starts. Log lines carry ids, never what
-people wrote, nor tokens: the libraries that would log either at DEBUG (SQL with its parameters, MSAL, urllib3)
-are held at WARNING whatever the level.
+people wrote, nor tokens (tests/e2e/test_observability.py reads a DEBUG log for them). Libraries whose DEBUG lines
+would carry either are held at WARNING whatever the level: SQL with its parameters (SQLAlchemy holds itself there
+unless told otherwise), MSAL's and urllib3's token traffic.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ WAR_ROOM_ID: ContextVar[int | None] = ContextVar("war_room_id", default=None)
 REQUEST_ID_HEADERS = ("MS-CV", "X-Request-Id")
 _SAFE_ID = re.compile(r"[A-Za-z0-9+/=._:-]{1,128}")
 # Libraries whose DEBUG (even INFO) lines carry SQL parameters (message text, form values) or token traffic.
-QUIET_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncpg", "msal", "urllib3", "requests_oauthlib")
+QUIET_LOGGERS = ("sqlalchemy", "msal", "urllib3")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 LogFormat = Literal["text", "json"]

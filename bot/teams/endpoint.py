@@ -82,7 +82,9 @@ class MessagesEndpoint:
                 status = response.status
                 return response
             finally:
-                self._metrics.request_answered(kind, status, time.perf_counter() - started)
+                seconds = time.perf_counter() - started
+                self._metrics.request_answered(kind, status, seconds)
+                log.debug("%s activity answered %s in %.1f ms", kind, status, seconds * 1000)
 
     async def _answer(self, request: web.Request, payload: dict[str, Any]) -> web.Response:
         try:
