@@ -13,7 +13,10 @@ import pytest
 from pydantic import SecretStr
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import ENGINE, SCHEDULER
+import aiohttp
+from aiohttp import web
+
+from app import ENGINE, SCHEDULER, create_worker_app
 from bot.config import Settings
 from bot.observability.logs import QUIET_LOGGERS, configure_logging
 from tests.support.activities import OMAR, channel_message
@@ -151,6 +154,27 @@ async def test_metrics_can_be_protected_by_a_token_or_switched_off(settings: Set
     async with running_bot(settings.model_copy(update={"metrics_enabled": False}), clock) as bot:
         async with bot.client.get(f"{bot.url}/metrics") as response:
             assert response.status == 404
+
+
+async def test_the_worker_serves_health_and_the_metrics_of_its_scheduler(settings: Settings, clock: FrozenClock) -> None:
+    # The web replicas have their schedulers off (interval 0); the worker ticks regardless.
+    app = create_worker_app(settings, clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        await app[SCHEDULER].tick(clock.now())
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"{url}/healthz") as response:
+                assert response.status == 200
+            async with client.post(f"{url}/api/messages", json={"type": "message"}) as response:
+                assert response.status == 404  # the worker answers no activities
+            worker = RunningBot(url=url, client=client, app=app)
+            assert value(await scrape(worker), "hypercare_scheduler_ticks_total", outcome="ok") >= 1
+    finally:
+        await runner.cleanup()
 
 
 # -- logs ----------------------------------------------------------------------------------------
