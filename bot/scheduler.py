@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.clock import Clock
 from bot.domain.model import Issue, Person, Role
-from bot.domain.ports import OutboxStats, UnitOfWork
+from bot.domain.ports import UnitOfWork
 from bot.domain.reminders import Plan, ReminderState, plan_reminders, who_to_tell
 from bot.domain.war_room import WarRoom
 from bot.messages import ConversationRef, OutboundMessage, OutboxItem
@@ -81,8 +81,6 @@ class TickReport(BaseModel):
     sent: int = 0
     retried: int = 0
     failed: int = 0
-    # How the outbox stood after delivery (None when it could not be read).
-    outbox: OutboxStats | None = None
 
 
 class Scheduler:
@@ -123,7 +121,7 @@ class Scheduler:
                 self._metrics.ticks.labels("unavailable").inc()
                 raise
             finally:
-                self._measure(report, now, time.perf_counter() - started)
+                self._measure(report, time.perf_counter() - started)
             self._metrics.ticks.labels("ok").inc()
             self._metrics.last_tick.set(now.timestamp())
             return report
@@ -134,7 +132,7 @@ class Scheduler:
             ("stand-ups", lambda: self.enqueue_standups(now, report)),
             ("delivery", lambda: self.deliver(now, report)),
             ("purge", lambda: self._forget_old_activities(now)),
-            ("outbox", lambda: self._outbox_stats(report)),
+            ("outbox", lambda: self._outbox_stats(now)),
         ]
         for name, run in passes:
             try:
@@ -146,14 +144,13 @@ class Scheduler:
                 self._log_once(f"pass:{name}:{error!r}", logging.ERROR, "the scheduler's %s pass failed; the others went on: %r",
                                name, error, error=error)
 
-    async def _outbox_stats(self, report: TickReport) -> None:
+    async def _outbox_stats(self, now: datetime) -> None:
+        """The outbox gauges, refreshed here so that a scrape never queries the database."""
         async with self._uow_factory() as uow:
-            report.outbox = await uow.outbox.stats()
+            self._metrics.outbox(await uow.outbox.stats(), now)
 
-    def _measure(self, report: TickReport, now: datetime, seconds: float) -> None:
+    def _measure(self, report: TickReport, seconds: float) -> None:
         self._metrics.tick_seconds.observe(seconds)
-        if report.outbox is not None:
-            self._metrics.outbox(report.outbox, now)
         self._metrics.reminders_queued.inc(report.enqueued)
         self._metrics.standups.labels("queued").inc(report.standups)
         self._metrics.standups.labels("skipped").inc(report.standups_skipped)
