@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -19,6 +20,8 @@ from bot.config import Settings
 from bot.chat.context import Chat
 from bot.chat.conversation import Conversation
 from bot.domain.parsing import load_vocabulary
+from bot.observability.metrics import Metrics
+from bot.observability.uow import observed
 from bot.scheduler import Scheduler, run_scheduler
 from bot.services.phase import phase_figures
 from bot.teams.adapter import HypercareAdapter
@@ -51,6 +54,7 @@ ADAPTER = web.AppKey("adapter", HypercareAdapter)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 TOKENS = web.AppKey("tokens", TokenProvider)
 CHART_LINKS = web.AppKey("chart_links", ChartLinks)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def _authenticator(settings: Settings, session: aiohttp.ClientSession, clock: Clock) -> Authenticator:
@@ -92,6 +96,7 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
         tokens=app[TOKENS],
         retry=RetryPolicy(max_attempts=settings.connector_max_attempts, base_delay=settings.connector_retry_base_seconds),
         trusted_hosts=settings.trusted_service_hosts,
+        metrics=app[METRICS],
     )
     yield
     await session.close()
@@ -103,10 +108,11 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
     conversation = Conversation(
         Chat(
             chart_url_for=lambda war_room_id, now: links.url(war_room_id, now=now),
-            uow_factory=app[UOW_FACTORY],
+            uow_factory=observed(app[UOW_FACTORY], app[METRICS]),
             clock=app[CLOCK],
             vocabulary=load_vocabulary(settings.vocabulary_path),
             admins=settings.admins,
+            on_draft=app[METRICS].draft_parsed,
         )
     )
     adapter = HypercareAdapter(
@@ -118,6 +124,7 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
         adapter=adapter,
         bot=HypercareActivityHandler(conversation, adapter, app[CONNECTOR]),
         unavailable=database_unavailable,
+        metrics=app[METRICS],
     )
     yield
     await adapter.drain()
@@ -129,22 +136,28 @@ def build_scheduler(
     session: aiohttp.ClientSession,
     tokens: TokenProvider,
     links: ChartLinks,
+    metrics: Metrics,
 ) -> Scheduler:
     # One attempt per send: a failed message goes back to the outbox, which retries it later
     # without holding up the other conversations.
-    once = ConnectorClient(session, tokens=tokens, retry=RetryPolicy(max_attempts=1), trusted_hosts=settings.trusted_service_hosts)
+    once = ConnectorClient(
+        session, tokens=tokens, retry=RetryPolicy(max_attempts=1), trusted_hosts=settings.trusted_service_hosts, metrics=metrics
+    )
     return Scheduler(
         uow_factory=uow_factory,
         sender=ConnectorSender(once),
         dedupe_retention=settings.dedupe_retention,
         chart_url=lambda war_room_id, now: links.url(war_room_id, now=now),
         transient=database_unavailable,
+        metrics=metrics,
     )
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[SCHEDULER] = scheduler = build_scheduler(settings, app[UOW_FACTORY], app[HTTP_SESSION], app[TOKENS], app[CHART_LINKS])
+    app[SCHEDULER] = scheduler = build_scheduler(
+        settings, app[UOW_FACTORY], app[HTTP_SESSION], app[TOKENS], app[CHART_LINKS], app[METRICS]
+    )
     if settings.scheduler_interval_seconds <= 0:
         yield
         return
@@ -198,12 +211,21 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus' scrape: this process's metrics only (each replica and the worker serve their own)."""
+    token = request.app[SETTINGS].metrics_token.get_secret_value()
+    if token and not hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):
+        return web.json_response({"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+    body, content_type = request.app[METRICS].exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 class ConfigurationError(Exception):
     pass
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenProvider | None = None) -> web.Application:
-    """The bot's web application; `tokens` replaces the MSAL credential for outbound calls (tests)."""
+def _application(settings: Settings, clock: Clock | None, tokens: TokenProvider | None) -> web.Application:
+    """What the bot and the worker share: settings, clock, credential, metrics, and the operators' routes."""
     problems = settings.production_problems()
     if problems:
         raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
@@ -213,9 +235,28 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenP
     app[CLOCK] = clock or SystemClock()
     app[TOKENS] = tokens or token_provider(settings)
     app[CHART_LINKS] = chart_links(settings)
-    app.cleanup_ctx.extend([_database, _connector, _bot, _scheduler])
-    app.router.add_post("/api/messages", messages)
+    # A registry per application: two apps in one process (tests) never share a counter.
+    app[METRICS] = Metrics()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if settings.metrics_enabled:
+        app.router.add_get("/metrics", metrics)
+    return app
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenProvider | None = None) -> web.Application:
+    """The bot's web application; `tokens` replaces the MSAL credential for outbound calls (tests)."""
+    app = _application(settings, clock, tokens)
+    app.cleanup_ctx.extend([_database, _connector, _bot, _scheduler])
+    app.router.add_post("/api/messages", messages)
     app.router.add_get("/charts/{war_room}/{expires}/{signature}.png", chart)
+    return app
+
+
+def create_worker_app(settings: Settings, *, clock: Clock | None = None, tokens: TokenProvider | None = None) -> web.Application:
+    """`hypercare worker`: the scheduler alone (ticking even when the web replicas have theirs off), with
+    /healthz, /readyz and /metrics for whoever runs it."""
+    interval = settings.scheduler_interval_seconds or 5.0
+    app = _application(settings.model_copy(update={"scheduler_interval_seconds": interval}), clock, tokens)
+    app.cleanup_ctx.extend([_database, _connector, _scheduler])
     return app

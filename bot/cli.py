@@ -10,16 +10,16 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiohttp
 from aiohttp import web
 
-from app import ConfigurationError, build_scheduler, chart_links, create_app, token_provider
+from app import ConfigurationError, create_app, create_worker_app
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.parsing import load_vocabulary, parse_issue_draft
 from bot.domain.war_room import SETTING_KEYS, WarRoom
 from bot.export import export_csv, export_xlsx
-from bot.scheduler import post_standup_now, run_scheduler
+from bot.observability.logs import configure_logging
+from bot.scheduler import post_standup_now
 from bot.services import admin
 from bot.services.phase import phase_figures
 from storage import migrate
@@ -67,20 +67,22 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _worker(settings: Settings) -> None:
-    """The scheduler alone, for deployments that run web and worker as separate processes."""
-    problems = settings.production_problems()
-    if problems:
-        raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
-    engine = create_engine(settings.database_url)
+def _worker(settings: Settings, host: str | None, port: int | None) -> int:
+    """The scheduler alone, for deployments that run web and worker as separate processes; it serves /healthz,
+    /readyz and /metrics (nothing else) on HOST:PORT."""
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)) as session:
-            scheduler = build_scheduler(
-                settings, UnitOfWorkFactory(create_session_factory(engine)), session, token_provider(settings), chart_links(settings)
-            )
-            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0)
-    finally:
-        await engine.dispose()
+        app = create_worker_app(settings)
+    except ConfigurationError as error:
+        log.error("%s", error)
+        return 2
+    host, port = host or settings.host, port or settings.port
+    log.info("scheduler running; /healthz, /readyz and /metrics on http://%s:%s", host, port)
+    try:
+        web.run_app(app, host=host, port=port, print=None)
+    except ConfigurationError as error:
+        log.error("%s", error)
+        return 2
+    return 0
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -146,7 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the bot's web server (with the scheduler inside)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    commands.add_parser("worker", help="run only the scheduler: reminders, escalations, stand-ups, the outbox")
+    worker = commands.add_parser("worker", help="run only the scheduler: reminders, escalations, stand-ups, the outbox")
+    worker.add_argument("--host", help="where /healthz, /readyz and /metrics answer (default HYPERCARE_HOST)")
+    worker.add_argument("--port", type=int, help="default HYPERCARE_PORT")
+    commands.add_parser("doctor", help="check a deployment: configuration, database, credentials, public URL, manifest, outbox")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
     parse = commands.add_parser("parse", help="show the issue draft the bot reads from TEXT, as JSON")
     parse.add_argument("text", nargs="+")
@@ -172,17 +177,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return manifest_main(arguments[1:])
     args = parser.parse_args(arguments)
 
+    if args.command == "doctor":
+        # The doctor reads the settings itself: settings that do not even load are its first finding.
+        from bot.doctor import main as doctor_main
+
+        return doctor_main()
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
     if args.command == "worker":
-        try:
-            asyncio.run(_worker(settings))
-        except ConfigurationError as error:
-            log.error("%s", error)
-            return 2
-    elif args.command == "migrate":
+        return _worker(settings, args.host, args.port)
+    if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print(f"database at the latest schema: {settings.database_url.split('@')[-1]}")
     elif args.command == "parse":

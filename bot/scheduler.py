@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -21,6 +22,8 @@ from bot.domain.ports import Clock, DeliveryOutcome, Sender, UnitOfWork
 from bot.domain.reminders import Plan, ReminderState, plan_reminders, who_to_tell
 from bot.domain.war_room import WarRoom
 from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.observability.logs import WAR_ROOM_ID, new_request_id, request_context
+from bot.observability.metrics import Metrics
 from bot.ratelimit import SendLimiter
 from bot.services.intake import purge_processed_activities
 from bot.services.standup import standup_summary
@@ -75,6 +78,7 @@ class Scheduler:
         dedupe_retention: timedelta = timedelta(hours=48),
         chart_url: Callable[[int, datetime], str] | None = None,
         transient: Callable[[BaseException], bool] = lambda error: False,
+        metrics: Metrics | None = None,
     ) -> None:
         """`transient`: whether an error means the database is away (every pass would fail: the tick stops)."""
         self._uow_factory = uow_factory
@@ -85,16 +89,33 @@ class Scheduler:
         self._dedupe_retention = dedupe_retention
         self._chart_url = chart_url
         self.transient = transient
+        self._metrics = metrics or Metrics()
         # Faults already logged: a broken war room, issue or message is met again on every tick.
         self._logged: set[str] = set()
 
     async def tick(self, now: datetime) -> TickReport:
-        report = TickReport()
+        """One pass, under a request id of its own (its log lines and Bot Connector calls carry it), measured."""
+        with request_context(new_request_id()):
+            started = time.perf_counter()
+            report = TickReport()
+            try:
+                await self._passes(now, report)
+            except Exception:
+                self._metrics.ticks.labels("unavailable").inc()
+                raise
+            finally:
+                self._measure(report, time.perf_counter() - started)
+            self._metrics.ticks.labels("ok").inc()
+            self._metrics.last_tick.set(now.timestamp())
+            return report
+
+    async def _passes(self, now: datetime, report: TickReport) -> None:
         passes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("reminders", lambda: self.plan_reminders(now, report)),
             ("stand-ups", lambda: self.enqueue_standups(now, report)),
             ("delivery", lambda: self.deliver(now, report)),
             ("purge", lambda: self._forget_old_activities(now)),
+            ("outbox", lambda: self._outbox_stats(now)),
         ]
         for name, run in passes:
             try:
@@ -102,9 +123,20 @@ class Scheduler:
             except Exception as error:  # a fault no war room or message was isolated from: the other passes still run
                 if self.transient(error):
                     raise
+                self._metrics.pass_failures.labels(name).inc()
                 self._log_once(f"pass:{name}:{error!r}", logging.ERROR, "the scheduler's %s pass failed; the others went on: %r",
                                name, error, error=error)
-        return report
+
+    async def _outbox_stats(self, now: datetime) -> None:
+        """The outbox gauges, refreshed here so that a scrape never queries the database."""
+        async with self._uow_factory() as uow:
+            self._metrics.outbox(await uow.outbox.stats(), now)
+
+    def _measure(self, report: TickReport, seconds: float) -> None:
+        self._metrics.tick_seconds.observe(seconds)
+        self._metrics.reminders_queued.inc(report.enqueued)
+        self._metrics.standups.labels("queued").inc(report.standups)
+        self._metrics.standups.labels("skipped").inc(report.standups_skipped)
 
     # -- reminders and escalations --------------------------------------------------------------
 
@@ -251,6 +283,7 @@ class Scheduler:
     async def _send(
         self, item: OutboxItem, wait: timedelta, at: datetime, in_flight: asyncio.Semaphore, report: TickReport
     ) -> None:
+        WAR_ROOM_ID.set(item.war_room_id)  # this send runs in a task of its own (gather)
         async with in_flight:
             if wait > timedelta():
                 await self._sleep(wait.total_seconds())
@@ -266,11 +299,12 @@ class Scheduler:
     async def _record(
         self, item: OutboxItem, outcome: DeliveryOutcome, now: datetime, report: TickReport, *, attempted: bool = True
     ) -> None:
+        given_up = outcome.kind == "failed" or item.attempts + 1 >= self._config.max_attempts
         async with self._uow_factory() as uow:
             if outcome.kind == "sent":
                 await uow.outbox.sent(item.id, activity_id=outcome.activity_id, now=now)
                 report.sent += 1
-            elif outcome.kind == "failed" or item.attempts + 1 >= self._config.max_attempts:
+            elif given_up:
                 await uow.outbox.failed(item.id, error=outcome.error, now=now)
                 log.error("outbox message %s (%s) failed for good: %s", item.id, item.dedupe_key, outcome.error)
                 report.failed += 1
@@ -279,6 +313,7 @@ class Scheduler:
                 await uow.outbox.retry(item.id, at=now + delay, error=outcome.error, attempted=attempted)
                 report.retried += 1
             await uow.commit()
+        self._metrics.delivery(item.dedupe_key, "sent" if outcome.kind == "sent" else "failed" if given_up else "retry")
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> timedelta:
         if retry_after is not None:

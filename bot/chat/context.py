@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.domain.ports import Clock
 from bot.domain.messages import CardActionResult, InboundCardAction, InboundMessage, Outbound
-from bot.domain.model import Person
+from bot.domain.model import IssueDraft, Person
 from bot.domain.parsing import Vocabulary
 from bot.domain.ports import PeopleDirectory, UnitOfWork
 from bot.services.intake import Received
@@ -24,6 +24,8 @@ class Chat:
     vocabulary: Vocabulary | None = None
     bot_name: str = "Hypercare"
     chart_url_for: Callable[[int, datetime], str] | None = None
+    # Told of every draft the parser reads for an issue form (the metrics of how much it could fill in).
+    on_draft: Callable[[IssueDraft], None] | None = None
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work: one per use case called."""

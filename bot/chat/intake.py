@@ -77,6 +77,8 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
 
 def _issue_form(chat: Chat, text: str, *, suggestions: list[Suggestion], source: SourceMessage | None = None) -> Card:
     draft = parse_issue_draft(text, chat.vocabulary)
+    if chat.on_draft is not None:
+        chat.on_draft(draft)
     notices = []
     if source is not None:
         notices.append(f"From a message by {source.author or 'someone'}.")

@@ -55,6 +55,14 @@ class OutboxEntry(BaseModel):
     last_error: str | None
 
 
+class OutboxStats(BaseModel):
+    """How the outbox stands: messages waiting, messages given up on, and since when the oldest has waited."""
+
+    pending: int
+    failed: int
+    oldest_pending_at: datetime | None
+
+
 class WarRooms(Protocol):
     async def ensure(self, ref: ConversationRef, *, now: datetime) -> int: ...
     async def ensure_room(self, ref: ConversationRef, *, now: datetime) -> WarRoom: ...
@@ -132,6 +140,7 @@ class Outbox(Protocol):
     async def retry(self, item_id: int, *, at: datetime, error: str, attempted: bool = True) -> None: ...
     async def failed(self, item_id: int, *, error: str, now: datetime) -> None: ...
     async def list(self, *, status: str, limit: int = 100) -> builtins.list[OutboxEntry]: ...
+    async def stats(self) -> OutboxStats: ...
 
 
 class Runbooks(Protocol):

@@ -73,6 +73,11 @@ class OpenIdKeys:
             await self._refresh(now)
         return self._keys.get(kid)
 
+    async def load(self) -> int:
+        """Fetch the metadata and keys now (`hypercare doctor`): how many keys there are. Raises as `key` would."""
+        await self._refresh(self._clock.now())
+        return len(self._keys)
+
     async def _refresh(self, now: datetime) -> None:
         async with self._lock:
             if self._fetched_at is not None and now - self._fetched_at < self._min_refresh and self._keys:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.ports import OutboxEntry
+from bot.domain.ports import OutboxEntry, OutboxStats
 from bot.domain.messages import OutboundMessage, OutboxItem
 from storage.models import OutboxRow
 from storage.repositories.common import dialect_insert, skip_locked
@@ -131,6 +131,18 @@ class OutboxRepository:
             )
             for row in rows
         ]
+
+    async def stats(self) -> OutboxStats:
+        """Two index-backed aggregates (status, then the pending rows only): cheap enough for every scheduler tick."""
+        counts = dict(
+            (
+                await self._session.execute(
+                    select(OutboxRow.status, func.count()).where(OutboxRow.status.in_(("pending", "failed"))).group_by(OutboxRow.status)
+                )
+            ).all()
+        )
+        oldest = await self._session.scalar(select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending"))
+        return OutboxStats(pending=counts.get("pending", 0), failed=counts.get("failed", 0), oldest_pending_at=oldest)
 
 
 def _to_outbox_item(row: OutboxRow) -> OutboxItem:

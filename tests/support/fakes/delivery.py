@@ -6,7 +6,7 @@ import builtins
 from datetime import datetime, timedelta
 
 from bot.domain.messages import OutboundMessage, OutboxItem
-from bot.domain.ports import ActivityClaim, OutboxEntry
+from bot.domain.ports import ActivityClaim, OutboxEntry, OutboxStats
 from tests.support.fakes.base import FakeRepository
 from tests.support.fakes.store import ActivityClaimRecord, OutboxRecord
 
@@ -95,3 +95,10 @@ class FakeOutbox(FakeRepository):
             for item_id, record in sorted(self._store.outbox.items())
             if record.status == status
         ][:limit]
+
+    async def stats(self) -> OutboxStats:
+        pending = [record for record in self._store.outbox.values() if record.status == "pending"]
+        failed = sum(1 for record in self._store.outbox.values() if record.status == "failed")
+        return OutboxStats(
+            pending=len(pending), failed=failed, oldest_pending_at=min((record.created_at for record in pending), default=None)
+        )
