@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.exit_criteria import ExitReport
-from bot.domain.model import HandledBy, Issue, Severity, Status
+from bot.domain.model import HandledBy, Issue, Person, Severity, Status
 from bot.domain.triage import ago
 from bot.domain.war_room import WarRoom
 
@@ -107,6 +107,14 @@ class StandupNotices(BaseModel):
     ready_for_sign_off: bool
     overrun_told_for: date | None
     ready_told_at: datetime | None
+
+
+def asked_to_set_up(admins: tuple[Person, ...], leads: tuple[Person, ...]) -> tuple[Person, ...]:
+    """Who the setup prompt @mentions: the war room's admins, then its triage leads, each once."""
+    unique: dict[str, Person] = {}
+    for person in (*admins, *leads):
+        unique.setdefault(person.key, person)
+    return tuple(unique.values())
 
 
 def standup_notices(room: WarRoom, report: ExitReport, *, now: datetime) -> StandupNotices:
