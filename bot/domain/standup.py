@@ -165,6 +165,7 @@ def standup_text(summary: StandupSummary) -> str:
     lines = [
         f"Hypercare stand-up — {summary.war_room_name} — {now:%Y-%m-%d %H:%M} UTC"
         + (f" — {report.phase.text()}" if report and report.phase else ""),
+        *(["!! Hypercare here has no agreed end yet: an admin can set it up with `setup`."] if not summary.set_up else []),
         *([f"!! {report.warning}"] if report and report.warning else []),
         *(["Exit criteria:", *(f"  {line}" for line in exit_lines(report))] if report else []),
         f"Open: {summary.open_total} ({counts}); deferred to after hypercare: {summary.deferred_count}",
