@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import Issue, Person, Role
 from bot.domain.ports import Clock, DeliveryOutcome, Sender, UnitOfWork
-from bot.domain.reminders import Plan, ReminderState, plan_reminders, who_to_tell
+from bot.domain.reminders import Plan, ReminderState, pause_reminders, plan_reminders, who_to_tell
+from bot.domain.standup import StandupNotices, asked_to_set_up, standup_notices
 from bot.domain.war_room import WarRoom
 from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.observability.logs import WAR_ROOM_ID, new_request_id, request_context
@@ -27,6 +28,7 @@ from bot.observability.metrics import Metrics
 from bot.ratelimit import SendLimiter
 from bot.services.intake import purge_processed_activities
 from bot.services.standup import standup_summary
+from cards.phase import render_ready_for_sign_off
 from cards.reminders import render_reminder
 from cards.standup import render_standup
 
@@ -175,6 +177,9 @@ class Scheduler:
             for issue, state in due_issues:
                 room = rooms[issue.war_room_id]
                 self._tell_of_settings(room)
+                if room.signed_off_at is not None:  # hypercare is over: held, not looked at again until a withdrawal
+                    states.append((issue.id, pause_reminders(state), None))
+                    continue
                 try:
                     plan, reminders = self._reminders(issue, state, room, threads.get(issue.conversation_id), leads.get(room.id, ()), now)
                 except Exception as error:  # one issue's fault must not hold up the reminders of every war room
@@ -217,11 +222,16 @@ class Scheduler:
 
     async def enqueue_standups(self, now: datetime, report: TickReport) -> None:
         async with self._uow_factory() as uow:
-            for room in await uow.war_rooms.due_standups(now, limit=self._config.batch):
+            rooms = await uow.war_rooms.due_standups(now, limit=self._config.batch)
+            people = await _StandupPeople.of(uow, {room.id for room in rooms}) if rooms else _StandupPeople()
+            for room in rooms:
                 assert room.next_standup_at is not None
                 self._tell_of_settings(room)
                 scheduled = room.next_standup_at
-                next_at = room.settings.next_standup_at(now)
+                next_at = room.next_standup(now)
+                if next_at is None:  # it holds none any more (a chat not set up, a personal chat, signed off)
+                    await uow.war_rooms.standup_done(room.id, posted_at=None, next_at=None)
+                    continue
                 if now - scheduled > self._config.standup_grace:
                     log.warning("stand-up of war room %s due at %s was missed by more than %s; not posted late",
                                 room.key, scheduled.isoformat(), self._config.standup_grace)
@@ -230,7 +240,7 @@ class Scheduler:
                     continue
                 if room.home_service_url and room.home_conversation_id:
                     try:
-                        message = await self._standup(uow, room, scheduled, now)
+                        messages, notices = await self._standup(uow, room, scheduled, now, people)
                     except Exception as error:  # one war room's fault must not hold up everyone's stand-up
                         self._log_once(f"standup:{room.id}:{error!r}", logging.ERROR,
                                        "stand-up of war room %s could not be prepared; skipped until the next one: %r",
@@ -238,16 +248,34 @@ class Scheduler:
                         await uow.war_rooms.standup_done(room.id, posted_at=None, next_at=next_at)
                         report.standups_skipped += 1
                         continue
-                    await uow.outbox.enqueue(message, now=now)
+                    await uow.outbox.enqueue_many(messages, now=now)
+                    # In the stand-up's own transaction: what is said once is marked said by whoever queues it.
+                    if (notices.overrun_told_for, notices.ready_told_at) != (room.overrun_told_for, room.ready_told_at):
+                        await uow.war_rooms.save_told(room.id, overrun_told_for=notices.overrun_told_for, ready_told_at=notices.ready_told_at)
                     report.standups += 1
                 await uow.war_rooms.standup_done(room.id, posted_at=now, next_at=next_at)
             await uow.commit()
 
-    async def _standup(self, uow: UnitOfWork, room: WarRoom, scheduled: datetime, now: datetime) -> OutboundMessage:
+    async def _standup(
+        self, uow: UnitOfWork, room: WarRoom, scheduled: datetime, now: datetime, people: _StandupPeople
+    ) -> tuple[list[OutboundMessage], StandupNotices]:
+        """The stand-up, and "ready for sign-off" after it when that is news."""
         summary = await standup_summary(uow, room, now=now)
-        local_day = room.settings.calendar.local_date(scheduled)
-        card = render_standup(summary, chart_url=self._chart_url(room.id, now) if self._chart_url else None)
-        return to_home(room, card, dedupe_key=f"standup:{room.id}:{local_day.isoformat()}")
+        assert summary.exit_report is not None
+        notices = standup_notices(room, summary.exit_report, now=now)
+        leadership = people.leadership.get(room.id, ())
+        card = render_standup(
+            summary,
+            chart_url=self._chart_url(room.id, now) if self._chart_url else None,
+            asked=asked_to_set_up(people.admins.get(room.id, ()), people.leads.get(room.id, ())) if notices.setup_prompt else (),
+            leadership=leadership if notices.overrun_mention else (),
+        )
+        local_day = room.settings.calendar.local_date(scheduled).isoformat()
+        messages = [to_home(room, card, dedupe_key=f"standup:{room.id}:{local_day}")]
+        if notices.ready_for_sign_off:
+            ready = render_ready_for_sign_off(summary.exit_report, war_room_name=room.display_name, leadership=leadership)
+            messages.append(to_home(room, ready, dedupe_key=f"ready:{room.id}:{local_day}"))
+        return messages, notices
 
     # -- delivery ----------------------------------------------------------------------------
 
@@ -337,6 +365,24 @@ class Scheduler:
     async def _forget_old_activities(self, now: datetime) -> None:
         # Re-deliveries come within minutes; ids older than the retention window only take space.
         await purge_processed_activities(uow=self._uow_factory(), older_than=now - self._dedupe_retention)
+
+
+class _StandupPeople(BaseModel):
+    """The role holders the due stand-ups may @mention, per war room, read once a pass."""
+
+    model_config = ConfigDict(frozen=True)
+
+    admins: dict[int, tuple[Person, ...]] = {}
+    leads: dict[int, tuple[Person, ...]] = {}
+    leadership: dict[int, tuple[Person, ...]] = {}
+
+    @classmethod
+    async def of(cls, uow: UnitOfWork, war_room_ids: set[int]) -> _StandupPeople:
+        return cls(
+            admins=await uow.roles.holders(war_room_ids, Role.ADMIN),
+            leads=await uow.roles.holders(war_room_ids, Role.TRIAGE_LEAD),
+            leadership=await uow.roles.holders(war_room_ids, Role.LEADERSHIP),
+        )
 
 
 def to_home(room: WarRoom, card: dict[str, object], *, dedupe_key: str) -> OutboundMessage:

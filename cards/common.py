@@ -11,6 +11,7 @@ from typing import Any, TypeGuard
 from urllib.parse import quote, urlencode
 
 from bot.domain.model import Person
+from bot.domain.triage import plan_mentions
 
 Card = dict[str, Any]
 
@@ -128,6 +129,12 @@ def mention_lines(
     if others:
         lines.append(text_block(f"and {others} other{'s' if others != 1 else ''} {who}".strip(), **style))
     return lines, entities
+
+
+def capped_mention_lines(lead: str, people: Sequence[Person], **style: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`mention_lines` for a message of its own: as many as one message may mention, the rest counted."""
+    plan = plan_mentions(tuple(people), messages=1)
+    return mention_lines(lead, plan.batches[0] if plan.batches else (), others=plan.others, **style)
 
 
 def with_mentions(card: Card, entities: list[dict[str, Any]]) -> Card:

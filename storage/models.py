@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -89,6 +90,12 @@ class WarRoomRow(Base):
     signed_off_at: Mapped[datetime | None]
     signed_off_by_id: Mapped[str | None] = mapped_column(String(64))
     signed_off_by_name: Mapped[str | None] = mapped_column(String(200))
+    # bot.domain.window.WarRoomKind: team, group_chat or personal_chat (which of them hold stand-ups).
+    kind: Mapped[str] = mapped_column(String(20), server_default="team")
+    # Told once (bot.domain.standup.standup_notices): the planned end whose overrun leadership was @mentioned about,
+    # and when leadership was told the exit criteria pass.
+    overrun_told_for: Mapped[date | None] = mapped_column(Date)
+    ready_told_at: Mapped[datetime | None]
 
 
 class ConversationRow(Base):
@@ -187,6 +194,8 @@ class IssueRow(Base):
     snoozed_until: Mapped[datetime | None]
     ack_escalated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     resolve_escalated_for: Mapped[datetime | None]
+    # Held while the war room is signed off (next_due_at NULL); a withdrawal of the sign-off makes them due again.
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class IssueFollowerRow(Base):

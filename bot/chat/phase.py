@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.chat.context import Chat, Clicked, Said
 from bot.domain.commands import ExtendPhase, ShowExit, ShowSetup
-from bot.domain.messages import CardActionResult, Outbound, PostCard, ReplyCard
+from bot.domain.messages import Card, CardActionResult, Outbound, PostCard, ReplyCard
 from bot.domain.results import Applied, Refused
-from bot.services.phase import PhaseChange, configure, extend, phase_view, sign_off, withdraw_sign_off
+from bot.domain.war_room import WarRoom
+from bot.services.phase import PhaseChange, configure, extend, phase_view, setup_form, sign_off, withdraw_sign_off
 from cards.notice import render_announcement, render_notice_card
 from cards.phase import parse_setup, render_exit, render_setup
 
 
+def _form(chat: Chat, room: WarRoom, **kwargs: Any) -> Card:
+    """The setup form of `room`; a window not set up is offered today as its start."""
+    return render_setup(room.settings, today=room.settings.calendar.local_date(chat.now()), **kwargs)
+
+
 async def show_setup(chat: Chat, command: ShowSetup, said: Said) -> list[Outbound]:
     view = await phase_view(uow=chat.uow(), now=chat.now(), conversation=said.message.conversation)
-    return [ReplyCard(card=render_setup(view.room.settings))]
+    return [ReplyCard(card=_form(chat, view.room))]
+
+
+async def open_setup(chat: Chat, clicked: Clicked) -> CardActionResult:
+    """"Set up hypercare" (the stand-up's setup prompt, the welcome card): the form for those who may set up."""
+    result = await setup_form(uow=chat.uow(), now=chat.now(), conversation=clicked.action.conversation, actor=clicked.sender,
+                              admins=chat.admins)
+    match result:
+        case Applied(subject=room):
+            return CardActionResult(card=_form(chat, room))
+        case Refused(reason=reason):
+            return CardActionResult(card=render_notice_card(f"{reason} Ask an admin of this war room to set it up."))
+    raise AssertionError(f"unhandled result {result!r}")
 
 
 async def show_exit(chat: Chat, command: ShowExit, said: Said) -> list[Outbound]:
@@ -36,11 +56,14 @@ async def move_end(chat: Chat, command: ExtendPhase, said: Said) -> list[Outboun
 
 async def save_setup(chat: Chat, clicked: Clicked) -> CardActionResult:
     action = clicked.action
-    view = await phase_view(uow=chat.uow(), now=chat.now(), conversation=action.conversation)
-    parsed = parse_setup(action.data, view.room.settings)
+    # Who may set up is asked first: someone without the role is not walked through the form's errors for nothing.
+    allowed = await setup_form(uow=chat.uow(), now=chat.now(), conversation=action.conversation, actor=clicked.sender, admins=chat.admins)
+    if isinstance(allowed, Refused):
+        return CardActionResult(card=render_notice_card(allowed.reason))
+    parsed = parse_setup(action.data, allowed.subject.settings)
     if isinstance(parsed, dict):
         typed = {key: str(value) for key, value in action.data.items() if isinstance(value, (str, int, float))}
-        return CardActionResult(card=render_setup(view.room.settings, errors=parsed, values=typed))
+        return CardActionResult(card=_form(chat, allowed.subject, errors=parsed, values=typed))
     result = await configure(
         uow=chat.uow(), now=chat.now(), conversation=action.conversation, actor=clicked.sender, settings=parsed, admins=chat.admins
     )

@@ -8,7 +8,7 @@ from bot.domain import commands
 from bot.domain.triage import Verb
 from cards.issue_actions import VERB_PREFIX
 from cards.issue_form import CREATE_VERB
-from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
+from cards.phase import SETUP_OPEN_VERB, SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
 from cards.reminders import SNOOZE_VERB
 from cards.runbooks import CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB
 
@@ -37,6 +37,7 @@ COMMANDS: dict[type, CommandHandler] = {
 CARD_VERBS: dict[str, CardHandler] = {
     CREATE_VERB: intake.submit_issue_form,
     SETUP_VERB: phase.save_setup,
+    SETUP_OPEN_VERB: phase.open_setup,
     SIGN_OFF_VERB: phase.sign,
     WITHDRAW_VERB: phase.withdraw,
     CREATE_RUNBOOK_VERB: knowledge.save_new,

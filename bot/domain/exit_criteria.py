@@ -73,9 +73,20 @@ class PhaseDay(BaseModel):
     day: int
     of: int
     working_days_left: int
+    # Working days (by the war room's calendar) since the planned end; 0 until it has passed.
+    past_end: int = 0
+
+    @property
+    def overrun(self) -> bool:
+        """Today is after the planned end (and nobody signed off, or the report would not be asked)."""
+        return self.day > self.of
 
     def text(self) -> str:
-        return f"Day {self.day} of {self.of}"
+        if not self.overrun:
+            return f"Day {self.day} of {self.of}"
+        if not self.past_end:  # the planned end was the last working day before a weekend
+            return f"Day {self.day}: past the planned end"
+        return f"Day {self.day}: {self.past_end} working day{'s' if self.past_end != 1 else ''} past the planned end"
 
 
 class ExitReport(BaseModel):
@@ -94,12 +105,16 @@ class ExitReport(BaseModel):
 
     @property
     def warning(self) -> str | None:
-        """Said plainly on the stand-up from three working days before the planned end."""
-        if self.signed_off_at or self.measured_pass or not self.phase:
-            return None
-        if self.phase.working_days_left > WARNING_WORKING_DAYS:
+        """Said plainly on the stand-up from three working days before the planned end, and every day after it."""
+        if self.signed_off_at or not self.phase:
             return None
         failing = "; ".join(c.label for c in self.criteria if not c.passed)
+        if self.phase.overrun:
+            state = "the exit criteria are met" if self.measured_pass else f"the exit criteria are not met ({failing})"
+            return (f"Hypercare has run past its planned end ({self.ends_on_text}) and {state}. "
+                    "Leadership: extend it (`extend 2w REASON`) or sign it off (`exit`).")
+        if self.measured_pass or self.phase.working_days_left > WARNING_WORKING_DAYS:
+            return None
         left = self.phase.working_days_left
         when = "today" if left == 0 else f"in {left} working day{'s' if left != 1 else ''}"
         return f"Hypercare is planned to end {when} and the exit criteria are not met ({failing}). Decide: fix, or `extend`."
@@ -111,7 +126,7 @@ def phase_day(settings: WarRoomSettings, now: datetime) -> PhaseDay | None:
     calendar = settings.calendar
     today = calendar.local_date(now)
     total = (settings.ends_on - settings.starts_on).days + 1
-    day = min(max((today - settings.starts_on).days + 1, 0), total)
+    day = max((today - settings.starts_on).days + 1, 0)
     # Counted from today, or (before the phase starts) from the eve of its first day: never more days than the phase has.
     counted_from = max(today, settings.starts_on - timedelta(days=1))
     left = sum(
@@ -119,7 +134,10 @@ def phase_day(settings: WarRoomSettings, now: datetime) -> PhaseDay | None:
         for offset in range(1, (settings.ends_on - counted_from).days + 1)
         if calendar.is_working_day(counted_from + timedelta(days=offset))
     ) if today <= settings.ends_on else 0
-    return PhaseDay(day=day, of=total, working_days_left=left)
+    past_end = sum(
+        1 for offset in range(1, (today - settings.ends_on).days + 1) if calendar.is_working_day(settings.ends_on + timedelta(days=offset))
+    )
+    return PhaseDay(day=day, of=total, working_days_left=left, past_end=past_end)
 
 
 def evaluate_exit(

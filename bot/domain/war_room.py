@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bot.domain.calendar import WEEKDAYS, WorkingCalendar
 from bot.domain.model import Person
 from bot.domain.policy import DEFAULT_POLICY, SeverityPolicy
+from bot.domain.window import WarRoomKind, WindowPreset, holds_standups
 
 # Hypercare runs for weeks; a phase is at most a year long, like every span in the policy.
 MAX_PHASE_DAYS = 366
@@ -25,6 +26,8 @@ class WarRoomSettings(BaseModel):
     # The phase: a fixed, visible start and planned end (local dates), and the agreed exit targets.
     starts_on: date | None = None
     ends_on: date | None = None
+    # The preset the window was set up from; its band of weeks is what the setup card checks the window against.
+    preset: WindowPreset = WindowPreset.CUSTOM
     sev2_cap: int = Field(default=5, ge=0, le=1000)
     support_share_target: int = Field(default=80, ge=0, le=100)  # percent of resolutions by the support team
     sla_target: int = Field(default=90, ge=0, le=100)  # percent of Sev 1/2 resolved within target
@@ -38,6 +41,11 @@ class WarRoomSettings(BaseModel):
         if self.starts_on and self.ends_on and (self.ends_on - self.starts_on).days >= MAX_PHASE_DAYS:
             raise ValueError("hypercare lasts at most a year: the planned end must be within a year of the start")
         return self
+
+    @property
+    def set_up(self) -> bool:
+        """The window is set up once it has an agreed end (the setup card saves none without one)."""
+        return self.ends_on is not None
 
     @property
     def support_route(self) -> str:
@@ -189,10 +197,20 @@ class WarRoom(BaseModel):
     last_standup_at: datetime | None
     signed_off_at: datetime | None = None
     signed_off_by: Person | None = None
+    kind: WarRoomKind = WarRoomKind.TEAM
+    # What leadership was told already, once each (see bot/domain/standup.py standup_notices): the planned end whose
+    # overrun they were @mentioned about, and when they were told the exit criteria pass.
+    overrun_told_for: date | None = None
+    ready_told_at: datetime | None = None
 
     @property
     def display_name(self) -> str:
         return self.name or "this war room"
+
+    def next_standup(self, after: datetime) -> datetime | None:
+        """The next stand-up after `after`, or None when this war room holds none (see holds_standups)."""
+        held = holds_standups(self.kind, set_up=self.settings.set_up, signed_off=self.signed_off_at is not None)
+        return self.settings.next_standup_at(after) if held else None
 
 
 SETTING_KEYS = (

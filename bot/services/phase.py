@@ -66,7 +66,8 @@ async def configure(
             return _refusal(Action.SET_UP, "set up the war room")
         war_room_id = room.id
         before = room.settings
-        await uow.war_rooms.save_settings(war_room_id, settings, now=now)
+        set_up = room.model_copy(update={"settings": settings})
+        await uow.war_rooms.save_settings(war_room_id, settings, next_standup_at=set_up.next_standup(now))
         await uow.war_rooms.add_event(
             war_room_id,
             Event(verb="setup", actor=actor, at=now, from_value=_dates(before), to_value=_dates(settings)),
@@ -74,6 +75,16 @@ async def configure(
         view = await _view(uow, war_room_id, now)
         await uow.commit()
     return Applied(subject=view, message="War room settings saved.")
+
+
+async def setup_form(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, admins: frozenset[str]
+) -> Applied[WarRoom] | Refused[WarRoom]:
+    """The war room whose setup form `actor` asked for, if they may set it up."""
+    async with uow:
+        room = await _room_if_allowed(uow, conversation, actor, admins, Action.SET_UP, now=now)
+        await uow.commit()
+    return Applied(subject=room) if room else Refused(reason=needs_role(Action.SET_UP, "set up the war room"))
 
 
 def _dates(settings: WarRoomSettings) -> str:
@@ -100,7 +111,7 @@ async def extend(
             extended = settings.ending_on(ends_on)
         except ValueError as error:
             return Refused(reason=f"The end was not moved: {error}.")
-        await uow.war_rooms.save_settings(war_room_id, extended, now=now)
+        await uow.war_rooms.save_settings(war_room_id, extended, next_standup_at=room.model_copy(update={"settings": extended}).next_standup(now))
         await uow.war_rooms.add_event(
             war_room_id,
             Event(verb="extend", actor=actor, at=now, from_value=str(settings.ends_on or "not set"), to_value=str(ends_on), reason=reason),
@@ -127,7 +138,8 @@ async def sign_off(*, uow: UnitOfWork, now: datetime, conversation: Conversation
         if not view.report.measured_pass:
             failing = ", ".join(c.label for c in view.report.criteria if not c.passed)
             return Refused(subject=view, reason=f"Not yet: {failing}.")
-        await uow.war_rooms.set_sign_off(war_room_id, by=actor, at=now)
+        # No more stand-ups; the issues' reminders are held as each comes due (the scheduler sees the sign-off).
+        await uow.war_rooms.set_sign_off(war_room_id, by=actor, at=now, next_standup_at=None)
         await uow.war_rooms.add_event(war_room_id, Event(verb="signoff", actor=actor, at=now))
         view = await _view(uow, war_room_id, now)
         await uow.commit()
@@ -149,7 +161,9 @@ async def withdraw_sign_off(
         war_room_id = room.id
         if not room.signed_off_at:
             return Refused(reason="Hypercare is not signed off.")
-        await uow.war_rooms.set_sign_off(war_room_id, by=None, at=None)
+        resumed = room.model_copy(update={"signed_off_at": None, "signed_off_by": None})
+        await uow.war_rooms.set_sign_off(war_room_id, by=None, at=None, next_standup_at=resumed.next_standup(now))
+        await uow.issues.resume_reminders(war_room_id, now=now)
         await uow.war_rooms.add_event(war_room_id, Event(verb="withdraw", actor=actor, at=now, reason=reason))
         view = await _view(uow, war_room_id, now)
         await uow.commit()

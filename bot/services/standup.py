@@ -30,6 +30,7 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> S
             (f"{group.area.label} · {group.category.label} ({', '.join(group.keywords[:3])})", group.issue_numbers)
             for group in candidates
         ),
+        set_up=room.settings.set_up,
     )
 
 

@@ -212,6 +212,7 @@ class IssueRepository:
                 snoozed_until=state.snoozed_until,
                 ack_escalated=state.ack_escalated,
                 resolve_escalated_for=state.resolve_escalated_for,
+                reminders_paused=state.paused,
                 next_due_at=next_due_at,
             )
         )
@@ -231,6 +232,7 @@ class IssueRepository:
                 snoozed_until=bindparam("snoozed_until", type_=UtcDateTime()),
                 ack_escalated=bindparam("ack_escalated"),
                 resolve_escalated_for=bindparam("resolve_escalated_for", type_=UtcDateTime()),
+                reminders_paused=bindparam("paused"),
                 next_due_at=bindparam("next_due", type_=UtcDateTime()),
             )
         )
@@ -240,11 +242,18 @@ class IssueRepository:
                 {
                     "issue_id": issue_id, "kind": state.kind, "seq": state.seq, "generation": state.generation,
                     "snoozed_until": state.snoozed_until, "ack_escalated": state.ack_escalated,
-                    "resolve_escalated_for": state.resolve_escalated_for, "next_due": next_due_at,
+                    "resolve_escalated_for": state.resolve_escalated_for, "paused": state.paused, "next_due": next_due_at,
                 }
                 for issue_id, state, next_due_at in states
             ],
         )
+
+    async def resume_reminders(self, war_room_id: int, *, now: datetime) -> int:
+        """Make the reminders held while the war room was signed off due now (the next pass plans them)."""
+        result = await self._session.execute(
+            update(IssueRow).where(IssueRow.war_room_id == war_room_id, IssueRow.reminders_paused.is_(True)).values(next_due_at=now)
+        )
+        return result.rowcount
 
     async def reminder_state(self, issue_id: int) -> ReminderState:
         row = await self._session.get(IssueRow, issue_id)
@@ -318,6 +327,7 @@ def _reminder_state(row: IssueRow) -> ReminderState:
         snoozed_until=row.snoozed_until,
         ack_escalated=row.ack_escalated,
         resolve_escalated_for=row.resolve_escalated_for,
+        paused=row.reminders_paused,
     )
 
 

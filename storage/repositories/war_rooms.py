@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import Person
 from bot.domain.triage import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
+from bot.domain.window import WarRoomKind, holds_standups
 from bot.domain.messages import ConversationRef
 from storage.models import WarRoomEventRow, WarRoomRow
 from storage.repositories.common import dialect_insert, optional_person, skip_locked
@@ -34,6 +35,8 @@ class WarRoomRepository:
         row = (await self._session.execute(query)).one_or_none()
         if row is not None:
             return _to_war_room(row)  # type: ignore[arg-type]  # the usual case: one indexed read
+        kind = WarRoomKind.of(team_id=ref.team_id, conversation_type=ref.conversation_type)
+        held = holds_standups(kind, set_up=False, signed_off=False)
         statement = (
             dialect_insert(self._session, WarRoomRow)
             .values(
@@ -47,7 +50,8 @@ class WarRoomRepository:
                 home_channel_id=ref.channel_id,
                 home_service_url=ref.service_url,
                 bot_id=ref.bot_id,
-                next_standup_at=WarRoomSettings().next_standup_at(now),
+                next_standup_at=WarRoomSettings().next_standup_at(now) if held else None,
+                kind=kind.value,
             )
             .on_conflict_do_nothing(index_elements=["key"])
         )
@@ -72,11 +76,11 @@ class WarRoomRepository:
         rows = (await self._session.execute(select(WarRoomRow).where(WarRoomRow.id.in_(war_room_ids)))).scalars()
         return [_to_war_room(row) for row in rows]
 
-    async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, now: datetime) -> None:
+    async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, next_standup_at: datetime | None) -> None:
         await self._session.execute(
             update(WarRoomRow)
             .where(WarRoomRow.id == war_room_id)
-            .values(settings=settings.model_dump(mode="json"), next_standup_at=settings.next_standup_at(now))
+            .values(settings=settings.model_dump(mode="json"), next_standup_at=next_standup_at)
         )
 
     async def save_oncall(self, war_room_id: int, oncall: OnCall) -> None:
@@ -89,8 +93,8 @@ class WarRoomRepository:
             update(WarRoomRow).where(WarRoomRow.id == war_room_id, WarRoomRow.name.is_(None)).values(name=name[:200])
         )
 
-    async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None) -> None:
-        """Record leadership's sign-off, or clear it (`by` None)."""
+    async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None, next_standup_at: datetime | None) -> None:
+        """Record leadership's sign-off, or clear it (`by` None); stand-ups stop or resume with it."""
         await self._session.execute(
             update(WarRoomRow)
             .where(WarRoomRow.id == war_room_id)
@@ -98,7 +102,15 @@ class WarRoomRepository:
                 signed_off_at=at if by else None,
                 signed_off_by_id=by.aad_object_id if by else None,
                 signed_off_by_name=by.name if by else None,
+                next_standup_at=next_standup_at,
             )
+        )
+
+    async def save_told(self, war_room_id: int, *, overrun_told_for: date | None, ready_told_at: datetime | None) -> None:
+        await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id)
+            .values(overrun_told_for=overrun_told_for, ready_told_at=ready_told_at)
         )
 
     async def add_event(self, war_room_id: int, event: Event) -> None:
@@ -123,7 +135,7 @@ class WarRoomRepository:
         ).scalars()
         return [_to_war_room(row) for row in rows]
 
-    async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime) -> None:
+    async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime | None) -> None:
         values: dict[str, Any] = {"next_standup_at": next_at}
         if posted_at is not None:
             values["last_standup_at"] = posted_at
@@ -165,4 +177,7 @@ def _to_war_room(row: WarRoomRow) -> WarRoom:
         last_standup_at=row.last_standup_at,
         signed_off_at=row.signed_off_at,
         signed_off_by=optional_person(row.signed_off_by_id, row.signed_off_by_name),
+        kind=WarRoomKind(row.kind),
+        overrun_told_for=row.overrun_told_for,
+        ready_told_at=row.ready_told_at,
     )

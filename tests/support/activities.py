@@ -94,11 +94,12 @@ def personal_message(service_url: str, text: str, *, tenant: str = TENANT) -> di
     )
 
 
-def group_chat_message(service_url: str, text: str, *, tenant: str = TENANT) -> dict[str, Any]:
+def group_chat_message(service_url: str, text: str, *, tenant: str = TENANT, sender: dict[str, str] | None = None) -> dict[str, Any]:
     return _base(
         service_url,
         {"id": "19:group-chat-finance@thread.v2", "conversationType": "groupChat", "isGroup": True, "tenantId": tenant},
         {"tenant": {"id": tenant}},
+        sender=sender,
         type="message",
         text=f"<at>{BOT_NAME}</at> {text}",
         textFormat="plain",

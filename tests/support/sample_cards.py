@@ -33,12 +33,13 @@ from bot.domain.reminders import Due
 from bot.domain.standup import build_standup
 from bot.domain.triage import Event, Verb
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
+from bot.domain.window import WindowPreset
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import IssueFormValues, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement, render_notice_card, render_notices, render_too_large
 from cards.oncall import render_oncall
-from cards.phase import parse_setup, render_exit, render_setup
+from cards.phase import parse_setup, render_exit, render_ready_for_sign_off, render_setup
 from cards.runbooks import render_runbook, render_runbook_form, render_runbook_results, suggestion_block
 from cards.status import render_status
 from cards.reminders import render_reminder
@@ -151,9 +152,26 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
     setup_errors = parse_setup(setup_input, settings)
     assert isinstance(setup_errors, dict)
     submitted_form = {"form_id": "f" * 32, "title": "", "severity": user("7"), "affected_users": user("many")}
+    # The window: a preset's band overrun, a stand-up before setup (its prompt @mentions 1,000 people) and after the end.
+    long_smb = WarRoomSettings(preset=WindowPreset.BC_SMB, starts_on=date(2026, 11, 16), ends_on=date(2026, 12, 27),
+                               steady_state_support=user("the IT service desk"))
+    no_end = {"preset": "custom", "starts_on": "2026-11-23", "steady_state_support": user("the IT service desk")}
+    no_end_errors = parse_setup(no_end, WarRoomSettings())
+    assert isinstance(no_end_errors, dict)
+    not_set_up = build_standup(war_room_name=room_name, open_issues=many_issues(3, user), recent=[], deferred_count=0, since=NOW,
+                               now=NOW, exit_report=evaluate_exit([], WarRoomSettings(), now=NOW), set_up=False)
+    ended = WarRoomSettings(starts_on=date(2026, 10, 26), ends_on=date(2026, 11, 20))
+    overrun = build_standup(war_room_name=room_name, open_issues=many_issues(3, user), recent=[], deferred_count=2, since=NOW,
+                            now=NOW, exit_report=evaluate_exit(many_issues(3, user), ended, now=NOW))
     return {
         "setup": render_setup(settings),
         "setup-errors": render_setup(settings, errors=setup_errors, values=setup_input),
+        "setup-band-warning": render_setup(long_smb, saved=True),
+        "setup-no-end": render_setup(WarRoomSettings(), errors=no_end_errors, values=no_end),
+        "standup-setup-prompt": render_standup(not_set_up, asked=(omar, lena, guest, *CROWD)),
+        "standup-overrun": render_standup(overrun, leadership=(lena, guest)),
+        "ready-for-sign-off": render_ready_for_sign_off(evaluate_exit([resolved], settings, now=NOW), war_room_name=room_name,
+                                                        leadership=(lena, omar, guest)),
         "exit-failing": render_exit(report, war_room_name=room_name),
         "exit-passing": render_exit(evaluate_exit([resolved], settings, now=NOW), war_room_name=room_name),
         "exit-signed-off": render_exit(

@@ -100,6 +100,13 @@ class FakeIssues(FakeRepository):
         for issue_id, state, next_due_at in states:
             self._store.reminders[issue_id] = (state, next_due_at)
 
+    async def resume_reminders(self, war_room_id: int, *, now: datetime) -> int:
+        paused = [issue_id for issue_id, (state, _) in self._store.reminders.items()
+                  if state.paused and self._store.issues[issue_id].war_room_id == war_room_id]
+        for issue_id in paused:
+            self._store.reminders[issue_id] = (self._store.reminders[issue_id][0], now)
+        return len(paused)
+
     async def reminder_state(self, issue_id: int) -> ReminderState:
         return self._store.reminders[issue_id][0]
 

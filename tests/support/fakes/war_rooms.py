@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.domain.messages import ConversationRef
 from bot.domain.model import Person
@@ -49,8 +49,8 @@ class FakeWarRooms(FakeRepository):
     async def get_many(self, war_room_ids: set[int]) -> builtins.list[WarRoom]:
         return [room for war_room_id, room in sorted(self._store.war_rooms.items()) if war_room_id in war_room_ids]
 
-    async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, now: datetime) -> None:
-        self._update(war_room_id, settings=settings, next_standup_at=settings.next_standup_at(now))
+    async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, next_standup_at: datetime | None) -> None:
+        self._update(war_room_id, settings=settings, next_standup_at=next_standup_at)
 
     async def save_oncall(self, war_room_id: int, oncall: OnCall) -> None:
         self._update(war_room_id, oncall=oncall)
@@ -59,8 +59,11 @@ class FakeWarRooms(FakeRepository):
         if self._store.war_rooms[war_room_id].name is None:
             self._update(war_room_id, name=name[:200])
 
-    async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None) -> None:
-        self._update(war_room_id, signed_off_at=at if by else None, signed_off_by=by)
+    async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None, next_standup_at: datetime | None) -> None:
+        self._update(war_room_id, signed_off_at=at if by else None, signed_off_by=by, next_standup_at=next_standup_at)
+
+    async def save_told(self, war_room_id: int, *, overrun_told_for: date | None, ready_told_at: datetime | None) -> None:
+        self._update(war_room_id, overrun_told_for=overrun_told_for, ready_told_at=ready_told_at)
 
     async def add_event(self, war_room_id: int, event: Event) -> None:
         self._store.war_room_events.append((war_room_id, event))
@@ -69,7 +72,7 @@ class FakeWarRooms(FakeRepository):
         due = [room for room in self._store.war_rooms.values() if room.next_standup_at is not None and room.next_standup_at <= now]
         return sorted(due, key=lambda room: room.next_standup_at or now)[:limit]
 
-    async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime) -> None:
+    async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime | None) -> None:
         self._update(war_room_id, next_standup_at=next_at, **({"last_standup_at": posted_at} if posted_at is not None else {}))
 
     async def next_issue_number(self, war_room_id: int) -> int:
