@@ -24,6 +24,7 @@ from bot.domain.reminders import Plan, ReminderState, plan_reminders, who_to_tel
 from bot.domain.war_room import WarRoom
 from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.ratelimit import SendLimiter
+from bot.services.charts import keep_chart_of
 from bot.services.intake import purge_processed_activities
 from bot.services.standup import standup_summary
 from cards.reminders import render_reminder
@@ -90,10 +91,11 @@ class Scheduler:
         limiter: SendLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         dedupe_retention: timedelta = timedelta(hours=48),
-        chart_url: Callable[[int, datetime], str] | None = None,
+        chart_url: Callable[[int, int], str] | None = None,
         transient: Callable[[BaseException], bool] = lambda error: False,
     ) -> None:
-        """`transient`: whether an error means the database is away (every pass would fail: the tick stops)."""
+        """`transient`: whether an error means the database is away (every pass would fail: the tick stops).
+        `chart_url`: the link to a war room's kept chart figures (war room id, chart id); None: no chart."""
         self._uow_factory = uow_factory
         self._sender = sender
         self._config = config or SchedulerConfig()
@@ -231,7 +233,8 @@ class Scheduler:
     async def _standup(self, uow: UnitOfWork, room: WarRoom, scheduled: datetime, now: datetime) -> OutboundMessage:
         summary = await standup_summary(uow, room, now=now)
         local_day = room.settings.calendar.local_date(scheduled)
-        card = render_standup(summary, chart_url=self._chart_url(room.id, now) if self._chart_url else None)
+        chart_url = self._chart_url(room.id, await keep_chart_of(uow, room, now=now)) if self._chart_url else None
+        card = render_standup(summary, chart_url=chart_url)
         return to_home(room, card, dedupe_key=f"standup:{room.id}:{local_day.isoformat()}")
 
     # -- delivery ----------------------------------------------------------------------------

@@ -23,7 +23,9 @@ class Chat:
     admins: frozenset[str] = frozenset()
     vocabulary: Vocabulary | None = None
     bot_name: str = "Hypercare"
-    chart_url_for: Callable[[int, datetime], str] | None = None
+    # Links the bot serves itself (bot/links.py): a kept chart (war room id, chart id), a hand-over pack (war room id, now).
+    chart_url_for: Callable[[int, int], str] | None = None
+    handover_url_for: Callable[[int, datetime], str] | None = None
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work: one per use case called."""
@@ -32,8 +34,11 @@ class Chat:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def chart_url(self, war_room_id: int | None, now: datetime) -> str | None:
-        return self.chart_url_for(war_room_id, now) if self.chart_url_for and war_room_id else None
+    def chart_url(self, war_room_id: int, chart_id: int) -> str | None:
+        return self.chart_url_for(war_room_id, chart_id) if self.chart_url_for else None
+
+    def handover_url(self, war_room_id: int, now: datetime) -> str | None:
+        return self.handover_url_for(war_room_id, now) if self.handover_url_for else None
 
 
 class NoDirectory:
