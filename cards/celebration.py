@@ -69,7 +69,7 @@ def render_celebration(
     c = celebration
     by = c.signed_off_by.name if c.signed_off_by else "leadership"
     body: list[dict[str, Any]] = [
-        rich_text(text_run("🎉 Hypercare is complete · ", size="Large", weight="Bolder"), text_run(c.war_room_name, size="Large")),
+        rich_text(text_run("Hypercare is complete · ", size="Large", weight="Bolder"), text_run(c.war_room_name, size="Large")),
         rich_text(
             text_run(f"Signed off by {by} on {card_time(c.signed_off_at)}. New problems go to "),
             text_run(c.steady_state_support or "the usual support process"),

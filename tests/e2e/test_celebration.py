@@ -16,6 +16,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,7 +24,9 @@ from bot.config import Settings
 from storage.models import WarRoomRow
 from tests.e2e.test_cli import hypercare
 from tests.e2e.test_phase import BOSS, press, setup_values
-from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, USER, channel_message, execute_action
+from tests.support.activities import (
+    ADMIN, LENA, NOBODY, OMAR, SECOND_TENANT, TENANT, USER, channel_message, execute_action, submit_action,
+)
 from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot, running_bot
@@ -35,8 +38,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    from tests.support.activities import SECOND_TENANT, TENANT
-
     return Settings(
         database_url=database_url, allowed_tenants=f"{TENANT},{SECOND_TENANT}", admins=ADMIN["aadObjectId"],
         scheduler_interval_seconds=0, connector_retry_base_seconds=0.01, chart_secret=SECRET, _env_file=None,
@@ -182,9 +183,9 @@ async def test_sign_off_posts_the_celebration_with_the_phase_in_numbers(room: Wa
     assert shown["Runbooks written"] == "2"
     first_week = [s for s in resolved if s.raised_at + s.resolved_after < datetime(2026, 11, 30, tzinfo=UTC)]
     last_week = [s for s in resolved if s.raised_at + s.resolved_after >= signed_at - timedelta(days=7)]
-    by_support = lambda records: sum(1 for s in records if s.resolver is NOBODY)  # noqa: E731
+    support_first, support_last = (sum(1 for s in records if s.resolver is NOBODY) for records in (first_week, last_week))
     assert shown["Support team share"] == (
-        f"first week {percent(by_support(first_week), len(first_week))} → last week {percent(by_support(last_week), len(last_week))}"
+        f"first week {percent(support_first, len(first_week))} → last week {percent(support_last, len(last_week))}"
     )
     for severity in (1, 2, 3):
         acks = [s.acknowledged_after for s in seeded if s.severity == severity and s.acknowledged_after is not None]
@@ -243,6 +244,16 @@ async def test_handover_is_for_triage_leads_leadership_and_admins(room: WarRoom,
     for person in (LENA, BOSS, ADMIN):
         answer = await press_link(person, button["data"])
         assert re.search(r'"url": "[^"]+/handover/\d+/\d+/[^"/]+\.zip"', card_text(answer)), person
+
+    # A submitted (not executed) press, as a client without Universal Actions sends it: its answer would be seen by all.
+    before = len(room.connector.calls)
+    status, _ = await bot.post_activity(
+        submit_action(message, {"verb": "handover.link", "from": "handover"}, card_activity_id=offer.sent_id or "x", sender=LENA)
+    )
+    await bot.settle()
+    assert status == 200
+    answered = " ".join(card_text(c.body or {}) for c in room.connector.calls[before:])
+    assert "cannot show the link to you alone" in answered and "/handover/" not in answered
 
     _, celebration = await sign_off(room)
     answer = await press_link(BOSS, find_execute(celebration, "handover.link")["data"])
@@ -303,8 +314,10 @@ async def test_a_handover_link_leaks_nothing_without_a_valid_signature(
     assert status == 200
     async with engine.connect() as connection:
         ids = sorted((await connection.execute(select(WarRoomRow.id))).scalars())
-    war_room, other = re.match(r"/handover/(\d+)/", path).group(1), next(str(i) for i in ids if str(i) != re.match(r"/handover/(\d+)/", path).group(1))  # type: ignore[union-attr]
-    expires = re.match(r"/handover/\d+/(\d+)/", path).group(1)  # type: ignore[union-attr]
+    parts = re.fullmatch(r"/handover/(\d+)/(\d+)/[^/]+\.zip", path)
+    assert parts is not None
+    war_room, expires = parts.groups()
+    other = next(str(i) for i in ids if str(i) != war_room)
     tampered = {
         "signature": re.sub(r"/([^/]+)\.zip$", lambda m: "/" + m.group(1)[::-1] + ".zip", path),
         "other war room": path.replace(f"/handover/{war_room}/", f"/handover/{other}/"),
@@ -343,7 +356,7 @@ async def test_a_standup_chart_outlives_restarts_and_a_day_and_ends_90_days_afte
     async with running_bot(settings, clock) as restarted:  # a new app instance, the same secret
         async with restarted.client.get(restarted.url + path) as response:
             assert response.status == 200 and await response.read() == first
-    async with running_bot(settings.model_copy(update={"chart_secret": settings.chart_secret.__class__("x" * 40)}), clock) as other:
+    async with running_bot(settings.model_copy(update={"chart_secret": SecretStr("x" * 40)}), clock) as other:
         async with other.client.get(other.url + path) as response:
             assert response.status == 404  # signed with another secret
 
