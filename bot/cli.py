@@ -21,7 +21,7 @@ from bot.export import export_csv, export_xlsx
 from bot.observability.logs import configure_logging
 from bot.scheduler import post_standup_now
 from bot.services import admin
-from bot.services.phase import phase_figures
+from bot.services.handover import handover_contents
 from storage import migrate
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
@@ -127,18 +127,16 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _export(uow: UnitOfWorkFactory, room: WarRoom, now: datetime, kind: str, out: str | None) -> int:
-    figures = await phase_figures(uow=uow(), now=now, war_room_id=room.id)
-    assert figures is not None
-    async with uow() as unit:
-        events = await unit.events.by_issue(room.id)
+    contents = await handover_contents(uow=uow(), now=now, war_room_id=room.id)
+    assert contents is not None
     target = out or f"hypercare-{room.id}-{now:%Y%m%d}.{'zip' if kind == 'csv' else 'xlsx'}"
     writer = export_csv if kind == "csv" else export_xlsx
     try:
-        path = writer(list(figures.issues), events, figures.metrics, target)
+        path = writer(list(contents.issues), contents.events_by_issue, contents.metrics, target, runbooks=contents.runbooks)
     except ValueError as error:
         print(f"export failed: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {path} ({len(figures.issues)} issues)")
+    print(f"wrote {path} ({len(contents.issues)} issues, {len(contents.runbooks)} runbooks)")
     return 0
 
 
@@ -164,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings_command = commands.add_parser("settings", help="show or change a war room's settings")
     settings_command.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
     settings_command.add_argument("--set", action="append", metavar="KEY=VALUE", help=", ".join(SETTING_KEYS))
-    export = commands.add_parser("export", help="the issue log, events and metrics of a war room, as CSV (zip) or XLSX")
+    export = commands.add_parser("export", help="the issue log, events, runbooks and metrics of a war room, as CSV (zip) or XLSX")
     export.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("--out", help="FILE.zip for csv, FILE.xlsx for xlsx")

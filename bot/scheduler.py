@@ -26,6 +26,7 @@ from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.observability.logs import WAR_ROOM_ID, new_request_id, request_context
 from bot.observability.metrics import Metrics
 from bot.ratelimit import SendLimiter
+from bot.services.charts import keep_chart_of
 from bot.services.intake import purge_processed_activities
 from bot.services.standup import standup_summary
 from cards.phase import render_ready_for_sign_off
@@ -78,11 +79,12 @@ class Scheduler:
         limiter: SendLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         dedupe_retention: timedelta = timedelta(hours=48),
-        chart_url: Callable[[int, datetime], str] | None = None,
+        chart_url: Callable[[int, int], str] | None = None,
         transient: Callable[[BaseException], bool] = lambda error: False,
         metrics: Metrics | None = None,
     ) -> None:
-        """`transient`: whether an error means the database is away (every pass would fail: the tick stops)."""
+        """`transient`: whether an error means the database is away (every pass would fail: the tick stops).
+        `chart_url`: the link to a war room's kept chart figures (war room id, chart id); None: no chart."""
         self._uow_factory = uow_factory
         self._sender = sender
         self._config = config or SchedulerConfig()
@@ -264,9 +266,10 @@ class Scheduler:
         assert summary.exit_report is not None
         notices = standup_notices(room, summary.exit_report, now=now)
         leadership = people.leadership.get(room.id, ())
+        chart_url = self._chart_url(room.id, await keep_chart_of(uow, room, now=now)) if self._chart_url else None
         card = render_standup(
             summary,
-            chart_url=self._chart_url(room.id, now) if self._chart_url else None,
+            chart_url=chart_url,
             asked=asked_to_set_up(people.admins.get(room.id, ()), people.leads.get(room.id, ())) if notices.setup_prompt else (),
             leadership=leadership if notices.overrun_mention else (),
         )

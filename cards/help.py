@@ -18,6 +18,7 @@ COMMANDS = [
     ("standup · status · exit", "the stand-up, the phase's figures, the exit criteria"),
     ("runbook new · runbook WORDS", "write a runbook, or find one"),
     ("setup · extend 2w REASON", "set up the phase (admin); move its end (leadership or admin)"),
+    ("handover", "the hand-over pack for steady-state support: issue log, runbooks, backlog (triage lead, leadership, admin)"),
 ]
 
 

@@ -29,11 +29,11 @@ def duration_text(delta: timedelta | None) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
-def _percent(ratio: Ratio) -> str:
+def percent_text(ratio: Ratio) -> str:
     return "–" if ratio.percent is None else f"{ratio.percent:.0f}%"
 
 
-def _speed(acknowledge: DurationStats, resolve: DurationStats) -> str:
+def speed_text(acknowledge: DurationStats, resolve: DurationStats) -> str:
     return (
         f"acknowledged in {duration_text(acknowledge.median)} (n={acknowledge.samples}) · "
         f"resolved in {duration_text(resolve.median)} (n={resolve.samples})"
@@ -86,14 +86,14 @@ def render_status(metrics: PhaseMetrics, exit_report: ExitReport, *, chart_url: 
             "type": "FactSet",
             "spacing": "Small",
             "facts": [
-                {"title": acknowledge.severity.label, "value": _speed(acknowledge, resolve)}
+                {"title": acknowledge.severity.label, "value": speed_text(acknowledge, resolve)}
                 for acknowledge, resolve in zip(metrics.mtta, metrics.mttr, strict=True)
             ],
         }
     )
 
     trend = [ratio for _, ratio in metrics.support_share_trend[-TREND_DAYS:]]
-    trend_text = " → ".join(_percent(ratio) for ratio in trend) if trend else "no days yet"
+    trend_text = " → ".join(percent_text(ratio) for ratio in trend) if trend else "no days yet"
     today = metrics.days[-1] if metrics.days else None
     facts = [
         {"title": "Sev 1/2 within target", "value": metrics.sla.text()},

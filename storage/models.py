@@ -328,3 +328,19 @@ class WarRoomRoleRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     granted_by_name: Mapped[str] = mapped_column(String(200))
     granted_at: Mapped[datetime]
+
+
+class ChartSnapshotRow(Base):
+    """The figures a card's chart shows, kept when the card is made (bot/domain/charts.py): the link draws them."""
+
+    __tablename__ = "chart_snapshots"
+    # The same figures in one war room are kept once (a `status` asked twice in a quiet hour).
+    __table_args__ = (UniqueConstraint("war_room_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"))
+    # SHA-256 of the series as stored, in hex.
+    digest: Mapped[str] = mapped_column(String(64))
+    # ChartSeries as JSON.
+    series: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

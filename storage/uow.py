@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activities import ProcessedActivityRepository
+from storage.repositories.charts import ChartSnapshotRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.issues import IssueRepository
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     runbooks: RunbookRepository
     similar: SimilarityRepository
+    charts: ChartSnapshotRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(session)
         self.runbooks = RunbookRepository(session)
         self.similar = SimilarityRepository(session)
+        self.charts = ChartSnapshotRepository(session)
         return self
 
     async def __aexit__(

@@ -23,7 +23,9 @@ class Chat:
     admins: frozenset[str] = frozenset()
     vocabulary: Vocabulary | None = None
     bot_name: str = "Hypercare"
-    chart_url_for: Callable[[int, datetime], str] | None = None
+    # Links the bot serves itself (bot/links.py): a kept chart (war room id, chart id), a hand-over pack (war room id, now).
+    chart_url_for: Callable[[int, int], str] | None = None
+    handover_url_for: Callable[[int, datetime], str] | None = None
     # Told of every draft the parser reads for an issue form (the metrics of how much it could fill in).
     on_draft: Callable[[IssueDraft], None] | None = None
 
@@ -34,8 +36,11 @@ class Chat:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def chart_url(self, war_room_id: int | None, now: datetime) -> str | None:
-        return self.chart_url_for(war_room_id, now) if self.chart_url_for and war_room_id else None
+    def chart_url(self, war_room_id: int, chart_id: int) -> str | None:
+        return self.chart_url_for(war_room_id, chart_id) if self.chart_url_for else None
+
+    def handover_url(self, war_room_id: int, now: datetime) -> str | None:
+        return self.handover_url_for(war_room_id, now) if self.handover_url_for else None
 
 
 class NoDirectory:

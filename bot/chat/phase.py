@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.chat.context import Chat, Clicked, Said
+from bot.chat.handover import celebration_card
 from bot.domain.commands import ExtendPhase, ShowExit, ShowSetup
 from bot.domain.messages import Card, CardActionResult, Outbound, PostCard, ReplyCard
 from bot.domain.results import Applied, Refused
@@ -76,8 +77,10 @@ async def save_setup(chat: Chat, clicked: Clicked) -> CardActionResult:
 
 
 async def sign(chat: Chat, clicked: Clicked) -> CardActionResult:
+    """Leadership signs off; the channel gets the celebration (the phase in numbers, thanks, the backlog handed over)."""
     result = await sign_off(uow=chat.uow(), now=chat.now(), conversation=clicked.action.conversation, actor=clicked.sender, admins=chat.admins)
-    return _exit_answer(result)
+    celebration = await celebration_card(chat, result.subject.room.id) if isinstance(result, Applied) else None
+    return _exit_answer(result, announcement_card=celebration)
 
 
 async def withdraw(chat: Chat, clicked: Clicked) -> CardActionResult:
@@ -92,12 +95,13 @@ async def withdraw(chat: Chat, clicked: Clicked) -> CardActionResult:
     return _exit_answer(result)
 
 
-def _exit_answer(result: PhaseChange) -> CardActionResult:
-    """The exit card as it is now; a change is announced in the war room's home channel."""
+def _exit_answer(result: PhaseChange, *, announcement_card: Card | None = None) -> CardActionResult:
+    """The exit card as it is now; a change is announced in the war room's home channel (`announcement_card`, or its words)."""
     match result:
         case Applied(subject=view, announcement=announcement):
             home = view.room.home_conversation_id
-            effects = (PostCard(conversation_id=home, card=render_announcement(announcement)),) if announcement and home else ()
+            posted = announcement_card or (render_announcement(announcement) if announcement else None)
+            effects = (PostCard(conversation_id=home, card=posted),) if posted and home else ()
             card = render_exit(view.report, war_room_name=view.room.display_name)
             return CardActionResult(card=card, refresh_for_everyone=True, side_effects=effects)
         case Refused(subject=None, reason=reason):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.chat import intake, knowledge, oncall, phase, roles, standup, triage, welcome
+from bot.chat import handover, intake, knowledge, oncall, phase, roles, standup, triage, welcome
 from bot.chat.context import CardHandler, CommandHandler
 from bot.domain import commands
 from bot.domain.triage import Verb
+from cards.celebration import HANDOVER_VERB
 from cards.issue_actions import VERB_PREFIX
 from cards.issue_form import CREATE_VERB
 from cards.phase import SETUP_OPEN_VERB, SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
@@ -30,6 +31,7 @@ COMMANDS: dict[type, CommandHandler] = {
     commands.ShowSetup: phase.show_setup,
     commands.ShowExit: phase.show_exit,
     commands.ExtendPhase: phase.move_end,
+    commands.HandOver: handover.offer,
     commands.NewRunbook: knowledge.new_form,
     commands.SearchRunbooks: knowledge.search,
 }
@@ -40,6 +42,7 @@ CARD_VERBS: dict[str, CardHandler] = {
     SETUP_OPEN_VERB: phase.open_setup,
     SIGN_OFF_VERB: phase.sign,
     WITHDRAW_VERB: phase.withdraw,
+    HANDOVER_VERB: handover.give_link,
     CREATE_RUNBOOK_VERB: knowledge.save_new,
     UPDATE_RUNBOOK_VERB: knowledge.save_edit,
     SNOOZE_VERB: triage.snooze,

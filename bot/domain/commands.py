@@ -101,6 +101,10 @@ class ShowStatus(_Command):
     pass
 
 
+class HandOver(_Command):
+    pass
+
+
 class ExtendPhase(_Command):
     """`extend 2026-12-18 reason` or `extend 2w reason`."""
 
@@ -119,7 +123,7 @@ class SearchRunbooks(_Command):
 
 ChatCommand = (
     ShowHelp | ReportIssue | ListIssues | ShowIssue | ShowHistory | AssignIssue | AcknowledgeIssue | ResolveIssue
-    | ManageRoles | ShowOnCall | SetOnCall | SetRota | PostStandup | ShowSetup | ShowExit | ShowStatus | ExtendPhase
+    | ManageRoles | ShowOnCall | SetOnCall | SetRota | PostStandup | ShowSetup | ShowExit | ShowStatus | ExtendPhase | HandOver
     | NewRunbook | SearchRunbooks
 )
 
@@ -295,6 +299,8 @@ def parse_command(text: str) -> ChatCommand | CommandError | None:
             return ShowStatus()
         case "extend":
             return _extend(rest)
+        case "handover" | "hand-over" if not rest.strip():
+            return HandOver()
         case "runbook" | "runbooks":
             words = rest.strip()
             if words.lower() == "new":

@@ -306,9 +306,8 @@ def runbook_coverage(issues: list[Issue], runbook_linked_issue_ids: set[int]) ->
 # ------------------------------------------------------------------------------------------------ metrics
 
 
-def compute_metrics(
-    issues: list[Issue], *, settings: WarRoomSettings, now: datetime, runbook_linked_issue_ids: set[int]
-) -> PhaseMetrics:
+def day_figures(issues: list[Issue], settings: WarRoomSettings, now: datetime) -> tuple[DayFigures, ...]:
+    """Each local day of the phase (see the module notes), as of `now`."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     calendar = settings.calendar
@@ -335,7 +334,13 @@ def compute_metrics(
                 support_share=support_share(issues, now=cut),
             )
         )
+    return tuple(figures)
 
+
+def compute_metrics(
+    issues: list[Issue], *, settings: WarRoomSettings, now: datetime, runbook_linked_issue_ids: set[int]
+) -> PhaseMetrics:
+    figures = day_figures(issues, settings, now)
     mtta: dict[Severity, list[timedelta]] = {severity: [] for severity in Severity}
     mttr: dict[Severity, list[timedelta]] = {severity: [] for severity in Severity}
     for issue in issues:
@@ -347,10 +352,10 @@ def compute_metrics(
     severity_counts = Counter(issue.severity for issue in issues)
     return PhaseMetrics(
         now=now,
-        time_zone=calendar.time_zone,
-        first_day=days[0] if days else None,
-        last_day=days[-1] if days else None,
-        days=tuple(figures),
+        time_zone=settings.calendar.time_zone,
+        first_day=figures[0].day if figures else None,
+        last_day=figures[-1].day if figures else None,
+        days=figures,
         raised_total=len(issues),
         resolved_total=sum(1 for issue in issues if _resolved_at(issue) is not None),
         deferred_total=sum(1 for issue in issues if issue.status is Status.DEFERRED),

@@ -32,6 +32,8 @@ class Action(str, Enum):
     EXTEND = "extend"
     SIGN_OFF = "sign_off"
     WITHDRAW_SIGN_OFF = "withdraw_sign_off"
+    # Download the hand-over pack for steady-state support (the whole issue log, runbooks, backlog).
+    HAND_OVER = "hand_over"
     # The war room's people and knowledge. On call: set someone, clear that, or set the rota.
     CHANGE_ON_CALL = "change_on_call"
     MANAGE_ROLES = "manage_roles"
@@ -59,6 +61,7 @@ PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
     Action.EXTEND: frozenset({Role.LEADERSHIP, Role.ADMIN}),
     Action.SIGN_OFF: frozenset({Role.LEADERSHIP}),
     Action.WITHDRAW_SIGN_OFF: frozenset({Role.LEADERSHIP}),
+    Action.HAND_OVER: frozenset({Role.TRIAGE_LEAD, Role.LEADERSHIP, Role.ADMIN}),
     Action.CHANGE_ON_CALL: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
     Action.MANAGE_ROLES: frozenset({Role.ADMIN}),
     Action.EDIT_RUNBOOK: _TRIAGE_LEAD,

@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.charts import ChartSeries
 from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRunbook, Person, Role, Runbook, Status, Suggestion
 from bot.domain.reminders import ReminderState
 from bot.domain.triage import Event
@@ -124,6 +125,7 @@ class Issues(Protocol):
 class Events(Protocol):
     async def add(self, issue: Issue, event: Event) -> None: ...
     async def list_for(self, issue_id: int, *, after_version: int = 0) -> list[Event]: ...
+    async def by_issue(self, war_room_id: int) -> dict[int, list[Event]]: ...
 
 
 class Roles(Protocol):
@@ -158,6 +160,16 @@ class Runbooks(Protocol):
     ) -> Runbook | None: ...
     async def search(self, war_room_id: int, text_: str, *, limit: int = 5) -> list[Runbook]: ...
     async def linked_issue_ids(self, war_room_id: int) -> set[int]: ...
+    async def all(self, war_room_id: int) -> list[Runbook]: ...
+    async def count(self, war_room_id: int) -> int: ...
+
+
+class ChartSnapshots(Protocol):
+    async def keep(self, war_room_id: int, series: ChartSeries, *, now: datetime) -> int:
+        """The id of these figures in this war room (stored once)."""
+        ...
+
+    async def get(self, war_room_id: int, snapshot_id: int) -> ChartSeries | None: ...
 
 
 class Similar(Protocol):
@@ -176,6 +188,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     runbooks: Runbooks
     similar: Similar
+    charts: ChartSnapshots
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -144,7 +144,9 @@ async def test_exit_criteria_sign_off_and_withdrawal(room: WarRoom, connector: F
     before = len(connector.calls)
     signed = await press(room, reply.card, "phase.signoff", sender=BOSS)
     assert "signed off by Bea Boss" in card_text(signed)
-    announcements = [c for c in connector.calls[before:] if "Hypercare is signed off by Bea Boss" in card_text(c.card or {})]
+    announcements = [
+        c for c in connector.calls[before:] if "Hypercare is complete" in card_text(c.card or {}) and "Signed off by Bea Boss" in card_text(c.card or {})
+    ]  # the celebration (tests/e2e/test_celebration.py)
     assert len(announcements) == 1 and ";messageid=" not in (announcements[0].conversation_id or "")  # a new channel post
 
     [routed] = await room.say("sev2 the bank file is rejected")

@@ -13,7 +13,9 @@ from typing import Any
 
 from bot.domain.exit_criteria import evaluate_exit
 from bot.charts import render_phase_chart
-from bot.domain.metrics import PhaseMetrics, compute_metrics
+from bot.domain.celebration import celebrate
+from bot.domain.charts import ChartSeries
+from bot.domain.metrics import compute_metrics
 from bot.domain.model import (
     Area,
     Category,
@@ -34,6 +36,7 @@ from bot.domain.standup import build_standup
 from bot.domain.triage import Event, Verb
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
 from bot.domain.window import WindowPreset
+from cards.celebration import render_celebration, render_handover
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import IssueFormValues, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
@@ -68,10 +71,10 @@ def many_issues(count: int, user: Callable[[str], str] = str) -> list[Issue]:
     ]
 
 
-def _chart_file(metrics: PhaseMetrics) -> str:
+def _chart_file(series: ChartSeries) -> str:
     """The sample chart as a local file: the renderer loads it without touching the network."""
-    path = Path(tempfile.gettempdir()) / "hypercare-sample-chart.png"
-    path.write_bytes(render_phase_chart(metrics))
+    path = Path(tempfile.gettempdir()) / f"hypercare-sample-chart-{abs(hash(series))}.png"
+    path.write_bytes(render_phase_chart(series))
     return path.as_uri()
 
 
@@ -151,6 +154,18 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
     }
     setup_errors = parse_setup(setup_input, settings)
     assert isinstance(setup_errors, dict)
+    deferred = [
+        make_issue(id=100 + n, number=100 + n, title=user(f"Report layout tweak {n}: " + "long title words " * 4),
+                   severity=Severity.SEV4 if n % 2 else Severity.SEV3, status=Status.DEFERRED, reporter=priya)
+        for n in range(1, 21)
+    ]
+    celebration = celebrate(
+        phase_issues + deferred, settings=settings, war_room_name=room_name, signed_off_at=NOW, signed_off_by=lena, runbooks_written=12,
+    )
+    quiet_celebration = celebrate(
+        [], settings=WarRoomSettings(), war_room_name=room_name, signed_off_at=NOW, signed_off_by=None, runbooks_written=0,
+    )
+    link = "https://bot.example.com/handover/1/1798761600/" + "s" * 32 + ".zip"
     submitted_form = {"form_id": "f" * 32, "title": "", "severity": user("7"), "affected_users": user("many")}
     # The window: a preset's band overrun, a stand-up before setup (its prompt @mentions 1,000 people) and after the end.
     long_smb = WarRoomSettings(preset=WindowPreset.BC_SMB, starts_on=date(2026, 11, 16), ends_on=date(2026, 12, 27),
@@ -178,11 +193,17 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
             evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=lena), war_room_name=room_name,
             notice=f"Already signed off by {lena.name}.",
         ),
-        "status": render_status(metrics, report, chart_url=_chart_file(metrics) if chart else None, war_room_name=room_name),
+        "status": render_status(metrics, report, chart_url=_chart_file(ChartSeries.of(metrics.days)) if chart else None, war_room_name=room_name),
         "status-signed-off": render_status(
             metrics, evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=lena), chart_url=None,
             war_room_name=room_name,
         ),
+        "celebration": render_celebration(celebration, chart_url=_chart_file(celebration.chart) if chart else None),
+        "celebration-with-link": render_celebration(celebration, chart_url=None, handover_url=link),
+        "celebration-quiet": render_celebration(quiet_celebration, chart_url=None),
+        "handover": render_handover(room_name),
+        "handover-link": render_handover(room_name, url=link),
+        "handover-refused": render_handover(room_name, notice="To download the hand-over pack you need the role admin, leadership or triage_lead."),
         "runbook": render_runbook(runbook),
         "runbook-saved": render_runbook(runbook, notice="Runbook saved."),
         "runbook-form": render_runbook_form(form_id="f" * 32),

@@ -10,6 +10,7 @@ from bot.domain.commands import (
     AssignIssue,
     ChatCommand,
     CommandError,
+    HandOver,
     ListIssues,
     ManageRoles,
     ReportIssue,
@@ -288,3 +289,12 @@ def test_roles_with_an_unknown_role_lists_the_roles(text: str) -> None:
 )
 def test_anything_else_is_not_a_command(text: str) -> None:
     assert parse_command(text) is None
+
+
+@pytest.mark.parametrize("text", ["handover", "Handover", "hand-over", "  handover  "], ids=case_id)
+def test_handover(text: str) -> None:
+    assert parse_command(text) == HandOver()
+
+
+def test_handover_with_words_after_it_is_an_issue_report() -> None:
+    assert parse_command("handover of the vendor master data failed") is None

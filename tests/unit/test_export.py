@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.domain.metrics import PhaseMetrics, compute_metrics
-from bot.domain.model import HandledBy, Issue, Person, ProgressNote, Resolution, ResolutionType
+from bot.domain.model import Area, HandledBy, Issue, Person, ProgressNote, Resolution, ResolutionType, Runbook
 from bot.domain.triage import Event
 from bot.export import FORMULA_TRIGGERS, ISSUE_COLUMNS, export_csv, export_tables, export_xlsx
 from tests.support.factories import OMAR, PRIYA
@@ -95,7 +95,7 @@ def test_csv_zip_round_trip(tmp_path: Path) -> None:
     out = export_csv(issues, events, metrics, tmp_path / "export.zip")
     files = read_zip(out)
     assert set(files) == {
-        "issues.csv", "events.csv", "metric_volume_by_day.csv", "metric_by_severity.csv", "metric_by_category.csv",
+        "issues.csv", "events.csv", "runbooks.csv", "metric_volume_by_day.csv", "metric_by_severity.csv", "metric_by_category.csv",
         "metric_by_area.csv", "metric_mtta_mttr.csv", "metric_sla_attainment.csv", "metric_support_share_trend.csv",
         "metric_backlog_by_day.csv", "metric_runbook_coverage.csv", "metric_recurring_candidates.csv",
     }
@@ -200,7 +200,7 @@ def test_xlsx_sheets_headers_cells_and_no_formulas(tmp_path: Path) -> None:
     path = export_xlsx(issues, events, metrics, tmp_path / "export.xlsx")
     workbook = load_workbook(path)
     assert workbook.sheetnames == [
-        "Issues", "Events", "Volume by day", "By severity", "By category", "By area", "MTTA MTTR by severity",
+        "Issues", "Events", "Runbooks", "Volume by day", "By severity", "By category", "By area", "MTTA MTTR by severity",
         "SLA attainment", "Support share trend", "Backlog by day", "Runbook coverage", "Recurring candidates",
     ]
     sheet = workbook["Issues"]
@@ -241,3 +241,20 @@ def test_an_empty_phase_exports_headers_only(tmp_path: Path) -> None:
     workbook = load_workbook(export_xlsx([], {}, metrics, tmp_path / "empty.xlsx"))
     assert workbook["Issues"].max_row == 1
     assert workbook["Issues"]["A1"].value == "id"
+
+
+def test_runbooks_are_exported_with_the_numbers_of_their_issues(tmp_path: Path) -> None:
+    issues, events = inputs()
+    metrics = metrics_for(issues)
+    covered = issues[0]
+    runbook = Runbook(
+        id=4, war_room_id=covered.war_room_id, title="=cmd|' /C calc'!A0", symptoms="Invoices stuck", steps="1. Open AP\n2. Repost",
+        area=Area.ACCOUNTS_PAYABLE, category=None, owner=Person(aad_object_id="aad-omar", name="Omar Haddad"),
+        issue_ids=(covered.id, 999_999), created_at=metrics.now, updated_at=metrics.now,
+    )
+    [row] = read_zip(export_csv(issues, events, metrics, tmp_path / "export.zip", runbooks=[runbook]))["runbooks.csv"]
+    assert row["title"] == "'=cmd|' /C calc'!A0"  # formula injection neutralised
+    assert (row["steps"], row["area"], row["category"], row["owner_name"]) == ("1. Open AP\n2. Repost", "accounts_payable", "", "Omar Haddad")
+    assert row["issue_numbers"] == str(covered.number)  # an issue of another war room is not named
+    workbook = load_workbook(export_xlsx(issues, events, metrics, tmp_path / "export.xlsx", runbooks=[runbook]))
+    assert [cell.value for cell in workbook["Runbooks"][2]][:2] == [4, "'=cmd|' /C calc'!A0"]

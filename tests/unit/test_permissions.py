@@ -35,6 +35,8 @@ EXPECTED: dict[Action, set[Role]] = {
     A.EXTEND: {LEADERSHIP, ADMIN},
     A.SIGN_OFF: {LEADERSHIP},
     A.WITHDRAW_SIGN_OFF: {LEADERSHIP},
+    # The hand-over pack for steady-state support (`handover`, the celebration card's button).
+    A.HAND_OVER: {TRIAGE_LEAD, LEADERSHIP, ADMIN},
     # The war room's people and knowledge.
     A.CHANGE_ON_CALL: {TRIAGE_LEAD, ADMIN},
     A.MANAGE_ROLES: {ADMIN},

@@ -145,3 +145,10 @@ class FakeEvents(FakeRepository):
     async def list_for(self, issue_id: int, *, after_version: int = 0) -> list[Event]:
         found = [stored for stored in self._store.events if stored.issue_id == issue_id and stored.version > after_version]
         return [stored.event for stored in sorted(found, key=lambda stored: stored.version)]
+
+    async def by_issue(self, war_room_id: int) -> dict[int, list[Event]]:
+        grouped: dict[int, list[Event]] = {}
+        for stored in self._store.events:
+            if self._store.issues[stored.issue_id].war_room_id == war_room_id:
+                grouped.setdefault(stored.issue_id, []).append(stored.event)
+        return grouped

@@ -85,6 +85,12 @@ class FakeRunbooks(FakeRepository):
     async def linked_issue_ids(self, war_room_id: int) -> set[int]:
         return {issue_id for runbook in self._store.runbooks.values() if runbook.war_room_id == war_room_id for issue_id in runbook.issue_ids}
 
+    async def all(self, war_room_id: int) -> list[Runbook]:
+        return [runbook for _, runbook in sorted(self._store.runbooks.items()) if runbook.war_room_id == war_room_id]
+
+    async def count(self, war_room_id: int) -> int:
+        return len(await self.all(war_room_id))
+
 
 class FakeSimilar(FakeRepository):
     async def similar(self, war_room_id: int, text_: str, *, limit: int = 3) -> list[Suggestion]:

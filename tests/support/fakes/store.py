@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from bot.domain.charts import ChartSeries
 from bot.domain.messages import ConversationRef, OutboundMessage
 from bot.domain.model import Issue, Person, Role, Runbook
 from bot.domain.reminders import ReminderState
@@ -59,6 +60,8 @@ class FakeStore:
     outbox: dict[int, OutboxRecord] = field(default_factory=dict)
     runbooks: dict[int, Runbook] = field(default_factory=dict)
     runbook_forms: dict[int, str | None] = field(default_factory=dict)
+    # snapshot id -> (its war room, the figures)
+    charts: dict[int, tuple[int, ChartSeries]] = field(default_factory=dict)
 
     def add_issue(self, issue: Issue, *, form_id: str | None = None) -> Issue:
         """An issue stored as it was raised (its reminders not started), numbered as `issue.number`."""

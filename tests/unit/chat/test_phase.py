@@ -78,7 +78,7 @@ async def test_extend_without_the_role_is_refused(bot: Bot, store: FakeStore) ->
     assert store.war_rooms[1].settings.ends_on == date(2026, 11, 27)
 
 
-async def test_signing_off_refreshes_the_exit_card_and_announces_it_in_the_home_channel(bot: Bot, store: FakeStore) -> None:
+async def test_signing_off_refreshes_the_exit_card_and_celebrates_in_the_home_channel(bot: Bot, store: FakeStore) -> None:
     store.add_issue(resolved_by_support())
 
     result = await bot.press(SIGN_OFF_VERB, sender=LENA)
@@ -86,7 +86,8 @@ async def test_signing_off_refreshes_the_exit_card_and_announces_it_in_the_home_
     assert result.refresh_for_everyone and store.war_rooms[1].signed_off_by == LENA
     [announcement] = result.side_effects
     assert isinstance(announcement, PostCard) and announcement.conversation_id == "19:general@thread.tacv2"
-    assert "Hypercare is signed off by Lena Berg" in text(announcement.card) and "the IT service desk" in text(announcement.card)
+    said = text(announcement.card)
+    assert "Hypercare is complete" in said and "Signed off by Lena Berg" in said and "the IT service desk" in said
 
 
 async def test_signing_off_while_a_criterion_fails_says_which_on_the_exit_card(bot: Bot, store: FakeStore) -> None:

@@ -1,7 +1,7 @@
 """the hypercare window: war room kind, what leadership was told once, reminders paused after sign-off
 
 Revision ID: 5b2e9c41d7a3
-Revises: 61ce674bf8a6
+Revises: 9087712d61af
 Create Date: 2026-12-10 09:00:00.000000
 
 - `war_rooms.kind` (team, group_chat, personal_chat): which war rooms hold a stand-up. Existing rows are filled
@@ -23,7 +23,7 @@ from alembic import op
 
 
 revision: str = '5b2e9c41d7a3'
-down_revision: str | None = '61ce674bf8a6'
+down_revision: str | None = '9087712d61af'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
