@@ -11,6 +11,7 @@ from cards.issue_form import CREATE_VERB
 from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
 from cards.reminders import SNOOZE_VERB
 from cards.runbooks import CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB
+from cards.welcome import SETUP_BUTTON_VERB
 
 COMMANDS: dict[type, CommandHandler] = {
     commands.ShowHelp: welcome.show,
@@ -26,6 +27,7 @@ COMMANDS: dict[type, CommandHandler] = {
     commands.SetRota: oncall.set_rota,
     commands.ManageRoles: roles.manage,
     commands.PostStandup: standup.post_standup,
+    commands.MakeHome: welcome.standup_here,
     commands.ShowStatus: standup.show_status,
     commands.ShowSetup: phase.show_setup,
     commands.ShowExit: phase.show_exit,
@@ -42,5 +44,6 @@ CARD_VERBS: dict[str, CardHandler] = {
     CREATE_RUNBOOK_VERB: knowledge.save_new,
     UPDATE_RUNBOOK_VERB: knowledge.save_edit,
     SNOOZE_VERB: triage.snooze,
+    SETUP_BUTTON_VERB: welcome.open_setup,
     **{VERB_PREFIX + verb.value: triage.press_issue_button for verb in Verb},
 }

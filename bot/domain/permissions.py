@@ -34,6 +34,8 @@ class Action(str, Enum):
     WITHDRAW_SIGN_OFF = "withdraw_sign_off"
     # The war room's people and knowledge. On call: set someone, clear that, or set the rota.
     CHANGE_ON_CALL = "change_on_call"
+    # `standup here`: the channel stand-ups and announcements go to.
+    SET_HOME = "set_home"
     MANAGE_ROLES = "manage_roles"
     EDIT_RUNBOOK = "edit_runbook"
 
@@ -60,6 +62,7 @@ PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
     Action.SIGN_OFF: frozenset({Role.LEADERSHIP}),
     Action.WITHDRAW_SIGN_OFF: frozenset({Role.LEADERSHIP}),
     Action.CHANGE_ON_CALL: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
+    Action.SET_HOME: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
     Action.MANAGE_ROLES: frozenset({Role.ADMIN}),
     Action.EDIT_RUNBOOK: _TRIAGE_LEAD,
 }

@@ -11,6 +11,7 @@ from bot.domain.commands import (
     ChatCommand,
     CommandError,
     ListIssues,
+    MakeHome,
     ManageRoles,
     ReportIssue,
     ResolveIssue,
@@ -288,3 +289,15 @@ def test_roles_with_an_unknown_role_lists_the_roles(text: str) -> None:
 )
 def test_anything_else_is_not_a_command(text: str) -> None:
     assert parse_command(text) is None
+
+
+# -- standup here -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["standup here", "Stand-up HERE", "standup   here  "])
+def test_standup_here_makes_the_channel_the_home(text: str) -> None:
+    assert parse_command(text) == MakeHome()
+
+
+def test_standup_with_other_words_is_an_issue_report() -> None:
+    assert parse_command("standup notes are missing the Sev 2 list") is None

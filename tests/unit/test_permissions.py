@@ -37,6 +37,8 @@ EXPECTED: dict[Action, set[Role]] = {
     A.WITHDRAW_SIGN_OFF: {LEADERSHIP},
     # The war room's people and knowledge.
     A.CHANGE_ON_CALL: {TRIAGE_LEAD, ADMIN},
+    # `standup here`.
+    A.SET_HOME: {TRIAGE_LEAD, ADMIN},
     A.MANAGE_ROLES: {ADMIN},
     A.EDIT_RUNBOOK: {TRIAGE_LEAD},
 }
