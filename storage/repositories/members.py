@@ -43,8 +43,12 @@ class MemberRepository:
             )
 
     async def choose(self, war_room_id: int, aad_object_id: str, *, now: datetime) -> None:
+        """This war room is the person's choice from now on; any earlier choice is forgotten (so two choices at the
+        same instant still leave one)."""
+        person = WarRoomMemberRow.aad_object_id == aad_object_id
         await self._session.execute(
-            update(WarRoomMemberRow)
-            .where(WarRoomMemberRow.war_room_id == war_room_id, WarRoomMemberRow.aad_object_id == aad_object_id)
-            .values(chosen_at=now)
+            update(WarRoomMemberRow).where(person, WarRoomMemberRow.war_room_id != war_room_id).values(chosen_at=None)
+        )
+        await self._session.execute(
+            update(WarRoomMemberRow).where(person, WarRoomMemberRow.war_room_id == war_room_id).values(chosen_at=now)
         )

@@ -94,7 +94,7 @@ class WarRoomRepository:
         )
 
     async def of_member(self, tenant_id: str | None, aad_object_id: str) -> tuple[list[WarRoom], int | None]:
-        """The war rooms of this tenant the person belongs to, by name, and the one they chose last (None if never)."""
+        """The war rooms of this tenant the person belongs to, by name, and the one they chose (None if never)."""
         rows = (
             await self._session.execute(
                 select(WarRoomRow, WarRoomMemberRow.chosen_at)
@@ -106,8 +106,8 @@ class WarRoomRepository:
                 .order_by(func.lower(func.coalesce(WarRoomRow.name, "")), WarRoomRow.id)
             )
         ).all()
-        chosen = [(chosen_at, row.id) for row, chosen_at in rows if chosen_at is not None]
-        return [_to_war_room(row) for row, _ in rows], max(chosen)[1] if chosen else None
+        chosen = next((row.id for row, chosen_at in rows if chosen_at is not None), None)
+        return [_to_war_room(row) for row, _ in rows], chosen
 
     async def set_home(self, war_room_id: int, ref: ConversationRef) -> None:
         """Stand-ups and announcements go to this channel (or chat) from now on."""
