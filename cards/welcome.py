@@ -36,7 +36,7 @@ def render_welcome(*, bot_name: str, war_room_name: str, admins: Sequence[Person
             text_block("Set it up", weight="Bolder", spacing="Medium"),
             plain_text(
                 f"An admin ({who}) sets the hypercare window (start, planned end, stand-up time) and gives people their "
-                "roles (`roles add @person triage_lead`). `standup here` in another channel moves the stand-ups there.",
+                "roles: roles add @person triage_lead. Saying standup here in another channel moves the stand-ups there.",
                 spacing="Small",
             ),
         ],
@@ -53,7 +53,7 @@ def render_personal_welcome(*, bot_name: str, war_rooms: Sequence[str], no_war_r
     else:
         where = (
             f"You are in {len(war_rooms)} war rooms ({', '.join(war_rooms)}): the issue form asks which one, and a "
-            f"command ends with `in <war room>`, for example `list in {war_rooms[0]}`. I remember your last choice."
+            f"command ends with in and the war room, for example: list in {war_rooms[0]}. I remember your last choice."
         )
     return adaptive_card(
         [
