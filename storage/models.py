@@ -96,6 +96,8 @@ class WarRoomRow(Base):
     # and when leadership was told the exit criteria pass.
     overrun_told_for: Mapped[date | None] = mapped_column(Date)
     ready_told_at: Mapped[datetime | None]
+    # When the welcome card was posted: set in the transaction that decides to post it, so it is posted once.
+    welcomed_at: Mapped[datetime | None]
 
 
 class ConversationRow(Base):
@@ -344,3 +346,21 @@ class ChartSnapshotRow(Base):
     # ChartSeries as JSON.
     series: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class WarRoomMemberRow(Base):
+    """Who belongs to a war room: on its team's roster (read at install, kept up by member events), or seen there.
+
+    A person's personal chat with the bot acts in these war rooms.
+    """
+
+    __tablename__ = "war_room_members"
+
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # "roster" or "seen".
+    via: Mapped[str] = mapped_column(String(10))
+    added_at: Mapped[datetime]
+    # When they last chose this war room in their personal chat (the latest is their default).
+    chosen_at: Mapped[datetime | None]

@@ -11,6 +11,7 @@ from storage.repositories.charts import ChartSnapshotRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.issues import IssueRepository
+from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.runbooks import RunbookRepository
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self._session = session
         self.war_rooms = WarRoomRepository(session)
         self.conversations = ConversationRepository(session)
+        self.members = MemberRepository(session)
         self.activities = ProcessedActivityRepository(session)
         self.issues = IssueRepository(session)
         self.events = EventRepository(session)

@@ -13,6 +13,7 @@ from bot.domain.model import IssueDraft, Person
 from bot.domain.parsing import Vocabulary
 from bot.domain.ports import PeopleDirectory, UnitOfWork
 from bot.services.intake import Received
+from bot.services.membership import PersonsWarRooms
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Said:
     directory: PeopleDirectory = NoDirectory()
     # What storage said when the message was claimed: its war room, the issue whose thread it is in, past fixes.
     received: Received | None = None
+    # In a personal chat: the person's war rooms (the one acted in is `message.conversation.acting_in`).
+    personal: PersonsWarRooms | None = None
 
     @property
     def sender(self) -> Person:
@@ -83,6 +86,8 @@ class Clicked:
 
     action: InboundCardAction
     directory: PeopleDirectory = NoDirectory()
+    # In a personal chat: the person's war rooms (the one acted in is `action.conversation.acting_in`).
+    personal: PersonsWarRooms | None = None
 
     @property
     def sender(self) -> Person:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from bot.chat.context import Chat, Clicked, Said
 from bot.domain.commands import ReportIssue
-from bot.domain.messages import Card, CardActionResult, Outbound, ReplyCard, SourceMessage
-from bot.domain.model import DESCRIPTION_MAX, IssueDraft, Suggestion
+from bot.domain.membership import war_room_label
+from bot.domain.messages import Card, CardActionResult, Outbound, PostIssueCard, ReplyCard, SourceMessage
+from bot.domain.model import DESCRIPTION_MAX, Issue, IssueDraft, Suggestion
+from bot.domain.war_room import WarRoom
 from bot.domain.parsing import parse_issue_draft
 from bot.services.intake import WarRoomClosed, receive_message, report_issue
+from bot.services.membership import PersonsWarRooms
 from cards.issue_card import render_issue_card
 from cards.issue_form import IssueFormValues, is_teams_link, render_issue_form, validate_issue_submission
 from cards.notice import render_notice_card
@@ -22,15 +26,18 @@ async def report(chat: Chat, command: ReportIssue, said: Said) -> list[Outbound]
         text = f"Hypercare has ended here (signed off). Please raise new problems with {room.settings.support_route}."
         return [ReplyCard(card=render_notice_card(text))]
     suggestions = list(said.received.suggestions) if said.received else []
-    return [ReplyCard(card=_issue_form(chat, command.text, suggestions=suggestions))]
+    return [ReplyCard(card=_issue_form(chat, command.text, suggestions=suggestions, personal=said.personal, chosen=room))]
 
 
-async def form_for_message(chat: Chat, source: SourceMessage) -> Card:
+async def form_for_message(
+    chat: Chat, source: SourceMessage, *, personal: PersonsWarRooms | None = None, chosen: WarRoom | None = None
+) -> Card:
     """The issue form, prefilled from a message chosen with "Raise hypercare issue", for the dialog Teams opens."""
     received = await receive_message(
-        uow=chat.uow(), now=chat.now(), conversation=source.conversation, activity_id=None, report_text=source.text
+        uow=chat.uow(), now=chat.now(), conversation=source.conversation, activity_id=None, report_text=source.text,
+        sender=source.sender,
     )
-    return _issue_form(chat, source.text, suggestions=list(received.suggestions), source=source)
+    return _issue_form(chat, source.text, suggestions=list(received.suggestions), source=source, personal=personal, chosen=chosen)
 
 
 async def submit_issue_form(chat: Chat, clicked: Clicked) -> CardActionResult:
@@ -53,6 +60,7 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
             card=render_issue_form(
                 IssueFormValues.from_submitted(data), form_id=form_id, errors=submission, in_dialog=in_dialog,
                 source_url=source_url if isinstance(source_url, str) and is_teams_link(source_url) else None,
+                **_war_room_choice(clicked.personal, str(data.get("war_room", ""))),
             )
         )
     try:
@@ -72,10 +80,38 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
         )
     except WarRoomClosed as closed:
         return CardActionResult(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise this with {closed}."))
-    return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
+    if clicked.personal is not None:
+        return _raised_in_personal_chat(issue, clicked.personal, in_dialog=in_dialog)
+    effects = (PostIssueCard(where=clicked.action.conversation, issue_id=issue.id, card=render_issue_card(issue)),) if in_dialog else ()
+    return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True, side_effects=effects)
 
 
-def _issue_form(chat: Chat, text: str, *, suggestions: list[Suggestion], source: SourceMessage | None = None) -> Card:
+def _raised_in_personal_chat(issue: Issue, personal: PersonsWarRooms, *, in_dialog: bool) -> CardActionResult:
+    """Raised in a personal chat: the card goes to the war room's home channel, where the triage team sees it, and
+    the reporter keeps a copy."""
+    room = personal.get(issue.war_room_id)
+    home = room.home if room else None
+    label = war_room_label(room) if room else "your war room"
+    where = "its card is in the team's channel, where the triage team sees it" if home else "the triage team sees it there"
+    copy = render_issue_card(issue, notice=f"Raised in {label}: {where}. This is your copy.")
+    effects = (PostIssueCard(where=home, issue_id=issue.id, card=render_issue_card(issue)),) if home else ()
+    # The form's own message is replaced by the copy (a dialog has none).
+    return CardActionResult(card=copy, issue_id=issue.id, refresh_for_everyone=not in_dialog, side_effects=effects)
+
+
+def _war_room_choice(personal: PersonsWarRooms | None, chosen: str) -> dict[str, Any]:
+    """The form's war-room input in a personal chat: a choice among several, or the only one kept in its data."""
+    if personal is None or not personal.rooms:
+        return {}
+    if len(personal.rooms) == 1:
+        return {"war_room": str(personal.rooms[0].id)}
+    return {"war_rooms": [(war_room_label(room), str(room.id)) for room in personal.rooms], "war_room": chosen}
+
+
+def _issue_form(
+    chat: Chat, text: str, *, suggestions: list[Suggestion], source: SourceMessage | None = None,
+    personal: PersonsWarRooms | None = None, chosen: WarRoom | None = None,
+) -> Card:
     draft = parse_issue_draft(text, chat.vocabulary)
     if chat.on_draft is not None:
         chat.on_draft(draft)
@@ -94,4 +130,5 @@ def _issue_form(chat: Chat, text: str, *, suggestions: list[Suggestion], source:
         in_dialog=source is not None,
         source_url=source.url if source else None,
         suggestions=suggestion_block(suggestions),
+        **_war_room_choice(personal, str(chosen.id) if chosen else ""),
     )

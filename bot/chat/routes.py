@@ -12,6 +12,7 @@ from cards.issue_form import CREATE_VERB
 from cards.phase import SETUP_OPEN_VERB, SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
 from cards.reminders import SNOOZE_VERB
 from cards.runbooks import CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB
+from cards.welcome import SETUP_BUTTON_VERB
 
 COMMANDS: dict[type, CommandHandler] = {
     commands.ShowHelp: welcome.show,
@@ -27,6 +28,7 @@ COMMANDS: dict[type, CommandHandler] = {
     commands.SetRota: oncall.set_rota,
     commands.ManageRoles: roles.manage,
     commands.PostStandup: standup.post_standup,
+    commands.MakeHome: welcome.standup_here,
     commands.ShowStatus: standup.show_status,
     commands.ShowSetup: phase.show_setup,
     commands.ShowExit: phase.show_exit,
@@ -46,5 +48,6 @@ CARD_VERBS: dict[str, CardHandler] = {
     CREATE_RUNBOOK_VERB: knowledge.save_new,
     UPDATE_RUNBOOK_VERB: knowledge.save_edit,
     SNOOZE_VERB: triage.snooze,
+    SETUP_BUTTON_VERB: welcome.open_setup,
     **{VERB_PREFIX + verb.value: triage.press_issue_button for verb in Verb},
 }

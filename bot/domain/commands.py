@@ -89,6 +89,10 @@ class PostStandup(_Command):
     pass
 
 
+class MakeHome(_Command):
+    """`standup here`: this channel is where the war room's stand-ups and announcements go."""
+
+
 class ShowSetup(_Command):
     pass
 
@@ -123,8 +127,8 @@ class SearchRunbooks(_Command):
 
 ChatCommand = (
     ShowHelp | ReportIssue | ListIssues | ShowIssue | ShowHistory | AssignIssue | AcknowledgeIssue | ResolveIssue
-    | ManageRoles | ShowOnCall | SetOnCall | SetRota | PostStandup | ShowSetup | ShowExit | ShowStatus | ExtendPhase | HandOver
-    | NewRunbook | SearchRunbooks
+    | ManageRoles | ShowOnCall | SetOnCall | SetRota | PostStandup | MakeHome | ShowSetup | ShowExit | ShowStatus | ExtendPhase
+    | HandOver | NewRunbook | SearchRunbooks
 )
 
 
@@ -291,6 +295,8 @@ def parse_command(text: str) -> ChatCommand | CommandError | None:
             return _oncall(rest)
         case "standup" | "stand-up" if not rest.strip():
             return PostStandup()
+        case "standup" | "stand-up" if rest.strip().lower() == "here":
+            return MakeHome()
         case "setup" if not rest.strip():
             return ShowSetup()
         case "exit" if not rest.strip():

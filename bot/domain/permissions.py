@@ -36,6 +36,8 @@ class Action(str, Enum):
     HAND_OVER = "hand_over"
     # The war room's people and knowledge. On call: set someone, clear that, or set the rota.
     CHANGE_ON_CALL = "change_on_call"
+    # `standup here`: the channel stand-ups and announcements go to.
+    SET_HOME = "set_home"
     MANAGE_ROLES = "manage_roles"
     EDIT_RUNBOOK = "edit_runbook"
 
@@ -63,6 +65,7 @@ PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
     Action.WITHDRAW_SIGN_OFF: frozenset({Role.LEADERSHIP}),
     Action.HAND_OVER: frozenset({Role.TRIAGE_LEAD, Role.LEADERSHIP, Role.ADMIN}),
     Action.CHANGE_ON_CALL: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
+    Action.SET_HOME: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
     Action.MANAGE_ROLES: frozenset({Role.ADMIN}),
     Action.EDIT_RUNBOOK: _TRIAGE_LEAD,
 }

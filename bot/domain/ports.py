@@ -8,6 +8,7 @@ unit of work, no more. The exceptions and result models here are what the implem
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol
 
@@ -26,6 +27,10 @@ ActivityClaim = Literal["claimed", "busy", "done"]
 
 class DuplicateSourceForm(Exception):
     """An issue or runbook from this form was stored in this war room by another request first."""
+
+
+class NotAWarRoom(Exception):
+    """A personal chat has no war room of its own: it acts in its person's (`ConversationRef.acting_in`)."""
 
 
 class StaleIssue(Exception):
@@ -77,6 +82,9 @@ class WarRooms(Protocol):
     async def name_if_unnamed(self, war_room_id: int, name: str) -> None: ...
     async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None, next_standup_at: datetime | None) -> None: ...
     async def save_told(self, war_room_id: int, *, overrun_told_for: date | None, ready_told_at: datetime | None) -> None: ...
+    async def set_home(self, war_room_id: int, ref: ConversationRef) -> None: ...
+    async def of_member(self, tenant_id: str | None, aad_object_id: str) -> tuple[builtins.list[WarRoom], int | None]: ...
+    async def mark_welcomed(self, war_room_id: int, *, now: datetime) -> bool: ...
     async def add_event(self, war_room_id: int, event: Event) -> None: ...
     async def due_standups(self, now: datetime, *, limit: int) -> builtins.list[WarRoom]: ...
     async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime | None) -> None: ...
@@ -86,6 +94,12 @@ class WarRooms(Protocol):
 class Conversations(Protocol):
     async def upsert(self, ref: ConversationRef, *, war_room_id: int, now: datetime) -> None: ...
     async def get_many(self, conversation_ids: set[str]) -> dict[str, ConversationRef]: ...
+
+
+class Members(Protocol):
+    async def add(self, war_room_id: int, people: Sequence[Person], *, via: str, now: datetime) -> None: ...
+    async def remove(self, war_room_id: int, aad_object_ids: Sequence[str]) -> None: ...
+    async def choose(self, war_room_id: int, aad_object_id: str, *, now: datetime) -> None: ...
 
 
 class Activities(Protocol):
@@ -181,6 +195,7 @@ class UnitOfWork(Protocol):
 
     war_rooms: WarRooms
     conversations: Conversations
+    members: Members
     activities: Activities
     issues: Issues
     events: Events

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.domain.calendar import WEEKDAYS, WorkingCalendar
+from bot.domain.messages import ConversationRef
 from bot.domain.model import Person
 from bot.domain.policy import DEFAULT_POLICY, SeverityPolicy
 from bot.domain.window import WarRoomKind, WindowPreset, holds_standups
@@ -211,6 +212,17 @@ class WarRoom(BaseModel):
         """The next stand-up after `after`, or None when this war room holds none (see holds_standups)."""
         held = holds_standups(self.kind, set_up=self.settings.set_up, signed_off=self.signed_off_at is not None)
         return self.settings.next_standup_at(after) if held else None
+
+    @property
+    def home(self) -> ConversationRef | None:
+        """Where stand-ups, announcements and cards of issues raised in personal chats go: a channel, or a group chat."""
+        if not (self.home_conversation_id and self.home_service_url and self.bot_id):
+            return None
+        return ConversationRef(
+            conversation_id=self.home_conversation_id, conversation_type="channel" if self.home_channel_id else "groupChat",
+            service_url=self.home_service_url, channel="msteams", bot_id=self.bot_id, tenant_id=self.tenant_id,
+            team_id=self.team_id, channel_id=self.home_channel_id,
+        )
 
 
 SETTING_KEYS = (

@@ -14,6 +14,9 @@ from bot.domain.war_room import WarRoom
 from bot.domain.messages import ConversationRef
 
 
+# A member of a war room because the bot saw them act there (bot/services/membership.py: ROSTER, SEEN).
+SEEN = "seen"
+
 # How many past fixes the issue form suggests.
 SUGGESTIONS = 3
 
@@ -58,20 +61,29 @@ async def receive_message(
     activity_id: str | None,
     report_text: str | None = None,
     look_in_thread: bool = False,
+    sender: Person | None = None,
 ) -> Received:
     """Claim an incoming message for answering (Teams re-delivers) and read what answering it needs.
 
     One transaction per activity: the claim, the war room, the issue whose thread this is (`look_in_thread`), and
-    past fixes that look like `report_text`. The claim is taken at `now`.
+    past fixes that look like `report_text`; the `sender` is remembered as a member of the war room. The claim is
+    taken at `now`.
     """
     async with uow:
         if activity_id:
             claim = await uow.activities.claim(conversation.conversation_id, activity_id, now=now, lease=ACTIVITY_LEASE)
             if claim != "claimed":
                 return Received(claim=claim)
+        if conversation.is_personal and not conversation.acting_in:
+            # A personal chat not (yet) acting in one of its person's war rooms: nothing but the claim is stored.
+            await uow.commit()
+            return Received(claim="claimed")
         room = await uow.war_rooms.ensure_room(conversation, now=now)
         war_room_id = room.id
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        if sender is not None and not conversation.is_personal:
+            # Seen acting here: a member of this war room, so their personal chat can act in it.
+            await uow.members.add(war_room_id, [sender], via=SEEN, now=now)
         if conversation.team_name and not room.name:
             await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
         thread_issue = None

@@ -202,3 +202,10 @@ async def attach_card(*, uow: UnitOfWork, now: datetime, issue_id: int, activity
         # Reminders for the issue go into this thread: remember how to reach it.
         await uow.conversations.upsert(thread, war_room_id=issue.war_room_id, now=now)
         await uow.commit()
+
+
+async def issue_war_room(*, uow: UnitOfWork, issue_id: int) -> int | None:
+    """The war room an issue belongs to (a click on its card in a personal chat acts there, if it is the clicker's)."""
+    async with uow:
+        issue = await uow.issues.get(issue_id)
+    return issue.war_room_id if issue is not None else None

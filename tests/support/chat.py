@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.chat.conversation import Conversation
-from bot.domain.messages import CardActionResult, InboundCardAction, InboundMessage, Mention, Outbound
+from bot.domain.messages import CardActionResult, ConversationRef, InboundCardAction, InboundMessage, Mention, Outbound
 from bot.domain.model import Person
 from tests.support.factories import PRIYA
 from tests.support.fakes import FakeDirectory
@@ -84,10 +84,13 @@ class Delivered:
 
     def __init__(self, *, fail: BaseException | None = None) -> None:
         self.answers: list[list[Outbound]] = []
+        # The conversation each answer was for (a personal chat's, acting in a war room).
+        self.where: list[ConversationRef] = []
         self._fail = fail
 
-    async def __call__(self, outbound: list[Outbound]) -> None:
+    async def __call__(self, outbound: list[Outbound], where: ConversationRef) -> None:
         self.answers.append(outbound)
+        self.where.append(where)
         if self._fail is not None:
             raise self._fail
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.exit_criteria import evaluate_exit
+from bot.domain.membership import NO_WAR_ROOM
 from bot.charts import render_phase_chart
 from bot.domain.celebration import celebrate
 from bot.domain.charts import ChartSeries
@@ -47,6 +48,7 @@ from cards.runbooks import render_runbook, render_runbook_form, render_runbook_r
 from cards.status import render_status
 from cards.reminders import render_reminder
 from cards.standup import render_standup
+from cards.welcome import render_personal_welcome, render_welcome
 from tests.support.factories import OMAR, PRIYA, RAISED_AT, make_issue
 
 NOW = RAISED_AT + timedelta(hours=3)
@@ -260,4 +262,15 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
             form_id="f" * 32,
             errors=validate_issue_submission(submitted_form),  # type: ignore[arg-type]
         ),
+        "form-war-room-choice": render_issue_form(
+            IssueFormValues(title=user("Bank statement import fails"), severity="2"), form_id="f" * 32,
+            war_rooms=[(user("Contoso finance"), "2"), (room_name, "1")], war_room="1",
+        ),
+        "welcome": render_welcome(bot_name="Hypercare", war_room_name=room_name, admins=(lena, guest)),
+        "welcome-personal": render_personal_welcome(bot_name="Hypercare", war_rooms=[room_name], no_war_room=NO_WAR_ROOM),
+        "welcome-personal-several": render_personal_welcome(
+            bot_name="Hypercare", war_rooms=[user("Contoso finance"), room_name], no_war_room=NO_WAR_ROOM
+        ),
+        "welcome-personal-none": render_personal_welcome(bot_name="Hypercare", war_rooms=[], no_war_room=NO_WAR_ROOM),
+        "issue-personal-copy": render_issue_card(in_progress, notice=f"Raised in {room_name}: its card is in the team's channel, where the triage team sees it. This is your copy."),
     }

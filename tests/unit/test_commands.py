@@ -12,6 +12,7 @@ from bot.domain.commands import (
     CommandError,
     HandOver,
     ListIssues,
+    MakeHome,
     ManageRoles,
     ReportIssue,
     ResolveIssue,
@@ -298,3 +299,15 @@ def test_handover(text: str) -> None:
 
 def test_handover_with_words_after_it_is_an_issue_report() -> None:
     assert parse_command("handover of the vendor master data failed") is None
+
+
+# -- standup here -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["standup here", "Stand-up HERE", "standup   here  "])
+def test_standup_here_makes_the_channel_the_home(text: str) -> None:
+    assert parse_command(text) == MakeHome()
+
+
+def test_standup_with_other_words_is_an_issue_report() -> None:
+    assert parse_command("standup notes are missing the Sev 2 list") is None

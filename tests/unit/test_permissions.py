@@ -39,6 +39,8 @@ EXPECTED: dict[Action, set[Role]] = {
     A.HAND_OVER: {TRIAGE_LEAD, LEADERSHIP, ADMIN},
     # The war room's people and knowledge.
     A.CHANGE_ON_CALL: {TRIAGE_LEAD, ADMIN},
+    # `standup here`.
+    A.SET_HOME: {TRIAGE_LEAD, ADMIN},
     A.MANAGE_ROLES: {ADMIN},
     A.EDIT_RUNBOOK: {TRIAGE_LEAD},
 }

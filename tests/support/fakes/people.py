@@ -1,11 +1,14 @@
-"""Who holds which role (storage/repositories/roles.py), and who someone is (a channel's member directory)."""
+"""Who holds which role (storage/repositories/roles.py), who belongs to which war room (members.py), and who someone is
+(a channel's member directory)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.model import Person, Role
 from tests.support.fakes.base import FakeRepository
+from tests.support.fakes.store import MemberRecord
 
 
 class FakeRoles(FakeRepository):
@@ -66,3 +69,21 @@ class FakeDirectory:
         exact = [p for p in people if wanted in {p.name.casefold(), self.emails.get(p.aad_object_id or "", "").casefold()}]
         matches = exact or [p for p in people if wanted in p.name.casefold()]
         return matches[0] if len(matches) == 1 else None
+
+
+class FakeMembers(FakeRepository):
+    async def add(self, war_room_id: int, people: Sequence[Person], *, via: str, now: datetime) -> None:
+        for person in people:
+            if person.aad_object_id:
+                self._store.members.setdefault(
+                    (war_room_id, person.aad_object_id), MemberRecord(name=person.name[:200], via=via, added_at=now)
+                )
+
+    async def remove(self, war_room_id: int, aad_object_ids: Sequence[str]) -> None:
+        for aad_object_id in aad_object_ids:
+            self._store.members.pop((war_room_id, aad_object_id), None)
+
+    async def choose(self, war_room_id: int, aad_object_id: str, *, now: datetime) -> None:
+        for (room_id, person_id), record in self._store.members.items():
+            if person_id == aad_object_id:
+                record.chosen_at = now if room_id == war_room_id else None

@@ -31,6 +31,14 @@ class ActivityClaimRecord:
 
 
 @dataclass
+class MemberRecord:
+    name: str
+    via: str
+    added_at: datetime
+    chosen_at: datetime | None = None
+
+
+@dataclass
 class OutboxRecord:
     message: OutboundMessage
     created_at: datetime
@@ -60,6 +68,10 @@ class FakeStore:
     outbox: dict[int, OutboxRecord] = field(default_factory=dict)
     runbooks: dict[int, Runbook] = field(default_factory=dict)
     runbook_forms: dict[int, str | None] = field(default_factory=dict)
+    # (war room id, person's object id) -> membership
+    members: dict[tuple[int, str], MemberRecord] = field(default_factory=dict)
+    # war room id -> when it was welcomed
+    welcomed: dict[int, datetime] = field(default_factory=dict)
     # snapshot id -> (its war room, the figures)
     charts: dict[int, tuple[int, ChartSeries]] = field(default_factory=dict)
 

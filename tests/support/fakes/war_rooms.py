@@ -8,7 +8,9 @@ from datetime import date, datetime
 from bot.domain.messages import ConversationRef
 from bot.domain.model import Person
 from bot.domain.triage import Event
+from bot.domain.ports import NotAWarRoom
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
+from bot.domain.window import WarRoomKind, holds_standups
 from tests.support.fakes.base import FakeRepository
 
 
@@ -20,12 +22,17 @@ class FakeWarRooms(FakeRepository):
         war_room_id = await self.find(ref)
         if war_room_id is not None:
             return self._store.war_rooms[war_room_id]
+        if ref.is_personal:
+            raise NotAWarRoom(f"conversation {ref.conversation_id} is a personal chat")
+        kind = WarRoomKind.of(team_id=ref.team_id, conversation_type=ref.conversation_type)
+        held = holds_standups(kind, set_up=False, signed_off=False)
         war_room_id = max(self._store.war_rooms, default=0) + 1
         room = WarRoom(
             id=war_room_id, key=ref.war_room_key, tenant_id=ref.tenant_id, team_id=ref.team_id,
             name=ref.team_name[:200] if ref.team_name else None, settings=WarRoomSettings(), oncall=OnCall(),
             home_conversation_id=ref.base_conversation_id, home_channel_id=ref.channel_id, home_service_url=ref.service_url,
-            bot_id=ref.bot_id, next_standup_at=WarRoomSettings().next_standup_at(now), last_standup_at=None,
+            bot_id=ref.bot_id, next_standup_at=WarRoomSettings().next_standup_at(now) if held else None, last_standup_at=None,
+            kind=kind,
         )
         self._store.war_rooms[war_room_id] = room
         self._store.last_issue_numbers.setdefault(war_room_id, 0)
@@ -33,6 +40,25 @@ class FakeWarRooms(FakeRepository):
 
     async def find(self, ref: ConversationRef) -> int | None:
         return next((room.id for room in self._store.war_rooms.values() if room.key == ref.war_room_key), None)
+
+    async def of_member(self, tenant_id: str | None, aad_object_id: str) -> tuple[builtins.list[WarRoom], int | None]:
+        mine = {room_id: record for (room_id, person_id), record in self._store.members.items() if person_id == aad_object_id}
+        rooms = [room for room in self._store.war_rooms.values() if room.id in mine and room.tenant_id == tenant_id]
+        rooms.sort(key=lambda room: ((room.name or "").lower(), room.id))
+        chosen = next((room.id for room in rooms if mine[room.id].chosen_at is not None), None)
+        return rooms, chosen
+
+    async def set_home(self, war_room_id: int, ref: ConversationRef) -> None:
+        self._update(
+            war_room_id, home_conversation_id=ref.base_conversation_id, home_channel_id=ref.channel_id,
+            home_service_url=ref.service_url, bot_id=ref.bot_id,
+        )
+
+    async def mark_welcomed(self, war_room_id: int, *, now: datetime) -> bool:
+        if war_room_id in self._store.welcomed:
+            return False
+        self._store.welcomed[war_room_id] = now
+        return True
 
     async def get(self, war_room_id: int) -> WarRoom:
         assert war_room_id in self._store.war_rooms, f"war room {war_room_id} does not exist"

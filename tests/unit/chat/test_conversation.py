@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 
 from bot.chat.conversation import Conversation, StillAnswering
-from bot.domain.messages import Outbound
+from bot.domain.messages import ConversationRef, Outbound
+from bot.domain.model import Role
 from tests.support.chat import Delivered, message, text
 from tests.support.clock import FrozenClock
-from tests.support.factories import make_issue
+from tests.support.factories import PRIYA, make_issue
 from tests.support.fakes import FakeStore, FakeUnitOfWorkFactory
 from tests.support.scene import CHANNEL, NOW
 
@@ -41,7 +42,7 @@ async def test_a_message_delivered_again_while_it_is_being_answered_is_still_ans
     second = Delivered()
     raised: list[BaseException] = []
 
-    async def deliver_while_teams_delivers_it_again(outbound: list[Outbound]) -> None:
+    async def deliver_while_teams_delivers_it_again(outbound: list[Outbound], where: ConversationRef) -> None:
         clock.advance(timedelta(seconds=5))
         try:
             await conversation.on_message(message("help"), second)
@@ -89,10 +90,14 @@ async def test_a_command_written_wrongly_says_how_to_write_it(conversation: Conv
     assert "I don't know the filter `sev5`" in text(delivered.cards[0])
 
 
-async def test_first_contact_records_the_war_room_and_its_name(conversation: Conversation, store: FakeStore) -> None:
-    await conversation.on_installed(CHANNEL.model_copy(update={"team_name": "Contoso go-live"}))
+async def test_being_installed_records_the_war_room_and_its_name_welcomes_once_and_makes_the_installer_admin(
+    conversation: Conversation, store: FakeStore
+) -> None:
+    [welcome] = await conversation.on_installed(CHANNEL.model_copy(update={"team_name": "Contoso go-live"}), PRIYA, [])
 
     assert [room.name for room in store.war_rooms.values()] == ["Contoso go-live"] and CHANNEL.conversation_id in store.conversations
+    assert "Set up hypercare" in text(welcome.card) and Role.ADMIN in store.roles[(1, PRIYA.aad_object_id)][1]
+    assert await conversation.on_installed(CHANNEL, PRIYA, []) == []
 
 
 async def test_an_answer_the_channel_would_not_take_goes_to_the_outbox(conversation: Conversation, store: FakeStore) -> None:
@@ -104,7 +109,7 @@ async def test_an_answer_the_channel_would_not_take_goes_to_the_outbox(conversat
 async def test_a_posted_issue_card_is_attached_to_its_issue(
     conversation: Conversation, store: FakeStore, uow_factory: FakeUnitOfWorkFactory
 ) -> None:
-    await conversation.on_installed(CHANNEL)
+    await conversation.on_conversation_changed(CHANNEL, [], [])
     store.add_issue(make_issue(card_activity_id=None))
 
     await conversation.card_posted(1, "card-900", CHANNEL)
