@@ -8,7 +8,7 @@ from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.ports import OutboxEntry
-from bot.messages import OutboundMessage, OutboxItem
+from bot.domain.messages import OutboundMessage, OutboxItem
 from storage.models import OutboxRow
 from storage.repositories.common import dialect_insert, skip_locked
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import Person
 from bot.domain.triage import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 from storage.models import WarRoomEventRow, WarRoomRow
 from storage.repositories.common import dialect_insert, optional_person, skip_locked
 
