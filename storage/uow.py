@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.activities import ProcessedActivityRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.events import EventRepository
+from storage.repositories.floor_walkers import FloorWalkerRepository
 from storage.repositories.issues import IssueRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.roles import RoleRepository
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     runbooks: RunbookRepository
     similar: SimilarityRepository
+    floor_walkers: FloorWalkerRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(session)
         self.runbooks = RunbookRepository(session)
         self.similar = SimilarityRepository(session)
+        self.floor_walkers = FloorWalkerRepository(session)
         return self
 
     async def __aexit__(
