@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from bot.chat import floor
 from bot.chat.context import Chat, Clicked, Said
 from bot.domain.commands import ReportIssue
 from bot.domain.messages import Card, CardActionResult, Outbound, ReplyCard, SourceMessage
@@ -72,7 +73,12 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
         )
     except WarRoomClosed as closed:
         return CardActionResult(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise this with {closed}."))
-    return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True)
+    # A how-to, access or training question in an area with a floor walker on duty today calls them.
+    called, notices = await floor.call(chat, issue)
+    return CardActionResult(
+        card=render_issue_card(issue, floor_walkers=called), issue_id=issue.id, refresh_for_everyone=True,
+        side_effects=tuple(notices),
+    )
 
 
 def _issue_form(chat: Chat, text: str, *, suggestions: list[Suggestion], source: SourceMessage | None = None) -> Card:

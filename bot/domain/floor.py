@@ -63,6 +63,17 @@ class FloorWalker(BaseModel):
         return ", ".join(WEEKDAYS[day].capitalize() for day in sorted(self.days))
 
 
+class FloorView(BaseModel):
+    """What `floor` shows: everyone who walks the floor, and who is on it today."""
+
+    model_config = ConfigDict(frozen=True)
+
+    walkers: tuple[FloorWalker, ...]
+    today: tuple[FloorWalker, ...]
+    calendar: WorkingCalendar
+    now: datetime
+
+
 def on_duty(walkers: list[FloorWalker], *, calendar: WorkingCalendar, now: datetime) -> list[FloorWalker]:
     """Who is on the floor today (the war room's local date), in the order given."""
     today = calendar.local_date(now)

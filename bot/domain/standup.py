@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.exit_criteria import ExitReport
+from bot.domain.floor import FloorWalker
 from bot.domain.model import HandledBy, Issue, Severity, Status
 from bot.domain.triage import ago
 
@@ -32,6 +33,8 @@ class StandupSummary(BaseModel):
     exit_report: ExitReport | None = None
     # Recurring problems with no runbook: (what they have in common, the issue numbers).
     runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # Who is on the floor today (the war room's local date), by name.
+    floor_walkers: tuple[FloorWalker, ...] = ()
 
     @property
     def open_total(self) -> int:
@@ -48,6 +51,7 @@ def build_standup(
     now: datetime,
     exit_report: ExitReport | None = None,
     runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = (),
+    floor_walkers: tuple[FloorWalker, ...] = (),
 ) -> StandupSummary:
     """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up."""
     ordered = sorted(open_issues, key=lambda issue: (issue.severity, issue.created_at))
@@ -82,6 +86,7 @@ def build_standup(
         needs_decision=tuple(needs_decision),
         exit_report=exit_report,
         runbook_candidates=runbook_candidates,
+        floor_walkers=tuple(sorted(floor_walkers, key=lambda walker: walker.person.name.casefold())),
     )
 
 

@@ -59,11 +59,14 @@ class Verb(str, Enum):
 CREATED = "created"
 MERGED = "merged"
 SNOOZED = "snoozed"
+# A new question called the floor walkers on duty in its area.
+FLOOR_CALLED = "floor_called"
 
 _PAST_TENSE = {
     CREATED: "raised {it}",
     MERGED: "merged a duplicate into {it}",
     SNOOZED: "snoozed the reminders of {it}",
+    FLOOR_CALLED: "called the floor walkers on duty to {it}",
     "ack": "acknowledged {it}",
     "take": "took {it}",
     "assign": "assigned {it}",
