@@ -6,7 +6,18 @@ from typing import Any
 
 from bot.domain.floor import FloorView, FloorWalker, by_area
 from bot.domain.model import Person
-from cards.common import NAME_MAX, Card, adaptive_card, mention_lines, plain_text, text_block, truncate, with_mentions
+from cards.common import (
+    NAME_MAX,
+    Card,
+    adaptive_card,
+    mention_lines,
+    plain_text,
+    rich_text,
+    text_block,
+    text_run,
+    truncate,
+    with_mentions,
+)
 
 HOW_TO_ADD = "Add one with `floor add @person areas finance,warehouse [days mon,tue] [site Rotterdam]`."
 
@@ -27,12 +38,11 @@ def render_floor(view: FloorView) -> Card:
         people: list[Person] = [walker.person for walker in view.today]
         lines, entities = mention_lines("", people, spacing="Small")
         body += lines
-        body.append(
-            {
-                "type": "FactSet",
-                "facts": [{"title": area.label, "value": _names(walkers)} for area, walkers in by_area(list(view.today))],
-            }
-        )
+        # Names are user text: TextRuns, never a FactSet value (which Teams reads as markdown).
+        body += [
+            rich_text(text_run(f"{area.label}: ", weight="Bolder"), text_run(_names(walkers)), spacing="Small")
+            for area, walkers in by_area(list(view.today))
+        ]
     else:
         body.append(text_block("Nobody is on the floor today.", isSubtle=True))
     body.append(text_block("Who walks the floor", weight="Bolder", spacing="Medium"))

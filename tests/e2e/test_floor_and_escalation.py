@@ -83,7 +83,7 @@ async def test_a_triage_lead_adds_a_floor_walker_who_gets_the_role_and_shows_on_
     text = card_text(floor.card)
     assert "On the floor today · Monday 23 November" in text
     assert mentions(floor.card) == ["aad-ana"]
-    assert {"title": "Warehouse", "value": "Ana Ruiz (Rotterdam)"} in floor.card["body"][2]["facts"]
+    assert '[{"type": "TextRun", "text": "Warehouse: ", "weight": "Bolder"}, {"type": "TextRun", "text": "Ana Ruiz (Rotterdam)"}]' in text
     assert "Ana Ruiz — General ledger, Accounts payable, Accounts receivable, Cash and bank, Fixed assets, Tax, Warehouse — working days · Rotterdam" in text
 
 
