@@ -119,6 +119,12 @@ ISSUE_COLUMNS: tuple[tuple[str, Callable[[Issue], Cell]], ...] = (
     ("followers_names", lambda i: PEOPLE_SEPARATOR.join(p.name for p in i.followers)),
     ("followers_ids", lambda i: PEOPLE_SEPARATOR.join(p.aad_object_id or "" for p in i.followers)),
     ("source_url", lambda i: i.source_url),
+    ("escalated_at", lambda i: utc_text(i.escalation.escalated_at) if i.escalation else None),
+    ("escalated_by_name", lambda i: i.escalation.escalated_by.name if i.escalation else None),
+    ("escalated_by_id", lambda i: i.escalation.escalated_by.aad_object_id if i.escalation else None),
+    ("escalation_reason", lambda i: i.escalation.reason if i.escalation else None),
+    ("escalated_to_name", lambda i: _person(i.escalation.to if i.escalation else None)[0]),
+    ("escalated_to_id", lambda i: _person(i.escalation.to if i.escalation else None)[1]),
 )
 
 EVENT_HEADER = (
@@ -182,6 +188,11 @@ def export_tables(
         Table("metric_support_share_trend.csv", "Support share trend",
               ("day", "window_end", "by_support", "resolved", "percent"),
               [(d.day.isoformat(), utc_text(d.cut), d.support_share.hits, d.support_share.total, _percent(d.support_share))
+               for d in m.days]),
+        # The share of incoming issues escalated to the partner, the 7 days before each day's end.
+        Table("metric_escalation_rate_trend.csv", "Escalation rate trend",
+              ("day", "window_end", "escalated", "raised", "percent"),
+              [(d.day.isoformat(), utc_text(d.cut), d.escalation_rate.hits, d.escalation_rate.total, _percent(d.escalation_rate))
                for d in m.days]),
         Table("metric_backlog_by_day.csv", "Backlog by day", ("day", "sev1", "sev2", "sev3", "sev4", "total"),
               [(d.day.isoformat(), *(d.open_by_severity[s] for s in sorted(d.open_by_severity)), d.open_total)

@@ -15,6 +15,10 @@ COMMANDS = [
     ("resolve #12 NOTES", "resolve it (the notes become the runbook)"),
     ("roles · roles add|remove @person ROLE", "who does what in this war room"),
     ("oncall · oncall set @person [until DATE TIME] · oncall rota @a @b", "who is on call"),
+    (
+        "floor · floor add @person areas finance,warehouse [days mon,tue] [site NAME] · floor remove @person",
+        "who walks the floor today, by area (add and remove: triage lead or admin)",
+    ),
     ("standup · status · exit", "the stand-up, the phase's figures, the exit criteria"),
     ("standup here", "stand-ups and announcements go to this channel (admin or triage lead)"),
     ("runbook new · runbook WORDS", "write a runbook, or find one"),

@@ -87,6 +87,10 @@ def render_standup(
         ),
         *_section("Oldest open", [_issue_line(i, summary) for i in summary.oldest_open], empty="None.", counted=False),
     ]
+    if summary.floor_walkers:
+        # Today's floor walkers, one line (names are user text).
+        walkers = "; ".join(f"{w.person.name} ({', '.join(area.label for area in w.areas)})" for w in summary.floor_walkers)
+        body.append(plain_text(truncate(f"On the floor today: {walkers}", 1000), spacing="Medium", id="floor_walkers"))
     if summary.runbook_candidates:
         body += _section(
             "Write a runbook: recurring without one",

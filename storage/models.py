@@ -198,6 +198,13 @@ class IssueRow(Base):
     resolve_escalated_for: Mapped[datetime | None]
     # Held while the war room is signed off (next_due_at NULL); a withdrawal of the sign-off makes them due again.
     reminders_paused: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Escalated to the partner by the support team (the escalation rate); to NULL: the partner team, nobody on call.
+    escalated_at: Mapped[datetime | None]
+    escalated_by_id: Mapped[str | None] = mapped_column(String(64))
+    escalated_by_name: Mapped[str | None] = mapped_column(String(200))
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
+    escalated_to_id: Mapped[str | None] = mapped_column(String(64))
+    escalated_to_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class IssueFollowerRow(Base):
@@ -364,3 +371,20 @@ class WarRoomMemberRow(Base):
     added_at: Mapped[datetime]
     # When they last chose this war room in their personal chat (the latest is their default).
     chosen_at: Mapped[datetime | None]
+
+
+class FloorWalkerRow(Base):
+    """Who walks the floor in a war room: the areas they cover, the weekdays, the site (`floor add`)."""
+
+    __tablename__ = "floor_walkers"
+
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Area values, comma-separated.
+    areas: Mapped[str] = mapped_column(String(500))
+    # Weekdays (Monday 0), comma-separated; NULL: the war room's working days.
+    days: Mapped[str | None] = mapped_column(String(20))
+    site: Mapped[str | None] = mapped_column(String(100))
+    added_by_name: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime]

@@ -10,6 +10,7 @@ from storage.repositories.activities import ProcessedActivityRepository
 from storage.repositories.charts import ChartSnapshotRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.events import EventRepository
+from storage.repositories.floor_walkers import FloorWalkerRepository
 from storage.repositories.issues import IssueRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
     runbooks: RunbookRepository
     similar: SimilarityRepository
     charts: ChartSnapshotRepository
+    floor_walkers: FloorWalkerRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
         self.runbooks = RunbookRepository(session)
         self.similar = SimilarityRepository(session)
         self.charts = ChartSnapshotRepository(session)
+        self.floor_walkers = FloorWalkerRepository(session)
         return self
 
     async def __aexit__(

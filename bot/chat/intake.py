@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from bot.chat import floor
 from bot.chat.context import Chat, Clicked, Said
 from bot.domain.commands import ReportIssue
 from bot.domain.membership import war_room_label
@@ -80,13 +81,21 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
         )
     except WarRoomClosed as closed:
         return CardActionResult(card=render_notice_card(f"Hypercare has ended here (signed off). Please raise this with {closed}."))
+    # A how-to, access or training question in an area with a floor walker on duty today calls them: on the card,
+    # and (where the card already is, in the channel) with a notice in its thread.
+    called, notices = await floor.call(chat, issue)
+    card = render_issue_card(issue, floor_walkers=called)
     if clicked.personal is not None:
-        return _raised_in_personal_chat(issue, clicked.personal, in_dialog=in_dialog)
-    effects = (PostIssueCard(where=clicked.action.conversation, issue_id=issue.id, card=render_issue_card(issue)),) if in_dialog else ()
-    return CardActionResult(card=render_issue_card(issue), issue_id=issue.id, refresh_for_everyone=True, side_effects=effects)
+        return _raised_in_personal_chat(issue, card, clicked.personal, in_dialog=in_dialog)
+    if in_dialog:
+        return CardActionResult(
+            card=card, issue_id=issue.id, refresh_for_everyone=True,
+            side_effects=(PostIssueCard(where=clicked.action.conversation, issue_id=issue.id, card=card),),
+        )
+    return CardActionResult(card=card, issue_id=issue.id, refresh_for_everyone=True, side_effects=tuple(notices))
 
 
-def _raised_in_personal_chat(issue: Issue, personal: PersonsWarRooms, *, in_dialog: bool) -> CardActionResult:
+def _raised_in_personal_chat(issue: Issue, card: Card, personal: PersonsWarRooms, *, in_dialog: bool) -> CardActionResult:
     """Raised in a personal chat: the card goes to the war room's home channel, where the triage team sees it, and
     the reporter keeps a copy."""
     room = personal.get(issue.war_room_id)
@@ -94,7 +103,7 @@ def _raised_in_personal_chat(issue: Issue, personal: PersonsWarRooms, *, in_dial
     label = war_room_label(room) if room else "your war room"
     where = "its card is in the team's channel, where the triage team sees it" if home else "the triage team sees it there"
     copy = render_issue_card(issue, notice=f"Raised in {label}: {where}. This is your copy.")
-    effects = (PostIssueCard(where=home, issue_id=issue.id, card=render_issue_card(issue)),) if home else ()
+    effects = (PostIssueCard(where=home, issue_id=issue.id, card=card),) if home else ()
     # The form's own message is replaced by the copy (a dialog has none).
     return CardActionResult(card=copy, issue_id=issue.id, refresh_for_everyone=not in_dialog, side_effects=effects)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat import handover, intake, knowledge, oncall, phase, roles, standup, triage, welcome
+from bot.chat import floor, handover, intake, knowledge, oncall, phase, roles, standup, triage, welcome
 from bot.chat.context import CardHandler, CommandHandler
 from bot.domain import commands
 from bot.domain.triage import Verb
@@ -26,6 +26,9 @@ COMMANDS: dict[type, CommandHandler] = {
     commands.ShowOnCall: oncall.show,
     commands.SetOnCall: oncall.set_override,
     commands.SetRota: oncall.set_rota,
+    commands.ShowFloor: floor.show,
+    commands.AddFloorWalker: floor.add,
+    commands.RemoveFloorWalker: floor.remove,
     commands.ManageRoles: roles.manage,
     commands.PostStandup: standup.post_standup,
     commands.MakeHome: welcome.standup_here,

@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.charts import ChartSeries
+from bot.domain.floor import FloorWalker
 from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRunbook, Person, Role, Runbook, Status, Suggestion
 from bot.domain.reminders import ReminderState
 from bot.domain.triage import Event
@@ -150,6 +151,12 @@ class Roles(Protocol):
     async def members(self, war_room_id: int) -> list[tuple[Person, Role]]: ...
 
 
+class FloorWalkers(Protocol):
+    async def list(self, war_room_id: int) -> builtins.list[FloorWalker]: ...
+    async def put(self, war_room_id: int, walker: FloorWalker, *, by: Person, now: datetime) -> None: ...
+    async def remove(self, war_room_id: int, aad_object_id: str) -> bool: ...
+
+
 class Outbox(Protocol):
     async def enqueue(self, message: OutboundMessage, *, now: datetime) -> bool: ...
     async def enqueue_many(self, messages: builtins.list[OutboundMessage], *, now: datetime) -> int: ...
@@ -204,6 +211,7 @@ class UnitOfWork(Protocol):
     runbooks: Runbooks
     similar: Similar
     charts: ChartSnapshots
+    floor_walkers: FloorWalkers
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

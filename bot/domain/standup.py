@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.exit_criteria import ExitReport
+from bot.domain.floor import FloorWalker
 from bot.domain.model import HandledBy, Issue, Person, Severity, Status
 from bot.domain.triage import ago
 from bot.domain.war_room import WarRoom
@@ -35,6 +36,8 @@ class StandupSummary(BaseModel):
     runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = ()
     # The window has an agreed end; until then the stand-up opens with a prompt to set it up.
     set_up: bool = True
+    # Who is on the floor today (the war room's local date), by name.
+    floor_walkers: tuple[FloorWalker, ...] = ()
 
     @property
     def open_total(self) -> int:
@@ -52,6 +55,7 @@ def build_standup(
     exit_report: ExitReport | None = None,
     runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = (),
     set_up: bool = True,
+    floor_walkers: tuple[FloorWalker, ...] = (),
 ) -> StandupSummary:
     """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up."""
     ordered = sorted(open_issues, key=lambda issue: (issue.severity, issue.created_at))
@@ -87,6 +91,7 @@ def build_standup(
         exit_report=exit_report,
         runbook_candidates=runbook_candidates,
         set_up=set_up,
+        floor_walkers=tuple(sorted(floor_walkers, key=lambda walker: walker.person.name.casefold())),
     )
 
 

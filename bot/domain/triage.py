@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.model import (
     OPEN_STATUSES,
+    Escalation,
     HandledBy,
     Issue,
     Person,
@@ -39,6 +40,7 @@ class Verb(str, Enum):
     ME_TOO = "metoo"
     DUPLICATE = "duplicate"
     DEFER = "defer"
+    ESCALATE = "escalate"
 
     @property
     def action(self) -> Action:
@@ -57,11 +59,14 @@ class Verb(str, Enum):
 CREATED = "created"
 MERGED = "merged"
 SNOOZED = "snoozed"
+# A new question called the floor walkers on duty in its area.
+FLOOR_CALLED = "floor_called"
 
 _PAST_TENSE = {
     CREATED: "raised {it}",
     MERGED: "merged a duplicate into {it}",
     SNOOZED: "snoozed the reminders of {it}",
+    FLOOR_CALLED: "called the floor walkers on duty to {it}",
     "ack": "acknowledged {it}",
     "take": "took {it}",
     "assign": "assigned {it}",
@@ -72,6 +77,7 @@ _PAST_TENSE = {
     "metoo": "said \u201cme too\u201d to {it}",
     "duplicate": "closed {it} as a duplicate",
     "defer": "deferred {it}",
+    "escalate": "escalated {it} to the partner",
 }
 
 _ACTION = {
@@ -85,6 +91,7 @@ _ACTION = {
     Verb.ME_TOO: Action.ME_TOO,
     Verb.DUPLICATE: Action.MARK_DUPLICATE,
     Verb.DEFER: Action.DEFER,
+    Verb.ESCALATE: Action.ESCALATE,
 }
 
 _INFINITIVE = {
@@ -98,6 +105,7 @@ _INFINITIVE = {
     Verb.ME_TOO: "say me too",
     Verb.DUPLICATE: "close issues as duplicates",
     Verb.DEFER: "defer issues",
+    Verb.ESCALATE: "escalate issues to the partner",
 }
 
 
@@ -112,6 +120,7 @@ _ON_THIS_ISSUE = {
     Verb.ME_TOO: "join it",
     Verb.DUPLICATE: "close it as a duplicate",
     Verb.DEFER: "defer it",
+    Verb.ESCALATE: "escalate it to the partner",
 }
 
 
@@ -195,7 +204,16 @@ class Defer(_Command):
     reason: str | None = Field(default=None, max_length=REASON_MAX)
 
 
-TriageCommand = Acknowledge | Take | Assign | ChangeSeverity | AddUpdate | Resolve | Reopen | MeToo | MarkDuplicate | Defer
+class Escalate(_Command):
+    """The support team (or a floor walker) hands the issue to the partner: to whoever is on call, else the partner team."""
+
+    verb: Verb = Verb.ESCALATE
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+
+
+TriageCommand = (
+    Acknowledge | Take | Assign | ChangeSeverity | AddUpdate | Resolve | Reopen | MeToo | MarkDuplicate | Defer | Escalate
+)
 
 _CLOSED = frozenset({Status.RESOLVED, Status.DEFERRED, Status.DUPLICATE})
 ALLOWED_FROM: dict[Verb, frozenset[Status]] = {
@@ -209,6 +227,7 @@ ALLOWED_FROM: dict[Verb, frozenset[Status]] = {
     Verb.ME_TOO: OPEN_STATUSES | {Status.DEFERRED},
     Verb.DUPLICATE: OPEN_STATUSES | {Status.DEFERRED},
     Verb.DEFER: OPEN_STATUSES,
+    Verb.ESCALATE: OPEN_STATUSES,
 }
 
 DEFERRABLE = frozenset({Severity.SEV3, Severity.SEV4})
@@ -294,7 +313,10 @@ def decide(
     policy: SeverityPolicy,
     calendar: WorkingCalendar,
     duplicate_target: Issue | None = None,
+    on_call: Person | None = None,
+    partner_team: tuple[Person, ...] = (),
 ) -> Decision | Refusal:
+    """`on_call` and `partner_team`: whom an escalation goes to (the war room's on-call person, else the partner role)."""
     is_reporter = actor.aad_object_id is not None and actor.aad_object_id == issue.reporter.aad_object_id
     refusal = permission_refusal(command.verb, roles, is_reporter=is_reporter) or _status_refusal(issue, command.verb)
     if refusal is not None:
@@ -351,7 +373,11 @@ def decide(
                 latest_update=ProgressNote(text=text, author=actor, at=now),
             )
         case Resolve():
-            by_role = HandledBy.SUPPORT if Role.SUPPORT in roles else HandledBy.PARTNER
+            by_role = (
+                HandledBy.SUPPORT if Role.SUPPORT in roles
+                else HandledBy.FLOOR_WALKER if Role.FLOOR_WALKER in roles
+                else HandledBy.PARTNER
+            )
             handled_by = command.handled_by or by_role
             booked = handled_by.label
             if handled_by is not by_role:
@@ -430,6 +456,34 @@ def decide(
             return changed(
                 event.model_copy(update={"from_value": issue.status.value, "to_value": Status.DEFERRED.value, "reason": reason}),
                 status=Status.DEFERRED,
+            )
+        case Escalate(reason=reason):
+            if issue.escalation is not None:
+                return Refusal(
+                    reason=f"#{issue.number} was already escalated to the partner by {issue.escalation.escalated_by.name}. "
+                    "Assign it if someone else should have it."
+                )
+            # The one escalating has looked at it: that acknowledges it, as taking it would.
+            acknowledgement = {} if issue.acknowledged_at else {"acknowledged_at": now, "acknowledged_by": actor}
+            decision = changed(
+                event.model_copy(
+                    update={
+                        "from_value": issue.assignee.name if issue.assignee else None,
+                        "to_value": on_call.name if on_call else "the partner team",
+                        "reason": reason,
+                    }
+                ),
+                escalation=Escalation(escalated_by=actor, escalated_at=now, reason=reason, to=on_call),
+                assignee=on_call,
+                # Without an on-call person it waits, seen but unowned, for the partner team to take it.
+                status=Status.IN_PROGRESS if on_call else Status.ACKNOWLEDGED,
+                **acknowledgement,
+            )
+            return decision.model_copy(
+                update={
+                    "notify": (on_call,) if on_call else partner_team,
+                    "notice": f"Escalated to the partner by {actor.name}: #{issue.number} {issue.title}.\nWhy: {reason}",
+                }
             )
     raise AssertionError(f"unhandled command {command!r}")
 

@@ -30,7 +30,7 @@ class WarRoomSettings(BaseModel):
     # The preset the window was set up from; its band of weeks is what the setup card checks the window against.
     preset: WindowPreset = WindowPreset.CUSTOM
     sev2_cap: int = Field(default=5, ge=0, le=1000)
-    support_share_target: int = Field(default=80, ge=0, le=100)  # percent of resolutions by the support team
+    support_share_target: int = Field(default=80, ge=0, le=100)  # percent of incoming issues the support side handles
     sla_target: int = Field(default=90, ge=0, le=100)  # percent of Sev 1/2 resolved within target
     # Where new problems go after sign-off (the steady-state support process): text, may hold a link.
     steady_state_support: str = Field(default="", max_length=500)

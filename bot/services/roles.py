@@ -41,6 +41,9 @@ async def change_role(
             message = f"{person.name} is now {role.label} ({role.value})." if changed else f"{person.name} already was {role.value}."
         else:
             changed = await uow.roles.revoke(war_room_id, person.aad_object_id, role)
+            if role is Role.FLOOR_WALKER:
+                # Without the role they are not on the floor either: their areas and days go with it.
+                changed = await uow.floor_walkers.remove(war_room_id, person.aad_object_id) or changed
             message = f"{person.name} is no longer {role.value}." if changed else f"{person.name} did not have the role {role.value}."
         await uow.commit()
     return Applied(subject=person, message=message, changed=changed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.exit_criteria import evaluate_exit
+from bot.domain.floor import on_duty
 from bot.domain.metrics import recurring_candidates
 from bot.domain.model import OPEN_STATUSES, Status
 from bot.domain.ports import UnitOfWork
@@ -31,6 +32,7 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> S
             for group in candidates
         ),
         set_up=room.settings.set_up,
+        floor_walkers=tuple(on_duty(await uow.floor_walkers.list(room.id), calendar=room.settings.calendar, now=now)),
     )
 
 

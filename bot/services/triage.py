@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.model import Issue, IssueQuery, NewRunbook, Person
+from bot.domain.model import Issue, IssueQuery, NewRunbook, Person, Role
 from bot.domain.permissions import Action, may, needs_role
 from bot.domain.ports import StaleIssue, UnitOfWork
 from bot.domain.reminders import rebase_reminders, restart_reminders
@@ -13,6 +13,7 @@ from bot.domain.triage import (
     MERGED,
     SNOOZED,
     ChangeSeverity,
+    Escalate,
     Event,
     MarkDuplicate,
     Refusal,
@@ -61,9 +62,15 @@ async def triage_issue(
         if isinstance(command, MarkDuplicate):
             target = await uow.issues.get_by_number(war_room_id, command.of_number, for_update=True)
         settings = room.settings
+        on_call, partner_team = None, ()
+        if isinstance(command, Escalate):
+            # To whoever is on call; with nobody on call, to the partner team.
+            on_call = room.oncall.on_call(now, settings.calendar)
+            if on_call is None:
+                partner_team = (await uow.roles.holders({war_room_id}, Role.PARTNER)).get(war_room_id, ())
         decision = decide(
             issue, command, actor=actor, roles=roles, now=now, policy=settings.policy, calendar=settings.calendar,
-            duplicate_target=target,
+            duplicate_target=target, on_call=on_call, partner_team=partner_team,
         )
         if isinstance(decision, Refusal):
             return Refused(subject=issue, reason=decision.reason, field=decision.field)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import (
     Area,
     Category,
+    Escalation,
     HandledBy,
     Issue,
     IssueQuery,
@@ -128,6 +129,9 @@ class IssueRepository:
         update_by_id, update_by_name = _person_columns(issue.latest_update.author if issue.latest_update else None)
         resolution = issue.resolution
         resolver_id, resolver_name = _person_columns(resolution.resolved_by if resolution else None)
+        escalation = issue.escalation
+        escalator_id, escalator_name = _person_columns(escalation.escalated_by if escalation else None)
+        escalated_to_id, escalated_to_name = _person_columns(escalation.to if escalation else None)
         result = await self._session.execute(
             update(IssueRow)
             .where(IssueRow.id == issue.id, IssueRow.version == expected_version)
@@ -156,6 +160,12 @@ class IssueRepository:
                 save_as_runbook=resolution.save_as_runbook if resolution else False,
                 runbook_title=resolution.runbook_title if resolution else None,
                 duplicate_of=issue.duplicate_of,
+                escalated_at=escalation.escalated_at if escalation else None,
+                escalated_by_id=escalator_id,
+                escalated_by_name=escalator_name,
+                escalation_reason=escalation.reason if escalation else None,
+                escalated_to_id=escalated_to_id,
+                escalated_to_name=escalated_to_name,
                 # Any change may move reminders (acknowledged, severity changed, resolved): re-plan on the next pass.
                 next_due_at=issue.updated_at if issue.status.is_open else None,
             )
@@ -343,6 +353,14 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
             save_as_runbook=row.save_as_runbook,
             runbook_title=row.runbook_title,
         )
+    escalation = None
+    if row.escalated_at is not None:
+        escalation = Escalation(
+            escalated_by=Person(aad_object_id=row.escalated_by_id, name=row.escalated_by_name or "Unknown"),
+            escalated_at=row.escalated_at,
+            reason=row.escalation_reason or "",
+            to=optional_person(row.escalated_to_id, row.escalated_to_name),
+        )
     latest_update = None
     if row.latest_update_text is not None and row.latest_update_at is not None:
         latest_update = ProgressNote(
@@ -377,4 +395,5 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
         duplicate_of=row.duplicate_of,
         followers=followers,
         source_url=row.source_url,
+        escalation=escalation,
     )

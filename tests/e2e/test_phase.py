@@ -131,7 +131,7 @@ async def test_exit_criteria_sign_off_and_withdrawal(room: WarRoom, connector: F
     assert sign["isEnabled"] is False  # locked while a criterion fails
 
     refused = await press(room, card, "phase.signoff", sender=BOSS)  # pressed anyway (an old card): checked again now
-    assert "Not yet: No open Sev 1, Support team handles the volume" in card_text(refused)
+    assert "Not yet: No open Sev 1, Support team handles the incoming volume" in card_text(refused)
     assert (await war_room_row(engine)).signed_off_at is None
 
     await room.click(sev1, "issue.resolve", {"resolve_notes": "Posting profile added", "resolve_type": "configuration_changed"}, sender=NOBODY)

@@ -16,10 +16,12 @@ from bot.domain.membership import NO_WAR_ROOM
 from bot.charts import render_phase_chart
 from bot.domain.celebration import celebrate
 from bot.domain.charts import ChartSeries
-from bot.domain.metrics import compute_metrics
+from bot.domain.floor import FloorView, FloorWalker
+from bot.domain.metrics import PhaseMetrics, compute_metrics
 from bot.domain.model import (
     Area,
     Category,
+    Escalation,
     HandledBy,
     Issue,
     Person,
@@ -38,6 +40,7 @@ from bot.domain.triage import Event, Verb
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
 from bot.domain.window import WindowPreset
 from cards.celebration import render_celebration, render_handover
+from cards.floor import render_floor
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import IssueFormValues, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
@@ -117,11 +120,21 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         Event(verb="ack", actor=omar, at=RAISED_AT + timedelta(minutes=5), from_value="new", to_value="acknowledged"),
         Event(verb="severity", actor=lena, at=RAISED_AT + timedelta(minutes=9), from_value="2", to_value="1", reason=user("Month-end blocked")),
     ]
+    ana, ben = Person(aad_object_id="aad-ana", name=user("Ana Ruiz")), Person(aad_object_id="aad-ben", name=user("Ben Okoro"))
+    walkers = (
+        FloorWalker(person=ana, areas=(Area.GENERAL_LEDGER, Area.ACCOUNTS_PAYABLE, Area.WAREHOUSE), site=user("Rotterdam DC")[:100]),
+        FloorWalker(person=ben, areas=(Area.WAREHOUSE, Area.INVENTORY), days=frozenset({0, 2})),
+        FloorWalker(person=lena, areas=(Area.TAX,), days=frozenset({1, 3})),
+    )
+    escalated = in_progress.model_copy(
+        update={"escalation": Escalation(escalated_by=lena, escalated_at=NOW, reason=user("Needs a code fix in the posting class"), to=omar)}
+    )
     standup = build_standup(
         war_room_name=room_name, open_issues=many_issues(5, user), recent=many_issues(3, user) + [resolved], deferred_count=4,
         since=RAISED_AT - timedelta(days=1), now=NOW,
         # The label names the words the issues share: words of their titles.
         runbook_candidates=((f"Accounts payable · Configuration / setup ({user('posting, profile')})", (3, 5)),),
+        floor_walkers=walkers[:2],
     )
     big_standup = build_standup(
         war_room_name=room_name, open_issues=many_issues(400, user), recent=many_issues(400, user), deferred_count=40,
@@ -137,7 +150,15 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         settings=WarRoomSettings(),
     )
     settings = WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 25), steady_state_support=user("the IT service desk"))
-    phase_issues = many_issues(40, user) + [resolved]
+    # A floor walker's resolutions and an escalation, for the status card's figures.
+    by_walker = [
+        make_issue(id=100 + n, number=100 + n, category=Category.HOW_TO, area=Area.WAREHOUSE, status=Status.RESOLVED,
+                   created_at=RAISED_AT - timedelta(hours=n), resolution=Resolution(
+                       type=ResolutionType.USER_TRAINED, notes="shown", handled_by=HandledBy.FLOOR_WALKER, resolved_by=ana,
+                       resolved_at=RAISED_AT))
+        for n in range(1, 4)
+    ]
+    phase_issues = many_issues(40, user) + [resolved, *by_walker, escalated.model_copy(update={"id": 200, "number": 200})]
     report = evaluate_exit(phase_issues, settings, now=NOW)
     metrics = compute_metrics(phase_issues, settings=settings, now=NOW, runbook_linked_issue_ids={resolved.id})
     runbook = Runbook(
@@ -218,6 +239,17 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
             notice=f"From a message by {user('Omar Haddad')}.",
         ),
         "issue-in-progress": render_issue_card(in_progress),
+        "issue-floor-walker-called": render_issue_card(
+            make_issue(title=user("How do I reprint a pick list?"), category=Category.HOW_TO, area=Area.WAREHOUSE, severity=Severity.SEV3,
+                       reporter=priya),
+            floor_walkers=(ana, ben, guest),
+        ),
+        "issue-escalated": render_issue_card(escalated),
+        "issue-escalate-panel": render_issue_card(
+            in_progress, panel=Panel(verb=Verb.ESCALATE, values={"escalate_reason": user("")}, errors={"escalate_reason": "Say why the partner is needed."})
+        ),
+        "floor": render_floor(FloorView(walkers=walkers, today=walkers[:2], calendar=WarRoomSettings().calendar, now=NOW)),
+        "floor-empty": render_floor(FloorView(walkers=(), today=(), calendar=WarRoomSettings().calendar, now=NOW)),
         "issue-resolved": render_issue_card(resolved),
         "issue-guest-assignee": render_issue_card(unassigned_guest),
         "issue-deferred": render_issue_card(make_issue(title=user("Logo is blurry"), severity=Severity.SEV4, status=Status.DEFERRED, resolve_by=None)),

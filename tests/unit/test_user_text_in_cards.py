@@ -22,7 +22,7 @@ HOSTILE_PARTS = [
 # Cards that show no user text, or only as the values of their inputs.
 # Cards with no user-written text on them: our own words only (a follow-up notice, the too-large note), or inputs.
 NO_USER_TEXT_SHOWN = {
-    "setup", "setup-band-warning", "setup-no-end", "runbook-form", "runbook-form-errors", "list-empty", "form-prefilled", "notice-1000-followers-last", "too-large",
+    "setup", "setup-band-warning", "setup-no-end", "runbook-form", "runbook-form-errors", "list-empty", "form-prefilled", "notice-1000-followers-last", "too-large", "floor-empty",
     # War room names only in a ChoiceSet's choices (plain text); the personal welcome of someone in no war room.
     "form-war-room-choice", "welcome-personal-none",
 }

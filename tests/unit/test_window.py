@@ -135,7 +135,7 @@ def test_the_overrun_asks_leadership_to_extend_or_sign_off_whether_or_not_the_cr
     failing = evaluate_exit([make_issue(severity=Severity.SEV1, status=Status.NEW)], ENDED_FRIDAY, now=MONDAY)
     assert failing.warning == (
         "Hypercare has run past its planned end (2026-12-11) and the exit criteria are not met (No open Sev 1; "
-        "Support team handles the volume; Sev 1/2 resolved within target). Leadership: extend it (`extend 2w REASON`) or sign it off (`exit`)."
+        "Support team handles the incoming volume; Sev 1/2 resolved within target). Leadership: extend it (`extend 2w REASON`) or sign it off (`exit`)."
     )
     passing = evaluate_exit(passing_issues(MONDAY), ENDED_FRIDAY, now=MONDAY)
     assert passing.measured_pass and passing.warning is not None and "the exit criteria are met" in passing.warning

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.domain.floor import FloorWalker
 from bot.domain.model import Person, Role
 from tests.support.fakes.base import FakeRepository
 from tests.support.fakes.store import MemberRecord
@@ -69,6 +71,19 @@ class FakeDirectory:
         exact = [p for p in people if wanted in {p.name.casefold(), self.emails.get(p.aad_object_id or "", "").casefold()}]
         matches = exact or [p for p in people if wanted in p.name.casefold()]
         return matches[0] if len(matches) == 1 else None
+
+
+class FakeFloorWalkers(FakeRepository):
+    async def list(self, war_room_id: int) -> builtins.list[FloorWalker]:
+        walkers = [walker for (room_id, _), walker in self._store.floor_walkers.items() if room_id == war_room_id]
+        return sorted(walkers, key=lambda walker: walker.person.name)
+
+    async def put(self, war_room_id: int, walker: FloorWalker, *, by: Person, now: datetime) -> None:
+        assert walker.person.aad_object_id
+        self._store.floor_walkers[(war_room_id, walker.person.aad_object_id)] = walker
+
+    async def remove(self, war_room_id: int, aad_object_id: str) -> bool:
+        return self._store.floor_walkers.pop((war_room_id, aad_object_id), None) is not None
 
 
 class FakeMembers(FakeRepository):

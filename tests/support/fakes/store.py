@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from bot.domain.charts import ChartSeries
+from bot.domain.floor import FloorWalker
 from bot.domain.messages import ConversationRef, OutboundMessage
 from bot.domain.model import Issue, Person, Role, Runbook
 from bot.domain.reminders import ReminderState
@@ -70,6 +71,8 @@ class FakeStore:
     runbook_forms: dict[int, str | None] = field(default_factory=dict)
     # (war room id, person's object id) -> membership
     members: dict[tuple[int, str], MemberRecord] = field(default_factory=dict)
+    # (war room id, object id) -> the floor walker
+    floor_walkers: dict[tuple[int, str], FloorWalker] = field(default_factory=dict)
     # war room id -> when it was welcomed
     welcomed: dict[int, datetime] = field(default_factory=dict)
     # snapshot id -> (its war room, the figures)

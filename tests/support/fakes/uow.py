@@ -8,7 +8,7 @@ from tests.support.fakes.charts import FakeChartSnapshots
 from tests.support.fakes.delivery import FakeActivities, FakeOutbox
 from tests.support.fakes.issues import FakeEvents, FakeIssues
 from tests.support.fakes.knowledge import FakeRunbooks, FakeSimilar
-from tests.support.fakes.people import FakeMembers, FakeRoles
+from tests.support.fakes.people import FakeFloorWalkers, FakeMembers, FakeRoles
 from tests.support.fakes.store import FakeStore
 from tests.support.fakes.war_rooms import FakeConversations, FakeWarRooms
 
@@ -26,6 +26,7 @@ class FakeUnitOfWork:
         self.events = FakeEvents(self._open_store)
         self.roles = FakeRoles(self._open_store)
         self.members = FakeMembers(self._open_store)
+        self.floor_walkers = FakeFloorWalkers(self._open_store)
         self.outbox = FakeOutbox(self._open_store)
         self.runbooks = FakeRunbooks(self._open_store)
         self.similar = FakeSimilar(self._open_store)

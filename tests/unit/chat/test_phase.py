@@ -61,7 +61,7 @@ async def test_exit_shows_the_criteria(bot: Bot) -> None:
     [answer] = await bot.say("exit")
 
     assert "Exit criteria · " in text(answer.card) and "Contoso go-live" in text(answer.card)
-    assert "Support team handles the volume" in text(answer.card)
+    assert "Support team handles the incoming volume" in text(answer.card)
 
 
 async def test_extend_moves_the_end_and_says_so(bot: Bot, store: FakeStore) -> None:
@@ -93,7 +93,7 @@ async def test_signing_off_refreshes_the_exit_card_and_celebrates_in_the_home_ch
 async def test_signing_off_while_a_criterion_fails_says_which_on_the_exit_card(bot: Bot, store: FakeStore) -> None:
     result = await bot.press(SIGN_OFF_VERB, sender=LENA)
 
-    assert "Not yet: Support team handles the volume." in text(result.card) and "Exit criteria · " in text(result.card)
+    assert "Not yet: Support team handles the incoming volume." in text(result.card) and "Exit criteria · " in text(result.card)
     assert result.side_effects == () and store.war_rooms[1].signed_off_at is None
 
 

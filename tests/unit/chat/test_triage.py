@@ -74,7 +74,7 @@ async def test_ack_in_the_chat_says_so_and_updates_the_issues_card(bot: Bot, sto
 async def test_ack_without_a_role_is_refused_with_the_roles_that_may(bot: Bot, store: FakeStore) -> None:
     [answer] = await bot.say("ack #12", sender=PRIYA)
 
-    assert "To acknowledge issues you need the role oncall, partner, support or triage_lead." in text(answer.card)
+    assert "To acknowledge issues you need the role floor_walker, oncall, partner, support or triage_lead." in text(answer.card)
     assert store.issues[1].status is Status.NEW
 
 

@@ -54,7 +54,7 @@ async def test_someone_without_a_role_is_refused_and_nothing_is_written(uow: Fak
     result = await triage(uow, Acknowledge(), actor=PRIYA)
 
     assert isinstance(result, Refused) and result.subject == ISSUE
-    assert result.reason == "To acknowledge issues you need the role oncall, partner, support or triage_lead. An admin can give it with `roles add`."
+    assert result.reason == "To acknowledge issues you need the role floor_walker, oncall, partner, support or triage_lead. An admin can give it with `roles add`."
     assert store.issues[1] == ISSUE and store.events == [] and uow.commits == 0
 
 
