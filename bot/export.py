@@ -28,7 +28,7 @@ from typing import Any
 from bot.domain.exit_criteria import Ratio
 from bot.domain.metrics import DurationStats, PhaseMetrics, Tally
 from bot.domain.model import Issue, Person, Runbook
-from bot.domain.triage import Event
+from bot.domain.events import Event
 
 Cell = str | int | float | bool | None
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -11,7 +11,7 @@ from typing import Any, TypeGuard
 from urllib.parse import quote, urlencode
 
 from bot.domain.model import Person
-from bot.domain.triage import plan_mentions
+from bot.domain.mentions import plan_mentions
 
 Card = dict[str, Any]
 
@@ -118,7 +118,7 @@ def mention_lines(
 
     Teams reads `<at>Name</at>` only in a TextBlock, which also reads markdown: there a name is `safe_name`d.
     People Teams gave no id cannot be mentioned: their names are a plain line, like any user text. `people` should
-    already be capped (`bot.domain.triage.plan_mentions`).
+    already be capped (`bot.domain.mentions.plan_mentions`).
     """
     mentioned = [(person.aad_object_id, safe_name(person.name)) for person in people if person.aad_object_id]
     entities = [{"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": user_id, "name": name}} for user_id, name in mentioned]

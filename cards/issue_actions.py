@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain.model import HandledBy, ResolutionType, Severity
+from bot.domain.events import Verb
 from bot.domain.triage import (
     NOTE_MAX,
     REASON_MAX,
@@ -22,7 +23,6 @@ from bot.domain.triage import (
     Resolve,
     Take,
     TriageCommand,
-    Verb,
 )
 
 VERB_PREFIX = "issue."

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import Issue, Person, Severity, Status
-from bot.domain.triage import Verb
+from bot.domain.events import Verb
 from cards.common import (
     NAME_MAX,
     Card,

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.domain.model import HandledBy, Issue, Person, Severity
 from bot.domain.standup import LIST_LIMIT, StandupSummary
-from bot.domain.triage import ago
+from bot.domain.events import ago
 from cards.common import Card, adaptive_card, capped_mention_lines, execute, plain_text, text_block, text_run, truncate, with_mentions
 from cards.phase import SETUP_OPEN_VERB, criteria_lines
 

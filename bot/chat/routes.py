@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.chat import floor, handover, intake, knowledge, oncall, phase, roles, standup, triage, welcome
 from bot.chat.context import CardHandler, CommandHandler
 from bot.domain import commands
-from bot.domain.triage import Verb
+from bot.domain.events import Verb
 from cards.celebration import HANDOVER_VERB
 from cards.issue_actions import VERB_PREFIX
 from cards.issue_form import CREATE_VERB

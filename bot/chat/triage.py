@@ -8,7 +8,8 @@ from bot.domain.messages import Card, CardActionResult, ConversationRef, Outboun
 from bot.domain.model import Issue, IssueQuery, Person, ResolutionType
 from bot.domain.reminders import SNOOZE_PERIOD
 from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
-from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand, Verb
+from bot.domain.events import Verb
+from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCommand
 from bot.services.triage import find_issue, issue_history, list_issues, snooze_reminders, triage_issue
 from cards.common import card_time
 from cards.issue_actions import FIELD_INPUTS, INPUTS, AssignRequest, IssueActionTarget, parse_command, parse_verb

@@ -18,7 +18,7 @@ from bot.domain.charts import ChartSeries
 from bot.domain.floor import FloorWalker
 from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRunbook, Person, Role, Runbook, Status, Suggestion
 from bot.domain.reminders import ReminderState
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
 from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
 

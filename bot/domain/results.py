@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import Issue, Person
-from bot.domain.triage import Event
+from bot.domain.events import Event
 
 S = TypeVar("S")
 

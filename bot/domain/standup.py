@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.domain.exit_criteria import ExitReport
 from bot.domain.floor import FloorWalker
 from bot.domain.model import HandledBy, Issue, Person, Severity, Status
-from bot.domain.triage import ago
+from bot.domain.events import ago
 from bot.domain.war_room import WarRoom
 
 # Lists on the card stop here and say how many more there are.

@@ -14,7 +14,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.domain.model import IssueDraft, Severity
 from bot.domain.ports import OutboxStats
-from bot.domain.triage import CREATED, Verb
+from bot.domain.events import CREATED, Verb
 
 ACTIVITY_TYPES = frozenset(
     {

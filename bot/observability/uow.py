@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.domain.model import Issue, Severity
 from bot.domain.ports import UnitOfWork
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from bot.domain.messages import ConversationRef
 from bot.observability.logs import WAR_ROOM_ID
 from bot.observability.metrics import Metrics

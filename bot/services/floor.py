@@ -11,7 +11,7 @@ from bot.domain.model import Person, Role
 from bot.domain.permissions import Action, may, needs_role
 from bot.domain.ports import UnitOfWork
 from bot.domain.results import Applied, Refused
-from bot.domain.triage import FLOOR_CALLED, Event
+from bot.domain.events import FLOOR_CALLED, Event
 from bot.services.roles import actor_roles
 
 

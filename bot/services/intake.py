@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.domain.model import Issue, IssueDraft, NewIssue, Person, Severity, Suggestion
 from bot.domain.policy import status_when_raised
 from bot.domain.ports import ActivityClaim, DuplicateSourceForm, UnitOfWork
-from bot.domain.triage import CREATED, Event
+from bot.domain.events import CREATED, Event
 from bot.domain.war_room import WarRoom
 from bot.domain.messages import ConversationRef
 

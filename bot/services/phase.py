@@ -12,7 +12,7 @@ from bot.domain.model import Issue, Person, Status
 from bot.domain.permissions import Action, may, needs_role
 from bot.domain.ports import UnitOfWork
 from bot.domain.results import Applied, Refused
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from bot.domain.war_room import WarRoom, WarRoomSettings
 from bot.domain.messages import ConversationRef
 from bot.services.roles import actor_roles

@@ -9,19 +9,16 @@ from bot.domain.permissions import Action, may, needs_role
 from bot.domain.ports import StaleIssue, UnitOfWork
 from bot.domain.reminders import rebase_reminders, restart_reminders
 from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
+from bot.domain.events import MERGED, SNOOZED, Event, describe_change
 from bot.domain.triage import (
-    MERGED,
-    SNOOZED,
     ChangeSeverity,
     Escalate,
-    Event,
     MarkDuplicate,
     Refusal,
     Reopen,
     Resolve,
     TriageCommand,
     decide,
-    describe_change,
     merge_followers,
 )
 from bot.domain.messages import ConversationRef

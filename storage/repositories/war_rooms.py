@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Person
 from bot.domain.ports import NotAWarRoom
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
 from bot.domain.window import WarRoomKind, holds_standups
 from bot.domain.messages import ConversationRef

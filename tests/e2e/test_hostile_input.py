@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import Person
-from bot.domain.triage import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
+from bot.domain.mentions import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
 from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.models import ConversationRow, IssueRow, OutboxRow
 from storage.uow import UnitOfWorkFactory

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
 from bot.domain.results import Applied
-from bot.domain.triage import MENTIONS_PER_MESSAGE, Acknowledge, Resolve
+from bot.domain.mentions import MENTIONS_PER_MESSAGE
+from bot.domain.triage import Acknowledge, Resolve
 from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
 from bot.domain.ports import DeliveryOutcome
 from bot.scheduler import Scheduler, SchedulerConfig, TickReport

@@ -17,7 +17,7 @@ from bot.charts import render_phase_chart
 from bot.domain.celebration import celebrate
 from bot.domain.charts import ChartSeries
 from bot.domain.floor import FloorView, FloorWalker
-from bot.domain.metrics import PhaseMetrics, compute_metrics
+from bot.domain.metrics import compute_metrics
 from bot.domain.model import (
     Area,
     Category,
@@ -36,7 +36,7 @@ from bot.domain.model import (
 )
 from bot.domain.reminders import Due
 from bot.domain.standup import build_standup
-from bot.domain.triage import Event, Verb
+from bot.domain.events import Event, Verb
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
 from bot.domain.window import WindowPreset
 from cards.celebration import render_celebration, render_handover

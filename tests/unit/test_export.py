@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from bot.domain.metrics import PhaseMetrics, compute_metrics
 from bot.domain.model import Area, Escalation, HandledBy, Issue, Person, ProgressNote, Resolution, ResolutionType, Runbook
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from bot.export import FORMULA_TRIGGERS, ISSUE_COLUMNS, export_csv, export_tables, export_xlsx
 from tests.support.factories import OMAR, PRIYA
 from tests.unit.test_metrics import LINKED, NOW, SETTINGS, local, timeline

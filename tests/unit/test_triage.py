@@ -20,9 +20,9 @@ from bot.domain.model import (
     Status,
 )
 from bot.domain.policy import SeverityPolicy
+from bot.domain.events import Event, Verb, ago, describe_change
+from bot.domain.mentions import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX, plan_mentions
 from bot.domain.triage import (
-    MENTIONS_PER_MESSAGE,
-    NOTICE_MESSAGES_MAX,
     Acknowledge,
     AddUpdate,
     Assign,
@@ -30,7 +30,6 @@ from bot.domain.triage import (
     Decision,
     Defer,
     Escalate,
-    Event,
     MarkDuplicate,
     MeToo,
     Refusal,
@@ -38,11 +37,7 @@ from bot.domain.triage import (
     Resolve,
     Take,
     TriageCommand,
-    Verb,
-    ago,
     decide,
-    plan_mentions,
-    describe_change,
     merge_followers,
 )
 from tests.support.factories import OMAR, PRIYA, RAISED_AT, make_issue

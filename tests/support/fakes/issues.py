@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.domain.model import Issue, IssueQuery, NewIssue, Person, Status
 from bot.domain.ports import DueIssues, DuplicateSourceForm, StaleIssue
 from bot.domain.reminders import ReminderState
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from tests.support.fakes.base import FakeRepository
 from tests.support.fakes.store import IssueEvent
 

@@ -14,7 +14,7 @@ from bot.domain.floor import FloorWalker
 from bot.domain.messages import ConversationRef, OutboundMessage
 from bot.domain.model import Issue, Person, Role, Runbook
 from bot.domain.reminders import ReminderState
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from bot.domain.war_room import WarRoom
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.domain.messages import ConversationRef
 from bot.domain.model import Person
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from bot.domain.ports import NotAWarRoom
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
 from bot.domain.window import WarRoomKind, holds_standups

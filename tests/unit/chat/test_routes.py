@@ -9,7 +9,7 @@ import pytest
 from bot.chat import intake, knowledge, phase, triage
 from bot.chat.routes import CARD_VERBS, COMMANDS
 from bot.domain.commands import ChatCommand
-from bot.domain.triage import Verb
+from bot.domain.events import Verb
 from cards.issue_form import CREATE_VERB
 from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
 from cards.reminders import SNOOZE_VERB

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.model import IssueDraft, Severity, Status
-from bot.domain.triage import CREATED
+from bot.domain.events import CREATED
 from bot.domain.war_room import WarRoom
 from bot.services.intake import (
     ACTIVITY_LEASE,

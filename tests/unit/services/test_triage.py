@@ -10,7 +10,8 @@ import pytest
 from bot.domain.model import HandledBy, IssueQuery, Person, ResolutionType, Role, Severity, Status
 from bot.domain.reminders import ReminderState
 from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
-from bot.domain.triage import MERGED, SNOOZED, Acknowledge, ChangeSeverity, Event, MarkDuplicate, Reopen, Resolve, Take, TriageCommand
+from bot.domain.events import MERGED, SNOOZED, Event
+from bot.domain.triage import Acknowledge, ChangeSeverity, MarkDuplicate, Reopen, Resolve, Take, TriageCommand
 from bot.domain.war_room import WarRoom
 from bot.services.triage import attach_card, find_issue, issue_history, list_issues, snooze_reminders, triage_issue
 from tests.support.factories import OMAR, PRIYA, make_conversation, make_issue
