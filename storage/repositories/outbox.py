@@ -81,7 +81,20 @@ class OutboxRepository:
             queue.c.next_attempt_at <= now,
             or_(queue.c.claimed_until.is_(None), queue.c.claimed_until <= now),
         )
-        claimable = skip_locked(select(OutboxRow.id).where(OutboxRow.id.in_(heads)).order_by(OutboxRow.id).limit(limit))
+        # The row's own state is checked again where it is locked: under READ COMMITTED, PostgreSQL re-reads a row that
+        # another worker changed since this statement's snapshot, but not the `heads` subquery. Without this, a head
+        # that worker claimed, sent and committed meanwhile was claimed (and sent) a second time.
+        claimable = skip_locked(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.id.in_(heads),
+                OutboxRow.status == literal("pending", literal_execute=True),
+                OutboxRow.next_attempt_at <= now,
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
         rows = (
             await self._session.execute(
                 update(OutboxRow)

@@ -426,8 +426,8 @@ async def test_sends_to_one_conversation_keep_the_rate_limits(
     assert sum(sleep.slept) >= 4.0
 
 
-@pytest.mark.parametrize("workers", [2])
-async def test_two_workers_draining_one_outbox_send_every_message_once(
+@pytest.mark.parametrize("workers", [2, 4])
+async def test_several_workers_draining_one_outbox_send_every_message_once(
     database_url: str, http: aiohttp.ClientSession, connector: FakeConnector, workers: int
 ) -> None:
     engines = [create_engine(database_url) for _ in range(workers)]
