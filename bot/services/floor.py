@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.floor import FLOOR_WALKERS_MAX, FloorView, FloorWalker, on_duty, to_call
@@ -32,10 +33,8 @@ async def add_floor_walker(
     person = walker.person
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        if not may(await actor_roles(uow, war_room_id, actor, admins), Action.MANAGE_FLOOR_WALKERS):
-            return Refused(reason=needs_role(Action.MANAGE_FLOOR_WALKERS, "manage floor walkers"))
-        if not person.aad_object_id:
-            return Refused(reason=f"I could not tell who {person.name} is; mention them with @.")
+        if refusal := await _refusal(uow, war_room_id, actor, admins, person):
+            return refusal
         known = {w.person.aad_object_id for w in await uow.floor_walkers.list(war_room_id)}
         if person.aad_object_id not in known and len(known) >= FLOOR_WALKERS_MAX:
             return Refused(reason=f"A war room has at most {FLOOR_WALKERS_MAX} floor walkers; `floor remove` one first.")
@@ -53,16 +52,23 @@ async def remove_floor_walker(
 ) -> Applied[Person] | Refused[Person]:
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
-        if not may(await actor_roles(uow, war_room_id, actor, admins), Action.MANAGE_FLOOR_WALKERS):
-            return Refused(reason=needs_role(Action.MANAGE_FLOOR_WALKERS, "manage floor walkers"))
-        if not person.aad_object_id:
-            return Refused(reason=f"I could not tell who {person.name} is; mention them with @.")
+        if refusal := await _refusal(uow, war_room_id, actor, admins, person):
+            return refusal
         removed = await uow.floor_walkers.remove(war_room_id, person.aad_object_id)
         revoked = await uow.roles.revoke(war_room_id, person.aad_object_id, Role.FLOOR_WALKER)
         await uow.commit()
     if not (removed or revoked):
         return Applied(subject=person, message=f"{person.name} was not a floor walker.", changed=False)
     return Applied(subject=person, message=f"{person.name} no longer walks the floor.")
+
+
+async def _refusal(uow: UnitOfWork, war_room_id: int, actor: Person, admins: frozenset[str], person: Person) -> Refused[Any] | None:
+    """Why `actor` may not add or remove `person` as a floor walker here, if they may not."""
+    if not may(await actor_roles(uow, war_room_id, actor, admins), Action.MANAGE_FLOOR_WALKERS):
+        return Refused(reason=needs_role(Action.MANAGE_FLOOR_WALKERS, "manage floor walkers"))
+    if not person.aad_object_id:
+        return Refused(reason=f"I could not tell who {person.name} is; mention them with @.")
+    return None
 
 
 async def call_floor_walkers(*, uow: UnitOfWork, now: datetime, issue_id: int) -> tuple[Person, ...]:
