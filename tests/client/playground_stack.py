@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -120,6 +121,9 @@ def bot_environment(database_url: str, admins: str, *, scheduler_interval: str |
         if not (hermetic and (key.upper().startswith("HYPERCARE_") or key.upper().startswith("MICROSOFTAPP")))
     }
     env = {**inherited, "HYPERCARE_DATABASE_URL": database_url, "HYPERCARE_ADMINS": admins}
+    # Chart and hand-over links signed with a key of this stack's own, as a deployment would (and without the
+    # warning a process that makes up its key logs).
+    env.setdefault("HYPERCARE_CHART_SECRET", secrets.token_hex(32))
     if scheduler_interval is not None:
         env["HYPERCARE_SCHEDULER_INTERVAL_SECONDS"] = scheduler_interval
     return env
