@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.model import HandledBy, Issue, Person, Severity
-from bot.domain.standup import LIST_LIMIT, StandupSummary
+from bot.domain.standup import LIST_LIMIT, StandupSummary, where_it_stands
 from bot.domain.events import ago
 from cards.common import Card, adaptive_card, capped_mention_lines, execute, plain_text, text_block, text_run, truncate, with_mentions
 from cards.phase import SETUP_OPEN_VERB, criteria_lines
 
 
 def _issue_line(issue: Issue, summary: StandupSummary, note: str = "") -> dict[str, Any]:
-    owner = issue.assignee.name if issue.assignee else "unassigned"
     line: dict[str, Any] = {
         "type": "RichTextBlock",
         "spacing": "Small",
         "inlines": [
             text_run(f"#{issue.number} {issue.severity.label} ", weight="Bolder"),
             text_run(truncate(issue.title, 70)),
-            text_run(f" — {issue.status.label.lower()}, {owner}, {ago(summary.now - issue.created_at)}{note}", isSubtle=True),
+            text_run(f" — {where_it_stands(issue)}, {ago(summary.now - issue.created_at)}{note}", isSubtle=True),
         ],
     }
     return line

@@ -142,9 +142,15 @@ def standup_notices(room: WarRoom, report: ExitReport, *, now: datetime) -> Stan
     )
 
 
+def where_it_stands(issue: Issue) -> str:
+    """Its status and who has it; a resolved issue names who resolved it (often nobody had taken it first)."""
+    if issue.status is Status.RESOLVED and issue.resolution:
+        return f"resolved by {issue.resolution.resolved_by.name}"
+    return f"{issue.status.label.lower()}, {issue.assignee.name if issue.assignee else 'unassigned'}"
+
+
 def _line(issue: Issue, now: datetime) -> str:
-    owner = issue.assignee.name if issue.assignee else "unassigned"
-    return f"#{issue.number} {issue.severity.label} {issue.title} — {issue.status.label.lower()}, {owner}, raised {ago(now - issue.created_at)}"
+    return f"#{issue.number} {issue.severity.label} {issue.title} — {where_it_stands(issue)}, raised {ago(now - issue.created_at)}"
 
 
 def _section(title: str, issues: list[str]) -> list[str]:

@@ -183,6 +183,12 @@ def test_text_lines_describe_each_issue() -> None:
     assert "  #3 Sev 2 Issue 3 — in progress, Omar Haddad, raised 3 days ago" in lines
 
 
+def test_a_resolved_issue_names_who_resolved_it_though_nobody_had_taken_it() -> None:
+    untaken = R2.model_copy(update={"assignee": None})
+    lines = standup_text(summary(recent=[untaken])).splitlines()
+    assert f"  #9 Sev 3 Issue 9 — resolved by {RAVI.name}, raised 23 hours ago" in lines
+
+
 def test_text_sections_list_in_summary_order() -> None:
     lines = standup_text(summary()).splitlines()
     start = lines.index("Open Sev 1 and Sev 2 (4)")
