@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,19 @@ from bot.domain.ports import DueIssues, DuplicateSourceForm, StaleIssue
 from bot.domain.reminders import ReminderState
 from storage.models import IssueFollowerRow, IssueRow, UtcDateTime
 from storage.repositories.common import optional_person, skip_locked
+
+
+_ISSUES = IssueRow.__table__
+
+
+@functools.cache
+def _save_statement(columns: tuple[str, ...]) -> Any:
+    """The UPDATE of `IssueRepository.save`, built once: the issue chosen by id and expected version, values as parameters."""
+    return (
+        update(_ISSUES)
+        .where(_ISSUES.c.id == bindparam("b_id"), _ISSUES.c.version == bindparam("b_version"))
+        .values({name: bindparam(name) for name in columns})
+    )
 
 
 class IssueRepository:
@@ -77,25 +91,25 @@ class IssueRepository:
 
     async def get(self, issue_id: int, *, for_update: bool = False) -> Issue | None:
         """`for_update` locks the row on PostgreSQL so concurrent clicks apply one after the other."""
-        statement = select(IssueRow).where(IssueRow.id == issue_id)
+        statement = select(_ISSUES).where(_ISSUES.c.id == issue_id)
         if for_update:
             statement = statement.with_for_update()
         return await self._one(statement)
 
     async def get_by_number(self, war_room_id: int, number: int, *, for_update: bool = False) -> Issue | None:
-        statement = select(IssueRow).where(IssueRow.war_room_id == war_room_id, IssueRow.number == number)
+        statement = select(_ISSUES).where(_ISSUES.c.war_room_id == war_room_id, _ISSUES.c.number == number)
         if for_update:
             statement = statement.with_for_update()
         return await self._one(statement)
 
     async def get_by_source_form(self, war_room_id: int, form_id: str) -> Issue | None:
         """The issue a form made in this war room (a form id is the client's word, unique per war room only)."""
-        return await self._one(select(IssueRow).where(IssueRow.war_room_id == war_room_id, IssueRow.source_form_id == form_id))
+        return await self._one(select(_ISSUES).where(_ISSUES.c.war_room_id == war_room_id, _ISSUES.c.source_form_id == form_id))
 
     async def get_latest_in_conversation(self, conversation_id: str) -> Issue | None:
         """The issue raised in a channel thread, found from a reply in that thread."""
         statement = (
-            select(IssueRow).where(IssueRow.conversation_id == conversation_id).order_by(IssueRow.id.desc()).limit(1)
+            select(_ISSUES).where(_ISSUES.c.conversation_id == conversation_id).order_by(_ISSUES.c.id.desc()).limit(1)
         )
         return await self._one(statement)
 
@@ -132,44 +146,42 @@ class IssueRepository:
         escalation = issue.escalation
         escalator_id, escalator_name = _person_columns(escalation.escalated_by if escalation else None)
         escalated_to_id, escalated_to_name = _person_columns(escalation.to if escalation else None)
-        result = await self._session.execute(
-            update(IssueRow)
-            .where(IssueRow.id == issue.id, IssueRow.version == expected_version)
-            .values(
-                severity=int(issue.severity),
-                status=issue.status.value,
-                updated_at=issue.updated_at,
-                resolve_by=issue.resolve_by,
-                card_activity_id=issue.card_activity_id,
-                version=expected_version + 1,
-                acknowledged_at=issue.acknowledged_at,
-                acknowledged_by_id=ack_id,
-                acknowledged_by_name=ack_name,
-                assignee_id=assignee_id,
-                assignee_name=assignee_name,
-                latest_update_text=issue.latest_update.text if issue.latest_update else None,
-                latest_update_by_id=update_by_id,
-                latest_update_by_name=update_by_name,
-                latest_update_at=issue.latest_update.at if issue.latest_update else None,
-                resolution_type=resolution.type.value if resolution else None,
-                resolution_notes=resolution.notes if resolution else None,
-                handled_by=resolution.handled_by.value if resolution else None,
-                resolved_by_id=resolver_id,
-                resolved_by_name=resolver_name,
-                resolved_at=resolution.resolved_at if resolution else None,
-                save_as_runbook=resolution.save_as_runbook if resolution else False,
-                runbook_title=resolution.runbook_title if resolution else None,
-                duplicate_of=issue.duplicate_of,
-                escalated_at=escalation.escalated_at if escalation else None,
-                escalated_by_id=escalator_id,
-                escalated_by_name=escalator_name,
-                escalation_reason=escalation.reason if escalation else None,
-                escalated_to_id=escalated_to_id,
-                escalated_to_name=escalated_to_name,
-                # Any change may move reminders (acknowledged, severity changed, resolved): re-plan on the next pass.
-                next_due_at=issue.updated_at if issue.status.is_open else None,
-            )
+        values = dict(
+            severity=int(issue.severity),
+            status=issue.status.value,
+            updated_at=issue.updated_at,
+            resolve_by=issue.resolve_by,
+            card_activity_id=issue.card_activity_id,
+            version=expected_version + 1,
+            acknowledged_at=issue.acknowledged_at,
+            acknowledged_by_id=ack_id,
+            acknowledged_by_name=ack_name,
+            assignee_id=assignee_id,
+            assignee_name=assignee_name,
+            latest_update_text=issue.latest_update.text if issue.latest_update else None,
+            latest_update_by_id=update_by_id,
+            latest_update_by_name=update_by_name,
+            latest_update_at=issue.latest_update.at if issue.latest_update else None,
+            resolution_type=resolution.type.value if resolution else None,
+            resolution_notes=resolution.notes if resolution else None,
+            handled_by=resolution.handled_by.value if resolution else None,
+            resolved_by_id=resolver_id,
+            resolved_by_name=resolver_name,
+            resolved_at=resolution.resolved_at if resolution else None,
+            save_as_runbook=resolution.save_as_runbook if resolution else False,
+            runbook_title=resolution.runbook_title if resolution else None,
+            duplicate_of=issue.duplicate_of,
+            escalated_at=escalation.escalated_at if escalation else None,
+            escalated_by_id=escalator_id,
+            escalated_by_name=escalator_name,
+            escalation_reason=escalation.reason if escalation else None,
+            escalated_to_id=escalated_to_id,
+            escalated_to_name=escalated_to_name,
+            # Any change may move reminders (acknowledged, severity changed, resolved): re-plan on the next pass.
+            next_due_at=issue.updated_at if issue.status.is_open else None,
         )
+        # One statement built once, values as parameters: building a 30-column UPDATE per click was a tenth of (f).
+        result = await self._session.execute(_save_statement(tuple(values)), {"b_id": issue.id, "b_version": expected_version, **values})
         if result.rowcount != 1:
             raise StaleIssue(issue.id)
         stored = known_followers if known_followers is not None else await self._followers_of(issue.id)
@@ -297,16 +309,15 @@ class IssueRepository:
 
     async def set_card_activity(self, issue_id: int, activity_id: str, conversation_id: str) -> None:
         await self._session.execute(
-            update(IssueRow)
-            .where(IssueRow.id == issue_id)
-            .values(card_activity_id=activity_id, conversation_id=conversation_id)
+            update(_ISSUES).where(_ISSUES.c.id == issue_id).values(card_activity_id=activity_id, conversation_id=conversation_id)
         )
 
     async def _one(self, statement: Any) -> Issue | None:
-        row = (await self._session.execute(statement)).scalar_one_or_none()
+        # Plain rows: no ORM identity map on the hot path (and nothing for an UPDATE to synchronise).
+        row = (await self._session.execute(statement)).one_or_none()
         if row is None:
             return None
-        return _to_issue(row, await self._followers_of(row.id))
+        return _to_issue(row, await self._followers_of(row.id))  # type: ignore[arg-type]
 
     async def _followers_of(self, issue_id: int) -> tuple[Person, ...]:
         return (await self._followers([issue_id])).get(issue_id, ())
