@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 from typing import Any
@@ -253,13 +254,38 @@ def reply_to(activity: Activity, card: Card) -> dict[str, Any]:
     return message
 
 
-def too_large(payload: dict[str, Any], *, conversation_id: str) -> Card | None:
-    """None when Teams takes `payload` (a card or a whole activity); else the short card to send in its place.
+def compact_json(payload: Any) -> str:
+    """`payload` as the JSON we send: compact, UTF-8 (serialised once per message: it is a good part of a turn's CPU)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+class JsonText(str):
+    """JSON serialised already (an invoke answer): the endpoint writes it as it is."""
+
+
+def card_invoke_answer(card: Card, *, conversation_id: str) -> JsonText:
+    """The answer to an Action.Execute: `card` (or the short note when it is too large for Teams), serialised once for
+    the size check and the answer together."""
+    text = compact_json(card)
+    note = too_large(card, conversation_id=conversation_id, text=text)
+    if note is not None:
+        text = compact_json(note)
+    return JsonText(f'{{"statusCode":200,"type":"{ADAPTIVE_CARD}","value":{text}}}')
+
+
+def teams_size(text: str) -> int:
+    """The size of serialised JSON as Teams counts it, in UTF-16 (without encoding it when it is ASCII)."""
+    return 2 * len(text) if text.isascii() else len(text.encode("utf-16-le"))
+
+
+def too_large(payload: dict[str, Any], *, conversation_id: str, text: str | None = None) -> Card | None:
+    """None when Teams takes `payload` (a card or a whole activity; `text`: it serialised already); else the short
+    card to send in its place.
 
     Teams refuses a message over about 100 KB (413 MessageSizeTooBig) and nobody would be told; the
     replacement is logged here, once per message.
     """
-    size = card_bytes(payload)
+    size = teams_size(text) if text is not None else card_bytes(payload)
     if size <= MAX_CARD_BYTES:
         return None
     log.warning("a message for %s is too large for Teams (%d bytes in UTF-16, over %d): a short note is sent instead",
@@ -269,11 +295,21 @@ def too_large(payload: dict[str, Any], *, conversation_id: str) -> Card | None:
 
 def within_size_limit(activity: dict[str, Any], *, conversation_id: str) -> dict[str, Any]:
     """`activity`, or, when it is too large for Teams, the same activity carrying only the short note."""
-    note = too_large(activity, conversation_id=conversation_id)
+    return _fitted(activity, conversation_id, compact_json(activity))[0]
+
+
+def serialised_within_size_limit(activity: dict[str, Any], *, conversation_id: str) -> str:
+    """`within_size_limit`'s activity as JSON text, serialised once (twice only when it had to be replaced)."""
+    return _fitted(activity, conversation_id, compact_json(activity))[1]
+
+
+def _fitted(activity: dict[str, Any], conversation_id: str, text: str) -> tuple[dict[str, Any], str]:
+    note = too_large(activity, conversation_id=conversation_id, text=text)
     if note is None:
-        return activity
+        return activity, text
     kept = {key: value for key, value in activity.items() if key not in ("text", "entities", "attachments")}
-    return {**kept, "attachments": [{"contentType": ADAPTIVE_CARD, "content": note}]}
+    replaced = {**kept, "attachments": [{"contentType": ADAPTIVE_CARD, "content": note}]}
+    return replaced, compact_json(replaced)
 
 
 def _account(account: ChannelAccount) -> dict[str, Any]:

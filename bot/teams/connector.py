@@ -2,7 +2,7 @@
 
 botbuilder 4.17.1 sends through msrest and `requests` in threads, opens a connection per reply and
 never retries, not even on 429 (docs/teams-platform.md). Everything the bot sends goes through here, and nothing
-leaves too large for Teams to take (`within_size_limit`).
+leaves too large for Teams to take (`serialised_within_size_limit`: each body serialised once).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from yarl import URL
 from bot.config import is_loopback
 from bot.observability.logs import REQUEST_ID
 from bot.observability.metrics import Metrics
-from bot.teams.activities import within_size_limit
+from bot.teams.activities import compact_json, serialised_within_size_limit, within_size_limit
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,8 @@ class ConnectorClient:
     async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str | None:
         """A new message in the conversation (in a channel thread when the id names one)."""
         reply_to = activity.get("replyToId")
-        activity = within_size_limit(activity, conversation_id=conversation_id)
-        body = await self._call("POST", service_url, _path(conversation_id, reply_to), activity)
+        text = serialised_within_size_limit(activity, conversation_id=conversation_id)
+        body = await self._call("POST", service_url, _path(conversation_id, reply_to), text)
         return body.get("id") if isinstance(body, dict) else None
 
     async def create_channel_post(
@@ -163,14 +163,14 @@ class ConnectorClient:
             body["channelData"]["tenant"] = {"id": tenant_id}
         if bot_id:
             body["bot"] = {"id": bot_id}
-        answer = await self._call("POST", service_url, "v3/conversations", body)
+        answer = await self._call("POST", service_url, "v3/conversations", compact_json(body))
         if not isinstance(answer, dict):
             return None
         return answer.get("activityId") or answer.get("id")
 
     async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> None:
-        activity = within_size_limit(activity, conversation_id=conversation_id)
-        await self._call("PUT", service_url, _path(conversation_id, activity_id), activity)
+        text = serialised_within_size_limit(activity, conversation_id=conversation_id)
+        await self._call("PUT", service_url, _path(conversation_id, activity_id), text)
 
     async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> None:
         await self._call("DELETE", service_url, _path(conversation_id, activity_id), None)
@@ -202,9 +202,11 @@ class ConnectorClient:
             if not token:
                 return found
 
-    async def _call(self, method: str, service_url: str, path: str, payload: dict[str, Any] | None) -> Any:
+    async def _call(self, method: str, service_url: str, path: str, payload: str | None) -> Any:
+        """`payload`: the body, JSON already serialised (the size check serialised it; once is enough)."""
         url = service_url.rstrip("/") + "/" + path
-        headers = {}
+        headers = {"Content-Type": "application/json"} if payload is not None else {}
+        data = payload.encode() if payload is not None else None
         request_id = REQUEST_ID.get()
         if request_id:
             # Teams' correlation vector: the request that caused this call, to find it again in both sides' logs.
@@ -224,7 +226,7 @@ class ConnectorClient:
             retry_after: float | None = None
             started, answered = time.perf_counter(), False
             try:
-                async with self._session.request(method, url, json=payload, headers=headers) as response:
+                async with self._session.request(method, url, data=data, headers=headers) as response:
                     answered = True
                     self._metrics.connector_answered(
                         method, response.status, time.perf_counter() - started, _retry_after(response.headers)

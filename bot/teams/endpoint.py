@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.chat.conversation import StillAnswering
 from bot.observability.logs import ACTIVITY_ID, request_context, request_id_from, safe_id
 from bot.observability.metrics import Metrics, activity_type
-from bot.teams.activities import MalformedActivity, activity_from_json, tenant_of
+from bot.teams.activities import JsonText, MalformedActivity, activity_from_json, tenant_of
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import Unauthorized
 
@@ -115,4 +115,6 @@ class MessagesEndpoint:
             return _problem(503, "temporarily unavailable, try again")
         if invoke_response is None:
             return web.Response(status=200)
+        if isinstance(invoke_response.body, JsonText):
+            return web.Response(text=invoke_response.body, status=invoke_response.status, content_type="application/json")
         return web.json_response(_invoke_body(invoke_response.body), status=invoke_response.status)

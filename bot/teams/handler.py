@@ -14,6 +14,7 @@ from bot.domain.messages import Card, ConversationRef, Outbound, PostCard, PostI
 from bot.teams.activities import (
     ADAPTIVE_CARD,
     bot_was_added,
+    card_invoke_answer,
     card_message,
     conversation_ref,
     people_changed,
@@ -24,7 +25,6 @@ from bot.teams.activities import (
     source_message,
     submitted_card_action,
     to_inbound_message,
-    too_large,
 )
 from bot.teams.adapter import INVOKE_RESPONSE_KEY, HypercareAdapter
 from bot.teams.connector import ConnectorClient, ConnectorError
@@ -126,16 +126,15 @@ class HypercareActivityHandler(ActivityHandler):
             return InvokeResponse(status=200, body={})
         action = executed_card_action(activity)
         result = await self._conversation.on_card_action(action, self._directory(activity))
-        # The answer becomes the message's card, under the same size limit as any message the connector sends.
-        card = too_large(result.card, conversation_id=activity.conversation.id) or result.card
         after: list[Outbound] = list(result.side_effects)
         if result.refresh_for_everyone and action.card_activity_id:
-            # The invoke answer replaces the card for the clicker only; everyone else gets a PUT.
-            after.insert(0, UpdateCard(conversation_id=activity.conversation.id, activity_id=action.card_activity_id, card=card))
+            # The invoke answer replaces the card for the clicker only; everyone else gets a PUT (size-checked there).
+            after.insert(0, UpdateCard(conversation_id=activity.conversation.id, activity_id=action.card_activity_id, card=result.card))
         if after:
             self._adapter.run_after_turn(self._deliver(turn_context, after))
-        # A plain dict: our endpoint writes it as JSON (botbuilder's own path would serialise a model twice).
-        return InvokeResponse(status=200, body={"statusCode": 200, "type": ADAPTIVE_CARD, "value": card})
+        # The answer becomes the message's card, under the same size limit as any message the connector sends; serialised
+        # here once, written as it is by our endpoint (botbuilder's own path would serialise a model twice).
+        return InvokeResponse(status=200, body=card_invoke_answer(result.card, conversation_id=activity.conversation.id))
 
     async def _raise_from_message(self, turn_context: TurnContext) -> InvokeResponse:
         result = await self._conversation.on_raise_from_message_submitted(message_action_submission(turn_context.activity))
