@@ -14,11 +14,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import Issue, Person, Role
-from bot.domain.ports import Clock, DeliveryOutcome, Sender, UnitOfWork
+from bot.domain.ports import Clock, DeliveryOutcome, DueWork, Sender, UnitOfWork
 from bot.domain.reminders import Plan, ReminderState, pause_reminders, plan_reminders, who_to_tell
 from bot.domain.standup import StandupNotices, asked_to_set_up, standup_notices
 from bot.domain.war_room import WarRoom
@@ -35,6 +36,8 @@ from cards.standup import render_standup
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class SchedulerConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -42,6 +45,8 @@ class SchedulerConfig(BaseModel):
     batch: int = 500
     # Due issues planned per transaction: small enough that the event loop is never held for long.
     plan_chunk: int = 50
+    # Due stand-ups built per transaction, for the same reason (a stand-up costs more than a reminder).
+    standup_chunk: int = 20
     # How long a claimed message is held by one worker before another may take it: the at-least-once window.
     lease: timedelta = timedelta(seconds=60)
     # With backoff capped at 5 minutes, 20 attempts ride out an outage of about an hour.
@@ -67,6 +72,8 @@ class TickReport(BaseModel):
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    # A pass stopped at its batch limit with more due: the loop ticks again at once instead of sleeping.
+    more_due: bool = False
 
 
 class Scheduler:
@@ -114,22 +121,41 @@ class Scheduler:
             return report
 
     async def _passes(self, now: datetime, report: TickReport) -> None:
-        passes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("reminders", lambda: self.plan_reminders(now, report)),
-            ("stand-ups", lambda: self.enqueue_standups(now, report)),
-            ("delivery", lambda: self.deliver(now, report)),
-            ("purge", lambda: self._forget_old_activities(now)),
-            ("outbox", lambda: self._outbox_stats(now)),
+        # One statement says which passes have work: an idle tick is this one round trip. None: it failed, run them all.
+        due = await self._isolated("probe", lambda: self._probe(now))
+        passes: list[tuple[str, Callable[[], bool], Callable[[], Awaitable[None]]]] = [
+            ("reminders", lambda: due is None or due.reminders, lambda: self.plan_reminders(now, report)),
+            ("stand-ups", lambda: due is None or due.standups, lambda: self.enqueue_standups(now, report)),
+            # What the passes before queued is due now, whatever the probe saw (asked when its turn comes).
+            ("delivery", lambda: due is None or due.deliveries or report.enqueued > 0 or report.standups > 0,
+             lambda: self.deliver(now, report)),
+            ("purge", lambda: due is None or due.purge, lambda: self._forget_old_activities(now)),
         ]
-        for name, run in passes:
-            try:
-                await run()
-            except Exception as error:  # a fault no war room or message was isolated from: the other passes still run
-                if self.transient(error):
-                    raise
-                self._metrics.pass_failures.labels(name).inc()
-                self._log_once(f"pass:{name}:{error!r}", logging.ERROR, "the scheduler's %s pass failed; the others went on: %r",
-                               name, error, error=error)
+        ran = False
+        for name, needed, run in passes:
+            if needed():
+                ran = True
+                await self._isolated(name, run)
+        if due is not None and not ran:
+            self._metrics.outbox(due.outbox, now)  # nothing changed since the probe read the gauges
+            return
+        await self._isolated("outbox", lambda: self._outbox_stats(now))
+
+    async def _isolated(self, name: str, run: Callable[[], Awaitable[T]]) -> T | None:
+        """A pass; a fault no war room or message was isolated from is logged and the other passes still run."""
+        try:
+            return await run()
+        except Exception as error:
+            if self.transient(error):
+                raise
+            self._metrics.pass_failures.labels(name).inc()
+            self._log_once(f"pass:{name}:{error!r}", logging.ERROR, "the scheduler's %s pass failed; the others went on: %r",
+                           name, error, error=error)
+            return None
+
+    async def _probe(self, now: datetime) -> DueWork:
+        async with self._uow_factory() as uow:
+            return await uow.due.probe(now, purge_before=now - self._dedupe_retention)
 
     async def _outbox_stats(self, now: datetime) -> None:
         """The outbox gauges, refreshed here so that a scrape never queries the database."""
@@ -156,6 +182,7 @@ class Scheduler:
             if chunk < self._config.plan_chunk:
                 return
             await asyncio.sleep(0)
+        report.more_due = True
 
     async def _plan_chunk(self, now: datetime, report: TickReport) -> int:
         async with self._uow_factory() as uow:
@@ -223,8 +250,20 @@ class Scheduler:
     # -- stand-ups ---------------------------------------------------------------------------
 
     async def enqueue_standups(self, now: datetime, report: TickReport) -> None:
+        """Due stand-ups in chunks, each one transaction: a chunk's messages can be delivered (by another replica) while
+        the next is built, a fault rolls back one chunk only, and the event loop is free between chunks."""
+        taken = 0
+        while taken < self._config.batch:
+            chunk = await self._standup_chunk(now, report)
+            taken += chunk
+            if chunk < self._config.standup_chunk:
+                return
+            await asyncio.sleep(0)
+        report.more_due = True
+
+    async def _standup_chunk(self, now: datetime, report: TickReport) -> int:
         async with self._uow_factory() as uow:
-            rooms = await uow.war_rooms.due_standups(now, limit=self._config.batch)
+            rooms = await uow.war_rooms.due_standups(now, limit=self._config.standup_chunk)
             people = await _StandupPeople.of(uow, {room.id for room in rooms}) if rooms else _StandupPeople()
             for room in rooms:
                 assert room.next_standup_at is not None
@@ -257,6 +296,7 @@ class Scheduler:
                     report.standups += 1
                 await uow.war_rooms.standup_done(room.id, posted_at=now, next_at=next_at)
             await uow.commit()
+        return len(rooms)
 
     async def _standup(
         self, uow: UnitOfWork, room: WarRoom, scheduled: datetime, now: datetime, people: _StandupPeople
@@ -417,11 +457,13 @@ async def post_standup_now(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> 
 async def run_scheduler(scheduler: Scheduler, clock: Clock, interval_seconds: float) -> None:
     """Tick forever; the database being away is one warning a tick, no traceback."""
     while True:
+        more_due = False
         try:
-            await scheduler.tick(clock.now())
+            more_due = (await scheduler.tick(clock.now())).more_due
         except Exception as error:  # one failed tick must not stop the loop; the next tick retries
             if scheduler.transient(error):
                 log.warning("scheduler tick skipped, the database is unavailable: %s", type(error).__name__)
             else:
                 log.exception("scheduler tick failed")
-        await asyncio.sleep(interval_seconds)
+        # A tick that left work due (a batch limit reached) is followed at once; a yield keeps the loop fair.
+        await asyncio.sleep(0 if more_due else interval_seconds)

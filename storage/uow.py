@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.activities import ProcessedActivityRepository
 from storage.repositories.charts import ChartSnapshotRepository
 from storage.repositories.conversations import ConversationRepository
+from storage.repositories.due import DueWorkRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.floor_walkers import FloorWalkerRepository
 from storage.repositories.issues import IssueRepository
@@ -17,7 +18,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.runbooks import RunbookRepository
 from storage.repositories.similar import SimilarityRepository
-from storage.repositories.war_rooms import WarRoomRepository
+from storage.repositories.war_rooms import MappedWarRooms, WarRoomRepository
 
 
 class SqlUnitOfWork:
@@ -32,15 +33,17 @@ class SqlUnitOfWork:
     similar: SimilarityRepository
     charts: ChartSnapshotRepository
     floor_walkers: FloorWalkerRepository
+    due: DueWorkRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], mapped: MappedWarRooms | None = None) -> None:
         self._session_factory = session_factory
+        self._mapped = mapped
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
         session = self._session_factory()
         self._session = session
-        self.war_rooms = WarRoomRepository(session)
+        self.war_rooms = WarRoomRepository(session, self._mapped)
         self.conversations = ConversationRepository(session)
         self.members = MemberRepository(session)
         self.activities = ProcessedActivityRepository(session)
@@ -52,6 +55,7 @@ class SqlUnitOfWork:
         self.similar = SimilarityRepository(session)
         self.charts = ChartSnapshotRepository(session)
         self.floor_walkers = FloorWalkerRepository(session)
+        self.due = DueWorkRepository(session)
         return self
 
     async def __aexit__(
@@ -77,6 +81,8 @@ class UnitOfWorkFactory:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
+        # One per process (per app): war rooms mapped once per row content, correct with any number of replicas.
+        self._mapped = MappedWarRooms()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._session_factory)
+        return SqlUnitOfWork(self._session_factory, self._mapped)

@@ -70,6 +70,16 @@ class OutboxStats(BaseModel):
     oldest_pending_at: datetime | None
 
 
+class DueWork(BaseModel):
+    """Which scheduler passes have anything to do (each may be a false yes, never a false no), and the outbox gauges."""
+
+    reminders: bool
+    standups: bool
+    deliveries: bool
+    purge: bool
+    outbox: OutboxStats
+
+
 class WarRooms(Protocol):
     async def ensure(self, ref: ConversationRef, *, now: datetime) -> int: ...
     async def ensure_room(self, ref: ConversationRef, *, now: datetime) -> WarRoom: ...
@@ -197,6 +207,10 @@ class Similar(Protocol):
     async def similar(self, war_room_id: int, text_: str, *, limit: int = 3) -> list[Suggestion]: ...
 
 
+class Due(Protocol):
+    async def probe(self, now: datetime, *, purge_before: datetime) -> DueWork: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories on it; rolled back on leaving unless committed."""
 
@@ -212,6 +226,7 @@ class UnitOfWork(Protocol):
     similar: Similar
     charts: ChartSnapshots
     floor_walkers: FloorWalkers
+    due: Due
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

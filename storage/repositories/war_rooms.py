@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Person
@@ -18,9 +20,43 @@ from storage.models import WarRoomEventRow, WarRoomMemberRow, WarRoomRow
 from storage.repositories.common import dialect_insert, optional_person, skip_locked
 
 
+_WAR_ROOMS = WarRoomRow.__table__
+# The whole row, its JSON columns as the text stored: the row as read is the key of `MappedWarRooms`.
+_ROW_AS_STORED = select(
+    *(cast(column, Text).label(column.name) if column.name in ("settings", "oncall") else column for column in _WAR_ROOMS.c)
+)
+
+
+class MappedWarRooms:
+    """War rooms already mapped from their rows (settings and on-call parsed and checked), per process, keyed by the
+    whole row as read.
+
+    Every turn reads its war room's row; mapping it again (JSON, pydantic) was a good part of a turn's CPU. The key is
+    the row's content, read in the same statement as always, so a change made anywhere (another replica, `hypercare
+    settings`, a hand-edit) is a different key: nothing to invalidate, nothing stale, whatever the number of replicas.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._rooms: OrderedDict[tuple[Any, ...], WarRoom] = OrderedDict()
+
+    def of(self, row: Any) -> WarRoom:
+        key = tuple(row)
+        room = self._rooms.get(key)
+        if room is None:
+            room = _war_room(row, settings=_json(row.settings), oncall=_json(row.oncall))
+            self._rooms[key] = room
+            if len(self._rooms) > self._size:
+                self._rooms.popitem(last=False)
+        else:
+            self._rooms.move_to_end(key)
+        return room
+
+
 class WarRoomRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, mapped: MappedWarRooms | None = None) -> None:
         self._session = session
+        self._mapped = mapped or MappedWarRooms(size=0)
 
     async def ensure(self, ref: ConversationRef, *, now: datetime) -> int:
         """The id of the conversation's war room, created on first contact."""
@@ -32,11 +68,11 @@ class WarRoomRepository:
         The first conversation becomes the war room's home, where its stand-ups are posted. A personal chat is
         never a war room (it acts in its person's, `ConversationRef.acting_in`): NotAWarRoom.
         """
-        table = WarRoomRow.__table__
-        query = select(table).where(table.c.key == ref.war_room_key)  # plain rows: no ORM identity map on the hot path
+        # Plain rows (no ORM identity map on the hot path), mapped once per content (`MappedWarRooms`).
+        query = _ROW_AS_STORED.where(_WAR_ROOMS.c.key == ref.war_room_key)
         row = (await self._session.execute(query)).one_or_none()
         if row is not None:
-            return _to_war_room(row)  # type: ignore[arg-type]  # the usual case: one indexed read
+            return self._mapped.of(row)  # the usual case: one indexed read
         if ref.is_personal:
             raise NotAWarRoom(f"conversation {ref.conversation_id} is a personal chat")
         kind = WarRoomKind.of(team_id=ref.team_id, conversation_type=ref.conversation_type)
@@ -60,12 +96,12 @@ class WarRoomRepository:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         await self._session.execute(statement)
-        return _to_war_room((await self._session.execute(query)).one())  # type: ignore[arg-type]
+        return self._mapped.of((await self._session.execute(query)).one())
 
     async def get(self, war_room_id: int) -> WarRoom:
-        row = await self._session.get(WarRoomRow, war_room_id)
+        row = (await self._session.execute(_ROW_AS_STORED.where(_WAR_ROOMS.c.id == war_room_id))).one_or_none()
         assert row is not None, f"war room {war_room_id} does not exist"
-        return _to_war_room(row)
+        return self._mapped.of(row)
 
     async def all(self) -> list[WarRoom]:
         return [_to_war_room(row) for row in (await self._session.execute(select(WarRoomRow).order_by(WarRoomRow.id))).scalars()]
@@ -195,9 +231,18 @@ class WarRoomRepository:
         return result.scalar_one()
 
 
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
 def _to_war_room(row: WarRoomRow) -> WarRoom:
-    settings, problems = WarRoomSettings.from_stored(row.settings)
-    oncall, oncall_problems = OnCall.from_stored(row.oncall)
+    return _war_room(row, settings=row.settings, oncall=row.oncall)
+
+
+def _war_room(row: Any, *, settings: dict[str, Any] | None, oncall: dict[str, Any] | None) -> WarRoom:
+    """The war room of `row`, its JSON columns given decoded (an ORM row decodes them itself, `MappedWarRooms` reads text)."""
+    settings, problems = WarRoomSettings.from_stored(settings)
+    oncall, oncall_problems = OnCall.from_stored(oncall)
     return WarRoom(
         id=row.id,
         key=row.key,

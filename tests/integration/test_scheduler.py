@@ -701,7 +701,8 @@ async def test_a_failing_pass_is_logged_once_and_the_other_passes_still_run(
 
 
 async def test_the_database_being_away_stops_the_tick_for_the_loop_to_report(
-    uow_factory: UnitOfWorkFactory, engine: AsyncEngine, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector
+    uow_factory: UnitOfWorkFactory, engine: AsyncEngine, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector,
+    team: ConversationRef,  # its stand-up is due: the stand-ups pass runs (and meets the outage)
 ) -> None:
     sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
     broken = FakeUnitOfWorkFactoryBreakingStandups(create_session_factory(engine))

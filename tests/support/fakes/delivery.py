@@ -6,7 +6,7 @@ import builtins
 from datetime import datetime, timedelta
 
 from bot.domain.messages import OutboundMessage, OutboxItem
-from bot.domain.ports import ActivityClaim, OutboxEntry, OutboxStats
+from bot.domain.ports import ActivityClaim, DueWork, OutboxEntry, OutboxStats
 from tests.support.fakes.base import FakeRepository
 from tests.support.fakes.store import ActivityClaimRecord, OutboxRecord
 
@@ -101,4 +101,16 @@ class FakeOutbox(FakeRepository):
         failed = sum(1 for record in self._store.outbox.values() if record.status == "failed")
         return OutboxStats(
             pending=len(pending), failed=failed, oldest_pending_at=min((record.created_at for record in pending), default=None)
+        )
+
+
+class FakeDue(FakeRepository):
+    async def probe(self, now: datetime, *, purge_before: datetime) -> DueWork:
+        store = self._store
+        return DueWork(
+            reminders=any(due_at is not None and due_at <= now for _, due_at in store.reminders.values()),
+            standups=any(room.next_standup_at is not None and room.next_standup_at <= now for room in store.war_rooms.values()),
+            deliveries=any(record.status == "pending" and record.next_attempt_at <= now for record in store.outbox.values()),
+            purge=any(claim.received_at < purge_before for claim in store.activities.values()),
+            outbox=await FakeOutbox(lambda: store).stats(),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from tests.support.fakes.charts import FakeChartSnapshots
-from tests.support.fakes.delivery import FakeActivities, FakeOutbox
+from tests.support.fakes.delivery import FakeActivities, FakeDue, FakeOutbox
 from tests.support.fakes.issues import FakeEvents, FakeIssues
 from tests.support.fakes.knowledge import FakeRunbooks, FakeSimilar
 from tests.support.fakes.people import FakeFloorWalkers, FakeMembers, FakeRoles
@@ -31,6 +31,7 @@ class FakeUnitOfWork:
         self.runbooks = FakeRunbooks(self._open_store)
         self.similar = FakeSimilar(self._open_store)
         self.charts = FakeChartSnapshots(self._open_store)
+        self.due = FakeDue(self._open_store)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         assert self._committed is None, "a unit of work is one transaction at a time"
