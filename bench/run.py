@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
@@ -90,6 +91,7 @@ class Settings:
     postgres: bool = True
     profile: bool = False
     profile_seconds: float = 10.0
+    loop_blocks: bool = False
 
 
 def free_port() -> int:
@@ -216,6 +218,8 @@ class Bench:
         url = database.url if database else ""
         if scenario.server == "bot":
             command = [hypercare_binary(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            if self.settings.loop_blocks:
+                command = [sys.executable, "-m", "bench.servers.loopwatch", *command[1:]]
             if instrumented:
                 command = [sys.executable, "-m", "bench.servers.instrumented", "--port", str(port)]
             env = clean_env(
@@ -376,6 +380,7 @@ class Bench:
                 return figures
 
             warm = one(s.connections, s.warmup) if s.warmup > 0 else None
+            measured_from = log.stat().st_size  # loop blocks: the start-up and the warm-up's first turns are not counted
             reps = [one(s.connections, s.seconds) for _ in range(s.repetitions)]
             low = one(1, s.low_seconds) if s.low_seconds > 0 else None
             profile = None
@@ -411,6 +416,8 @@ class Bench:
         )
         if profile is not None:
             outcome["profile"] = profile
+        if s.loop_blocks and scenario.server == "bot":
+            outcome["loop_blocks"] = loop_blocks(log.read_bytes()[measured_from:].decode(errors="replace"))
         runs = [*(x for x in (warm, low) if x), *reps]
         total = sum(r.wrk.requests for r in runs) + (profile["run"]["requests"] if profile else 0)
         processed = sum(r.processed for r in runs) + (profile["run"]["processed"] if profile else 0)
@@ -423,6 +430,20 @@ class Bench:
             }
         summarise(outcome)
         return outcome
+
+
+_SLOW_CALLBACK = re.compile(r"Executing (.*) took (\d+\.\d+) seconds")
+
+
+def loop_blocks(text: str, top: int = 3) -> dict[str, Any]:
+    """asyncio debug mode's slow-callback lines in a server log (bench/servers/loopwatch.py): how many, the worst."""
+    found = sorted(((float(seconds) * 1000, what) for what, seconds in _SLOW_CALLBACK.findall(text)), reverse=True)
+    return {
+        "count": len(found),
+        "over_2_ms": sum(1 for ms, _ in found if ms > 2.0),
+        "worst_ms": round(found[0][0], 1) if found else None,
+        "worst": [{"ms": round(ms, 1), "callback": what[:300]} for ms, what in found[:top]],
+    }
 
 
 def first_traceback(text: str, limit: int = 60) -> list[str] | None:
@@ -480,6 +501,10 @@ def ratios(results: list[dict[str, Any]]) -> None:
         summary["vs_stock"] = stock if result["key"] != stock else "c"
         summary["x_stock"] = ratio(summary["rps"], summary["vs_stock"])
         summary["x_g"] = ratio(summary["rps"], f"g/{db}") if db else None
+        floor_cpu = by_key.get(f"g/{db}", {}).get("cpu_ms_per_request") if db else None
+        cpu = summary.get("cpu_ms_per_request")
+        # Issue 16's CPU target is relative: the same run's floor on the same database (a busy machine inflates both).
+        summary["cpu_x_g"] = round(cpu / floor_cpu, 2) if cpu and floor_cpu else None
 
 
 def _at_most(key: str, limit: float) -> Any:
@@ -494,7 +519,7 @@ def _at_least(key: str, limit: float) -> Any:
 TARGETS = [
     ("≥ 10× the throughput of (c') on the same database", _at_least("x_stock", 10)),
     ("≥ 0.8× the throughput of (g) on the same database", _at_least("x_g", 0.8)),
-    ("server CPU ≤ 2 ms per activity", _at_most("cpu_ms_per_request", 2.0)),
+    ("server CPU ≤ 1.5× the floor's (g) on the same database", _at_most("cpu_x_g", 1.5)),
     ("p99 at 1 connection ≤ 15 ms", _at_most("low_p99_ms", 15.0)),
     ("zero errors (HTTP, sockets, server log)", lambda s: s["errors"] == 0 and s["log_problems"] == 0),
     ("≤ 0.01 new connector connections per reply", _at_most("new_connections_per_reply", 0.01)),
@@ -554,6 +579,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--profile", action="store_true", help="py-spy on (d), (e), (f); writes bench/results/profile.*")
     parser.add_argument("--profile-seconds", type=float, help="(10; --quick 3)")
+    parser.add_argument(
+        "--loop-blocks", action="store_true",
+        help="the bot rows under asyncio debug mode at 1 connection: every callback holding the loop ≥ 1 ms; bench/results/loop_blocks.json",
+    )
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/latest.json (profile.json with --profile; a temporary file with --quick)")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--no-doc", action="store_true")
@@ -565,7 +594,11 @@ def main(argv: list[str] | None = None) -> int:
             setattr(settings, name, getattr(args, name))
     settings.connections = args.connections
     settings.only = frozenset(x.strip() for x in args.only.split(",") if x.strip())
-    settings.postgres, settings.profile = not args.no_postgres, args.profile
+    settings.postgres, settings.profile, settings.loop_blocks = not args.no_postgres, args.profile, args.loop_blocks
+    if args.loop_blocks:
+        # One request at a time, so that a block is one turn's own, not a queue of them.
+        settings.only = settings.only or frozenset({"d", "e", "f"})
+        settings.connections, settings.repetitions, settings.warmup, settings.low_seconds = 1, 1, 1.0, 0.0
     if args.profile:
         # The profile needs (e) before (f) and nothing else; one repetition each, short.
         settings.only = settings.only or frozenset({"d", "e", "f"})
@@ -575,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.quick:  # a quick run's figures are meaningless: they never replace the saved ones
         out = Path(tempfile.gettempdir()) / "hypercare-bench-quick.json"
     else:
-        out = RESULTS / ("profile.json" if args.profile else "latest.json")
+        out = RESULTS / ("profile.json" if args.profile else "loop_blocks.json" if args.loop_blocks else "latest.json")
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="hypercare-bench-"))
     started = datetime.now(timezone.utc)
@@ -658,6 +691,12 @@ def main(argv: list[str] | None = None) -> int:
 
         path = write_markdown(report, RESULTS / "profile.md")
         print(f"wrote {path.relative_to(ROOT)}")
+    elif args.loop_blocks:
+        for result in results:
+            blocks = result.get("loop_blocks") or {}
+            print(f"{result['label']}: worst {blocks.get('worst_ms')} ms, {blocks.get('over_2_ms')} over 2 ms of {blocks.get('count')} ≥ 1 ms")
+            for worst in blocks.get("worst", []):
+                print(f"    {worst['ms']} ms  {worst['callback'][:160]}")
     elif not (args.no_doc or args.quick):
         args.doc.write_text(render.with_changes(render.document(report, RESULTS / "profile.json"), RESULTS.parent.parent))
         print(f"wrote {args.doc.relative_to(ROOT) if args.doc.is_relative_to(ROOT) else args.doc}")
