@@ -76,10 +76,12 @@ async def call_floor_walkers(*, uow: UnitOfWork, now: datetime, issue_id: int) -
     its history, so the same form submitted twice does not call them again."""
     async with uow:
         issue = await uow.issues.get(issue_id, for_update=True)
-        if issue is None or any(event.verb == FLOOR_CALLED for event in await uow.events.list_for(issue_id)):
+        # Most war rooms have no floor walkers: then nothing more is read (this runs after every submit).
+        walkers = await uow.floor_walkers.list(issue.war_room_id) if issue is not None else []
+        if issue is None or not walkers or any(event.verb == FLOOR_CALLED for event in await uow.events.list_for(issue_id)):
             return ()
         room = await uow.war_rooms.get(issue.war_room_id)
-        people = to_call(issue, await uow.floor_walkers.list(room.id), calendar=room.settings.calendar, now=now)
+        people = to_call(issue, walkers, calendar=room.settings.calendar, now=now)
         if not people:
             return ()
         names = ", ".join(person.name for person in people)
