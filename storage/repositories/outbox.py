@@ -154,7 +154,10 @@ class OutboxRepository:
                 )
             ).all()
         )
-        oldest = await self._session.scalar(select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending"))
+        # A literal: a generic plan (PostgreSQL) with the status as a parameter read the whole outbox.
+        oldest = await self._session.scalar(
+            select(func.min(OutboxRow.created_at)).where(OutboxRow.status == literal("pending", literal_execute=True))
+        )
         return OutboxStats(pending=counts.get("pending", 0), failed=counts.get("failed", 0), oldest_pending_at=oldest)
 
 
