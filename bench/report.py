@@ -244,6 +244,8 @@ def document(report: dict[str, Any], profile_path: Path) -> str:
         ".venv/bin/python -m bench.run --quick         # 1 s runs: checks the harness (make test does), figures meaningless",
         ".venv/bin/python -m bench.run --only a,c,d    # some rows; --no-postgres without a server",
         ".venv/bin/pip install py-spy && .venv/bin/python -m bench.run --profile   # where the time goes",
+        ".venv/bin/python -m bench.run --loop-blocks  # every callback holding the event loop ≥ 1 ms, per turn (asyncio debug)",
+        ".venv/bin/python -m bench.statement_cost     # CPU of one SQL statement through Session, Core and the driver",
         "```",
         "",
         "Take figures that matter on a quiet machine (nothing else running: `uptime` load average near 0), with",
@@ -287,66 +289,9 @@ def document(report: dict[str, Any], profile_path: Path) -> str:
 FINDINGS = """\
 ## What to take out of the hot path
 
-Read from the profile above (taken 2026-11-26 21:00 UTC, on the code of that moment, while other work was
-changing it: msrest had by then left the inbound path and SQLite had moved onto the event loop) and from the
-SQL counts. Ranked by expected gain; the percentages are of the busy CPU samples of that scenario. Nothing
-here was changed by the benchmark: these are suggestions for `bot/`, `storage/` and `app.py`.
-
-1. **Fewer statements and less ORM work per turn in (e) and (f)** (SQLAlchemy is on the stack in 62–66 %
-   of their samples; 9 and 7.8 statements per turn):
-   - (e) runs two units of work: `closed_to_new_issues` loads the whole war-room row, then `_store_new_issue`
-     looks the war room up again (`SELECT war_rooms.id … key` and the row once more in `ensure`), upserts the
-     conversation, reads `war_rooms.settings` a third time and pre-checks `get_by_source_form`. Load the war
-     room once per turn (it holds the settings and the sign-off state) and pass it down; skip the conversation
-     upsert on card actions (the mention that produced the form stored it); let the unique `source_form_id`
-     raise instead of the pre-`SELECT` (the `DuplicateSourceForm` path exists). 9 → 5 statements, 2 → 1
-     transactions; expected −30…40 % CPU for (e).
-   - (f) `IssueRepository.save` builds a 24-column `update().values(...)` on every click:
-     `coercions.expect`, `BindParameter.__init__` and cache-key generation are ≈ 10 % of (f). Write only the
-     changed columns, or execute one module-level statement made of `bindparam()`s with a parameter dict. It
-     then re-reads `issue_followers` (`_followers_of`) that `get()` has just loaded (1.95 follower
-     `SELECT`s per click → 1), and `triage_issue` reads `war_rooms.settings` after `ensure` loaded the row.
-     7.8 → 5 statements; expected −25…35 % for (f).
-   - Hot reads as Core `select()` of the needed columns rather than whole ORM rows (`instances()`,
-     `_to_war_room`), statements built once at module level.
-2. **(e) on PostgreSQL waits on a lock, not on CPU**: issue numbers come from
-   `UPDATE war_rooms SET last_issue_number = last_issue_number + 1 … RETURNING` (`next_issue_number`), and
-   the war-room row stays locked until `COMMIT`, across the `INSERT INTO issues`, the `INSERT INTO
-   issue_events` and the Python between them. All of a war room's submits queue on that row; while the event
-   loop is busy with other requests the lock holder cannot even reach its next statement (a lock convoy).
-   Sampling `pg_stat_activity` during an (e) run showed 17–18 of the bench's backends in `Lock: transactionid`
-   and 2–3 `idle in transaction`; in that run the server used only 0.4–0.6 of a core at 44 req/s, p99 ≈ 2 s,
-   and (e) on PostgreSQL has the worst p99 of the bot's rows in every run so far. Make the lock
-   the last thing before `COMMIT` and hold it for one round trip: one statement
-   `WITH n AS (UPDATE war_rooms … RETURNING last_issue_number), i AS (INSERT INTO issues … SELECT … FROM n
-   RETURNING …) INSERT INTO issue_events … SELECT … FROM i`, then commit at once (or number issues from a
-   per-war-room sequence / after the insert). SQLite is not affected (one connection, transactions queue for
-   it). Expected: (e) on PostgreSQL limited by CPU again, about 2× its throughput on this machine.
-3. **Cache what does not change per turn** in the process: war-room id by key (immutable), the parsed
-   `WarRoomSettings` (pydantic builds it from JSON every turn and deep-copies its defaults:
-   `BaseModel.__init__` + `copy.deepcopy` are 6.5–8.4 % of (e) and (f)), and a person's roles (invalidated by
-   `roles add/remove` in this process, a short TTL across replicas). Expected −8…12 % for (e), (f).
-4. **Answer invokes without botbuilder's send path**: `ActivityHandler.on_turn` delivers the
-   `InvokeResponse` through `TurnContext.send_activity`, which deep-copies the activity with the whole card
-   (`copy.deepcopy` under `TurnContext.send_activities`: 4.1–4.4 % of (e), (f)); replies in (d) take the same
-   path. Dispatch invokes in `HypercareAdapter` and return the handler's `InvokeResponse` directly; send replies
-   with `ConnectorClient.send` and a plain dict. Expected −4…5 %.
-5. **PostgreSQL round trips**: `create_engine(..., pool_pre_ping=True)` makes asyncpg run `BEGIN` + `ROLLBACK`
-   at every connection checkout (two extra round trips per unit of work, `_async_ping` in the stacks), and each
-   round trip's socket write is expensive on loopback (the receiver's TCP work runs in the sender's syscall):
-   `_SelectorSocketTransport.write` is 27 % self in (e) on PostgreSQL. Fewer statements and units of work (1, 3)
-   are the main cure; drop pre-ping (a dead connection already becomes a 503 that Teams retries) or use
-   `pool_recycle`. Expected −10…20 % on PostgreSQL.
-6. **(d) has little left on the SQL side**: 5 statements in one transaction; what is left is the reply's HTTP call
-   (aiohttp client 14 %), the parser (6.7 %: `Phrases.hits`, `_affected_users`), JSON (4.3 %) and pydantic
-   (4.1 %). Small, separate gains.
-7. **Logging**: the aiohttp access log writes a line per request at `INFO` (≈ 1–2 %). `access_log=None` in
-   `web.run_app` (or `aiohttp.access` at `WARNING`) in production.
-8. **Memory**: the bot idles at about 106 MiB and ends the run at about 117 MiB, near the 120 MiB target.
-   Imports dominate: aiohttp + SQLAlchemy + pydantic ≈ 50 MiB, botbuilder ≈ 22 MiB, `manifest.build`
-   (jsonschema, imported by `bot/cli.py` for the `manifest` subcommand only) ≈ 3 MiB. Import `manifest.build`
-   lazily; the turn loop without botbuilder (4) is also the way to its 22 MiB.
-
+The first round's ranked list and issue 16's ("speed, round two") are done, or measured and left with a reason, in
+*What was changed on the hot path* below (changes 1–17; its "Round two" part says what is left and why). Read the profile above with it: its
+"SQL per request" tables say which statements a turn still makes, and its "on the stack" line where the CPU goes.
 """
 
 
