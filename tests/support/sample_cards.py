@@ -101,7 +101,7 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         latest_update=ProgressNote(text=user("Posting profile recreated in UAT"), author=omar, at=RAISED_AT + timedelta(hours=1)),
         resolution=Resolution(
             type=ResolutionType.CONFIGURATION_CHANGED, notes=user("Added the vendor posting profile for USMF."),
-            handled_by=HandledBy.SUPPORT, resolved_by=omar, resolved_at=RAISED_AT + timedelta(hours=2),
+            handled_by=HandledBy.PARTNER, resolved_by=omar, resolved_at=RAISED_AT + timedelta(hours=2),
             save_as_runbook=True, runbook_title=user("Missing vendor posting profile"),
         ),
     )
