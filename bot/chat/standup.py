@@ -25,7 +25,7 @@ async def post_standup(chat: Chat, command: PostStandup, said: Said) -> list[Out
     war_room_id = await war_room_of(uow=chat.uow(), conversation=conversation)
     assert war_room_id is not None  # the stand-up was found by it
     chart_id = await keep_chart(uow=chat.uow(), now=now, war_room_id=war_room_id)
-    return [ReplyCard(card=render_standup(summary, chart_url=chat.chart_url(war_room_id, chart_id)))]
+    return [ReplyCard(card=render_standup(summary, chart_url=chat.chart_url(war_room_id, chart_id), chart_id=chart_id))]
 
 
 async def show_status(chat: Chat, command: ShowStatus, said: Said) -> list[Outbound]:

@@ -47,8 +47,9 @@ class StandupSummary(BaseModel):
     # Scope discipline: Sev 3/4 issues still worked in hypercare, and how the policy chases a Sev 3.
     scope: ScopeLine = ScopeLine(total=0, owners=(), unassigned=0)
     sev3_chasing: str = chasing(Severity.SEV3, DEFAULT_POLICY)
-    # The tenant, for links to issue cards.
+    # The tenant and the team's name, for links to issue cards.
     tenant_id: str | None = None
+    team_name: str | None = None
 
     @property
     def open_total(self) -> int:
@@ -77,6 +78,7 @@ def build_standup(
     policy: SeverityPolicy = DEFAULT_POLICY,
     decided: tuple[Issue, ...] = (),
     tenant_id: str | None = None,
+    team_name: str | None = None,
 ) -> StandupSummary:
     """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up; `decided`: issues
     whose priority was agreed at the stand-up of `standup_on` (deferred ones are no longer open)."""
@@ -121,6 +123,7 @@ def build_standup(
         scope=scope_in_hypercare(ordered),
         sev3_chasing=chasing(Severity.SEV3, policy),
         tenant_id=tenant_id,
+        team_name=team_name,
     )
 
 

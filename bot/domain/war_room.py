@@ -12,6 +12,7 @@ from bot.domain.calendar import WEEKDAYS, WorkingCalendar
 from bot.domain.messages import ConversationRef
 from bot.domain.model import Person
 from bot.domain.policy import DEFAULT_POLICY, SeverityPolicy
+from bot.domain.priorities import StandupParticipants
 from bot.domain.window import WarRoomKind, WindowPreset, holds_standups
 
 # Hypercare runs for weeks; a phase is at most a year long, like every span in the policy.
@@ -34,6 +35,8 @@ class WarRoomSettings(BaseModel):
     sla_target: int = Field(default=90, ge=0, le=100)  # percent of Sev 1/2 resolved within target
     # Where new problems go after sign-off (the steady-state support process): text, may hold a link.
     steady_state_support: str = Field(default="", max_length=500)
+    # Who the scheduled stand-up @mentions, besides the owners of what is breached or undecided.
+    standup_participants: StandupParticipants = StandupParticipants()
 
     @model_validator(mode="after")
     def _end_after_start(self) -> WarRoomSettings:
