@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.mentions import Mentions
+from bot.domain.mentions import MENTIONS_PER_MESSAGE, Mentions
 from bot.domain.model import HandledBy, Issue, Person, Priority, Severity
 from bot.domain.standup import LIST_LIMIT, StandupSummary, decision_text
 from bot.domain.events import ago
 from bot.domain.triage import DEFERRABLE
 from cards.common import (
+    MAX_CARD_BYTES,
     Card,
+    card_bytes,
     adaptive_card,
     capped_mention_lines,
     choice_set,
@@ -26,11 +28,12 @@ from cards.common import (
     truncate,
     with_mentions,
 )
-from cards.issue_actions import SEVERITY_CHOICES
 from cards.phase import SETUP_OPEN_VERB, criteria_lines
 
 # A priority agreed on the stand-up's card ("Needs a decision"); the card is redrawn with it.
 DECIDE_VERB = "standup.decide"
+# Short: each item on the card carries its own choice.
+_SEVERITIES = [(severity.label, str(int(severity))) for severity in Severity]
 
 
 def _issue_line(issue: Issue, summary: StandupSummary, note: str = "") -> dict[str, Any]:
@@ -69,7 +72,7 @@ def _decisions(issue: Issue, summary: StandupSummary, *, chart_id: int | None, t
 
     # Input ids are unique on a card: each item's own, the handler reads them back by the issue's id.
     severity_inputs = [
-        choice_set(f"decide_severity_{issue.id}", "New severity", SEVERITY_CHOICES, value=str(int(issue.severity)), isRequired=True,
+        choice_set(f"decide_severity_{issue.id}", "New severity", _SEVERITIES, value=str(int(issue.severity)), isRequired=True,
                    errorMessage="Choose the new severity."),
         text_input(f"decide_reason_{issue.id}", "Why (optional)", maxLength=500),
     ]
@@ -91,14 +94,14 @@ def _scope(summary: StandupSummary) -> list[dict[str, Any]]:
     return elements
 
 
-def _section(title: str, issues: list[dict[str, Any]], *, empty: str, counted: bool = True) -> list[dict[str, Any]]:
+def _section(title: str, issues: list[dict[str, Any]], *, empty: str, counted: bool = True, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
     heading = f"{title} ({len(issues)})" if counted else title
     elements: list[dict[str, Any]] = [text_block(heading, weight="Bolder", spacing="Medium")]
     if not issues:
         return [*elements, text_block(empty, isSubtle=True, spacing="None")]
-    elements += issues[:LIST_LIMIT]
-    if len(issues) > LIST_LIMIT:
-        elements.append(text_block(f"…and {len(issues) - LIST_LIMIT} more: `list` shows them.", isSubtle=True))
+    elements += issues[:limit]
+    if len(issues) > limit:
+        elements.append(text_block(f"…and {len(issues) - limit} more: `list` shows them.", isSubtle=True))
     return elements
 
 
@@ -120,6 +123,11 @@ def _setup_prompt(asked: tuple[Person, ...]) -> tuple[dict[str, Any], list[dict[
     return prompt, entities
 
 
+# How much of a big war room's stand-up one message can hold: lists of 8 and 40 mentions, else shorter lists and
+# fewer mentions (the rest counted), until it fits Teams' size limit.
+_FITS = ((LIST_LIMIT, MENTIONS_PER_MESSAGE), (5, MENTIONS_PER_MESSAGE), (5, 20), (3, 10))
+
+
 def render_standup(
     summary: StandupSummary,
     *,
@@ -133,6 +141,32 @@ def render_standup(
     """`asked`: who the setup prompt @mentions (a stand-up on demand names nobody); `leadership`: @mentioned under
     the overrun warning, on the first stand-up past the planned end only; `participants`: who the stand-up @mentions
     (owners of what is breached or undecided, then its participants; None on demand); `notice`: what a decision did."""
+    card: Card = {}
+    for limit, cap in _FITS:
+        told = _capped(participants, cap) if participants is not None else None
+        card = _draw(summary, chart_url=chart_url, chart_id=chart_id, asked=asked, leadership=leadership, participants=told,
+                     notice=notice, limit=limit)
+        if card_bytes(card) <= MAX_CARD_BYTES:
+            break
+    return card  # the last, shortest try: the sender still replaces anything too large with a note
+
+
+def _capped(mentions: Mentions, cap: int) -> Mentions:
+    batch = mentions.batches[0] if mentions.batches else ()
+    return Mentions(batches=(batch[:cap],) if batch else (), others=mentions.others + max(len(batch) - cap, 0))
+
+
+def _draw(
+    summary: StandupSummary,
+    *,
+    chart_url: str | None,
+    chart_id: int | None,
+    asked: tuple[Person, ...],
+    leadership: tuple[Person, ...],
+    participants: Mentions | None,
+    notice: str | None,
+    limit: int,
+) -> Card:
     told = participants is not None
     severity_facts = [{"title": severity.label, "value": str(summary.open_by_severity[severity])} for severity in Severity]
     resolved_title = (
@@ -151,10 +185,10 @@ def render_standup(
         },
         text_block(f"Open now: **{summary.open_total}** · deferred to after hypercare: **{summary.deferred_count}**", spacing="Small"),
         {"type": "FactSet", "facts": severity_facts},
-        *_section("New since the last stand-up", [_issue_line(i, summary) for i in summary.new], empty="No new issues."),
-        *_section("Open Sev 1 and Sev 2", [_issue_line(i, summary) for i in summary.urgent], empty="None open."),
-        *_section("Past their resolution target", [_issue_line(i, summary) for i in summary.breached], empty="None."),
-        *_section(resolved_title, [_issue_line(i, summary) for i in summary.resolved], empty="None."),
+        *_section("New since the last stand-up", [_issue_line(i, summary) for i in summary.new], empty="No new issues.", limit=limit),
+        *_section("Open Sev 1 and Sev 2", [_issue_line(i, summary) for i in summary.urgent], empty="None open.", limit=limit),
+        *_section("Past their resolution target", [_issue_line(i, summary) for i in summary.breached], empty="None.", limit=limit),
+        *_section(resolved_title, [_issue_line(i, summary) for i in summary.resolved], empty="None.", limit=limit),
         *_section(
             "Needs a decision",
             [
@@ -163,6 +197,7 @@ def render_standup(
                 for i, why in summary.needs_decision
             ],
             empty="Nothing waiting for a decision.",
+            limit=limit,
         ),
         *(_section("Agreed at this stand-up", [_issue_line(i, summary, f" [{decision_text(i)}]") for i in summary.decided], empty="")
           if summary.decided else []),

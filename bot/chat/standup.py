@@ -35,7 +35,9 @@ async def show_status(chat: Chat, command: ShowStatus, said: Said) -> list[Outbo
     if figures is None:
         return [ReplyCard(card=render_notice_card(NOTHING_YET))]
     chart_id = await keep_chart(uow=chat.uow(), now=now, war_room_id=figures.room.id, series=ChartSeries.of(figures.metrics.days))
+    room = figures.room
     card = render_status(
-        figures.metrics, figures.report, chart_url=chat.chart_url(figures.room.id, chart_id), war_room_name=figures.room.display_name
+        figures.metrics, figures.report, chart_url=chat.chart_url(room.id, chart_id), war_room_name=room.display_name,
+        issues=tuple(figures.issues), tenant_id=room.tenant_id, team_name=room.name if room.team_id else None,
     )
     return [ReplyCard(card=card)]

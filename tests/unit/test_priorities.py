@@ -90,3 +90,33 @@ def test_participants_default_to_the_triage_leads_and_say_who_they_are() -> None
     assert StandupParticipants().roles == (Role.TRIAGE_LEAD,)
     assert StandupParticipants(roles=(Role.TRIAGE_LEAD, Role.ONCALL), people=(OMAR,)).describe() == "triage_lead, oncall; Omar Haddad"
     assert StandupParticipants(roles=()).describe() == "nobody"
+
+
+def test_participants_are_set_with_hypercare_settings_and_refused_when_malformed() -> None:
+    import pytest
+
+    from bot.domain.war_room import WarRoomSettings, apply_setting_changes
+
+    changed = apply_setting_changes(WarRoomSettings(), ["standup_participants=triage_lead,oncall", "standup_people=aad-omar:Omar Haddad"])
+
+    assert changed.standup_participants == StandupParticipants(roles=(Role.TRIAGE_LEAD, Role.ONCALL), people=(OMAR,))
+    assert apply_setting_changes(changed, ["standup_participants=none"]).standup_participants.roles == ()
+    with pytest.raises(ValueError, match="standup_participants"):
+        apply_setting_changes(WarRoomSettings(), ["standup_participants=chief"])
+    with pytest.raises(ValueError, match="AAD object id"):
+        apply_setting_changes(WarRoomSettings(), ["standup_people=Omar Haddad"])
+
+
+def test_the_setup_form_sets_the_participants_roles_and_keeps_them_when_it_does_not_ask() -> None:
+    from cards.phase import parse_setup
+    from bot.domain.war_room import WarRoomSettings
+
+    form = {"starts_on": "2026-11-23", "ends_on": "2026-12-18", "time_zone": "Europe/London", "working_days": "0,1,2,3,4"}
+
+    chosen = parse_setup(form | {"standup_roles": "triage_lead,partner"}, WarRoomSettings())
+    older = parse_setup(form, WarRoomSettings())
+
+    assert isinstance(chosen, WarRoomSettings) and chosen.standup_participants.roles == (Role.TRIAGE_LEAD, Role.PARTNER)
+    assert isinstance(older, WarRoomSettings) and older.standup_participants.roles == (Role.TRIAGE_LEAD,)
+    assert parse_setup(form | {"standup_roles": "chief"}, WarRoomSettings()) == {"standup_roles": parse_setup(
+        form | {"standup_roles": "chief"}, WarRoomSettings())["standup_roles"]}  # type: ignore[index]
