@@ -125,6 +125,12 @@ ISSUE_COLUMNS: tuple[tuple[str, Callable[[Issue], Cell]], ...] = (
     ("escalation_reason", lambda i: i.escalation.reason if i.escalation else None),
     ("escalated_to_name", lambda i: _person(i.escalation.to if i.escalation else None)[0]),
     ("escalated_to_id", lambda i: _person(i.escalation.to if i.escalation else None)[1]),
+    # Agreed at a stand-up ("Needs a decision"): keep, defer or severity, by whom, when, at the stand-up of which date.
+    ("decision", lambda i: i.decision.priority.value if i.decision else None),
+    ("decision_by_name", lambda i: i.decision.by.name if i.decision else None),
+    ("decision_by_id", lambda i: i.decision.by.aad_object_id if i.decision else None),
+    ("decision_at", lambda i: utc_text(i.decision.at) if i.decision else None),
+    ("decision_standup_on", lambda i: i.decision.standup_on.isoformat() if i.decision else None),
 )
 
 EVENT_HEADER = (

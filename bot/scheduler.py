@@ -28,7 +28,7 @@ from bot.observability.metrics import Metrics
 from bot.ratelimit import SendLimiter
 from bot.services.charts import keep_chart_of
 from bot.services.intake import purge_processed_activities
-from bot.services.standup import standup_summary
+from bot.services.standup import standup_summary, standup_told
 from cards.phase import render_ready_for_sign_off
 from cards.reminders import render_reminder
 from cards.standup import render_standup
@@ -266,10 +266,12 @@ class Scheduler:
         assert summary.exit_report is not None
         notices = standup_notices(room, summary.exit_report, now=now)
         leadership = people.leadership.get(room.id, ())
-        chart_url = self._chart_url(room.id, await keep_chart_of(uow, room, now=now)) if self._chart_url else None
+        chart_id = await keep_chart_of(uow, room, now=now) if self._chart_url else None
         card = render_standup(
             summary,
-            chart_url=chart_url,
+            chart_url=self._chart_url(room.id, chart_id) if self._chart_url and chart_id is not None else None,
+            chart_id=chart_id,
+            participants=await standup_told(uow, room, summary),
             asked=asked_to_set_up(people.admins.get(room.id, ()), people.leads.get(room.id, ())) if notices.setup_prompt else (),
             leadership=leadership if notices.overrun_mention else (),
         )

@@ -15,6 +15,7 @@ from bot.domain.triage import (
     Acknowledge,
     AddUpdate,
     ChangeSeverity,
+    DecidePriority,
     Defer,
     Escalate,
     MarkDuplicate,
@@ -37,6 +38,7 @@ INPUTS: dict[Verb, tuple[str, ...]] = {
     Verb.ASSIGN: ("assign_person",),
     Verb.DEFER: ("defer_reason",),
     Verb.ESCALATE: ("escalate_reason",),
+    Verb.DECIDE: ("decide_severity", "decide_reason"),
 }
 
 # The input on the card behind each field of a command.
@@ -51,6 +53,7 @@ FIELD_INPUTS: dict[Verb, dict[str, str]] = {
     Verb.DUPLICATE: {"of_number": "duplicate_of"},
     Verb.DEFER: {"reason": "defer_reason"},
     Verb.ESCALATE: {"reason": "escalate_reason"},
+    Verb.DECIDE: {"severity": "decide_severity", "reason": "decide_reason", "priority": "decide_severity", "standup_on": "decide_severity"},
 }
 
 INPUT_RULES = {
@@ -66,6 +69,8 @@ INPUT_RULES = {
     "assign_person": "Choose a person.",
     "defer_reason": f"Keep the reason under {REASON_MAX} characters.",
     "escalate_reason": f"Say why the partner is needed (at most {REASON_MAX} characters).",
+    "decide_severity": "Choose the new severity.",
+    "decide_reason": f"Keep the reason under {REASON_MAX} characters.",
 }
 
 
@@ -159,6 +164,15 @@ def parse_command(verb: Verb, data: dict[str, Any]) -> TriageCommand | AssignReq
             return build(Defer, reason=_text(data, "defer_reason") or None)
         case Verb.ESCALATE:
             return build(Escalate, reason=_text(data, "escalate_reason"))
+        case Verb.DECIDE:
+            severity = _text(data, "decide_severity")
+            return build(
+                DecidePriority,
+                priority=_text(data, "priority") or None,
+                standup_on=_text(data, "standup_on") or None,
+                severity=int(severity) if severity.isdigit() else None,
+                reason=_text(data, "decide_reason") or None,
+            )
     raise AssertionError(f"unhandled verb {verb}")
 
 

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import Issue, Person, Severity, Status
 from bot.domain.events import Verb
+from bot.domain.priorities import scope_note
+from bot.domain.views import IssueCardContext, Viewer, refresh_viewers, visible_verbs
 from cards.common import (
     NAME_MAX,
     Card,
@@ -42,11 +44,8 @@ _SEVERITY_COLOUR = {Severity.SEV1: "Attention", Severity.SEV2: "Warning", Severi
 _STATUS_COLOUR = {Status.RESOLVED: "Good", Status.DEFERRED: "Default", Status.DUPLICATE: "Default"}
 
 
-# Scope discipline: Sev 3/4 must not eat hypercare capacity, and the card says so.
-_SCOPE_NOTES = {
-    Severity.SEV3: "Sev 3: annoying, not blocking. Fixed in weeks; it is reviewed at the stand-up, not chased.",
-    Severity.SEV4: "Sev 4: an enhancement. It goes to the post-go-live backlog (`list deferred`), not into hypercare work.",
-}
+# Teams asks for each listed person's own view of the card with this verb (user-specific views).
+VIEW_VERB = "issue.view"
 
 
 class Panel(BaseModel):
@@ -171,8 +170,9 @@ def _section(verb: Verb, issue: Issue, confirm: str) -> dict[str, Any]:
     }
 
 
-def _actions(issue: Issue, open_panel: Verb | None) -> list[dict[str, Any]]:
-    """The card's buttons; an action whose inputs are open in a panel is not offered a second time."""
+def _actions(issue: Issue, open_panel: Verb | None, viewer: Viewer | None) -> list[dict[str, Any]]:
+    """The card's buttons; an action whose inputs are open in a panel is not offered a second time. A viewer's own
+    view offers only what they may press; the card everyone is sent offers all."""
     top: list[tuple[Verb, dict[str, Any]]] = []
     more: list[tuple[Verb, dict[str, Any]]] = []
     if issue.status.is_open:
@@ -202,8 +202,10 @@ def _actions(issue: Issue, open_panel: Verb | None) -> list[dict[str, Any]]:
     if issue.status.is_open or issue.status is Status.DEFERRED:
         me_too = {"type": "ActionSet", "actions": [_button(Verb.ME_TOO, issue, title="Me too: it affects me as well")]}
         more.insert(0, (Verb.ME_TOO, me_too))
-    actions = [element for verb, element in top if verb is not open_panel]
-    folded = [element for verb, element in more if verb is not open_panel]
+    offered = {verb for verb, _ in (*top, *more)}
+    shown = visible_verbs(offered, viewer.roles, is_reporter=viewer.is_reporter) if viewer else offered
+    actions = [element for verb, element in top if verb is not open_panel and verb in shown]
+    folded = [element for verb, element in more if verb is not open_panel and verb in shown]
     if folded:
         actions.append({"type": "Action.ShowCard", "title": "More…", "card": {"type": "AdaptiveCard", "body": folded}})
     return actions
@@ -222,10 +224,30 @@ def _panel(panel: Panel, issue: Issue) -> dict[str, Any]:
     }
 
 
+def _refresh(issue: Issue, context: IssueCardContext) -> dict[str, Any] | None:
+    """Teams asks the bot for the view of each listed person (their Teams user MRI, `8:orgid:<AAD object id>`)."""
+    viewers = refresh_viewers(issue.reporter, context.triage_team)
+    if not viewers:
+        return None
+    return {
+        "action": {"type": "Action.Execute", "title": "Refresh", "verb": VIEW_VERB, "data": {"issue_id": issue.id}},
+        "userIds": [f"8:orgid:{person.aad_object_id}" for person in viewers],
+    }
+
+
 def render_issue_card(
-    issue: Issue, *, notice: str | None = None, panel: Panel | None = None, floor_walkers: tuple[Person, ...] = ()
+    issue: Issue,
+    *,
+    notice: str | None = None,
+    panel: Panel | None = None,
+    floor_walkers: tuple[Person, ...] = (),
+    context: IssueCardContext | None = None,
+    viewer: Viewer | None = None,
 ) -> Card:
-    """`floor_walkers`: those a new question called (on its first card): @mentioned, since they may take it."""
+    """`floor_walkers`: those a new question called (on its first card): @mentioned, since they may take it.
+    `context`: the war room's policy (the Sev 3 wording) and triage team (who gets their own view); `viewer`: whose
+    own view this is (None: the card everyone is sent, every button the status allows)."""
+    context = context or IssueCardContext()
     entities: list[dict[str, Any]] = []
     resolve_by = card_time(issue.resolve_by) if issue.resolve_by else "Deferred to after hypercare"
     affected = str(issue.affected_users) if issue.affected_users is not None else "Not known"
@@ -255,7 +277,7 @@ def render_issue_card(
     ]
     if notice:
         body.append({"type": "Container", "style": "emphasis", "id": "notice", "items": [plain_text(notice)]})
-    scope = _SCOPE_NOTES.get(issue.severity)
+    scope = scope_note(issue.severity, context.policy)
     if scope and (issue.status.is_open or issue.status is Status.DEFERRED):
         body.append(text_block(scope, isSubtle=True, size="Small", spacing="Small", id="scope"))
     if issue.assignee:
@@ -332,4 +354,8 @@ def render_issue_card(
             body.append(text_block("The description is shortened here; the full text is stored.", isSubtle=True, size="Small"))
     if panel:
         body.append(_panel(panel, issue))
-    return with_mentions(adaptive_card(body, _actions(issue, panel.verb if panel else None)), entities)
+    card = with_mentions(adaptive_card(body, _actions(issue, panel.verb if panel else None, viewer)), entities)
+    refresh = _refresh(issue, context)
+    if refresh:
+        card["refresh"] = refresh
+    return card

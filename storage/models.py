@@ -205,6 +205,12 @@ class IssueRow(Base):
     escalation_reason: Mapped[str | None] = mapped_column(Text)
     escalated_to_id: Mapped[str | None] = mapped_column(String(64))
     escalated_to_name: Mapped[str | None] = mapped_column(String(200))
+    # Its priority as agreed at a stand-up ("Needs a decision"): keep, defer or severity; cleared by a reopening.
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_by_id: Mapped[str | None] = mapped_column(String(64))
+    decided_by_name: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    decided_standup_on: Mapped[date | None] = mapped_column(Date)
 
 
 class IssueFollowerRow(Base):

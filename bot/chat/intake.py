@@ -15,7 +15,7 @@ from bot.domain.war_room import WarRoom
 from bot.domain.parsing import parse_issue_draft
 from bot.services.intake import WarRoomClosed, receive_message, report_issue
 from bot.services.membership import PersonsWarRooms
-from cards.issue_card import render_issue_card
+from bot.chat.views import issue_card
 from cards.issue_form import IssueFormValues, is_teams_link, render_issue_form, validate_issue_submission
 from cards.notice import render_notice_card
 from cards.runbooks import suggestion_block
@@ -84,9 +84,10 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
     # A how-to, access or training question in an area with a floor walker on duty today calls them: on the card,
     # and (where the card already is, in the channel) with a notice in its thread.
     called, notices = await floor.call(chat, issue)
-    card = render_issue_card(issue, floor_walkers=called)
+    card = await issue_card(chat, issue, floor_walkers=called)
     if clicked.personal is not None:
-        return _raised_in_personal_chat(issue, card, clicked.personal, in_dialog=in_dialog)
+        copy = await issue_card(chat, issue, notice=_copy_notice(issue, clicked.personal))
+        return _raised_in_personal_chat(issue, card, copy, clicked.personal, in_dialog=in_dialog)
     if in_dialog:
         return CardActionResult(
             card=card, issue_id=issue.id, refresh_for_everyone=True,
@@ -95,14 +96,18 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
     return CardActionResult(card=card, issue_id=issue.id, refresh_for_everyone=True, side_effects=tuple(notices))
 
 
-def _raised_in_personal_chat(issue: Issue, card: Card, personal: PersonsWarRooms, *, in_dialog: bool) -> CardActionResult:
+def _copy_notice(issue: Issue, personal: PersonsWarRooms) -> str:
+    room = personal.get(issue.war_room_id)
+    label = war_room_label(room) if room else "your war room"
+    where = "its card is in the team's channel, where the triage team sees it" if room and room.home else "the triage team sees it there"
+    return f"Raised in {label}: {where}. This is your copy."
+
+
+def _raised_in_personal_chat(issue: Issue, card: Card, copy: Card, personal: PersonsWarRooms, *, in_dialog: bool) -> CardActionResult:
     """Raised in a personal chat: the card goes to the war room's home channel, where the triage team sees it, and
     the reporter keeps a copy."""
     room = personal.get(issue.war_room_id)
     home = room.home if room else None
-    label = war_room_label(room) if room else "your war room"
-    where = "its card is in the team's channel, where the triage team sees it" if home else "the triage team sees it there"
-    copy = render_issue_card(issue, notice=f"Raised in {label}: {where}. This is your copy.")
     effects = (PostIssueCard(where=home, issue_id=issue.id, card=card),) if home else ()
     # The form's own message is replaced by the copy (a dialog has none).
     return CardActionResult(card=copy, issue_id=issue.id, refresh_for_everyone=not in_dialog, side_effects=effects)

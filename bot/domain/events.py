@@ -23,6 +23,8 @@ class Verb(str, Enum):
     DUPLICATE = "duplicate"
     DEFER = "defer"
     ESCALATE = "escalate"
+    # Agreed at the stand-up for an issue that needed a decision: keep, defer, or another severity.
+    DECIDE = "decide"
 
     @property
     def action(self) -> Action:
@@ -60,6 +62,7 @@ _PAST_TENSE = {
     "duplicate": "closed {it} as a duplicate",
     "defer": "deferred {it}",
     "escalate": "escalated {it} to the partner",
+    "decide": "agreed the priority of {it} at the stand-up",
 }
 
 _ACTION = {
@@ -74,6 +77,7 @@ _ACTION = {
     Verb.DUPLICATE: Action.MARK_DUPLICATE,
     Verb.DEFER: Action.DEFER,
     Verb.ESCALATE: Action.ESCALATE,
+    Verb.DECIDE: Action.DECIDE_PRIORITY,
 }
 
 _INFINITIVE = {
@@ -88,6 +92,7 @@ _INFINITIVE = {
     Verb.DUPLICATE: "close issues as duplicates",
     Verb.DEFER: "defer issues",
     Verb.ESCALATE: "escalate issues to the partner",
+    Verb.DECIDE: "agree priorities at the stand-up",
 }
 
 
@@ -103,6 +108,7 @@ _ON_THIS_ISSUE = {
     Verb.DUPLICATE: "close it as a duplicate",
     Verb.DEFER: "defer it",
     Verb.ESCALATE: "escalate it to the partner",
+    Verb.DECIDE: "decide its priority",
 }
 
 

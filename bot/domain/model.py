@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum, IntEnum
 from typing import Literal
 
@@ -257,6 +257,36 @@ class Escalation(BaseModel):
     to: Person | None = None
 
 
+class Priority(str, Enum):
+    """What the stand-up agreed for an issue that needed a decision."""
+
+    KEEP = "keep"
+    DEFER = "defer"
+    SEVERITY = "severity"
+
+    @property
+    def label(self) -> str:
+        return PRIORITY_LABELS[self]
+
+
+PRIORITY_LABELS: dict[Priority, str] = {
+    Priority.KEEP: "kept in hypercare",
+    Priority.DEFER: "deferred to after hypercare",
+    Priority.SEVERITY: "severity changed",
+}
+
+
+class PriorityDecision(BaseModel):
+    """Who agreed what for an issue, at the stand-up of which (local) date. A reopening asks again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    priority: Priority
+    by: Person
+    at: datetime
+    standup_on: date
+
+
 class _IssueFacts(BaseModel):
     """What an issue is, whether about to be stored or stored."""
 
@@ -297,6 +327,8 @@ class Issue(_IssueFacts):
     followers: tuple[Person, ...] = ()
     # Escalated to the partner by the support team (or a floor walker): kept through reopening, for the escalation rate.
     escalation: Escalation | None = None
+    # Agreed at a stand-up ("Needs a decision"): it is no longer asked about until it is reopened.
+    decision: PriorityDecision | None = None
 
 
 class NewIssue(_IssueFacts):

@@ -29,6 +29,8 @@ class Action(str, Enum):
     # Hand an issue the support team cannot solve to the partner (its on-call person, else the partner team).
     ESCALATE = "escalate"
     SNOOZE_REMINDERS = "snooze_reminders"
+    # At the stand-up, for an issue that needs a decision: keep it in hypercare, defer it, or change its severity.
+    DECIDE_PRIORITY = "decide_priority"
     # The phase.
     SET_UP = "set_up"
     EXTEND = "extend"
@@ -66,6 +68,8 @@ PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
     # The customer's side escalates; the partner's own people (oncall, partner) are whom it escalates to.
     Action.ESCALATE: frozenset({Role.SUPPORT, Role.FLOOR_WALKER, Role.TRIAGE_LEAD, Role.ADMIN}),
     Action.SNOOZE_REMINDERS: frozenset({Role.ONCALL, Role.TRIAGE_LEAD}),
+    # Priorities are the triage lead's call, like severities and deferrals.
+    Action.DECIDE_PRIORITY: _TRIAGE_LEAD,
     Action.SET_UP: frozenset({Role.ADMIN}),
     Action.EXTEND: frozenset({Role.LEADERSHIP, Role.ADMIN}),
     Action.SIGN_OFF: frozenset({Role.LEADERSHIP}),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.domain.model import (
     OPEN_STATUSES,
@@ -12,6 +12,8 @@ from bot.domain.model import (
     HandledBy,
     Issue,
     Person,
+    Priority,
+    PriorityDecision,
     ProgressNote,
     Resolution,
     ResolutionType,
@@ -94,8 +96,25 @@ class Escalate(_Command):
     reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
+class DecidePriority(_Command):
+    """Agreed at the stand-up of `standup_on` (local date) for an issue that needed a decision."""
+
+    verb: Verb = Verb.DECIDE
+    priority: Priority
+    standup_on: date
+    severity: Severity | None = None  # Priority.SEVERITY only
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+    @model_validator(mode="after")
+    def _severity_when_changing_it(self) -> DecidePriority:
+        if (self.priority is Priority.SEVERITY) != (self.severity is not None):
+            raise ValueError("a new severity goes with a severity decision, and only with it")
+        return self
+
+
 TriageCommand = (
     Acknowledge | Take | Assign | ChangeSeverity | AddUpdate | Resolve | Reopen | MeToo | MarkDuplicate | Defer | Escalate
+    | DecidePriority
 )
 
 _CLOSED = frozenset({Status.RESOLVED, Status.DEFERRED, Status.DUPLICATE})
@@ -111,6 +130,7 @@ ALLOWED_FROM: dict[Verb, frozenset[Status]] = {
     Verb.DUPLICATE: OPEN_STATUSES | {Status.DEFERRED},
     Verb.DEFER: OPEN_STATUSES,
     Verb.ESCALATE: OPEN_STATUSES,
+    Verb.DECIDE: OPEN_STATUSES,
 }
 
 DEFERRABLE = frozenset({Severity.SEV3, Severity.SEV4})
@@ -270,6 +290,7 @@ def decide(
                 duplicate_of=None,
                 acknowledged_at=None,
                 acknowledged_by=None,
+                decision=None,  # back on the stand-up's "needs a decision"
             )
         case MeToo():
             known = {person.key for person in (issue.reporter, *issue.followers)}
@@ -333,7 +354,35 @@ def decide(
                     "notice": f"Escalated to the partner by {actor.name}: #{issue.number} {issue.title}.\nWhy: {reason}",
                 }
             )
+        case DecidePriority():
+            return _decide_priority(issue, command, event, actor=actor, now=now, policy=policy, calendar=calendar)
     raise AssertionError(f"unhandled command {command!r}")
+
+
+def _decide_priority(
+    issue: Issue, command: DecidePriority, event: Event, *, actor: Person, now: datetime, policy: SeverityPolicy,
+    calendar: WorkingCalendar,
+) -> Decision | Refusal:
+    agreed = PriorityDecision(priority=command.priority, by=actor, at=now, standup_on=command.standup_on)
+    reason = f"At the stand-up of {command.standup_on.isoformat()}" + (f": {command.reason}" if command.reason else "")
+    event = event.model_copy(update={"reason": reason})
+    updates: dict[str, object] = {"decision": agreed, "updated_at": now}
+    match command.priority:
+        case Priority.KEEP:
+            event = event.model_copy(update={"to_value": Priority.KEEP.label})
+        case Priority.DEFER:
+            if issue.severity not in DEFERRABLE:
+                return Refusal(reason=f"Only Sev 3 and Sev 4 issues go to the post-go-live backlog; #{issue.number} is {issue.severity.label}.")
+            event = event.model_copy(update={"from_value": issue.status.value, "to_value": Priority.DEFER.label})
+            updates["status"] = Status.DEFERRED
+        case Priority.SEVERITY:
+            severity = command.severity
+            assert severity is not None  # checked by the command
+            if severity == issue.severity:
+                return Refusal(reason=f"#{issue.number} is already {severity.label}.")
+            event = event.model_copy(update={"from_value": str(int(issue.severity)), "to_value": str(int(severity))})
+            updates |= {"severity": severity, "resolve_by": policy.resolve_by(severity, raised_at=issue.created_at, calendar=calendar)}
+    return Decision(issue=issue.model_copy(update=updates), event=event)
 
 
 def merge_followers(target: Issue, duplicate: Issue) -> tuple[Person, ...]:

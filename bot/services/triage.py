@@ -12,6 +12,7 @@ from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
 from bot.domain.events import MERGED, SNOOZED, Event, describe_change
 from bot.domain.triage import (
     ChangeSeverity,
+    DecidePriority,
     Escalate,
     MarkDuplicate,
     Refusal,
@@ -96,7 +97,7 @@ async def triage_issue(
                     created_at=now,
                 )
             )
-        elif isinstance(command, ChangeSeverity):
+        elif isinstance(command, ChangeSeverity) or (isinstance(command, DecidePriority) and saved.severity != issue.severity):
             state = rebase_reminders(
                 saved, await uow.issues.reminder_state(saved.id), rule=settings.policy.rule(saved.severity),
                 calendar=settings.calendar, now=now,

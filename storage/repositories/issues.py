@@ -18,6 +18,8 @@ from bot.domain.model import (
     IssueQuery,
     NewIssue,
     Person,
+    Priority,
+    PriorityDecision,
     ProgressNote,
     Resolution,
     ResolutionType,
@@ -132,6 +134,8 @@ class IssueRepository:
         escalation = issue.escalation
         escalator_id, escalator_name = _person_columns(escalation.escalated_by if escalation else None)
         escalated_to_id, escalated_to_name = _person_columns(escalation.to if escalation else None)
+        decision = issue.decision
+        decider_id, decider_name = _person_columns(decision.by if decision else None)
         result = await self._session.execute(
             update(IssueRow)
             .where(IssueRow.id == issue.id, IssueRow.version == expected_version)
@@ -166,6 +170,11 @@ class IssueRepository:
                 escalation_reason=escalation.reason if escalation else None,
                 escalated_to_id=escalated_to_id,
                 escalated_to_name=escalated_to_name,
+                decision=decision.priority.value if decision else None,
+                decided_by_id=decider_id,
+                decided_by_name=decider_name,
+                decided_at=decision.at if decision else None,
+                decided_standup_on=decision.standup_on if decision else None,
                 # Any change may move reminders (acknowledged, severity changed, resolved): re-plan on the next pass.
                 next_due_at=issue.updated_at if issue.status.is_open else None,
             )
@@ -361,6 +370,14 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
             reason=row.escalation_reason or "",
             to=optional_person(row.escalated_to_id, row.escalated_to_name),
         )
+    decision = None
+    if row.decision and row.decided_at is not None and row.decided_standup_on is not None:
+        decision = PriorityDecision(
+            priority=Priority(row.decision),
+            by=Person(aad_object_id=row.decided_by_id, name=row.decided_by_name or "Unknown"),
+            at=row.decided_at,
+            standup_on=row.decided_standup_on,
+        )
     latest_update = None
     if row.latest_update_text is not None and row.latest_update_at is not None:
         latest_update = ProgressNote(
@@ -396,4 +413,5 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
         followers=followers,
         source_url=row.source_url,
         escalation=escalation,
+        decision=decision,
     )

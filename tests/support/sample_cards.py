@@ -25,6 +25,8 @@ from bot.domain.model import (
     HandledBy,
     Issue,
     Person,
+    Priority,
+    PriorityDecision,
     ProgressNote,
     Resolution,
     ResolutionType,
@@ -35,7 +37,9 @@ from bot.domain.model import (
     Suggestion,
 )
 from bot.domain.reminders import Due
+from bot.domain.priorities import standup_mentions
 from bot.domain.standup import build_standup
+from bot.domain.views import IssueCardContext, Viewer
 from bot.domain.events import Event, Verb
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
 from bot.domain.window import WindowPreset
@@ -129,13 +133,20 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
     escalated = in_progress.model_copy(
         update={"escalation": Escalation(escalated_by=lena, escalated_at=NOW, reason=user("Needs a code fix in the posting class"), to=omar)}
     )
+    standup_day = NOW.date()
+    kept = make_issue(id=9, number=9, title=user("Bank statement import fails for EUR accounts"), severity=Severity.SEV2,
+                      status=Status.REOPENED, assignee=lena,
+                      decision=PriorityDecision(priority=Priority.KEEP, by=lena, at=NOW, standup_on=standup_day))
+    waiting = make_issue(id=10, number=10, title=user("Warehouse app login loops on handhelds"), severity=Severity.SEV3,
+                         status=Status.REOPENED, assignee=omar, reporter=priya)
     standup = build_standup(
-        war_room_name=room_name, open_issues=many_issues(5, user), recent=many_issues(3, user) + [resolved], deferred_count=4,
+        war_room_name=room_name, open_issues=[*many_issues(5, user), kept, waiting], recent=many_issues(3, user) + [resolved], deferred_count=4,
         since=RAISED_AT - timedelta(days=1), now=NOW,
         # The label names the words the issues share: words of their titles.
         runbook_candidates=((f"Accounts payable · Configuration / setup ({user('posting, profile')})", (3, 5)),),
-        floor_walkers=walkers[:2],
+        floor_walkers=walkers[:2], standup_on=standup_day, decided=(kept,), tenant_id="tenant-1", team_name=room_name,
     )
+    participants = standup_mentions(standup.owners_to_tell, (lena, priya, guest))
     big_standup = build_standup(
         war_room_name=room_name, open_issues=many_issues(400, user), recent=many_issues(400, user), deferred_count=40,
         since=None, now=NOW,
@@ -279,7 +290,20 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
                                     make_issue(title=user("AP cannot post vendor invoices")), notify=(omar,), now=NOW),
         "reminder-open": render_reminder(Due(kind="reminder", dedupe_key="k", reminder_kind="open", seq=2), in_progress, notify=(omar, guest), now=NOW),
         "escalation": render_reminder(Due(kind="resolve_breach", dedupe_key="k"), in_progress, notify=(lena, omar), now=NOW),
-        "standup": render_standup(standup),
+        "standup": render_standup(standup, participants=participants, chart_id=1),
+        "standup-decided": render_standup(standup, participants=participants, notice=f"#9: kept in hypercare by {lena.name}."),
+        "issue-view-triage-lead": render_issue_card(
+            in_progress, context=IssueCardContext(triage_team=(lena, omar)), viewer=Viewer(roles=frozenset({Role.TRIAGE_LEAD}), is_reporter=False)
+        ),
+        "issue-view-oncall": render_issue_card(
+            in_progress, context=IssueCardContext(triage_team=(lena, omar)), viewer=Viewer(roles=frozenset({Role.ONCALL}), is_reporter=False)
+        ),
+        "issue-view-reporter": render_issue_card(
+            in_progress, context=IssueCardContext(triage_team=(lena, omar)), viewer=Viewer(roles=frozenset(), is_reporter=True)
+        ),
+        "issue-view-everyone": render_issue_card(
+            in_progress, context=IssueCardContext(triage_team=(lena, omar)), viewer=Viewer(roles=frozenset(), is_reporter=False)
+        ),
         "standup-long": render_standup(big_standup),
         "standup-empty": render_standup(empty_standup),
         "oncall": render_oncall(oncall, now=NOW),

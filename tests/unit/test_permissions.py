@@ -34,6 +34,8 @@ EXPECTED: dict[Action, set[Role]] = {
     A.ESCALATE: {SUPPORT, FLOOR_WALKER, TRIAGE_LEAD, ADMIN},
     # A reminder's Snooze 1 h.
     A.SNOOZE_REMINDERS: {ONCALL, TRIAGE_LEAD},
+    # The stand-up's "Needs a decision": keep in hypercare, defer, change severity.
+    A.DECIDE_PRIORITY: {TRIAGE_LEAD},
     # The phase.
     A.SET_UP: {ADMIN},
     A.EXTEND: {LEADERSHIP, ADMIN},

@@ -228,6 +228,8 @@ def test_an_empty_day_reads_sensibly() -> None:
         "Resolved since the last stand-up (support team 0, partner 0) (0)",
         "Needs a decision (0)",
         "Oldest open (0)",
+        "Sev 3/4 worked in hypercare: 0. A Sev 3 is reminded every working day until acknowledged, then reviewed at the stand-up "
+        "and not chased.",
     ]
     assert "more" not in text
     assert "None" not in text
