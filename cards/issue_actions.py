@@ -15,12 +15,14 @@ from bot.domain.triage import (
     Acknowledge,
     AddUpdate,
     ChangeSeverity,
+    ConfirmFix,
     Defer,
     Escalate,
     MarkDuplicate,
     MeToo,
     Reopen,
     Resolve,
+    StillBroken,
     Take,
     TriageCommand,
 )
@@ -37,6 +39,7 @@ INPUTS: dict[Verb, tuple[str, ...]] = {
     Verb.ASSIGN: ("assign_person",),
     Verb.DEFER: ("defer_reason",),
     Verb.ESCALATE: ("escalate_reason",),
+    Verb.STILL_BROKEN: ("broken_text",),
 }
 
 # The input on the card behind each field of a command.
@@ -51,6 +54,7 @@ FIELD_INPUTS: dict[Verb, dict[str, str]] = {
     Verb.DUPLICATE: {"of_number": "duplicate_of"},
     Verb.DEFER: {"reason": "defer_reason"},
     Verb.ESCALATE: {"reason": "escalate_reason"},
+    Verb.STILL_BROKEN: {"text": "broken_text"},
 }
 
 INPUT_RULES = {
@@ -66,6 +70,7 @@ INPUT_RULES = {
     "assign_person": "Choose a person.",
     "defer_reason": f"Keep the reason under {REASON_MAX} characters.",
     "escalate_reason": f"Say why the partner is needed (at most {REASON_MAX} characters).",
+    "broken_text": f"Say what is still wrong (at most {REASON_MAX} characters).",
 }
 
 
@@ -159,6 +164,10 @@ def parse_command(verb: Verb, data: dict[str, Any]) -> TriageCommand | AssignReq
             return build(Defer, reason=_text(data, "defer_reason") or None)
         case Verb.ESCALATE:
             return build(Escalate, reason=_text(data, "escalate_reason"))
+        case Verb.CONFIRM:
+            return ConfirmFix()
+        case Verb.STILL_BROKEN:
+            return build(StillBroken, text=_text(data, "broken_text"))
     raise AssertionError(f"unhandled verb {verb}")
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.model import HandledBy, Issue, Person, Severity
+from bot.domain.model import Issue, Person, Severity
 from bot.domain.standup import LIST_LIMIT, StandupSummary
 from bot.domain.events import ago
 from cards.common import Card, adaptive_card, capped_mention_lines, execute, plain_text, text_block, text_run, truncate, with_mentions
 from cards.phase import SETUP_OPEN_VERB, criteria_lines
+from cards.signoff import SignOffPanel, signoff_section
 
 
 def _issue_line(issue: Issue, summary: StandupSummary, note: str = "") -> dict[str, Any]:
@@ -55,15 +56,13 @@ def _setup_prompt(asked: tuple[Person, ...]) -> tuple[dict[str, Any], list[dict[
 
 
 def render_standup(
-    summary: StandupSummary, *, chart_url: str | None = None, asked: tuple[Person, ...] = (), leadership: tuple[Person, ...] = ()
+    summary: StandupSummary, *, chart_url: str | None = None, asked: tuple[Person, ...] = (), leadership: tuple[Person, ...] = (),
+    notice: str | None = None, signoff_panel: SignOffPanel | None = None,
 ) -> Card:
     """`asked`: who the setup prompt @mentions (a stand-up on demand names nobody); `leadership`: @mentioned under
-    the overrun warning, on the first stand-up past the planned end only."""
+    the overrun warning, on the first stand-up past the planned end only. `notice` and `signoff_panel`: the answer to a
+    sign-off on the stand-up (what happened, or the Reopen refused for its reason, open under its issue)."""
     severity_facts = [{"title": severity.label, "value": str(summary.open_by_severity[severity])} for severity in Severity]
-    resolved_title = (
-        f"Resolved since the last stand-up: support team {summary.resolved_by[HandledBy.SUPPORT]}, "
-        f"partner {summary.resolved_by[HandledBy.PARTNER]}"
-    )
     report = summary.exit_report
     phase = f" · {report.phase.text()}" if report and report.phase else ""
     body: list[dict[str, Any]] = [
@@ -79,7 +78,7 @@ def render_standup(
         *_section("New since the last stand-up", [_issue_line(i, summary) for i in summary.new], empty="No new issues."),
         *_section("Open Sev 1 and Sev 2", [_issue_line(i, summary) for i in summary.urgent], empty="None open."),
         *_section("Past their resolution target", [_issue_line(i, summary) for i in summary.breached], empty="None."),
-        *_section(resolved_title, [_issue_line(i, summary) for i in summary.resolved], empty="None."),
+        *signoff_section(summary, panel=signoff_panel),
         *_section(
             "Needs a decision",
             [_issue_line(i, summary, f" [{why}]") for i, why in summary.needs_decision],
@@ -109,6 +108,8 @@ def render_standup(
         prompt, asked_entities = _setup_prompt(asked)
         body.insert(1, prompt)
         entities += asked_entities
+    if notice:
+        body.insert(1, {"type": "Container", "style": "emphasis", "id": "notice", "items": [plain_text(notice)]})
     if chart_url:
         body.append({"type": "Image", "url": chart_url, "altText": "Open issues by severity and daily incoming vs resolved", "size": "Stretch"})
     return with_mentions(adaptive_card(body), entities)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat import floor, handover, intake, knowledge, oncall, phase, roles, standup, triage, welcome
+from bot.chat import floor, handover, intake, knowledge, oncall, phase, roles, signoff, standup, triage, welcome
 from bot.chat.context import CardHandler, CommandHandler
 from bot.domain import commands
 from bot.domain.events import Verb
@@ -12,6 +12,7 @@ from cards.issue_form import CREATE_VERB
 from cards.phase import SETUP_OPEN_VERB, SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
 from cards.reminders import SNOOZE_VERB
 from cards.runbooks import CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB
+from cards.signoff import BROKEN_VERB, CONFIRM_VERB, FIXED_VERB, REOPEN_VERB
 from cards.welcome import SETUP_BUTTON_VERB
 
 COMMANDS: dict[type, CommandHandler] = {
@@ -52,5 +53,9 @@ CARD_VERBS: dict[str, CardHandler] = {
     UPDATE_RUNBOOK_VERB: knowledge.save_edit,
     SNOOZE_VERB: triage.snooze,
     SETUP_BUTTON_VERB: welcome.open_setup,
+    FIXED_VERB: signoff.answer_question,
+    BROKEN_VERB: signoff.answer_question,
+    CONFIRM_VERB: signoff.sign_off_on_standup,
+    REOPEN_VERB: signoff.sign_off_on_standup,
     **{VERB_PREFIX + verb.value: triage.press_issue_button for verb in Verb},
 }

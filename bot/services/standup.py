@@ -33,6 +33,7 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> S
         ),
         set_up=room.settings.set_up,
         floor_walkers=tuple(on_duty(await uow.floor_walkers.list(room.id), calendar=room.settings.calendar, now=now)),
+        awaiting_confirmation=[issue for issue in everything if issue.awaiting_confirmation],
     )
 
 

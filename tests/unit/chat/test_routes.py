@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from bot.chat import intake, knowledge, phase, triage
+from bot.chat import intake, knowledge, phase, signoff, triage
 from bot.chat.routes import CARD_VERBS, COMMANDS
 from bot.domain.commands import ChatCommand
 from bot.domain.events import Verb
@@ -14,6 +14,7 @@ from cards.issue_form import CREATE_VERB
 from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
 from cards.reminders import SNOOZE_VERB
 from cards.runbooks import CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB
+from cards.signoff import BROKEN_VERB, CONFIRM_VERB, FIXED_VERB, REOPEN_VERB
 from tests.support.chat import Bot, text, verbs
 from tests.support.sample_cards import sample_cards
 
@@ -39,6 +40,10 @@ def test_every_button_on_every_card_is_routed() -> None:
         (CREATE_RUNBOOK_VERB, knowledge.save_new),
         (UPDATE_RUNBOOK_VERB, knowledge.save_edit),
         (SNOOZE_VERB, triage.snooze),
+        (FIXED_VERB, signoff.answer_question),
+        (BROKEN_VERB, signoff.answer_question),
+        (CONFIRM_VERB, signoff.sign_off_on_standup),
+        (REOPEN_VERB, signoff.sign_off_on_standup),
         *[(f"issue.{verb.value}", triage.press_issue_button) for verb in Verb],
     ],
 )
