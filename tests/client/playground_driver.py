@@ -581,9 +581,12 @@ class Scenario:
             since=since,
         )
         seen["standup"] = card_text(frame["message"])
-        card = self.card(SIGN_OFF_HEADING).last
-        await expect(card).to_be_visible(timeout=UI_TIMEOUT_MS)
-        await expect(card).to_contain_text("awaiting confirmation")
+        # The earlier stand-up (step standup) shows the section too, empty: this one is the stand-up with #1 waiting.
+        stand_ups = self.card(SIGN_OFF_HEADING)
+        await expect(stand_ups.filter(has_text="awaiting confirmation")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+        texts = await stand_ups.all_inner_texts()
+        card = stand_ups.nth(next(n for n, text in enumerate(texts) if "awaiting confirmation" in text))
+        await expect(card).to_be_visible()
         await self.show(card)
         await self.screenshot("signoff", "standup-to-sign-off")
 
