@@ -1,7 +1,7 @@
 """Background work. `tick(now)` does one pass; the loop around it only ticks and sleeps.
 
-One pass: plan due reminders and escalations into the outbox, enqueue due stand-ups, deliver the
-outbox. Every message goes through the outbox with a unique dedupe key, so a job seen by several
+One pass: plan due reminders and escalations into the outbox, close the resolutions nobody confirmed in
+time, enqueue due stand-ups, deliver the outbox. Every message goes through the outbox with a unique dedupe key, so a job seen by several
 ticks or replicas is enqueued once; delivery claims rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL)
 and keeps Teams' rate limits.
 """
@@ -28,6 +28,7 @@ from bot.observability.metrics import Metrics
 from bot.ratelimit import SendLimiter
 from bot.services.charts import keep_chart_of
 from bot.services.intake import purge_processed_activities
+from bot.services.signoff import close_unconfirmed
 from bot.services.standup import standup_summary, standup_told
 from cards.phase import render_ready_for_sign_off
 from cards.reminders import render_reminder
@@ -67,6 +68,7 @@ class TickReport(BaseModel):
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    auto_closed: int = 0
 
 
 class Scheduler:
@@ -116,6 +118,7 @@ class Scheduler:
     async def _passes(self, now: datetime, report: TickReport) -> None:
         passes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("reminders", lambda: self.plan_reminders(now, report)),
+            ("auto-close", lambda: self.close_unconfirmed(now, report)),
             ("stand-ups", lambda: self.enqueue_standups(now, report)),
             ("delivery", lambda: self.deliver(now, report)),
             ("purge", lambda: self._forget_old_activities(now)),
@@ -219,6 +222,11 @@ class Scheduler:
             )
             for due in plan.due
         ]
+
+    async def close_unconfirmed(self, now: datetime, report: TickReport) -> None:
+        """Resolutions nobody confirmed in the war room's working days close by themselves (before the stand-up, which
+        then lists them as closed)."""
+        report.auto_closed += len(await close_unconfirmed(uow=self._uow_factory(), now=now, limit=self._config.batch))
 
     # -- stand-ups ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from bot.domain.triage import (
     Acknowledge,
     AddUpdate,
     ChangeSeverity,
+    ConfirmFix,
     DecidePriority,
     Defer,
     Escalate,
@@ -22,6 +23,7 @@ from bot.domain.triage import (
     MeToo,
     Reopen,
     Resolve,
+    StillBroken,
     Take,
     TriageCommand,
 )
@@ -39,6 +41,7 @@ INPUTS: dict[Verb, tuple[str, ...]] = {
     Verb.DEFER: ("defer_reason",),
     Verb.ESCALATE: ("escalate_reason",),
     Verb.DECIDE: ("decide_severity", "decide_reason"),
+    Verb.STILL_BROKEN: ("broken_text",),
 }
 
 # The input on the card behind each field of a command.
@@ -54,6 +57,7 @@ FIELD_INPUTS: dict[Verb, dict[str, str]] = {
     Verb.DEFER: {"reason": "defer_reason"},
     Verb.ESCALATE: {"reason": "escalate_reason"},
     Verb.DECIDE: {"severity": "decide_severity", "reason": "decide_reason", "priority": "decide_severity", "standup_on": "decide_severity"},
+    Verb.STILL_BROKEN: {"text": "broken_text"},
 }
 
 INPUT_RULES = {
@@ -71,6 +75,7 @@ INPUT_RULES = {
     "escalate_reason": f"Say why the partner is needed (at most {REASON_MAX} characters).",
     "decide_severity": "Choose the new severity.",
     "decide_reason": f"Keep the reason under {REASON_MAX} characters.",
+    "broken_text": f"Say what is still wrong (at most {REASON_MAX} characters).",
 }
 
 
@@ -173,6 +178,10 @@ def parse_command(verb: Verb, data: dict[str, Any]) -> TriageCommand | AssignReq
                 severity=int(severity) if severity.isdigit() else None,
                 reason=_text(data, "decide_reason") or None,
             )
+        case Verb.CONFIRM:
+            return ConfirmFix()
+        case Verb.STILL_BROKEN:
+            return build(StillBroken, text=_text(data, "broken_text"))
     raise AssertionError(f"unhandled verb {verb}")
 
 

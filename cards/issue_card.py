@@ -107,10 +107,33 @@ def action_inputs(verb: Verb, issue: Issue, values: dict[str, str], errors: dict
         case Verb.DEFER:
             return field(text_input("defer_reason", "Why defer it? (optional)", value=values.get("defer_reason", ""),
                                     maxLength=500, errorMessage=INPUT_RULES["defer_reason"]))
+        case Verb.STILL_BROKEN:
+            return field(text_input("broken_text", "What is still wrong?", value=values.get("broken_text", ""), isMultiline=True,
+                                    isRequired=True, maxLength=500, errorMessage=INPUT_RULES["broken_text"]))
         case Verb.ESCALATE:
             return field(text_input("escalate_reason", "Why does the partner need to take it?", value=values.get("escalate_reason", ""),
                                     isMultiline=True, isRequired=True, maxLength=500, errorMessage=INPUT_RULES["escalate_reason"]))
     return []
+
+
+def confirmation_lines(issue: Issue) -> list[dict[str, Any]]:
+    """Where the sign-off of a resolution stands: waiting for whom and until when, or who closed it."""
+    resolution = issue.resolution
+    if resolution is None or issue.status is not Status.RESOLVED:
+        return []
+    confirmation = resolution.confirmation
+    if confirmation is None:
+        until = f"; it closes by itself {card_time(resolution.close_by)} unless someone says it is still broken" if resolution.close_by else ""
+        return [rich_text(text_run("Awaiting confirmation ", weight="Bolder", color="Warning"),
+                          text_run(f"from {truncate(issue.reporter.name, NAME_MAX)}, a key user or a triage lead{until}."),
+                          spacing="Small", id="confirmation")]
+    if confirmation.by is None:
+        return [rich_text(text_run("Closed automatically ", weight="Bolder"),
+                          text_run(f"{card_time(confirmation.at)}: nobody confirmed it or said it was still broken in time."),
+                          spacing="Small", id="confirmation")]
+    return [rich_text(text_run("Confirmed fixed ", weight="Bolder", color="Good"),
+                      text_run(f"by {truncate(confirmation.by.name, NAME_MAX)}, {card_time(confirmation.at)}. Closed."),
+                      spacing="Small", id="confirmation")]
 
 
 def _people_picker(value: str) -> dict[str, Any]:
@@ -147,6 +170,8 @@ _ACTION_TITLES = {
     Verb.DUPLICATE: "Duplicate of #…",
     Verb.DEFER: "Defer",
     Verb.ESCALATE: "Escalate to partner",
+    Verb.CONFIRM: "Confirm fixed",
+    Verb.STILL_BROKEN: "Still broken",
 }
 
 
@@ -192,6 +217,13 @@ def _actions(issue: Issue, open_panel: Verb | None, viewer: Viewer | None) -> li
             more.append((Verb.ESCALATE, _section(Verb.ESCALATE, issue, "Escalate to partner")))
         if issue.severity in (Severity.SEV3, Severity.SEV4):
             more.append((Verb.DEFER, _section(Verb.DEFER, issue, "Defer to after hypercare")))
+    elif issue.awaiting_confirmation:
+        # Signed off by the reporter, a key user or a triage lead; "Still broken" is how it is reopened meanwhile.
+        top += [
+            (Verb.CONFIRM, _button(Verb.CONFIRM, issue, style="positive")),
+            (Verb.STILL_BROKEN, _fold_out(Verb.STILL_BROKEN, issue, "Reopen it")),
+            (Verb.ADD_UPDATE, _fold_out(Verb.ADD_UPDATE, issue, "Post update")),
+        ]
     else:
         top += [(Verb.REOPEN, _fold_out(Verb.REOPEN, issue, "Reopen")), (Verb.ADD_UPDATE, _fold_out(Verb.ADD_UPDATE, issue, "Post update"))]
         if issue.status is Status.DEFERRED:
@@ -252,7 +284,7 @@ def render_issue_card(
     resolve_by = card_time(issue.resolve_by) if issue.resolve_by else "Deferred to after hypercare"
     affected = str(issue.affected_users) if issue.affected_users is not None else "Not known"
     facts = [
-        _fact("Status", issue.status.label + (f" (duplicate of #{issue.duplicate_of})" if issue.duplicate_of else "")),
+        _fact("Status", issue.status_text + (f" (duplicate of #{issue.duplicate_of})" if issue.duplicate_of else "")),
         _fact("Category", issue.category.label if issue.category else "Not set"),
         _fact("Area", issue.area.label if issue.area else "Not set"),
         # Company codes are validated to letters, digits and - _ . : nothing markdown can use.
@@ -327,6 +359,7 @@ def render_issue_card(
                 id="resolution",
             ),
             plain_text(truncate(resolution.notes, CARD_NOTE_MAX)),
+            *confirmation_lines(issue),
         ]
     if issue.latest_update:
         note = issue.latest_update

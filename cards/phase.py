@@ -100,6 +100,8 @@ def render_setup(
                     [(role.label.capitalize(), role.value) for role in Role],
                     value=value("standup_roles", ",".join(role.value for role in settings.standup_participants.roles)),
                     isMultiSelect=True), "standup_roles"),
+        (_number("auto_close_working_days", "A resolution nobody confirms closes by itself after … working days",
+                 number("auto_close_working_days", settings.auto_close_working_days), 1, 30, "1 to 30"), "auto_close_working_days"),
         (text_input("steady_state_support", "After sign-off, new problems go to", value=value("steady_state_support", settings.steady_state_support),
                     placeholder="e.g. the IT service desk: https://contoso.service-now.com", maxLength=500), "steady_state_support"),
     ]
@@ -145,7 +147,7 @@ def parse_setup(data: dict[str, Any], current: WarRoomSettings) -> WarRoomSettin
     days = [part for part in text("working_days").split(",") if part.strip()]
     raw["calendar"]["working_days"] = [int(day) for day in days if day.strip().isdigit()] if days else []
     raw["standup_time"] = text("standup_time") or raw["standup_time"]
-    for key in ("sev2_cap", "support_share_target", "sla_target"):
+    for key in ("sev2_cap", "support_share_target", "sla_target", "auto_close_working_days"):
         raw[key] = text(key) or raw[key]
     raw["steady_state_support"] = text("steady_state_support")
     if "standup_roles" in data:  # a form drawn before the setting existed leaves it as it is
@@ -190,7 +192,8 @@ def _input_for(location: tuple[Any, ...]) -> str:
         return field if field in ("day_start", "day_end", "working_days", "time_zone") else "day_end"
     if parts[:2] == ["policy", "rules"] and len(parts) >= 4:
         return f"sev{parts[2]}_{parts[3]}"
-    if parts and parts[0] in ("preset", "starts_on", "ends_on", "standup_time", "sev2_cap", "support_share_target", "sla_target", "steady_state_support"):
+    if parts and parts[0] in ("preset", "starts_on", "ends_on", "standup_time", "sev2_cap", "support_share_target", "sla_target",
+                              "auto_close_working_days", "steady_state_support"):
         return parts[0]
     if parts[:1] == ["standup_participants"]:
         return "standup_roles"

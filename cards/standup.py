@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.mentions import MENTIONS_PER_MESSAGE, Mentions
-from bot.domain.model import HandledBy, Issue, Person, Priority, Severity
+from bot.domain.model import Issue, Person, Priority, Severity
 from bot.domain.standup import LIST_LIMIT, StandupSummary, decision_text, where_it_stands
 from bot.domain.events import ago
 from bot.domain.triage import DEFERRABLE
@@ -29,6 +29,7 @@ from cards.common import (
     with_mentions,
 )
 from cards.phase import SETUP_OPEN_VERB, criteria_lines
+from cards.signoff import SignOffPanel, signoff_section
 
 # A priority agreed on the stand-up's card ("Needs a decision"); the card is redrawn with it.
 DECIDE_VERB = "standup.decide"
@@ -136,15 +137,17 @@ def render_standup(
     leadership: tuple[Person, ...] = (),
     participants: Mentions | None = None,
     notice: str | None = None,
+    signoff_panel: SignOffPanel | None = None,
 ) -> Card:
     """`asked`: who the setup prompt @mentions (a stand-up on demand names nobody); `leadership`: @mentioned under
     the overrun warning, on the first stand-up past the planned end only; `participants`: who the stand-up @mentions
-    (owners of what is breached or undecided, then its participants; None on demand); `notice`: what a decision did."""
+    (owners of what is breached or undecided, then its participants; None on demand); `notice`: what a decision or a
+    sign-off did; `signoff_panel`: a Reopen refused for its reason, open under its issue."""
     card: Card = {}
     for limit, cap in _FITS:
         told = _capped(participants, cap) if participants is not None else None
         card = _draw(summary, chart_url=chart_url, chart_id=chart_id, asked=asked, leadership=leadership, participants=told,
-                     notice=notice, limit=limit)
+                     notice=notice, signoff_panel=signoff_panel, limit=limit)
         if card_bytes(card) <= MAX_CARD_BYTES:
             break
     return card  # the last, shortest try: the sender still replaces anything too large with a note
@@ -164,14 +167,11 @@ def _draw(
     leadership: tuple[Person, ...],
     participants: Mentions | None,
     notice: str | None,
+    signoff_panel: SignOffPanel | None,
     limit: int,
 ) -> Card:
     told = participants is not None
     severity_facts = [{"title": severity.label, "value": str(summary.open_by_severity[severity])} for severity in Severity]
-    resolved_title = (
-        f"Resolved since the last stand-up: support team {summary.resolved_by[HandledBy.SUPPORT]}, "
-        f"partner {summary.resolved_by[HandledBy.PARTNER]}"
-    )
     report = summary.exit_report
     phase = f" · {report.phase.text()}" if report and report.phase else ""
     body: list[dict[str, Any]] = [
@@ -187,7 +187,7 @@ def _draw(
         *_section("New since the last stand-up", [_issue_line(i, summary) for i in summary.new], empty="No new issues.", limit=limit),
         *_section("Open Sev 1 and Sev 2", [_issue_line(i, summary) for i in summary.urgent], empty="None open.", limit=limit),
         *_section("Past their resolution target", [_issue_line(i, summary) for i in summary.breached], empty="None.", limit=limit),
-        *_section(resolved_title, [_issue_line(i, summary) for i in summary.resolved], empty="None.", limit=limit),
+        *signoff_section(summary, panel=signoff_panel),
         *_section(
             "Needs a decision",
             [
@@ -215,7 +215,7 @@ def _draw(
             empty="",
         )
     entities: list[dict[str, Any]] = []
-    top: list[dict[str, Any]] = []  # under the header: what a decision did, then who is @mentioned
+    top: list[dict[str, Any]] = []  # under the header: what a decision or a sign-off did, then who is @mentioned
     if notice:
         top.append({"type": "Container", "style": "emphasis", "id": "notice", "items": [plain_text(notice)]})
     if participants is not None and participants.batches:

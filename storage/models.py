@@ -187,6 +187,12 @@ class IssueRow(Base):
     resolved_at: Mapped[datetime | None]
     save_as_runbook: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     runbook_title: Mapped[str | None] = mapped_column(String(200))
+    # Signing off the resolution: when an unconfirmed one closes by itself (NULL once closed), and who confirmed it when
+    # (confirmed_at without a name: it closed by itself).
+    close_by: Mapped[datetime | None] = mapped_column(index=True)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[str | None] = mapped_column(String(64))
+    confirmed_by_name: Mapped[str | None] = mapped_column(String(200))
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     # When the scheduler must look at this issue next (a reminder or an escalation); NULL: never.
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)

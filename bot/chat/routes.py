@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat import floor, handover, intake, knowledge, oncall, phase, priorities, roles, standup, triage, views, welcome
+from bot.chat import floor, handover, intake, knowledge, oncall, phase, priorities, roles, signoff, standup, triage, views, welcome
 from bot.chat.context import CardHandler, CommandHandler
 from bot.domain import commands
 from bot.domain.events import Verb
@@ -14,6 +14,7 @@ from cards.phase import SETUP_OPEN_VERB, SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VER
 from cards.reminders import SNOOZE_VERB
 from cards.runbooks import CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB
 from cards.standup import DECIDE_VERB
+from cards.signoff import BROKEN_VERB, CONFIRM_VERB, FIXED_VERB, REOPEN_VERB
 from cards.welcome import SETUP_BUTTON_VERB
 
 COMMANDS: dict[type, CommandHandler] = {
@@ -56,6 +57,10 @@ CARD_VERBS: dict[str, CardHandler] = {
     SETUP_BUTTON_VERB: welcome.open_setup,
     VIEW_VERB: views.own_view,
     DECIDE_VERB: priorities.decide_at_standup,
+    FIXED_VERB: signoff.answer_question,
+    BROKEN_VERB: signoff.answer_question,
+    CONFIRM_VERB: signoff.sign_off_on_standup,
+    REOPEN_VERB: signoff.sign_off_on_standup,
     # A priority is agreed on the stand-up's card, which it redraws (DECIDE_VERB), not on the issue's.
     **{VERB_PREFIX + verb.value: triage.press_issue_button for verb in Verb if verb is not Verb.DECIDE},
 }

@@ -17,6 +17,7 @@ from bot.chat.views import issue_card
 from cards.issue_card import Panel
 from cards.lists import render_history, render_issue_list
 from cards.notice import render_announcement, render_notice_card, render_notices
+from cards.signoff import render_fixed_question
 
 UNKNOWN_BUTTON = (
     "This button is not one I know (the card may be from an older version of the bot). "
@@ -174,6 +175,9 @@ async def side_effects(chat: Chat, result: Applied[Issue], *, clicked_card: str 
     if result.notice:
         notices = render_notices(result.notice, notify=result.notify, issue_number=issue.number)
         effects += [PostCard(conversation_id=issue.conversation_id, card=card) for card in notices]
+    if issue.awaiting_confirmation and result.event is not None and result.event.verb == Verb.RESOLVE.value:
+        # The reporter is asked, in the thread, whether it is fixed for them.
+        effects.append(PostCard(conversation_id=issue.conversation_id, card=render_fixed_question(issue)))
     return effects
 
 

@@ -25,6 +25,9 @@ class Verb(str, Enum):
     ESCALATE = "escalate"
     # Agreed at the stand-up for an issue that needed a decision: keep, defer, or another severity.
     DECIDE = "decide"
+    # Signing off a resolution: confirmed (closed), or still broken (reopened with the words of who said so).
+    CONFIRM = "confirm"
+    STILL_BROKEN = "broken"
 
     @property
     def action(self) -> Action:
@@ -45,12 +48,15 @@ MERGED = "merged"
 SNOOZED = "snoozed"
 # A new question called the floor walkers on duty in its area.
 FLOOR_CALLED = "floor_called"
+# A resolution nobody confirmed or called still broken closed by itself (the scheduler).
+AUTO_CLOSED = "auto_closed"
 
 _PAST_TENSE = {
     CREATED: "raised {it}",
     MERGED: "merged a duplicate into {it}",
     SNOOZED: "snoozed the reminders of {it}",
     FLOOR_CALLED: "called the floor walkers on duty to {it}",
+    AUTO_CLOSED: "closed {it} automatically, unconfirmed",
     "ack": "acknowledged {it}",
     "take": "took {it}",
     "assign": "assigned {it}",
@@ -63,6 +69,8 @@ _PAST_TENSE = {
     "defer": "deferred {it}",
     "escalate": "escalated {it} to the partner",
     "decide": "agreed the priority of {it} at the stand-up",
+    "confirm": "confirmed the fix of {it}",
+    "broken": "reopened {it}: still broken",
 }
 
 _ACTION = {
@@ -78,6 +86,8 @@ _ACTION = {
     Verb.DEFER: Action.DEFER,
     Verb.ESCALATE: Action.ESCALATE,
     Verb.DECIDE: Action.DECIDE_PRIORITY,
+    Verb.CONFIRM: Action.CONFIRM_RESOLUTION,
+    Verb.STILL_BROKEN: Action.CONFIRM_RESOLUTION,
 }
 
 _INFINITIVE = {
@@ -93,6 +103,8 @@ _INFINITIVE = {
     Verb.DEFER: "defer issues",
     Verb.ESCALATE: "escalate issues to the partner",
     Verb.DECIDE: "agree priorities at the stand-up",
+    Verb.CONFIRM: "sign off the resolution of an issue you did not report",
+    Verb.STILL_BROKEN: "sign off the resolution of an issue you did not report",
 }
 
 
@@ -109,6 +121,8 @@ _ON_THIS_ISSUE = {
     Verb.DEFER: "defer it",
     Verb.ESCALATE: "escalate it to the partner",
     Verb.DECIDE: "decide its priority",
+    Verb.CONFIRM: "confirm its fix",
+    Verb.STILL_BROKEN: "call it still broken",
 }
 
 

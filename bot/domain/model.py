@@ -234,6 +234,20 @@ class ProgressNote(BaseModel):
     at: datetime
 
 
+class Confirmation(BaseModel):
+    """A resolution signed off: by the reporter ("Fixed for me"), a triage lead or key user (the stand-up's Confirm), or
+    nobody: closed automatically when no one said it was still broken in time (see bot/domain/signoff.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    by: Person | None = None
+
+    @property
+    def automatic(self) -> bool:
+        return self.by is None
+
+
 class Resolution(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -244,6 +258,10 @@ class Resolution(BaseModel):
     resolved_at: datetime
     save_as_runbook: bool = False
     runbook_title: str | None = None
+    # Until it is confirmed: when it closes by itself (the war room's working days after the resolution).
+    close_by: datetime | None = None
+    # None: resolved and waiting for confirmation; the issue is closed once this is set.
+    confirmation: Confirmation | None = None
 
 
 class Escalation(BaseModel):
@@ -329,6 +347,21 @@ class Issue(_IssueFacts):
     escalation: Escalation | None = None
     # Agreed at a stand-up ("Needs a decision"): it is no longer asked about until it is reopened.
     decision: PriorityDecision | None = None
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Resolved, and neither its reporter nor a triage lead or key user has confirmed it, nor has it closed by itself."""
+        return self.status is Status.RESOLVED and self.resolution is not None and self.resolution.confirmation is None
+
+    @property
+    def status_text(self) -> str:
+        """The status as people say it: a resolved issue is "awaiting confirmation" until it is closed."""
+        if self.status is not Status.RESOLVED or self.resolution is None:
+            return self.status.label
+        confirmation = self.resolution.confirmation
+        if confirmation is None:
+            return "Resolved, awaiting confirmation"
+        return "Closed automatically" if confirmation.automatic else "Closed, confirmed"
 
 
 class NewIssue(_IssueFacts):

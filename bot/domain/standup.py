@@ -50,6 +50,9 @@ class StandupSummary(BaseModel):
     # The tenant and the team's name, for links to issue cards.
     tenant_id: str | None = None
     team_name: str | None = None
+    # "Resolved since the last stand-up: sign off": every resolution still waiting for confirmation (most severe and
+    # oldest first), then those resolved since the last stand-up that are closed already.
+    sign_off: tuple[Issue, ...] = ()
 
     @property
     def open_total(self) -> int:
@@ -79,9 +82,11 @@ def build_standup(
     decided: tuple[Issue, ...] = (),
     tenant_id: str | None = None,
     team_name: str | None = None,
+    awaiting_confirmation: list[Issue] | None = None,
 ) -> StandupSummary:
     """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up; `decided`: issues
-    whose priority was agreed at the stand-up of `standup_on` (deferred ones are no longer open)."""
+    whose priority was agreed at the stand-up of `standup_on` (deferred ones are no longer open);
+    `awaiting_confirmation`: every resolved issue nobody confirmed yet (however long ago it was resolved)."""
     ordered = sorted(open_issues, key=lambda issue: (issue.severity, issue.created_at))
     new = tuple(issue for issue in recent if since is None or issue.created_at >= since)
     resolved = tuple(
@@ -101,7 +106,10 @@ def build_standup(
             needs_decision.append((issue, "unassigned"))
         elif issue.status is Status.REOPENED:
             needs_decision.append((issue, "reopened"))
+    waiting = sorted(awaiting_confirmation or (), key=lambda issue: (issue.severity, issue.resolution.resolved_at if issue.resolution else now))
+    listed = {issue.id for issue in waiting}
     return StandupSummary(
+        sign_off=(*waiting, *(issue for issue in resolved if issue.id not in listed)),
         war_room_name=war_room_name,
         now=now,
         since=since,
@@ -233,9 +241,9 @@ def standup_text(summary: StandupSummary) -> str:
         *_section("Open Sev 1 and Sev 2", [_line(i, now) for i in summary.urgent]),
         *_section("Past their resolution target", [_line(i, now) for i in summary.breached]),
         *_section(
-            f"Resolved since the last stand-up (support team {summary.resolved_by[HandledBy.SUPPORT]}, "
+            f"Resolved since the last stand-up: sign off (support team {summary.resolved_by[HandledBy.SUPPORT]}, "
             f"partner {summary.resolved_by[HandledBy.PARTNER]})",
-            [_line(i, now) for i in summary.resolved],
+            [f"{_line(i, now)} [{i.status_text.lower()}]" for i in summary.sign_off],
         ),
         *_section("Needs a decision", [f"{_line(i, now)} [{why}]" for i, why in summary.needs_decision]),
         *(_section("Agreed at this stand-up", [f"{_line(i, now)} [{decision_text(i)}]" for i in summary.decided]) if summary.decided else []),

@@ -33,6 +33,8 @@ class WarRoomSettings(BaseModel):
     sev2_cap: int = Field(default=5, ge=0, le=1000)
     support_share_target: int = Field(default=80, ge=0, le=100)  # percent of incoming issues the support side handles
     sla_target: int = Field(default=90, ge=0, le=100)  # percent of Sev 1/2 resolved within target
+    # A resolution nobody confirms or calls still broken closes by itself after this many working days.
+    auto_close_working_days: int = Field(default=3, ge=1, le=30)
     # Where new problems go after sign-off (the steady-state support process): text, may hold a link.
     steady_state_support: str = Field(default="", max_length=500)
     # Who the scheduled stand-up @mentions, besides the owners of what is breached or undecided.
@@ -230,6 +232,7 @@ class WarRoom(BaseModel):
 
 SETTING_KEYS = (
     "time_zone", "working_days", "working_hours", "standup_time", "standup_participants", "standup_people",
+    "auto_close_working_days",
     "sevN.acknowledge_within", "sevN.remind_unacknowledged_every", "sevN.remind_open_every", "sevN.resolve_within",
     "sevN.clock",
 )
@@ -316,8 +319,8 @@ def apply_setting_changes(settings: WarRoomSettings, assignments: list[str]) -> 
             if not dash:
                 raise ValueError(f"{assignment!r}: write working_hours=08:00-18:00")
             data["calendar"]["day_start"], data["calendar"]["day_end"] = start.strip(), end.strip()
-        elif key == "standup_time":
-            data["standup_time"] = value
+        elif key in ("standup_time", "auto_close_working_days"):
+            data[key] = value
         elif key == "standup_participants":  # roles: triage_lead,oncall (none: nobody by role)
             data["standup_participants"]["roles"] = [] if value.lower() in ("none", "") else [part.strip() for part in value.split(",")]
         elif key == "standup_people":  # people: <AAD object id>:<name>, comma-separated (none: nobody by name)

@@ -45,6 +45,7 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime, sinc
         decided=tuple(issue for issue in everything if issue.decision is not None and issue.decision.standup_on == standup_on),
         tenant_id=room.tenant_id,
         team_name=room.name if room.team_id else None,
+        awaiting_confirmation=[issue for issue in everything if issue.awaiting_confirmation],
     )
 
 

@@ -18,6 +18,7 @@ from bot.domain.triage import (
     Refusal,
     Reopen,
     Resolve,
+    StillBroken,
     TriageCommand,
     decide,
     merge_followers,
@@ -69,6 +70,7 @@ async def triage_issue(
         decision = decide(
             issue, command, actor=actor, roles=roles, now=now, policy=settings.policy, calendar=settings.calendar,
             duplicate_target=target, on_call=on_call, partner_team=partner_team,
+            auto_close_working_days=settings.auto_close_working_days,
         )
         if isinstance(decision, Refusal):
             return Refused(subject=issue, reason=decision.reason, field=decision.field)
@@ -79,7 +81,7 @@ async def triage_issue(
             assert current is not None
             return Stale(subject=current, change="Someone changed this issue at the same moment.")
         await uow.events.add(saved, decision.event)
-        if isinstance(command, Reopen):
+        if isinstance(command, Reopen | StillBroken):
             state = restart_reminders(await uow.issues.reminder_state(saved.id))
             await uow.issues.save_reminders(saved.id, state, next_due_at=now)
         elif isinstance(command, Resolve) and saved.resolution and saved.resolution.save_as_runbook:

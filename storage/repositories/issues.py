@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import (
     Area,
     Category,
+    Confirmation,
     Escalation,
     HandledBy,
     Issue,
@@ -136,6 +137,8 @@ class IssueRepository:
         escalated_to_id, escalated_to_name = _person_columns(escalation.to if escalation else None)
         decision = issue.decision
         decider_id, decider_name = _person_columns(decision.by if decision else None)
+        confirmation = resolution.confirmation if resolution else None
+        confirmer_id, confirmer_name = _person_columns(confirmation.by if confirmation else None)
         result = await self._session.execute(
             update(IssueRow)
             .where(IssueRow.id == issue.id, IssueRow.version == expected_version)
@@ -163,6 +166,10 @@ class IssueRepository:
                 resolved_at=resolution.resolved_at if resolution else None,
                 save_as_runbook=resolution.save_as_runbook if resolution else False,
                 runbook_title=resolution.runbook_title if resolution else None,
+                close_by=resolution.close_by if resolution else None,
+                confirmed_at=confirmation.at if confirmation else None,
+                confirmed_by_id=confirmer_id,
+                confirmed_by_name=confirmer_name,
                 duplicate_of=issue.duplicate_of,
                 escalated_at=escalation.escalated_at if escalation else None,
                 escalated_by_id=escalator_id,
@@ -214,6 +221,13 @@ class IssueRepository:
             except ValueError as error:  # a value no code writes (an unknown severity, a broken state)
                 due.unreadable.append((row.id, f"{type(error).__name__}: {error}"))
         return due
+
+    async def closing_due(self, now: datetime, *, limit: int) -> list[Issue]:
+        """Resolved issues nobody confirmed whose time to close by itself has come, locked against other replicas."""
+        statement = select(IssueRow).where(
+            IssueRow.close_by <= now, IssueRow.status == Status.RESOLVED.value, IssueRow.confirmed_at.is_(None)
+        ).order_by(IssueRow.close_by).limit(limit)
+        return [_to_issue(row, ()) for row in (await self._session.execute(skip_locked(statement))).scalars()]
 
     async def hold_back(self, issue_ids: list[int], *, until: datetime) -> None:
         """Due again only from `until` (its reminder state untouched)."""
@@ -361,6 +375,9 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
             resolved_at=row.resolved_at,
             save_as_runbook=row.save_as_runbook,
             runbook_title=row.runbook_title,
+            close_by=row.close_by,
+            confirmation=Confirmation(at=row.confirmed_at, by=optional_person(row.confirmed_by_id, row.confirmed_by_name))
+            if row.confirmed_at is not None else None,
         )
     escalation = None
     if row.escalated_at is not None:

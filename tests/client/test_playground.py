@@ -179,6 +179,18 @@ def test_standup_on_demand(run: dict[str, Any]) -> None:
     assert "AP cannot post vendor invoices in USMF (posting profile missing)" in seen["standup"]
 
 
+def test_a_triage_lead_signs_off_a_resolution_on_the_standup(run: dict[str, Any]) -> None:
+    """`resolve #1` asks the reporter in the thread; "Confirm" on the stand-up, clicked in the UI, closes #1."""
+    seen = assert_step(run, "signoff")
+    assert "#1 resolved." in seen["resolved"]
+    assert "Is it fixed for you?" in seen["question"] and "Fixed for me" in seen["question"]
+    assert "Resolved since the last stand-up: sign off" in seen["standup"] and "awaiting confirmation" in seen["standup"]
+    user = run["playground_config"]["config"]["currentUser"]["name"]
+    after = seen["after_confirm"]
+    assert f"#1 confirmed fixed and closed by {user}." in after and f"Confirmed by {user}" in after, after
+    assert "closed, confirmed" in after
+
+
 def bot_log(run: dict[str, Any]) -> list[str]:
     path = Path(run["out"]) / "bot.log"
     assert path.is_file(), f"no bot log at {path}"

@@ -21,6 +21,7 @@ from bot.domain.metrics import compute_metrics
 from bot.domain.model import (
     Area,
     Category,
+    Confirmation,
     Escalation,
     HandledBy,
     Issue,
@@ -51,6 +52,7 @@ from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement, render_notice_card, render_notices, render_too_large
 from cards.oncall import render_oncall
 from cards.phase import parse_setup, render_exit, render_ready_for_sign_off, render_setup
+from cards.signoff import SignOffPanel, render_fixed_question
 from cards.runbooks import render_runbook, render_runbook_form, render_runbook_results, suggestion_block
 from cards.status import render_status
 from cards.reminders import render_reminder
@@ -107,8 +109,15 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
             type=ResolutionType.CONFIGURATION_CHANGED, notes=user("Added the vendor posting profile for USMF."),
             handled_by=HandledBy.PARTNER, resolved_by=omar, resolved_at=RAISED_AT + timedelta(hours=2),
             save_as_runbook=True, runbook_title=user("Missing vendor posting profile"),
+            confirmation=Confirmation(at=RAISED_AT + timedelta(hours=3), by=priya),
         ),
     )
+    # Resolved and waiting for its reporter (or a triage lead or key user) to confirm it; and one that closed by itself.
+    assert resolved.resolution is not None
+    awaiting = resolved.model_copy(update={"id": 5, "number": 15, "version": 4, "resolution": resolved.resolution.model_copy(
+        update={"confirmation": None, "close_by": RAISED_AT + timedelta(days=3)})})
+    auto_closed = resolved.model_copy(update={"id": 6, "number": 16, "resolution": resolved.resolution.model_copy(
+        update={"confirmation": Confirmation(at=RAISED_AT + timedelta(days=3))})})
     in_progress = make_issue(
         title=user("AP cannot post vendor invoices"), description=user("Posting profile missing in USMF."), reporter=priya,
         status=Status.IN_PROGRESS, assignee=omar, acknowledged_by=omar, acknowledged_at=RAISED_AT,
@@ -150,6 +159,10 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
     big_standup = build_standup(
         war_room_name=room_name, open_issues=many_issues(400, user), recent=many_issues(400, user), deferred_count=40,
         since=None, now=NOW,
+    )
+    signoff_standup = build_standup(
+        war_room_name=room_name, open_issues=many_issues(3, user), recent=[resolved, auto_closed], deferred_count=0,
+        since=RAISED_AT - timedelta(days=1), now=NOW, awaiting_confirmation=[awaiting, awaiting.model_copy(update={"id": 7, "number": 17})],
     )
     empty_standup = build_standup(war_room_name=user("Quiet room"), open_issues=[], recent=[], deferred_count=0, since=NOW, now=NOW)
     oncall = OnCallView(
@@ -306,6 +319,19 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         ),
         "standup-long": render_standup(big_standup),
         "standup-empty": render_standup(empty_standup),
+        "standup-sign-off": render_standup(signoff_standup, notice=f"#12 confirmed fixed and closed by {lena.name}."),
+        "standup-sign-off-reopen-errors": render_standup(
+            signoff_standup, signoff_panel=SignOffPanel(issue_id=5, value=user(" "), error="Say what is still wrong (at most 500 characters).")
+        ),
+        "signoff-question": render_fixed_question(awaiting),
+        "signoff-question-errors": render_fixed_question(awaiting, typed=user(""), error="Say what is still wrong (at most 500 characters)."),
+        "signoff-question-stale": render_fixed_question(resolved, notice=f"{lena.name} confirmed the fix of this 3 minutes ago. This is where it stands now."),
+        "signoff-question-closed-automatically": render_fixed_question(auto_closed),
+        "issue-awaiting-confirmation": render_issue_card(awaiting),
+        "issue-still-broken-panel": render_issue_card(
+            awaiting, panel=Panel(verb=Verb.STILL_BROKEN, values={"broken_text": user("")}, errors={"broken_text": "Say what is still wrong."})
+        ),
+        "issue-closed-automatically": render_issue_card(auto_closed),
         "oncall": render_oncall(oncall, now=NOW),
         "oncall-guest": render_oncall(OnCallView(on_call=guest, oncall=OnCall(), settings=WarRoomSettings()), now=NOW),
         "form-prefilled": render_issue_form(

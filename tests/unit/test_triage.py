@@ -36,8 +36,10 @@ from bot.domain.triage import (
     MarkDuplicate,
     MeToo,
     Refusal,
+    ConfirmFix,
     Reopen,
     Resolve,
+    StillBroken,
     Take,
     TriageCommand,
     decide,
@@ -104,6 +106,8 @@ def command_for(verb: Verb) -> TriageCommand:
         Verb.DEFER: Defer(reason="Nice to have, after go-live"),
         Verb.ESCALATE: Escalate(reason="Needs a code fix in the posting class"),
         Verb.DECIDE: DecidePriority(priority=Priority.KEEP, standup_on=STANDUP_ON),
+        Verb.CONFIRM: ConfirmFix(),
+        Verb.STILL_BROKEN: StillBroken(text="Still fails for DEMF invoices"),
     }
     return commands[verb]
 
@@ -134,12 +138,24 @@ EXPECTED_PERMISSIONS: dict[Verb, set[Role]] = {
     Verb.ME_TOO: EVERYONE,
     Verb.ESCALATE: ESCALATORS,
     Verb.DECIDE: LEADS,
+    # Signing off a resolution: the customer's side (key users are the support team), not whoever fixed it.
+    Verb.CONFIRM: {R.TRIAGE_LEAD, R.SUPPORT},
+    Verb.STILL_BROKEN: {R.TRIAGE_LEAD, R.SUPPORT},
 }
+
+# How a resolved issue in these tables was resolved (by Ravi, so Omar and Priya are neither resolver nor reporter-resolver).
+FIX = Resolution(type=ResolutionType.FIXED, notes="Reset the posting profile", handled_by=HandledBy.PARTNER, resolved_by=RAVI,
+                 resolved_at=RAISED_AT + timedelta(hours=1))
+
+
+def with_status(status: Status, **overrides: object) -> Issue:
+    """A Sev 3 issue in `status`; a resolved one with its resolution, waiting for confirmation."""
+    return make_issue(severity=S3, status=status, resolution=FIX if status is Status.RESOLVED else None, **overrides)
 
 
 def issue_for_permissions(verb: Verb) -> Issue:
     """An issue every verb may act on, status-wise, so only the role decides."""
-    return make_issue(severity=S3, status=Status.RESOLVED if verb is Verb.REOPEN else Status.NEW)
+    return with_status(Status.RESOLVED if verb in (Verb.REOPEN, Verb.CONFIRM, Verb.STILL_BROKEN) else Status.NEW)
 
 
 PERMISSION_CASES = [
@@ -249,6 +265,8 @@ EXPECTED_ALLOWED_FROM: dict[Verb, set[Status]] = {
     Verb.DEFER: OPEN,
     Verb.ESCALATE: OPEN,
     Verb.DECIDE: OPEN,
+    Verb.CONFIRM: {Status.RESOLVED},
+    Verb.STILL_BROKEN: {Status.RESOLVED},
 }
 
 STATUS_CASES = [
@@ -260,7 +278,7 @@ STATUS_CASES = [
 
 @pytest.mark.parametrize(("verb", "status", "allowed"), STATUS_CASES)
 def test_status_table(verb: Verb, status: Status, allowed: bool) -> None:
-    issue = make_issue(status=status, severity=S3)
+    issue = with_status(status)
 
     result = run(issue, command_for(verb), roles={R.TRIAGE_LEAD}, target=TARGET)
 
@@ -292,13 +310,15 @@ EXPECTED_EVENTS: dict[Verb, tuple[Status, str | None, str | None, str | None]] =
     # Nobody on call in this table: it goes to the partner team.
     Verb.ESCALATE: (Status.NEW, None, "the partner team", "Needs a code fix in the posting class"),
     Verb.DECIDE: (Status.REOPENED, None, "kept in hypercare", "At the stand-up of 2026-11-24"),
+    Verb.CONFIRM: (Status.RESOLVED, "Resolved, awaiting confirmation", "closed", None),
+    Verb.STILL_BROKEN: (Status.RESOLVED, "Resolved, awaiting confirmation", "reopened", "Still fails for DEMF invoices"),
 }
 
 
 @pytest.mark.parametrize("verb", list(Verb), ids=lambda verb: verb.value)
 def test_every_decision_records_an_event_and_touches_updated_at(verb: Verb) -> None:
     before, from_value, to_value, reason = EXPECTED_EVENTS[verb]
-    issue = make_issue(status=before, severity=S3)
+    issue = with_status(before)
 
     decision = decided(run(issue, command_for(verb), roles={R.TRIAGE_LEAD}, target=TARGET))
 
@@ -513,7 +533,10 @@ def test_resolve_records_the_resolution_and_notifies_followers() -> None:
         handled_by=HandledBy.SUPPORT,
         resolved_by=OMAR,
         resolved_at=NOW,
+        # Tuesday 15:30 in London, three working days on: it waits for its confirmation until Friday 15:30.
+        close_by=datetime(2026, 11, 27, 15, 30, tzinfo=UTC),
     )
+    assert decision.issue.awaiting_confirmation
     assert decision.notify == (decision.issue.reporter, *decision.issue.followers)
     assert decision.notice is not None and "Reset the posting profile" in decision.notice
     assert decision.event.reason is not None and "Reset the posting profile" in decision.event.reason

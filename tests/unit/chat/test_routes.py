@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from bot.chat import intake, knowledge, phase, priorities, triage, views
+from bot.chat import intake, knowledge, phase, priorities, signoff, triage, views
 from bot.chat.routes import CARD_VERBS, COMMANDS
 from bot.domain.commands import ChatCommand
 from bot.domain.events import Verb
@@ -16,6 +16,7 @@ from cards.phase import SETUP_VERB, SIGN_OFF_VERB, WITHDRAW_VERB
 from cards.reminders import SNOOZE_VERB
 from cards.runbooks import CREATE_RUNBOOK_VERB, UPDATE_RUNBOOK_VERB
 from cards.standup import DECIDE_VERB
+from cards.signoff import BROKEN_VERB, CONFIRM_VERB, FIXED_VERB, REOPEN_VERB
 from tests.support.chat import Bot, text, verbs
 from tests.support.sample_cards import sample_cards
 
@@ -43,6 +44,10 @@ def test_every_button_on_every_card_is_routed() -> None:
         (SNOOZE_VERB, triage.snooze),
         (VIEW_VERB, views.own_view),
         (DECIDE_VERB, priorities.decide_at_standup),
+        (FIXED_VERB, signoff.answer_question),
+        (BROKEN_VERB, signoff.answer_question),
+        (CONFIRM_VERB, signoff.sign_off_on_standup),
+        (REOPEN_VERB, signoff.sign_off_on_standup),
         *[(f"issue.{verb.value}", triage.press_issue_button) for verb in Verb if verb is not Verb.DECIDE],
     ],
 )
