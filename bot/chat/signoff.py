@@ -54,7 +54,7 @@ async def answer_question(chat: Chat, clicked: Clicked) -> CardActionResult:
     match result:
         case Applied(subject=issue):
             return CardActionResult(card=render_fixed_question(issue), refresh_for_everyone=True,
-                                    side_effects=tuple(side_effects(result, clicked_card=None)))
+                                    side_effects=tuple(await side_effects(chat, result, clicked_card=None)))
         case Refused(subject=Issue() as issue, reason=reason, field=field):
             if field:
                 return CardActionResult(card=render_fixed_question(issue, typed=typed, error=reason))
@@ -83,7 +83,7 @@ async def sign_off_on_standup(chat: Chat, clicked: Clicked) -> CardActionResult:
             done = f"#{issue.number} confirmed fixed and closed by {clicked.sender.name}." if verb is Verb.CONFIRM else \
                 f"#{issue.number} reopened by {clicked.sender.name}."
             answer = await _standup_answer(chat, clicked, target, notice=done)
-            return answer.model_copy(update={"refresh_for_everyone": True, "side_effects": tuple(side_effects(result, clicked_card=None))})
+            return answer.model_copy(update={"refresh_for_everyone": True, "side_effects": tuple(await side_effects(chat, result, clicked_card=None))})
         case Refused(reason=reason, field=field) if field:
             return await _standup_answer(chat, clicked, target, panel=SignOffPanel(issue_id=target.issue_id, value=typed, error=reason))
         case Refused(subject=Issue(), reason=reason):

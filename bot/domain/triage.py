@@ -327,6 +327,7 @@ def decide(
             decision = changed(
                 event.model_copy(update={"from_value": issue.status_text, "to_value": Status.REOPENED.value, "reason": text}),
                 status=Status.REOPENED, resolution=None, acknowledged_at=None, acknowledged_by=None,
+                decision=None,  # reopened like Reopen: back on the stand-up's "needs a decision"
             )
             # Whoever resolved it hears that the fix did not hold, in the words of who found it.
             notice = f"Still broken: #{issue.number} {issue.title} is reopened. {actor.name} says:\n{text}"

@@ -83,9 +83,14 @@ async def test_refresh_answers_a_triage_lead_an_oncall_the_reporter_and_anyone_e
     assert connector.calls[before:] == []  # a view is nobody else's business: no PUT, no post
 
 
-async def test_a_closed_issue_offers_its_reporter_reopen_and_nobody_else(room: WarRoom, bot: RunningBot) -> None:
+async def test_a_resolved_issue_offers_its_reporter_the_sign_off_then_reopen_and_nobody_else(room: WarRoom, bot: RunningBot) -> None:
     issue = await room.raise_issue("sev3 - the aged debt report is slow")
     await room.click(issue, "issue.resolve", {"resolve_notes": "Index rebuilt", "resolve_type": "fixed"}, sender=OMAR)
+
+    assert {"issue.confirm", "issue.broken"} <= verbs(await own_view(bot, issue, USER))
+    assert not {"issue.confirm", "issue.broken", "issue.reopen"} & verbs(await own_view(bot, issue, NOBODY))
+
+    await room.click(issue, "issue.confirm", sender=USER)
 
     assert "issue.reopen" in verbs(await own_view(bot, issue, USER))
     assert "issue.reopen" not in verbs(await own_view(bot, issue, NOBODY))
@@ -236,7 +241,7 @@ async def test_changing_the_severity_at_the_standup_and_deferring_a_sev3(room: W
     urgent.card = room.updates_of(urgent.card_message_id)[-1].card or {}
     assert "Sev 3" in card_text(urgent.card)
     await room.click(urgent, "issue.resolve", {"resolve_notes": "Profile fixed", "resolve_type": "fixed"}, sender=OMAR)
-    await room.click(urgent, "issue.reopen", {"reopen_reason": "Back in DEMF"}, sender=LENA)
+    await room.click(urgent, "issue.broken", {"broken_text": "Back in DEMF"}, sender=LENA)
     card, message_id = await standup(room)
     assert {b["title"] for b in _decision_buttons(card, urgent.issue_id)} == {"Keep in hypercare", "Defer to after hypercare", "Set severity"}
 

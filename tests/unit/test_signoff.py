@@ -3,7 +3,7 @@ war room's working days), and what a resolved but unconfirmed Sev 1 means for th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -11,7 +11,19 @@ from pydantic import ValidationError
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.events import AUTO_CLOSED, Verb, describe_verb
 from bot.domain.exit_criteria import evaluate_exit
-from bot.domain.model import Confirmation, HandledBy, Issue, Person, Resolution, ResolutionType, Role, Severity, Status
+from bot.domain.model import (
+    Confirmation,
+    HandledBy,
+    Issue,
+    Person,
+    Priority,
+    PriorityDecision,
+    Resolution,
+    ResolutionType,
+    Role,
+    Severity,
+    Status,
+)
 from bot.domain.policy import SeverityPolicy
 from bot.domain.signoff import AUTO_CLOSER, auto_close, closes_by
 from bot.domain.triage import ConfirmFix, Decision, Refusal, Reopen, Resolve, StillBroken, TriageCommand, decide
@@ -226,3 +238,12 @@ def test_other_criteria_take_a_resolution_when_it_is_made_confirmed_or_not() -> 
     criteria = {c.key: c for c in report.criteria}
     assert criteria["sev2"].passed and criteria["sev2"].value == "0"
     assert criteria["sla"].value == "100% (1 of 1)"
+
+
+def test_still_broken_puts_the_issue_back_on_the_standups_needs_a_decision() -> None:
+    # Agreed at an earlier stand-up, resolved, then found still broken: like Reopen, the agreement no longer holds.
+    agreed = resolved(decision=PriorityDecision(priority=Priority.KEEP, by=OMAR, at=RESOLVED_AT, standup_on=date(2026, 11, 23)))
+
+    reopened = decided(run(agreed, StillBroken(text="Back in DEMF"), actor=PRIYA)).issue
+
+    assert reopened.status is Status.REOPENED and reopened.decision is None
