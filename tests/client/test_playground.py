@@ -37,7 +37,13 @@ DRIVER_TIMEOUT_S = 150
 # What the bot says at every start in local mode (no app id, no tenant allow-list): expected here.
 STARTUP_WARNINGS = ("HYPERCARE_ALLOWED_TENANTS is empty", "MicrosoftAppId is not set")
 # The Playground's client does not support `msteams.width: Full` (Teams does) and says so on every card.
-KNOWN_CLIENT_WARNINGS = ("Full width control is not supported yet in Microsoft 365 Agents playground",)
+# What the Playground says it does not do, of features Teams has (the cards still render; docs/teams-platform.md):
+# full-width cards, and user-specific views (a card's `refresh` for listed people: the Playground shows the card
+# everyone is sent, as a client without refresh does).
+KNOWN_CLIENT_WARNINGS = (
+    "Full width control is not supported yet in Microsoft 365 Agents playground",
+    "User specific view is not supported yet in Microsoft 365 Agents playground",
+)
 ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) .*"(?P<agent>[^"]*)"\s*$')
 
 
