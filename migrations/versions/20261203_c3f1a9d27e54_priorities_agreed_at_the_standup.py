@@ -31,9 +31,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('issues', schema=None) as batch_op:
-        batch_op.drop_column('decided_standup_on')
-        batch_op.drop_column('decided_at')
-        batch_op.drop_column('decided_by_name')
-        batch_op.drop_column('decided_by_id')
-        batch_op.drop_column('decision')
+    # Native DROP COLUMN (SQLite 3.35+): no rebuild of `issues`, which would drop its full-text search triggers.
+    for column in ('decided_standup_on', 'decided_at', 'decided_by_name', 'decided_by_id', 'decision'):
+        op.execute(f"ALTER TABLE issues DROP COLUMN {column}")
