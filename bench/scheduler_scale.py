@@ -75,12 +75,12 @@ from bench.scheduler_seed import (
     seed_summary,
     set_due,
 )
-from bot.chart_links import ChartLinks
+from bot.links import SignedLinks
 from bot.domain.exit_criteria import evaluate_exit
 from bot.domain.metrics import recurring_candidates
 from bot.domain.model import OPEN_STATUSES, Status
 from bot.domain.standup import build_standup
-from bot.messages import OutboxItem
+from bot.domain.messages import OutboxItem
 from bot.scheduler import DeliveryOutcome, Scheduler, Sender, TickReport, run_scheduler
 from bot.services.standup import standup_summary
 from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
@@ -354,14 +354,14 @@ def make_scheduler(ctx: Context, sleep: RecordingSleep | None = None) -> tuple[M
     """As `app.build_scheduler` makes it (one attempt per send, the outbox retries), measured."""
     timer = PhaseTimer()
     once = ConnectorClient(ctx.http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1))
-    links = ChartLinks(base_url="http://127.0.0.1:3978", secret=b"bench-secret")
+    links = SignedLinks(base_url="http://127.0.0.1:3978", secret=b"bench-secret")
     scheduler = MeasuredScheduler(
         probe=ctx.probe,
         timer=timer,
         uow_factory=TimedUnitsOfWork(ctx.uow_factory, timer, ctx.probe),
         sender=TimedSender(ConnectorSender(once), timer),
         sleep=sleep or RecordingSleep(),
-        chart_url=lambda war_room_id, now: links.url(war_room_id, now=now),
+        chart_url=links.chart_url,
     )
     return scheduler, timer
 

@@ -1,9 +1,10 @@
-"""The phase chart on the `status` card: a PNG drawn by matplotlib's Agg renderer.
+"""The phase chart on the stand-up, `status` and celebration cards: a PNG drawn by matplotlib's Agg renderer.
 
 No pyplot: the figure is a plain `matplotlib.figure.Figure` on its own Agg canvas, so nothing is
 registered globally (no backend switch, no figure manager to leak; the figure goes with its last
 reference), and rcParams are never changed. Only the DejaVu fonts that ship with matplotlib are used.
-Same metrics in, same bytes out: fixed size and dpi, no "Software" or date metadata in the PNG.
+Same series in, same bytes out: fixed size and dpi, no "Software" or date metadata in the PNG (a card's
+link shows the same picture for as long as it lives, bot/domain/charts.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from bot.domain.metrics import PhaseMetrics
+from bot.domain.charts import ChartSeries
 from bot.domain.model import Severity
 
 if TYPE_CHECKING:
@@ -31,11 +32,11 @@ FONT = "DejaVu Sans"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # not strftime: no locale
 
 
-def _ticks(metrics: PhaseMetrics) -> tuple[list[int], list[str]]:
-    count = len(metrics.days)
-    step = max(1, -(-count // MAX_TICK_LABELS))
-    positions = list(range(0, count, step))
-    return positions, [f"{metrics.days[i].day.day} {MONTHS[metrics.days[i].day.month - 1]}" for i in positions]
+def _ticks(series: ChartSeries) -> tuple[list[int], list[str]]:
+    days = series.days
+    step = max(1, -(-len(days) // MAX_TICK_LABELS))
+    positions = list(range(0, len(days), step))
+    return positions, [f"{days[i].day} {MONTHS[days[i].month - 1]}" for i in positions]
 
 
 def _bars(axes: Axes, lefts: list[float], width: float, bottoms: list[int], heights: list[int], colour: str, label: str) -> None:
@@ -50,7 +51,7 @@ def _bars(axes: Axes, lefts: list[float], width: float, bottoms: list[int], heig
     axes.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none", label=label), autolim=False)
 
 
-def render_phase_chart(metrics: PhaseMetrics) -> bytes:
+def render_phase_chart(series: ChartSeries) -> bytes:
     """Two panels: open issues by severity at the end of each day, and issues raised vs resolved each day."""
     # Imported on first use: matplotlib takes most of a second to import, which no other command should pay.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -61,26 +62,26 @@ def render_phase_chart(metrics: PhaseMetrics) -> bytes:
     # A fixed layout: constrained/tight layout would double the rendering time.
     figure.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.07, hspace=0.32)
     backlog, volume = figure.subplots(2, 1, sharex=True)
-    days = metrics.days
+    days = series.days
     positions = [float(index) for index in range(len(days))]
 
     bottoms = [0] * len(days)
-    for severity in Severity:
-        heights = [day.open_by_severity[severity] for day in days]
+    for position, severity in enumerate(Severity):
+        heights = [day[position] for day in series.open_by_severity]
         _bars(backlog, [p - 0.4 for p in positions], 0.8, bottoms, heights, SEVERITY_COLOURS[severity], severity.label)
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     backlog.set_title("Open issues by severity (end of each day)", fontsize=12, fontfamily=FONT, loc="left")
     backlog.set_ylabel("open", fontfamily=FONT)
 
     zeros = [0] * len(days)
-    _bars(volume, [p - 0.4 for p in positions], 0.4, zeros, [d.incoming for d in days], INCOMING_COLOUR, "Raised")
-    _bars(volume, positions, 0.4, zeros, [d.resolved for d in days], RESOLVED_COLOUR, "Resolved")
+    _bars(volume, [p - 0.4 for p in positions], 0.4, zeros, list(series.raised), INCOMING_COLOUR, "Raised")
+    _bars(volume, positions, 0.4, zeros, list(series.resolved), RESOLVED_COLOUR, "Resolved")
     volume.set_title("Issues raised vs resolved per day", fontsize=12, fontfamily=FONT, loc="left")
     volume.set_ylabel("issues", fontfamily=FONT)
 
     tops = (
-        (backlog, max((day.open_total for day in days), default=0), 4),
-        (volume, max((max(day.incoming, day.resolved) for day in days), default=0), 2),
+        (backlog, max((sum(day) for day in series.open_by_severity), default=0), 4),
+        (volume, max((*series.raised, *series.resolved), default=0), 2),
     )
     for axes, top, columns in tops:
         axes.spines[["top", "right"]].set_visible(False)
@@ -96,7 +97,7 @@ def render_phase_chart(metrics: PhaseMetrics) -> bytes:
             axes.text(0.5, 0.5, "No data yet", transform=axes.transAxes, ha="center", va="center",
                       color="#605e5c", fontfamily=FONT, fontsize=11)
     if days:
-        ticks, labels = _ticks(metrics)
+        ticks, labels = _ticks(series)
         volume.set_xticks(ticks, labels)
         volume.set_xlim(-0.6, len(days) - 0.4)
     else:

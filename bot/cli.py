@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import aiohttp
 from aiohttp import web
 
-from app import ConfigurationError, build_scheduler, chart_links, create_app, token_provider
+from app import ConfigurationError, create_app, create_worker_app
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.parsing import load_vocabulary
@@ -22,9 +21,10 @@ from bot.domain.prefill import Prefiller
 from bot.domain.prefill_evaluation import LabelledError, evaluate, evaluate_stream, read_labelled
 from bot.domain.war_room import SETTING_KEYS, WarRoom
 from bot.export import export_csv, export_xlsx
-from bot.scheduler import post_standup_now, run_scheduler
+from bot.observability.logs import configure_logging
+from bot.scheduler import post_standup_now
 from bot.services import admin
-from bot.services.phase import phase_figures
+from bot.services.handover import handover_contents
 from storage import migrate
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
@@ -70,20 +70,22 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _worker(settings: Settings) -> None:
-    """The scheduler alone, for deployments that run web and worker as separate processes."""
-    problems = settings.production_problems()
-    if problems:
-        raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
-    engine = create_engine(settings.database_url)
+def _worker(settings: Settings, host: str | None, port: int | None) -> int:
+    """The scheduler alone, for deployments that run web and worker as separate processes; it serves /healthz,
+    /readyz and /metrics (nothing else) on HOST:PORT."""
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.connector_timeout_seconds)) as session:
-            scheduler = build_scheduler(
-                settings, UnitOfWorkFactory(create_session_factory(engine)), session, token_provider(settings), chart_links(settings)
-            )
-            await run_scheduler(scheduler, SystemClock(), settings.scheduler_interval_seconds or 5.0)
-    finally:
-        await engine.dispose()
+        app = create_worker_app(settings)
+    except ConfigurationError as error:
+        log.error("%s", error)
+        return 2
+    host, port = host or settings.host, port or settings.port
+    log.info("scheduler running; /healthz, /readyz and /metrics on http://%s:%s", host, port)
+    try:
+        web.run_app(app, host=host, port=port, print=None)
+    except ConfigurationError as error:
+        log.error("%s", error)
+        return 2
+    return 0
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -128,18 +130,16 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _export(uow: UnitOfWorkFactory, room: WarRoom, now: datetime, kind: str, out: str | None) -> int:
-    figures = await phase_figures(uow=uow(), now=now, war_room_id=room.id)
-    assert figures is not None
-    async with uow() as unit:
-        events = await unit.events.by_issue(room.id)
+    contents = await handover_contents(uow=uow(), now=now, war_room_id=room.id)
+    assert contents is not None
     target = out or f"hypercare-{room.id}-{now:%Y%m%d}.{'zip' if kind == 'csv' else 'xlsx'}"
     writer = export_csv if kind == "csv" else export_xlsx
     try:
-        path = writer(list(figures.issues), events, figures.metrics, target)
+        path = writer(list(contents.issues), contents.events_by_issue, contents.metrics, target, runbooks=contents.runbooks)
     except ValueError as error:
         print(f"export failed: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {path} ({len(figures.issues)} issues)")
+    print(f"wrote {path} ({len(contents.issues)} issues, {len(contents.runbooks)} runbooks)")
     return 0
 
 
@@ -172,7 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the bot's web server (with the scheduler inside)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    commands.add_parser("worker", help="run only the scheduler: reminders, escalations, stand-ups, the outbox")
+    worker = commands.add_parser("worker", help="run only the scheduler: reminders, escalations, stand-ups, the outbox")
+    worker.add_argument("--host", help="where /healthz, /readyz and /metrics answer (default HYPERCARE_HOST)")
+    worker.add_argument("--port", type=int, help="default HYPERCARE_PORT")
+    commands.add_parser("doctor", help="check a deployment: configuration, database, credentials, public URL, manifest, outbox")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
     parse = commands.add_parser("parse", help="show the issue draft the bot reads from TEXT, as JSON; or measure the parser")
     parse_input = parse.add_mutually_exclusive_group(required=True)
@@ -190,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings_command = commands.add_parser("settings", help="show or change a war room's settings")
     settings_command.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
     settings_command.add_argument("--set", action="append", metavar="KEY=VALUE", help=", ".join(SETTING_KEYS))
-    export = commands.add_parser("export", help="the issue log, events and metrics of a war room, as CSV (zip) or XLSX")
+    export = commands.add_parser("export", help="the issue log, events, runbooks and metrics of a war room, as CSV (zip) or XLSX")
     export.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("--out", help="FILE.zip for csv, FILE.xlsx for xlsx")
@@ -203,17 +206,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return manifest_main(arguments[1:])
     args = parser.parse_args(arguments)
 
+    if args.command == "doctor":
+        # The doctor reads the settings itself: settings that do not even load are its first finding.
+        from bot.doctor import main as doctor_main
+
+        return doctor_main()
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
     if args.command == "worker":
-        try:
-            asyncio.run(_worker(settings))
-        except ConfigurationError as error:
-            log.error("%s", error)
-            return 2
-    elif args.command == "migrate":
+        return _worker(settings, args.host, args.port)
+    if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print(f"database at the latest schema: {settings.database_url.split('@')[-1]}")
     elif args.command == "parse":

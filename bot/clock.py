@@ -1,13 +1,8 @@
-"""Time comes from a clock that is passed in, so nothing reads the wall clock behind a test's back."""
+"""The wall clock, for production; everything else is given a `Clock` (bot/domain/ports.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 class SystemClock:

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     # e.g. when `hypercare worker` runs it in its own process.
     scheduler_interval_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
+    # "json": one JSON object per line (time, level, logger, message, request/activity/war room ids).
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus metrics at /metrics (docs/deploy.md); with a token, only for `Authorization: Bearer TOKEN`.
+    metrics_enabled: bool = True
+    metrics_token: SecretStr = SecretStr("")
     # The bot's own public address, for links it puts on cards (the chart image); empty: http://HOST:PORT.
     public_url: str = ""
     # Signs chart links; set the same value on every replica (empty: a random secret per process).
@@ -180,6 +185,8 @@ class Settings(BaseSettings):
             problems.append("HYPERCARE_CHART_SECRET must be set, the same on every replica (it signs chart links)")
         elif len(secret) < MIN_CHART_SECRET_LENGTH:
             problems.append(f"HYPERCARE_CHART_SECRET must be at least {MIN_CHART_SECRET_LENGTH} characters")
+        if self.metrics_enabled and not self.metrics_token.get_secret_value():
+            problems.append("HYPERCARE_METRICS_TOKEN must be set (or HYPERCARE_METRICS_ENABLED=false): /metrics is on the public port")
         if not re.fullmatch(r"https://[^/?#\s]+(/\S*)?", self.public_url):
             problems.append("HYPERCARE_PUBLIC_URL must be the bot's public https:// address (cards link to it)")
         return problems

@@ -1,8 +1,8 @@
 """The hypercare record for people who live in spreadsheets: the issue log, its history, and the figures.
 
-`export_csv(…, out)` writes a .zip of CSV files (issues.csv, events.csv, metric_*.csv; UTF-8 with a
-BOM so Excel reads accents); `export_xlsx(…, path)` writes one workbook with a sheet per table. Both
-write the same tables with the same headers (`export_tables`).
+`export_csv(…, out)` writes a .zip of CSV files (issues.csv, events.csv, runbooks.csv, metric_*.csv; UTF-8
+with a BOM so Excel reads accents); `export_xlsx(…, path)` writes one workbook with a sheet per table. Both
+write the same tables with the same headers (`export_tables`). The hand-over pack (bot/handover.py) holds both.
 
 Conventions: one row per issue with every field of `Issue` (people as `…_name` and `…_id`; several
 people, the followers, joined with "; "); times ISO 8601 in UTC (`2026-11-23T09:05:00Z`); durations
@@ -27,8 +27,8 @@ from typing import Any
 
 from bot.domain.exit_criteria import Ratio
 from bot.domain.metrics import DurationStats, PhaseMetrics, Tally
-from bot.domain.model import Issue, Person
-from bot.domain.triage import Event
+from bot.domain.model import Issue, Person, Runbook
+from bot.domain.events import Event
 
 Cell = str | int | float | bool | None
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -119,11 +119,31 @@ ISSUE_COLUMNS: tuple[tuple[str, Callable[[Issue], Cell]], ...] = (
     ("followers_names", lambda i: PEOPLE_SEPARATOR.join(p.name for p in i.followers)),
     ("followers_ids", lambda i: PEOPLE_SEPARATOR.join(p.aad_object_id or "" for p in i.followers)),
     ("source_url", lambda i: i.source_url),
+    ("escalated_at", lambda i: utc_text(i.escalation.escalated_at) if i.escalation else None),
+    ("escalated_by_name", lambda i: i.escalation.escalated_by.name if i.escalation else None),
+    ("escalated_by_id", lambda i: i.escalation.escalated_by.aad_object_id if i.escalation else None),
+    ("escalation_reason", lambda i: i.escalation.reason if i.escalation else None),
+    ("escalated_to_name", lambda i: _person(i.escalation.to if i.escalation else None)[0]),
+    ("escalated_to_id", lambda i: _person(i.escalation.to if i.escalation else None)[1]),
 )
 
 EVENT_HEADER = (
     "issue_id", "issue_number", "at", "actor_name", "actor_id", "verb", "from_value", "to_value", "reason",
 )
+
+
+RUNBOOK_HEADER = (
+    "id", "title", "symptoms", "steps", "area", "category", "owner_name", "owner_id", "issue_numbers", "created_at", "updated_at",
+)
+
+
+def runbook_table(runbooks: Sequence[Runbook], numbers: Mapping[int, int]) -> Table:
+    """The runbook library, one row a runbook; the issues it covers by their numbers in the war room."""
+    return Table("runbooks.csv", "Runbooks", RUNBOOK_HEADER, [
+        (r.id, r.title, r.symptoms, r.steps, _value(r.area), _value(r.category), r.owner.name, r.owner.aad_object_id,
+         PEOPLE_SEPARATOR.join(str(numbers[i]) for i in r.issue_ids if i in numbers), utc_text(r.created_at), utc_text(r.updated_at))
+        for r in runbooks
+    ])
 
 
 def _duration_rows(kind: str, stats: Sequence[DurationStats]) -> list[tuple[Cell, ...]]:
@@ -134,7 +154,9 @@ def _tally_rows(tallies: Sequence[Tally]) -> list[tuple[Cell, ...]]:
     return [(t.key, t.label, t.count) for t in tallies]
 
 
-def export_tables(issues: list[Issue], events_by_issue: Mapping[int, Sequence[Event]], metrics: PhaseMetrics) -> list[Table]:
+def export_tables(
+    issues: list[Issue], events_by_issue: Mapping[int, Sequence[Event]], metrics: PhaseMetrics, runbooks: Sequence[Runbook] = ()
+) -> list[Table]:
     """Every table of the export, in order (the CSV files and the workbook's sheets)."""
     ordered = sorted(issues, key=lambda issue: (issue.number, issue.id))
     numbers = {issue.id: issue.number for issue in issues}
@@ -152,6 +174,7 @@ def export_tables(issues: list[Issue], events_by_issue: Mapping[int, Sequence[Ev
             (issue_id, number, utc_text(e.at), e.actor.name, e.actor.aad_object_id, e.verb, e.from_value, e.to_value, e.reason)
             for issue_id, number, e in events
         ]),
+        runbook_table(runbooks, numbers),
         Table("metric_volume_by_day.csv", "Volume by day", ("day", "raised", "resolved"),
               [(d.day.isoformat(), d.incoming, d.resolved) for d in m.days]),
         Table("metric_by_severity.csv", "By severity", ("severity", "label", "issues"), _tally_rows(m.by_severity)),
@@ -165,6 +188,11 @@ def export_tables(issues: list[Issue], events_by_issue: Mapping[int, Sequence[Ev
         Table("metric_support_share_trend.csv", "Support share trend",
               ("day", "window_end", "by_support", "resolved", "percent"),
               [(d.day.isoformat(), utc_text(d.cut), d.support_share.hits, d.support_share.total, _percent(d.support_share))
+               for d in m.days]),
+        # The share of incoming issues escalated to the partner, the 7 days before each day's end.
+        Table("metric_escalation_rate_trend.csv", "Escalation rate trend",
+              ("day", "window_end", "escalated", "raised", "percent"),
+              [(d.day.isoformat(), utc_text(d.cut), d.escalation_rate.hits, d.escalation_rate.total, _percent(d.escalation_rate))
                for d in m.days]),
         Table("metric_backlog_by_day.csv", "Backlog by day", ("day", "sev1", "sev2", "sev3", "sev4", "total"),
               [(d.day.isoformat(), *(d.open_by_severity[s] for s in sorted(d.open_by_severity)), d.open_total)
@@ -202,41 +230,57 @@ def _replace_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def add_to_zip(archive: zipfile.ZipFile, name: str, data: bytes, at: datetime) -> None:
+    """An entry dated `at`, so that the same data gives the same zip."""
+    entry = zipfile.ZipInfo(name, date_time=at.astimezone(UTC).timetuple()[:6])  # type: ignore[arg-type]
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(entry, data)
+
+
+def add_csv_tables(archive: zipfile.ZipFile, tables: Sequence[Table], at: datetime, *, folder: str = "") -> None:
+    for table in tables:
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        writer.writerow(table.header)
+        writer.writerows([_csv_text(value) for value in row] for row in table.rows)
+        add_to_zip(archive, folder + table.csv_name, text.getvalue().encode("utf-8-sig"), at)
+
+
 def export_csv(
-    issues: list[Issue], events_by_issue: Mapping[int, Sequence[Event]], metrics: PhaseMetrics, out: str | Path
+    issues: list[Issue], events_by_issue: Mapping[int, Sequence[Event]], metrics: PhaseMetrics, out: str | Path,
+    runbooks: Sequence[Runbook] = (),
 ) -> Path:
     """A .zip of CSV files, one per table; entries are dated `metrics.now` so the same data gives the same zip."""
     path = Path(out)
     if path.suffix.lower() != ".zip":
         raise ValueError(f"{path}: the CSV export is a .zip file")
-    stamp = metrics.now.astimezone(UTC).timetuple()[:6]
-    tables = export_tables(issues, events_by_issue, metrics)
+    tables = export_tables(issues, events_by_issue, metrics, runbooks)
 
     def write(target: Path) -> None:
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for table in tables:
-                text = io.StringIO(newline="")
-                writer = csv.writer(text)
-                writer.writerow(table.header)
-                writer.writerows([_csv_text(value) for value in row] for row in table.rows)
-                entry = zipfile.ZipInfo(table.csv_name, date_time=stamp)  # type: ignore[arg-type]
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(entry, text.getvalue().encode("utf-8-sig"))
+            add_csv_tables(archive, tables, metrics.now)
 
     return _replace_atomically(path, write)
 
 
 def export_xlsx(
-    issues: list[Issue], events_by_issue: Mapping[int, Sequence[Event]], metrics: PhaseMetrics, path: str | Path
+    issues: list[Issue], events_by_issue: Mapping[int, Sequence[Event]], metrics: PhaseMetrics, path: str | Path,
+    runbooks: Sequence[Runbook] = (),
 ) -> Path:
     """One workbook, a sheet per table, header row bold and frozen."""
+    target_path = Path(path)
+    if target_path.suffix.lower() != ".xlsx":
+        raise ValueError(f"{target_path}: the Excel export is an .xlsx file")
+    workbook = xlsx_bytes(export_tables(issues, events_by_issue, metrics, runbooks))
+    return _replace_atomically(target_path, lambda target: target.write_bytes(workbook))
+
+
+def xlsx_bytes(tables: Sequence[Table]) -> bytes:
+    """A workbook with a sheet per table, header row bold and frozen."""
     from openpyxl import Workbook  # imported here: only the export needs it
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
-    target_path = Path(path)
-    if target_path.suffix.lower() != ".xlsx":
-        raise ValueError(f"{target_path}: the Excel export is an .xlsx file")
     bold = Font(bold=True)
 
     def cell(value: Cell) -> Any:
@@ -246,7 +290,7 @@ def export_xlsx(
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for table in export_tables(issues, events_by_issue, metrics):
+    for table in tables:
         sheet = workbook.create_sheet(table.sheet_name)
         sheet.append(table.header)
         for header_cell in sheet[1]:
@@ -256,4 +300,6 @@ def export_xlsx(
         sheet.freeze_panes = "A2"
         for index, name in enumerate(table.header, start=1):
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(10, min(len(name) + 2, 40))
-    return _replace_atomically(target_path, lambda target: workbook.save(target))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -11,40 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.clock import Clock
 from bot.domain.model import Issue, Person, Role
-from bot.domain.ports import UnitOfWork
-from bot.domain.reminders import Plan, ReminderState, plan_reminders, who_to_tell
+from bot.domain.ports import Clock, DeliveryOutcome, Sender, UnitOfWork
+from bot.domain.reminders import Plan, ReminderState, pause_reminders, plan_reminders, who_to_tell
+from bot.domain.standup import StandupNotices, asked_to_set_up, standup_notices
 from bot.domain.war_room import WarRoom
-from bot.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.observability.logs import WAR_ROOM_ID, new_request_id, request_context
+from bot.observability.metrics import Metrics
 from bot.ratelimit import SendLimiter
+from bot.services.charts import keep_chart_of
 from bot.services.intake import purge_processed_activities
 from bot.services.standup import standup_summary
+from cards.phase import render_ready_for_sign_off
 from cards.reminders import render_reminder
 from cards.standup import render_standup
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["sent", "retry", "failed"]
-    activity_id: str | None = None
-    retry_after: float | None = None
-    error: str = ""
-
-
-class Sender(Protocol):
-    """Sends one outbox message once; says whether it went, may go later, or never will."""
-
-    async def deliver(self, item: OutboxItem) -> DeliveryOutcome: ...
 
 
 class SchedulerConfig(BaseModel):
@@ -90,10 +79,12 @@ class Scheduler:
         limiter: SendLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         dedupe_retention: timedelta = timedelta(hours=48),
-        chart_url: Callable[[int, datetime], str] | None = None,
+        chart_url: Callable[[int, int], str] | None = None,
         transient: Callable[[BaseException], bool] = lambda error: False,
+        metrics: Metrics | None = None,
     ) -> None:
-        """`transient`: whether an error means the database is away (every pass would fail: the tick stops)."""
+        """`transient`: whether an error means the database is away (every pass would fail: the tick stops).
+        `chart_url`: the link to a war room's kept chart figures (war room id, chart id); None: no chart."""
         self._uow_factory = uow_factory
         self._sender = sender
         self._config = config or SchedulerConfig()
@@ -102,16 +93,33 @@ class Scheduler:
         self._dedupe_retention = dedupe_retention
         self._chart_url = chart_url
         self.transient = transient
+        self._metrics = metrics or Metrics()
         # Faults already logged: a broken war room, issue or message is met again on every tick.
         self._logged: set[str] = set()
 
     async def tick(self, now: datetime) -> TickReport:
-        report = TickReport()
+        """One pass, under a request id of its own (its log lines and Bot Connector calls carry it), measured."""
+        with request_context(new_request_id()):
+            started = time.perf_counter()
+            report = TickReport()
+            try:
+                await self._passes(now, report)
+            except Exception:
+                self._metrics.ticks.labels("unavailable").inc()
+                raise
+            finally:
+                self._measure(report, time.perf_counter() - started)
+            self._metrics.ticks.labels("ok").inc()
+            self._metrics.last_tick.set(now.timestamp())
+            return report
+
+    async def _passes(self, now: datetime, report: TickReport) -> None:
         passes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("reminders", lambda: self.plan_reminders(now, report)),
             ("stand-ups", lambda: self.enqueue_standups(now, report)),
             ("delivery", lambda: self.deliver(now, report)),
             ("purge", lambda: self._forget_old_activities(now)),
+            ("outbox", lambda: self._outbox_stats(now)),
         ]
         for name, run in passes:
             try:
@@ -119,9 +127,20 @@ class Scheduler:
             except Exception as error:  # a fault no war room or message was isolated from: the other passes still run
                 if self.transient(error):
                     raise
+                self._metrics.pass_failures.labels(name).inc()
                 self._log_once(f"pass:{name}:{error!r}", logging.ERROR, "the scheduler's %s pass failed; the others went on: %r",
                                name, error, error=error)
-        return report
+
+    async def _outbox_stats(self, now: datetime) -> None:
+        """The outbox gauges, refreshed here so that a scrape never queries the database."""
+        async with self._uow_factory() as uow:
+            self._metrics.outbox(await uow.outbox.stats(), now)
+
+    def _measure(self, report: TickReport, seconds: float) -> None:
+        self._metrics.tick_seconds.observe(seconds)
+        self._metrics.reminders_queued.inc(report.enqueued)
+        self._metrics.standups.labels("queued").inc(report.standups)
+        self._metrics.standups.labels("skipped").inc(report.standups_skipped)
 
     # -- reminders and escalations --------------------------------------------------------------
 
@@ -160,6 +179,9 @@ class Scheduler:
             for issue, state in due_issues:
                 room = rooms[issue.war_room_id]
                 self._tell_of_settings(room)
+                if room.signed_off_at is not None:  # hypercare is over: held, not looked at again until a withdrawal
+                    states.append((issue.id, pause_reminders(state), None))
+                    continue
                 try:
                     plan, reminders = self._reminders(issue, state, room, threads.get(issue.conversation_id), leads.get(room.id, ()), now)
                 except Exception as error:  # one issue's fault must not hold up the reminders of every war room
@@ -202,11 +224,16 @@ class Scheduler:
 
     async def enqueue_standups(self, now: datetime, report: TickReport) -> None:
         async with self._uow_factory() as uow:
-            for room in await uow.war_rooms.due_standups(now, limit=self._config.batch):
+            rooms = await uow.war_rooms.due_standups(now, limit=self._config.batch)
+            people = await _StandupPeople.of(uow, {room.id for room in rooms}) if rooms else _StandupPeople()
+            for room in rooms:
                 assert room.next_standup_at is not None
                 self._tell_of_settings(room)
                 scheduled = room.next_standup_at
-                next_at = room.settings.next_standup_at(now)
+                next_at = room.next_standup(now)
+                if next_at is None:  # it holds none any more (a chat not set up, a personal chat, signed off)
+                    await uow.war_rooms.standup_done(room.id, posted_at=None, next_at=None)
+                    continue
                 if now - scheduled > self._config.standup_grace:
                     log.warning("stand-up of war room %s due at %s was missed by more than %s; not posted late",
                                 room.key, scheduled.isoformat(), self._config.standup_grace)
@@ -215,7 +242,7 @@ class Scheduler:
                     continue
                 if room.home_service_url and room.home_conversation_id:
                     try:
-                        message = await self._standup(uow, room, scheduled, now)
+                        messages, notices = await self._standup(uow, room, scheduled, now, people)
                     except Exception as error:  # one war room's fault must not hold up everyone's stand-up
                         self._log_once(f"standup:{room.id}:{error!r}", logging.ERROR,
                                        "stand-up of war room %s could not be prepared; skipped until the next one: %r",
@@ -223,16 +250,35 @@ class Scheduler:
                         await uow.war_rooms.standup_done(room.id, posted_at=None, next_at=next_at)
                         report.standups_skipped += 1
                         continue
-                    await uow.outbox.enqueue(message, now=now)
+                    await uow.outbox.enqueue_many(messages, now=now)
+                    # In the stand-up's own transaction: what is said once is marked said by whoever queues it.
+                    if (notices.overrun_told_for, notices.ready_told_at) != (room.overrun_told_for, room.ready_told_at):
+                        await uow.war_rooms.save_told(room.id, overrun_told_for=notices.overrun_told_for, ready_told_at=notices.ready_told_at)
                     report.standups += 1
                 await uow.war_rooms.standup_done(room.id, posted_at=now, next_at=next_at)
             await uow.commit()
 
-    async def _standup(self, uow: UnitOfWork, room: WarRoom, scheduled: datetime, now: datetime) -> OutboundMessage:
+    async def _standup(
+        self, uow: UnitOfWork, room: WarRoom, scheduled: datetime, now: datetime, people: _StandupPeople
+    ) -> tuple[list[OutboundMessage], StandupNotices]:
+        """The stand-up, and "ready for sign-off" after it when that is news."""
         summary = await standup_summary(uow, room, now=now)
-        local_day = room.settings.calendar.local_date(scheduled)
-        card = render_standup(summary, chart_url=self._chart_url(room.id, now) if self._chart_url else None)
-        return to_home(room, card, dedupe_key=f"standup:{room.id}:{local_day.isoformat()}")
+        assert summary.exit_report is not None
+        notices = standup_notices(room, summary.exit_report, now=now)
+        leadership = people.leadership.get(room.id, ())
+        chart_url = self._chart_url(room.id, await keep_chart_of(uow, room, now=now)) if self._chart_url else None
+        card = render_standup(
+            summary,
+            chart_url=chart_url,
+            asked=asked_to_set_up(people.admins.get(room.id, ()), people.leads.get(room.id, ())) if notices.setup_prompt else (),
+            leadership=leadership if notices.overrun_mention else (),
+        )
+        local_day = room.settings.calendar.local_date(scheduled).isoformat()
+        messages = [to_home(room, card, dedupe_key=f"standup:{room.id}:{local_day}")]
+        if notices.ready_for_sign_off:
+            ready = render_ready_for_sign_off(summary.exit_report, war_room_name=room.display_name, leadership=leadership)
+            messages.append(to_home(room, ready, dedupe_key=f"ready:{room.id}:{local_day}"))
+        return messages, notices
 
     # -- delivery ----------------------------------------------------------------------------
 
@@ -268,6 +314,7 @@ class Scheduler:
     async def _send(
         self, item: OutboxItem, wait: timedelta, at: datetime, in_flight: asyncio.Semaphore, report: TickReport
     ) -> None:
+        WAR_ROOM_ID.set(item.war_room_id)  # this send runs in a task of its own (gather)
         async with in_flight:
             if wait > timedelta():
                 await self._sleep(wait.total_seconds())
@@ -283,11 +330,12 @@ class Scheduler:
     async def _record(
         self, item: OutboxItem, outcome: DeliveryOutcome, now: datetime, report: TickReport, *, attempted: bool = True
     ) -> None:
+        given_up = outcome.kind == "failed" or item.attempts + 1 >= self._config.max_attempts
         async with self._uow_factory() as uow:
             if outcome.kind == "sent":
                 await uow.outbox.sent(item.id, activity_id=outcome.activity_id, now=now)
                 report.sent += 1
-            elif outcome.kind == "failed" or item.attempts + 1 >= self._config.max_attempts:
+            elif given_up:
                 await uow.outbox.failed(item.id, error=outcome.error, now=now)
                 log.error("outbox message %s (%s) failed for good: %s", item.id, item.dedupe_key, outcome.error)
                 report.failed += 1
@@ -296,6 +344,7 @@ class Scheduler:
                 await uow.outbox.retry(item.id, at=now + delay, error=outcome.error, attempted=attempted)
                 report.retried += 1
             await uow.commit()
+        self._metrics.delivery(item.dedupe_key, "sent" if outcome.kind == "sent" else "failed" if given_up else "retry")
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> timedelta:
         if retry_after is not None:
@@ -319,6 +368,24 @@ class Scheduler:
     async def _forget_old_activities(self, now: datetime) -> None:
         # Re-deliveries come within minutes; ids older than the retention window only take space.
         await purge_processed_activities(uow=self._uow_factory(), older_than=now - self._dedupe_retention)
+
+
+class _StandupPeople(BaseModel):
+    """The role holders the due stand-ups may @mention, per war room, read once a pass."""
+
+    model_config = ConfigDict(frozen=True)
+
+    admins: dict[int, tuple[Person, ...]] = {}
+    leads: dict[int, tuple[Person, ...]] = {}
+    leadership: dict[int, tuple[Person, ...]] = {}
+
+    @classmethod
+    async def of(cls, uow: UnitOfWork, war_room_ids: set[int]) -> _StandupPeople:
+        return cls(
+            admins=await uow.roles.holders(war_room_ids, Role.ADMIN),
+            leads=await uow.roles.holders(war_room_ids, Role.TRIAGE_LEAD),
+            leadership=await uow.roles.holders(war_room_ids, Role.LEADERSHIP),
+        )
 
 
 def to_home(room: WarRoom, card: dict[str, object], *, dedupe_key: str) -> OutboundMessage:

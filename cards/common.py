@@ -11,8 +11,7 @@ from typing import Any, TypeGuard
 from urllib.parse import quote, urlencode
 
 from bot.domain.model import Person
-
-from bot.domain.model import Person
+from bot.domain.mentions import plan_mentions
 
 Card = dict[str, Any]
 
@@ -119,7 +118,7 @@ def mention_lines(
 
     Teams reads `<at>Name</at>` only in a TextBlock, which also reads markdown: there a name is `safe_name`d.
     People Teams gave no id cannot be mentioned: their names are a plain line, like any user text. `people` should
-    already be capped (`bot.domain.triage.plan_mentions`).
+    already be capped (`bot.domain.mentions.plan_mentions`).
     """
     mentioned = [(person.aad_object_id, safe_name(person.name)) for person in people if person.aad_object_id]
     entities = [{"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": user_id, "name": name}} for user_id, name in mentioned]
@@ -130,6 +129,12 @@ def mention_lines(
     if others:
         lines.append(text_block(f"and {others} other{'s' if others != 1 else ''} {who}".strip(), **style))
     return lines, entities
+
+
+def capped_mention_lines(lead: str, people: Sequence[Person], **style: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`mention_lines` for a message of its own: as many as one message may mention, the rest counted."""
+    plan = plan_mentions(tuple(people), messages=1)
+    return mention_lines(lead, plan.batches[0] if plan.batches else (), others=plan.others, **style)
 
 
 def with_mentions(card: Card, entities: list[dict[str, Any]]) -> Card:

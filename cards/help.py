@@ -15,9 +15,15 @@ COMMANDS = [
     ("resolve #12 NOTES", "resolve it (the notes become the runbook)"),
     ("roles · roles add|remove @person ROLE", "who does what in this war room"),
     ("oncall · oncall set @person [until DATE TIME] · oncall rota @a @b", "who is on call"),
+    (
+        "floor · floor add @person areas finance,warehouse [days mon,tue] [site NAME] · floor remove @person",
+        "who walks the floor today, by area (add and remove: triage lead or admin)",
+    ),
     ("standup · status · exit", "the stand-up, the phase's figures, the exit criteria"),
+    ("standup here", "stand-ups and announcements go to this channel (admin or triage lead)"),
     ("runbook new · runbook WORDS", "write a runbook, or find one"),
     ("setup · extend 2w REASON", "set up the phase (admin); move its end (leadership or admin)"),
+    ("handover", "the hand-over pack for steady-state support: issue log, runbooks, backlog (triage lead, leadership, admin)"),
 ]
 
 
@@ -42,5 +48,11 @@ def render_help_card(bot_name: str = "Hypercare") -> Card:
             {"type": "FactSet", "facts": severities},
             text_block("Commands", weight="Bolder", spacing="Medium"),
             *(text_block(f"`{command}` — {meaning}", spacing="Small") for command, meaning in COMMANDS),
+            text_block(
+                "In a personal chat everything acts on your team's war room. In several, end a command with "
+                "`in <war room>` (`list in Finance`); I remember your choice.",
+                spacing="Medium",
+                isSubtle=True,
+            ),
         ]
     )

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain.model import HandledBy, ResolutionType, Severity
+from bot.domain.events import Verb
 from bot.domain.triage import (
     NOTE_MAX,
     REASON_MAX,
@@ -15,13 +16,13 @@ from bot.domain.triage import (
     AddUpdate,
     ChangeSeverity,
     Defer,
+    Escalate,
     MarkDuplicate,
     MeToo,
     Reopen,
     Resolve,
     Take,
     TriageCommand,
-    Verb,
 )
 
 VERB_PREFIX = "issue."
@@ -35,6 +36,7 @@ INPUTS: dict[Verb, tuple[str, ...]] = {
     Verb.DUPLICATE: ("duplicate_of",),
     Verb.ASSIGN: ("assign_person",),
     Verb.DEFER: ("defer_reason",),
+    Verb.ESCALATE: ("escalate_reason",),
 }
 
 # The input on the card behind each field of a command.
@@ -48,6 +50,7 @@ FIELD_INPUTS: dict[Verb, dict[str, str]] = {
     Verb.REOPEN: {"reason": "reopen_reason"},
     Verb.DUPLICATE: {"of_number": "duplicate_of"},
     Verb.DEFER: {"reason": "defer_reason"},
+    Verb.ESCALATE: {"reason": "escalate_reason"},
 }
 
 INPUT_RULES = {
@@ -62,6 +65,7 @@ INPUT_RULES = {
     "duplicate_of": "Enter the number of the issue this one duplicates, e.g. 12.",
     "assign_person": "Choose a person.",
     "defer_reason": f"Keep the reason under {REASON_MAX} characters.",
+    "escalate_reason": f"Say why the partner is needed (at most {REASON_MAX} characters).",
 }
 
 
@@ -153,6 +157,8 @@ def parse_command(verb: Verb, data: dict[str, Any]) -> TriageCommand | AssignReq
             return build(MarkDuplicate, of_number=int(number) if number.isdigit() else None)
         case Verb.DEFER:
             return build(Defer, reason=_text(data, "defer_reason") or None)
+        case Verb.ESCALATE:
+            return build(Escalate, reason=_text(data, "escalate_reason"))
     raise AssertionError(f"unhandled verb {verb}")
 
 

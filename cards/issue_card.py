@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import Issue, Severity, Status
-from bot.domain.triage import Verb
+from bot.domain.model import Issue, Person, Severity, Status
+from bot.domain.events import Verb
 from cards.common import (
     NAME_MAX,
     Card,
@@ -108,6 +108,9 @@ def action_inputs(verb: Verb, issue: Issue, values: dict[str, str], errors: dict
         case Verb.DEFER:
             return field(text_input("defer_reason", "Why defer it? (optional)", value=values.get("defer_reason", ""),
                                     maxLength=500, errorMessage=INPUT_RULES["defer_reason"]))
+        case Verb.ESCALATE:
+            return field(text_input("escalate_reason", "Why does the partner need to take it?", value=values.get("escalate_reason", ""),
+                                    isMultiline=True, isRequired=True, maxLength=500, errorMessage=INPUT_RULES["escalate_reason"]))
     return []
 
 
@@ -144,6 +147,7 @@ _ACTION_TITLES = {
     Verb.ME_TOO: "Me too",
     Verb.DUPLICATE: "Duplicate of #…",
     Verb.DEFER: "Defer",
+    Verb.ESCALATE: "Escalate to partner",
 }
 
 
@@ -184,6 +188,8 @@ def _actions(issue: Issue, open_panel: Verb | None) -> list[dict[str, Any]]:
             (Verb.CHANGE_SEVERITY, _section(Verb.CHANGE_SEVERITY, issue, "Change severity")),
             (Verb.DUPLICATE, _section(Verb.DUPLICATE, issue, "Close as duplicate")),
         ]
+        if issue.escalation is None:
+            more.append((Verb.ESCALATE, _section(Verb.ESCALATE, issue, "Escalate to partner")))
         if issue.severity in (Severity.SEV3, Severity.SEV4):
             more.append((Verb.DEFER, _section(Verb.DEFER, issue, "Defer to after hypercare")))
     else:
@@ -216,7 +222,10 @@ def _panel(panel: Panel, issue: Issue) -> dict[str, Any]:
     }
 
 
-def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel | None = None) -> Card:
+def render_issue_card(
+    issue: Issue, *, notice: str | None = None, panel: Panel | None = None, floor_walkers: tuple[Person, ...] = ()
+) -> Card:
+    """`floor_walkers`: those a new question called (on its first card): @mentioned, since they may take it."""
     entities: list[dict[str, Any]] = []
     resolve_by = card_time(issue.resolve_by) if issue.resolve_by else "Deferred to after hypercare"
     affected = str(issue.affected_users) if issue.affected_users is not None else "Not known"
@@ -252,6 +261,22 @@ def render_issue_card(issue: Issue, *, notice: str | None = None, panel: Panel |
     if issue.assignee:
         assignee, entities = mention_lines("Assigned to ", [issue.assignee], spacing="Small")
         body += assignee
+    if floor_walkers and issue.assignee is None:
+        lines, called = mention_lines("On the floor today, and may take it: ", floor_walkers, spacing="Small")
+        body += lines
+        entities = entities + called
+    if issue.escalation:
+        escalation = issue.escalation
+        to = truncate(escalation.to.name, NAME_MAX) if escalation.to else "the partner team"
+        body += [
+            rich_text(
+                text_run("Escalated to the partner ", weight="Bolder", color="Warning"),
+                text_run(f"({to}) by {truncate(escalation.escalated_by.name, NAME_MAX)}, {card_time(escalation.escalated_at)}"),
+                spacing="Small",
+                id="escalation",
+            ),
+            plain_text(truncate(escalation.reason, CARD_NOTE_MAX), spacing="None"),
+        ]
     if issue.acknowledged_by and issue.acknowledged_at:
         acknowledged = f"Acknowledged by {truncate(issue.acknowledged_by.name, NAME_MAX)}, {card_time(issue.acknowledged_at)}"
         body.append(plain_text(acknowledged, spacing="Small", id="acknowledged"))

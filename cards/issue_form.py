@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import urlparse
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "company": "Legal entity",
     "affected_users": "Affected users",
     "form_id": "Form",
+    "war_room": "War room",
 }
 
 # What each field expects, said once: the same words guide the client-side check and our own.
@@ -46,6 +47,7 @@ FIELD_RULES = {
     "company": f"Enter a legal entity code (letters and digits, at most {COMPANY_MAX}), or leave it empty.",
     "affected_users": f"Enter a whole number of people from 0 to {AFFECTED_USERS_MAX:,}, or leave it empty.",
     "form_id": "This form is damaged; mention the bot again to get a fresh one.",
+    "war_room": "Choose the war room (your team's hypercare) this issue is for.",
 }
 
 
@@ -195,8 +197,14 @@ def render_issue_form(
     in_dialog: bool = False,
     source_url: str | None = None,
     suggestions: list[dict[str, Any]] | None = None,
+    war_rooms: list[tuple[str, str]] | None = None,
+    war_room: str = "",
 ) -> Card:
-    """The issue form. `in_dialog`: shown in a Teams dialog ("Raise from message"), where only Action.Submit works."""
+    """The issue form. `in_dialog`: shown in a Teams dialog ("Raise from message"), where only Action.Submit works.
+
+    From a personal chat: `war_rooms` (label, id) to choose from when the person is in several, `war_room` the one
+    chosen (or the only one, kept in the button's data).
+    """
     errors = errors or {}
     body: list[dict[str, Any]] = [
         text_block("Raise a hypercare issue", size="Medium", weight="Bolder"),
@@ -214,6 +222,21 @@ def render_issue_form(
         body.append(
             text_block(f"Nothing was saved. Please correct: {named}.", color="Attention", weight="Bolder", id="form_errors")
         )
+    if war_rooms:
+        body += [
+            {
+                "type": "Input.ChoiceSet",
+                "id": "war_room",
+                "label": FIELD_LABELS["war_room"],
+                "isRequired": True,
+                "style": "compact",
+                "placeholder": "Which team's hypercare is it for?",
+                "errorMessage": FIELD_RULES["war_room"],
+                "choices": [_choice(label, value) for label, value in war_rooms],
+                "value": war_room,
+            },
+            *_field_error("war_room", errors),
+        ]
     body += [
         {
             "type": "Input.Text",
@@ -285,6 +308,8 @@ def render_issue_form(
         *_field_error("form_id", errors),
     ]
     data: dict[str, Any] = {"form_id": form_id}
+    if war_room and not war_rooms:
+        data["war_room"] = war_room
     if source_url:
         data["source_url"] = source_url
     if in_dialog:

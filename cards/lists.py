@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.model import Issue, Person, Role
-from bot.domain.triage import Event, ago, describe_verb
+from bot.domain.events import Event, ago, describe_verb
 from cards.common import Card, adaptive_card, card_time, message_link, plain_text, text_block, text_run, truncate
 
 HISTORY_MAX = 40

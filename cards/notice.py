@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.model import Person
-from bot.domain.triage import plan_mentions
+from bot.domain.mentions import plan_mentions
 from cards.common import Card, adaptive_card, mention_lines, message_link, plain_text, text_block, with_mentions
 
 

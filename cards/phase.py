@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.domain.exit_criteria import ExitReport
-from bot.domain.model import Severity
+from bot.domain.model import Person, Severity
 from bot.domain.war_room import WarRoomSettings
+from bot.domain.window import BANDS, WindowPreset, band_warning, window_end
 from cards.common import (
     Card,
     adaptive_card,
+    capped_mention_lines,
     card_time,
     choice_set,
     execute,
@@ -23,9 +25,12 @@ from cards.common import (
     text_block,
     text_input,
     text_run,
+    with_mentions,
 )
 
 SETUP_VERB = "setup.save"
+# "Set up hypercare" (on the stand-up's setup prompt, the welcome card): answered with the setup form.
+SETUP_OPEN_VERB = "setup.open"
 SIGN_OFF_VERB = "phase.signoff"
 WITHDRAW_VERB = "phase.withdraw"
 _POLICY_FIELDS = ("acknowledge_within", "remind_unacknowledged_every", "remind_open_every", "resolve_within")
@@ -39,8 +44,17 @@ def _number(input_id: str, label: str, value: int | None, low: int, high: int, r
     return element
 
 
-def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None, saved: bool = False) -> Card:
-    """The setup form; after an error it shows what was typed (`values`), otherwise the current settings."""
+_PRESET_CHOICES = [(f"{band.text()}", preset.value) for preset, band in BANDS.items()] + [
+    ("Custom: give the planned end, or its length in weeks", WindowPreset.CUSTOM.value)
+]
+
+
+def render_setup(
+    settings: WarRoomSettings, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None, saved: bool = False,
+    today: date | None = None,
+) -> Card:
+    """The setup form; after an error it shows what was typed (`values`), otherwise the current settings (a window
+    not started yet is offered `today` as its start)."""
     errors = errors or {}
     typed = values or {}
 
@@ -64,10 +78,14 @@ def render_setup(settings: WarRoomSettings, *, errors: dict[str, str] | None = N
         fields.append(text_block("Saved.", color="Good", weight="Bolder", id="saved"))
     if errors:
         fields.append(text_block(f"Nothing was saved. Please correct: {', '.join(errors)}.", color="Attention", weight="Bolder", id="setup_errors"))
+    elif warning := band_warning(settings.preset, settings.starts_on, settings.ends_on):
+        fields.append({"type": "Container", "style": "warning", "id": "band_warning", "items": [text_block(warning)]})
     inputs: list[tuple[dict[str, Any], str]] = [
-        ({"type": "Input.Date", "id": "starts_on", "label": "Hypercare starts", "value": value("starts_on", settings.starts_on)}, "starts_on"),
-        ({"type": "Input.Date", "id": "ends_on", "label": "Planned end", "value": value("ends_on", settings.ends_on)}, "ends_on"),
-        (_number("weeks", "…or duration in weeks (used when no end is given)", number("weeks", None), 1, 52, "1 to 52 weeks"), "weeks"),
+        (choice_set("preset", "Kind of go-live (sets the usual length)", _PRESET_CHOICES, value=value("preset", settings.preset.value)), "preset"),
+        ({"type": "Input.Date", "id": "starts_on", "label": "Hypercare starts", "value": value("starts_on", settings.starts_on or today)}, "starts_on"),
+        ({"type": "Input.Date", "id": "ends_on", "label": "Planned end (required: hypercare is time-boxed)", "value": value("ends_on", settings.ends_on)}, "ends_on"),
+        (_number("weeks", "…or its length in weeks (when no end is given; the preset's usual length otherwise)", number("weeks", None), 1, 52,
+                 "1 to 52 weeks"), "weeks"),
         (text_input("time_zone", "Time zone (IANA name)", value=value("time_zone", calendar.time_zone), isRequired=True,
                     errorMessage="An IANA time zone such as Europe/London"), "time_zone"),
         ({"type": "Input.Time", "id": "standup_time", "label": "Stand-up at", "value": value("standup_time", settings.standup_time.strftime("%H:%M"))}, "standup_time"),
@@ -113,15 +131,11 @@ def parse_setup(data: dict[str, Any], current: WarRoomSettings) -> WarRoomSettin
     raw = current.model_dump(mode="json")
     raw["starts_on"] = text("starts_on") or None
     raw["ends_on"] = text("ends_on") or None
-    weeks = text("weeks")
-    if not raw["ends_on"] and weeks:
-        if not (weeks.isdigit() and 1 <= int(weeks) <= 52 and raw["starts_on"]):
-            errors["weeks"] = "Give a start date and 1 to 52 weeks."
-        else:
-            try:
-                raw["ends_on"] = (date.fromisoformat(raw["starts_on"]) + timedelta(weeks=int(weeks), days=-1)).isoformat()
-            except ValueError:
-                errors["starts_on"] = "A date such as 2026-11-30."
+    raw["preset"] = text("preset") or WindowPreset.CUSTOM.value
+    if raw["preset"] not in {preset.value for preset in WindowPreset}:
+        errors["preset"] = "Choose one of the kinds of go-live, or custom."
+    elif not raw["ends_on"]:
+        errors.update(_end_from_length(raw, WindowPreset(raw["preset"]), text("weeks")))
     raw["calendar"].update(time_zone=text("time_zone"), day_start=text("day_start") or raw["calendar"]["day_start"],
                            day_end=text("day_end") or raw["calendar"]["day_end"])
     days = [part for part in text("working_days").split(",") if part.strip()]
@@ -136,14 +150,29 @@ def parse_setup(data: dict[str, Any], current: WarRoomSettings) -> WarRoomSettin
             typed = text(f"sev{int(severity)}_{field}")
             if typed:
                 rule[field] = None if typed.lower() in ("none", "-") else typed
-    if errors:
-        return errors
-    try:
-        return WarRoomSettings.model_validate(raw)
+    try:  # checked even when the end is missing, so that every problem is named at once
+        settings = WarRoomSettings.model_validate(raw)
     except ValidationError as error:
         for problem in error.errors():
             errors.setdefault(_input_for(problem["loc"]), problem["msg"].removeprefix("Value error, "))
         return errors
+    return errors or settings
+
+
+def _end_from_length(raw: dict[str, Any], preset: WindowPreset, weeks: str) -> dict[str, str]:
+    """Fill in the planned end from the weeks typed, or the preset's usual length; no end at all is refused."""
+    if weeks and not (weeks.isdigit() and 1 <= int(weeks) <= 52):
+        return {"weeks": "Give 1 to 52 weeks."}
+    if preset is WindowPreset.CUSTOM and not weeks:
+        return {"ends_on": "Give the planned end, or the length in weeks: hypercare needs an agreed end."}
+    if not raw["starts_on"]:
+        return {"starts_on": "Give the start: the planned end is counted from it."}
+    try:
+        starts_on = date.fromisoformat(raw["starts_on"])
+    except ValueError:
+        return {"starts_on": "A date such as 2026-11-30."}
+    raw["ends_on"] = str(window_end(preset, starts_on, int(weeks) if weeks else None))
+    return {}
 
 
 def _input_for(location: tuple[Any, ...]) -> str:
@@ -155,7 +184,7 @@ def _input_for(location: tuple[Any, ...]) -> str:
         return field if field in ("day_start", "day_end", "working_days", "time_zone") else "day_end"
     if parts[:2] == ["policy", "rules"] and len(parts) >= 4:
         return f"sev{parts[2]}_{parts[3]}"
-    if parts and parts[0] in ("starts_on", "ends_on", "standup_time", "sev2_cap", "support_share_target", "sla_target", "steady_state_support"):
+    if parts and parts[0] in ("preset", "starts_on", "ends_on", "standup_time", "sev2_cap", "support_share_target", "sla_target", "steady_state_support"):
         return parts[0]
     return "ends_on"  # the model-level check: the end must be after the start
 
@@ -205,6 +234,25 @@ def render_exit(report: ExitReport, *, war_room_name: str, notice: str | None = 
     if report.warning:
         body.insert(1, {"type": "Container", "style": "attention", "id": "warning", "items": [plain_text(report.warning)]})
     return adaptive_card(body, actions)
+
+
+def render_ready_for_sign_off(report: ExitReport, *, war_room_name: str, leadership: tuple[Person, ...]) -> Card:
+    """Told once when the criteria pass: the exit card, with its Sign off button, opened by a word to leadership."""
+    card = render_exit(report, war_room_name=war_room_name)
+    people, entities = capped_mention_lines("Leadership: ", leadership, spacing="Small")
+    ready = {
+        "type": "Container",
+        "style": "good",
+        "id": "ready",
+        "items": [
+            text_block("Ready for sign-off", size="Medium", weight="Bolder"),
+            text_block("Every exit criterion the bot measures passes. Leadership can sign hypercare off with the button below; "
+                       "new problems then go to steady-state support.", spacing="Small"),
+            *people,
+        ],
+    }
+    card["body"].insert(1, ready)
+    return with_mentions(card, entities)
 
 
 def criteria_lines(report: ExitReport) -> list[str]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.domain.model import Issue, Person
 from bot.domain.reminders import Due
-from bot.domain.triage import Verb, ago, plan_mentions
+from bot.domain.events import Verb, ago
+from bot.domain.mentions import plan_mentions
 from cards.common import Card, adaptive_card, card_time, execute, mention_lines, rich_text, text_run, with_mentions
 from cards.issue_actions import card_verb
 

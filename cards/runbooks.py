@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, Runbook, Suggestion
 from cards.common import (
@@ -22,7 +25,51 @@ from cards.common import (
 
 CREATE_RUNBOOK_VERB = "runbook.create"
 UPDATE_RUNBOOK_VERB = "runbook.update"
+E = TypeVar("E", bound=Enum)
+
 RUNBOOK_INPUTS = ("runbook_title", "runbook_symptoms", "runbook_steps", "runbook_area", "runbook_category")
+
+
+class RunbookForm(BaseModel):
+    """A runbook form as submitted and checked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    symptoms: str
+    steps: str
+    area: Area | None
+    category: Category | None
+
+
+def runbook_values(data: dict[str, Any]) -> dict[str, str]:
+    """What was typed into a runbook form, trimmed, to check or to show again."""
+    return {key: value.strip() if isinstance(value := data.get(key), str) else "" for key in RUNBOOK_INPUTS}
+
+
+def parse_runbook_form(data: dict[str, Any]) -> RunbookForm | dict[str, str]:
+    """The runbook a form describes, or the problem with each input."""
+    values = runbook_values(data)
+    errors = {}
+    if not values["runbook_title"] or len(values["runbook_title"]) > TITLE_MAX:
+        errors["runbook_title"] = f"A title of 1 to {TITLE_MAX} characters."
+    if not values["runbook_steps"] or len(values["runbook_steps"]) > DESCRIPTION_MAX:
+        errors["runbook_steps"] = f"Steps of 1 to {DESCRIPTION_MAX:,} characters."
+    if len(values["runbook_symptoms"]) > DESCRIPTION_MAX:
+        errors["runbook_symptoms"] = f"At most {DESCRIPTION_MAX:,} characters."
+    if errors:
+        return errors
+    return RunbookForm(
+        title=values["runbook_title"], symptoms=values["runbook_symptoms"], steps=values["runbook_steps"],
+        area=_member(Area, values["runbook_area"]), category=_member(Category, values["runbook_category"]),
+    )
+
+
+def _member(kind: type[E], value: str) -> E | None:
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
 
 
 def _inputs(values: dict[str, str], errors: dict[str, str], *, with_tags: bool) -> list[dict[str, Any]]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.model import HandledBy, Issue, Severity
+from bot.domain.model import HandledBy, Issue, Person, Severity
 from bot.domain.standup import LIST_LIMIT, StandupSummary
-from bot.domain.triage import ago
-from cards.common import Card, adaptive_card, plain_text, text_block, text_run, truncate
-from cards.phase import criteria_lines
+from bot.domain.events import ago
+from cards.common import Card, adaptive_card, capped_mention_lines, execute, plain_text, text_block, text_run, truncate, with_mentions
+from cards.phase import SETUP_OPEN_VERB, criteria_lines
 
 
 def _issue_line(issue: Issue, summary: StandupSummary, note: str = "") -> dict[str, Any]:
@@ -36,7 +36,29 @@ def _section(title: str, issues: list[dict[str, Any]], *, empty: str, counted: b
     return elements
 
 
-def render_standup(summary: StandupSummary, *, chart_url: str | None = None) -> Card:
+def _setup_prompt(asked: tuple[Person, ...]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Until the window is set up: what is missing, who is asked (@mentioned), and the button that opens the form."""
+    people, entities = capped_mention_lines("Admins and triage leads: ", asked, spacing="Small")
+    prompt = {
+        "type": "Container",
+        "style": "warning",
+        "id": "setup_prompt",
+        "items": [
+            text_block("Hypercare here has no agreed end yet.", weight="Bolder"),
+            text_block("Set up the window (its start, planned end and exit targets) so that the stand-up counts the days "
+                       "and everyone knows when hypercare is over. An admin can do it now.", spacing="Small"),
+            *people,
+            {"type": "ActionSet", "actions": [execute("Set up hypercare", SETUP_OPEN_VERB, {}, style="positive")]},
+        ],
+    }
+    return prompt, entities
+
+
+def render_standup(
+    summary: StandupSummary, *, chart_url: str | None = None, asked: tuple[Person, ...] = (), leadership: tuple[Person, ...] = ()
+) -> Card:
+    """`asked`: who the setup prompt @mentions (a stand-up on demand names nobody); `leadership`: @mentioned under
+    the overrun warning, on the first stand-up past the planned end only."""
     severity_facts = [{"title": severity.label, "value": str(summary.open_by_severity[severity])} for severity in Severity]
     resolved_title = (
         f"Resolved since the last stand-up: support team {summary.resolved_by[HandledBy.SUPPORT]}, "
@@ -65,6 +87,10 @@ def render_standup(summary: StandupSummary, *, chart_url: str | None = None) -> 
         ),
         *_section("Oldest open", [_issue_line(i, summary) for i in summary.oldest_open], empty="None.", counted=False),
     ]
+    if summary.floor_walkers:
+        # Today's floor walkers, one line (names are user text).
+        walkers = "; ".join(f"{w.person.name} ({', '.join(area.label for area in w.areas)})" for w in summary.floor_walkers)
+        body.append(plain_text(truncate(f"On the floor today: {walkers}", 1000), spacing="Medium", id="floor_walkers"))
     if summary.runbook_candidates:
         body += _section(
             "Write a runbook: recurring without one",
@@ -72,11 +98,17 @@ def render_standup(summary: StandupSummary, *, chart_url: str | None = None) -> 
             [plain_text(f"{label}: " + ", ".join(f"#{n}" for n in numbers), spacing="Small") for label, numbers in summary.runbook_candidates],
             empty="",
         )
+    entities: list[dict[str, Any]] = []
     if report:
         criteria = [text_block(line, spacing="None", size="Small") for line in criteria_lines(report)]
         body[2:2] = [text_block("Exit criteria", weight="Bolder", spacing="Medium"), *criteria]
         if report.warning:
-            body.insert(1, {"type": "Container", "style": "attention", "id": "warning", "items": [plain_text(report.warning)]})
+            told, entities = capped_mention_lines("Leadership: ", leadership, spacing="Small") if leadership else ([], [])
+            body.insert(1, {"type": "Container", "style": "attention", "id": "warning", "items": [plain_text(report.warning), *told]})
+    if not summary.set_up:
+        prompt, asked_entities = _setup_prompt(asked)
+        body.insert(1, prompt)
+        entities += asked_entities
     if chart_url:
         body.append({"type": "Image", "url": chart_url, "altText": "Open issues by severity and daily incoming vs resolved", "size": "Stretch"})
-    return adaptive_card(body)
+    return with_mentions(adaptive_card(body), entities)

@@ -8,11 +8,14 @@ from typing import Any
 from bot.domain.exit_criteria import ExitReport, Ratio
 from bot.domain.metrics import DurationStats, PhaseMetrics
 from bot.domain.model import Severity
-from cards.common import Card, adaptive_card, card_time, rich_text, text_block, text_run
+from cards.common import NAME_MAX, Card, adaptive_card, card_time, plain_text, rich_text, text_block, text_run, truncate
 
 # How many days of the support-share trend the card shows (the chart and the export have them all).
 TREND_DAYS = 7
 PASS, FAIL = "✅", "❌"
+# The card names this many floor walkers, and this many issues of each (the export has them all).
+FLOOR_WALKERS_SHOWN = 8
+NUMBERS_SHOWN = 10
 
 
 def duration_text(delta: timedelta | None) -> str:
@@ -29,11 +32,11 @@ def duration_text(delta: timedelta | None) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
-def _percent(ratio: Ratio) -> str:
+def percent_text(ratio: Ratio) -> str:
     return "–" if ratio.percent is None else f"{ratio.percent:.0f}%"
 
 
-def _speed(acknowledge: DurationStats, resolve: DurationStats) -> str:
+def speed_text(acknowledge: DurationStats, resolve: DurationStats) -> str:
     return (
         f"acknowledged in {duration_text(acknowledge.median)} (n={acknowledge.samples}) · "
         f"resolved in {duration_text(resolve.median)} (n={resolve.samples})"
@@ -86,19 +89,24 @@ def render_status(metrics: PhaseMetrics, exit_report: ExitReport, *, chart_url: 
             "type": "FactSet",
             "spacing": "Small",
             "facts": [
-                {"title": acknowledge.severity.label, "value": _speed(acknowledge, resolve)}
+                {"title": acknowledge.severity.label, "value": speed_text(acknowledge, resolve)}
                 for acknowledge, resolve in zip(metrics.mtta, metrics.mttr, strict=True)
             ],
         }
     )
 
     trend = [ratio for _, ratio in metrics.support_share_trend[-TREND_DAYS:]]
-    trend_text = " → ".join(_percent(ratio) for ratio in trend) if trend else "no days yet"
+    trend_text = " → ".join(percent_text(ratio) for ratio in trend) if trend else "no days yet"
+    escalations = [ratio for _, ratio in metrics.escalation_rate_trend[-TREND_DAYS:]]
+    escalation_trend = " → ".join(percent_text(ratio) for ratio in escalations) if escalations else "no days yet"
     today = metrics.days[-1] if metrics.days else None
     facts = [
         {"title": "Sev 1/2 within target", "value": metrics.sla.text()},
         {"title": "Support team share, last 7 days", "value": metrics.support_share_now.text()},
         {"title": f"Support share trend, last {len(trend) or TREND_DAYS} days", "value": trend_text},
+        {"title": "Incoming handled by support and floor walkers, last 7 days", "value": metrics.incoming_share_now.text()},
+        {"title": "Escalated to the partner, last 7 days", "value": metrics.escalation_rate_now.text()},
+        {"title": f"Escalation rate trend, last {len(escalations) or TREND_DAYS} days", "value": escalation_trend},
         {"title": "Runbook coverage of recurring issues", "value": metrics.runbook_coverage.text()},
         {"title": "Recurring issues without a runbook", "value": str(len(metrics.recurring_candidates))},
         {
@@ -111,6 +119,16 @@ def render_status(metrics: PhaseMetrics, exit_report: ExitReport, *, chart_url: 
         facts.append({"title": "Raised / resolved today", "value": f"{today.incoming} / {today.resolved}"})
     body.append(text_block("Figures", weight="Bolder", spacing="Medium"))
     body.append({"type": "FactSet", "spacing": "Small", "facts": facts})
+
+    if metrics.floor_walker_resolved:
+        body.append(text_block("Resolved by floor walkers", weight="Bolder", spacing="Medium"))
+        for entry in metrics.floor_walker_resolved[:FLOOR_WALKERS_SHOWN]:
+            numbers = ", ".join(f"#{n}" for n in entry.numbers[:NUMBERS_SHOWN])
+            more = f" and {len(entry.numbers) - NUMBERS_SHOWN} more" if len(entry.numbers) > NUMBERS_SHOWN else ""
+            # The name is user text: a TextRun, never markdown.
+            body.append(plain_text(f"{truncate(entry.person.name, NAME_MAX)}: {numbers}{more} ({len(entry.numbers)})", spacing="None"))
+        if len(metrics.floor_walker_resolved) > FLOOR_WALKERS_SHOWN:
+            body.append(text_block(f"…and {len(metrics.floor_walker_resolved) - FLOOR_WALKERS_SHOWN} more floor walkers.", isSubtle=True))
 
     if chart_url:
         body.append(

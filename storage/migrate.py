@@ -35,15 +35,21 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
 
 
-async def is_current(engine: AsyncEngine) -> bool:
-    """Whether the database is at the latest migration (the bot refuses to serve an older schema)."""
+async def revisions(engine: AsyncEngine) -> tuple[set[str], set[str]]:
+    """The database's migration revisions, and those of the latest schema (empty: never migrated)."""
 
-    def compare(connection: Connection) -> bool:
+    def read(connection: Connection) -> tuple[set[str], set[str]]:
         heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+        return set(MigrationContext.configure(connection).get_current_heads()), heads
 
     async with engine.connect() as connection:
-        return await connection.run_sync(compare)
+        return await connection.run_sync(read)
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """Whether the database is at the latest migration (the bot refuses to serve an older schema)."""
+    current, heads = await revisions(engine)
+    return current == heads
 
 
 async def check(engine: AsyncEngine) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -89,6 +90,14 @@ class WarRoomRow(Base):
     signed_off_at: Mapped[datetime | None]
     signed_off_by_id: Mapped[str | None] = mapped_column(String(64))
     signed_off_by_name: Mapped[str | None] = mapped_column(String(200))
+    # bot.domain.window.WarRoomKind: team, group_chat or personal_chat (which of them hold stand-ups).
+    kind: Mapped[str] = mapped_column(String(20), server_default="team")
+    # Told once (bot.domain.standup.standup_notices): the planned end whose overrun leadership was @mentioned about,
+    # and when leadership was told the exit criteria pass.
+    overrun_told_for: Mapped[date | None] = mapped_column(Date)
+    ready_told_at: Mapped[datetime | None]
+    # When the welcome card was posted: set in the transaction that decides to post it, so it is posted once.
+    welcomed_at: Mapped[datetime | None]
 
 
 class ConversationRow(Base):
@@ -187,6 +196,15 @@ class IssueRow(Base):
     snoozed_until: Mapped[datetime | None]
     ack_escalated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     resolve_escalated_for: Mapped[datetime | None]
+    # Held while the war room is signed off (next_due_at NULL); a withdrawal of the sign-off makes them due again.
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Escalated to the partner by the support team (the escalation rate); to NULL: the partner team, nobody on call.
+    escalated_at: Mapped[datetime | None]
+    escalated_by_id: Mapped[str | None] = mapped_column(String(64))
+    escalated_by_name: Mapped[str | None] = mapped_column(String(200))
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
+    escalated_to_id: Mapped[str | None] = mapped_column(String(64))
+    escalated_to_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class IssueFollowerRow(Base):
@@ -319,3 +337,54 @@ class WarRoomRoleRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     granted_by_name: Mapped[str] = mapped_column(String(200))
     granted_at: Mapped[datetime]
+
+
+class ChartSnapshotRow(Base):
+    """The figures a card's chart shows, kept when the card is made (bot/domain/charts.py): the link draws them."""
+
+    __tablename__ = "chart_snapshots"
+    # The same figures in one war room are kept once (a `status` asked twice in a quiet hour).
+    __table_args__ = (UniqueConstraint("war_room_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"))
+    # SHA-256 of the series as stored, in hex.
+    digest: Mapped[str] = mapped_column(String(64))
+    # ChartSeries as JSON.
+    series: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class WarRoomMemberRow(Base):
+    """Who belongs to a war room: on its team's roster (read at install, kept up by member events), or seen there.
+
+    A person's personal chat with the bot acts in these war rooms.
+    """
+
+    __tablename__ = "war_room_members"
+
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # "roster" or "seen".
+    via: Mapped[str] = mapped_column(String(10))
+    added_at: Mapped[datetime]
+    # When they last chose this war room in their personal chat (the latest is their default).
+    chosen_at: Mapped[datetime | None]
+
+
+class FloorWalkerRow(Base):
+    """Who walks the floor in a war room: the areas they cover, the weekdays, the site (`floor add`)."""
+
+    __tablename__ = "floor_walkers"
+
+    war_room_id: Mapped[int] = mapped_column(ForeignKey("war_rooms.id", ondelete="CASCADE"), primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Area values, comma-separated.
+    areas: Mapped[str] = mapped_column(String(500))
+    # Weekdays (Monday 0), comma-separated; NULL: the war room's working days.
+    days: Mapped[str | None] = mapped_column(String(20))
+    site: Mapped[str | None] = mapped_column(String(100))
+    added_by_name: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime]

@@ -7,9 +7,12 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activities import ProcessedActivityRepository
+from storage.repositories.charts import ChartSnapshotRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.events import EventRepository
+from storage.repositories.floor_walkers import FloorWalkerRepository
 from storage.repositories.issues import IssueRepository
+from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.runbooks import RunbookRepository
@@ -27,6 +30,8 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     runbooks: RunbookRepository
     similar: SimilarityRepository
+    charts: ChartSnapshotRepository
+    floor_walkers: FloorWalkerRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -37,6 +42,7 @@ class SqlUnitOfWork:
         self._session = session
         self.war_rooms = WarRoomRepository(session)
         self.conversations = ConversationRepository(session)
+        self.members = MemberRepository(session)
         self.activities = ProcessedActivityRepository(session)
         self.issues = IssueRepository(session)
         self.events = EventRepository(session)
@@ -44,6 +50,8 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(session)
         self.runbooks = RunbookRepository(session)
         self.similar = SimilarityRepository(session)
+        self.charts = ChartSnapshotRepository(session)
+        self.floor_walkers = FloorWalkerRepository(session)
         return self
 
     async def __aexit__(

@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.calendar import WEEKDAYS
-from bot.domain.model import Role, Severity, Status
+from bot.domain.floor import SITE_MAX, parse_areas, parse_days
+from bot.domain.model import Area, Role, Severity, Status
 
 _NUMBER = re.compile(r"^#?(\d{1,9})\b\s*(.*)$", re.DOTALL)
 
@@ -85,8 +86,28 @@ class SetRota(_Command):
     handover_time: time = time(9, 0)
 
 
+class ShowFloor(_Command):
+    pass
+
+
+class AddFloorWalker(_Command):
+    """`floor add @person areas finance,warehouse [days mon,tue] [site Rotterdam]`; no days: every working day."""
+
+    areas: tuple[Area, ...]
+    days: frozenset[int] | None = None
+    site: str | None = None
+
+
+class RemoveFloorWalker(_Command):
+    """`floor remove @person`."""
+
+
 class PostStandup(_Command):
     pass
+
+
+class MakeHome(_Command):
+    """`standup here`: this channel is where the war room's stand-ups and announcements go."""
 
 
 class ShowSetup(_Command):
@@ -98,6 +119,10 @@ class ShowExit(_Command):
 
 
 class ShowStatus(_Command):
+    pass
+
+
+class HandOver(_Command):
     pass
 
 
@@ -119,8 +144,8 @@ class SearchRunbooks(_Command):
 
 ChatCommand = (
     ShowHelp | ReportIssue | ListIssues | ShowIssue | ShowHistory | AssignIssue | AcknowledgeIssue | ResolveIssue
-    | ManageRoles | ShowOnCall | SetOnCall | SetRota | PostStandup | ShowSetup | ShowExit | ShowStatus | ExtendPhase
-    | NewRunbook | SearchRunbooks
+    | ManageRoles | ShowOnCall | SetOnCall | SetRota | ShowFloor | AddFloorWalker | RemoveFloorWalker | PostStandup | MakeHome
+    | ShowSetup | ShowExit | ShowStatus | ExtendPhase | HandOver | NewRunbook | SearchRunbooks
 )
 
 
@@ -229,6 +254,45 @@ def _oncall(rest: str) -> ShowOnCall | SetOnCall | SetRota | CommandError | None
     return None
 
 
+FLOOR_ADD_USAGE = "Write `floor add @person areas finance,warehouse [days mon,tue] [site Rotterdam]`."
+_FLOOR_AREAS = re.compile(r"\bareas?\b(.*)$", re.IGNORECASE | re.DOTALL)
+_FLOOR_OPTION = re.compile(r"\b(days?|site)\b", re.IGNORECASE)
+
+
+def _floor(rest: str) -> ShowFloor | AddFloorWalker | RemoveFloorWalker | CommandError | None:
+    words = rest.split()
+    if not words:
+        return ShowFloor()
+    action = words[0].lower()
+    if action == "remove":
+        return RemoveFloorWalker()
+    if action != "add":
+        return None  # "floor scanners are offline": a problem on the shop floor
+    match = _FLOOR_AREAS.search(rest)
+    if not match:
+        return CommandError(message=FLOOR_ADD_USAGE)
+    # After `areas`: the areas, then `days …` and `site …` in either order.
+    parts = _FLOOR_OPTION.split(match.group(1))
+    areas = parse_areas(parts[0])
+    if isinstance(areas, str):
+        return CommandError(message=areas)
+    days: frozenset[int] | None = None
+    site: str | None = None
+    for keyword, value in zip(parts[1::2], parts[2::2], strict=True):
+        if keyword.lower().startswith("day"):
+            parsed = parse_days(value)
+            if isinstance(parsed, str):
+                return CommandError(message=parsed)
+            days = parsed
+        else:
+            site = " ".join(value.split())
+            if not site:
+                return CommandError(message="Name the site after `site`, e.g. `site Rotterdam`.")
+            if len(site) > SITE_MAX:
+                return CommandError(message=f"Keep the site under {SITE_MAX} characters.")
+    return AddFloorWalker(areas=areas, days=days, site=site)
+
+
 _EXTEND = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})|(\d{1,2})\s*w(?:eeks?)?)\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -285,8 +349,12 @@ def parse_command(text: str) -> ChatCommand | CommandError | None:
             return _roles(rest)
         case "oncall" | "on-call":
             return _oncall(rest)
+        case "floor":
+            return _floor(rest)
         case "standup" | "stand-up" if not rest.strip():
             return PostStandup()
+        case "standup" | "stand-up" if rest.strip().lower() == "here":
+            return MakeHome()
         case "setup" if not rest.strip():
             return ShowSetup()
         case "exit" if not rest.strip():
@@ -295,6 +363,8 @@ def parse_command(text: str) -> ChatCommand | CommandError | None:
             return ShowStatus()
         case "extend":
             return _extend(rest)
+        case "handover" | "hand-over" if not rest.strip():
+            return HandOver()
         case "runbook" | "runbooks":
             words = rest.strip()
             if words.lower() == "new":

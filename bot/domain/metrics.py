@@ -26,8 +26,8 @@ from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.exit_criteria import Ratio, sla_attainment, support_share
-from bot.domain.model import Area, Category, Issue, Severity, Status
+from bot.domain.exit_criteria import Ratio, escalation_rate, incoming_share, sla_attainment, support_share
+from bot.domain.model import Area, Category, HandledBy, Issue, Person, Severity, Status
 from bot.domain.war_room import WarRoomSettings
 
 MAX_PHASE_DAYS = 366
@@ -71,6 +71,7 @@ class DayFigures(BaseModel):
     resolved: int  # resolved that local day
     open_by_severity: dict[Severity, int]  # open at the cut
     support_share: Ratio  # the 7 days before the cut
+    escalation_rate: Ratio  # issues raised in the 7 days before the cut that were escalated to the partner by then
 
     @property
     def open_total(self) -> int:
@@ -94,6 +95,15 @@ class RecurringGroup(BaseModel):
         return len(self.issue_ids)
 
 
+class FloorWalkerResolutions(BaseModel):
+    """The issues one floor walker resolved (resolutions booked to the floor walkers), ascending."""
+
+    model_config = ConfigDict(frozen=True)
+
+    person: Person
+    numbers: tuple[int, ...]
+
+
 class PhaseMetrics(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -114,6 +124,10 @@ class PhaseMetrics(BaseModel):
     mttr: tuple[DurationStats, ...]
     sla: Ratio
     support_share_now: Ratio
+    # The exit criterion on incoming volume, and the share of incoming issues escalated to the partner (last 7 days).
+    incoming_share_now: Ratio
+    escalation_rate_now: Ratio
+    floor_walker_resolved: tuple[FloorWalkerResolutions, ...]  # by name
     runbook_coverage: Ratio  # recurring resolved issues linked to a runbook ÷ all recurring resolved issues
     recurring_candidates: tuple[RecurringGroup, ...]
 
@@ -124,6 +138,10 @@ class PhaseMetrics(BaseModel):
     @property
     def support_share_trend(self) -> tuple[tuple[date, Ratio], ...]:
         return tuple((figures.day, figures.support_share) for figures in self.days)
+
+    @property
+    def escalation_rate_trend(self) -> tuple[tuple[date, Ratio], ...]:
+        return tuple((figures.day, figures.escalation_rate) for figures in self.days)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -167,6 +185,18 @@ def _tallies(values: Iterable[Category | Area | None], members: Sequence[Categor
     if counts[None]:
         rows.append(Tally(key=UNSET, label="Not set", count=counts[None]))
     return tuple(rows)
+
+
+def floor_walker_resolutions(issues: list[Issue]) -> list[FloorWalkerResolutions]:
+    resolved: dict[str, tuple[Person, list[int]]] = {}
+    for issue in issues:
+        resolution = issue.resolution
+        if _resolved_at(issue) is not None and resolution is not None and resolution.handled_by is HandledBy.FLOOR_WALKER:
+            resolved.setdefault(resolution.resolved_by.key, (resolution.resolved_by, []))[1].append(issue.number)
+    return sorted(
+        (FloorWalkerResolutions(person=person, numbers=tuple(sorted(numbers))) for person, numbers in resolved.values()),
+        key=lambda entry: entry.person.name.casefold(),
+    )
 
 
 def phase_days(issues: list[Issue], settings: WarRoomSettings, now: datetime) -> list[date]:
@@ -306,9 +336,8 @@ def runbook_coverage(issues: list[Issue], runbook_linked_issue_ids: set[int]) ->
 # ------------------------------------------------------------------------------------------------ metrics
 
 
-def compute_metrics(
-    issues: list[Issue], *, settings: WarRoomSettings, now: datetime, runbook_linked_issue_ids: set[int]
-) -> PhaseMetrics:
+def day_figures(issues: list[Issue], settings: WarRoomSettings, now: datetime) -> tuple[DayFigures, ...]:
+    """Each local day of the phase (see the module notes), as of `now`."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     calendar = settings.calendar
@@ -333,9 +362,16 @@ def compute_metrics(
                 resolved=resolved_days[day],
                 open_by_severity=open_by_severity,
                 support_share=support_share(issues, now=cut),
+                escalation_rate=escalation_rate(issues, now=cut),
             )
         )
+    return tuple(figures)
 
+
+def compute_metrics(
+    issues: list[Issue], *, settings: WarRoomSettings, now: datetime, runbook_linked_issue_ids: set[int]
+) -> PhaseMetrics:
+    figures = day_figures(issues, settings, now)
     mtta: dict[Severity, list[timedelta]] = {severity: [] for severity in Severity}
     mttr: dict[Severity, list[timedelta]] = {severity: [] for severity in Severity}
     for issue in issues:
@@ -347,10 +383,10 @@ def compute_metrics(
     severity_counts = Counter(issue.severity for issue in issues)
     return PhaseMetrics(
         now=now,
-        time_zone=calendar.time_zone,
-        first_day=days[0] if days else None,
-        last_day=days[-1] if days else None,
-        days=tuple(figures),
+        time_zone=settings.calendar.time_zone,
+        first_day=figures[0].day if figures else None,
+        last_day=figures[-1].day if figures else None,
+        days=figures,
         raised_total=len(issues),
         resolved_total=sum(1 for issue in issues if _resolved_at(issue) is not None),
         deferred_total=sum(1 for issue in issues if issue.status is Status.DEFERRED),
@@ -365,6 +401,9 @@ def compute_metrics(
         mttr=tuple(_stats(severity, mttr[severity]) for severity in Severity),
         sla=sla_attainment(issues, now=now),
         support_share_now=support_share(issues, now=now),
+        incoming_share_now=incoming_share(issues, now=now),
+        escalation_rate_now=escalation_rate(issues, now=now),
+        floor_walker_resolved=tuple(floor_walker_resolutions(issues)),
         runbook_coverage=runbook_coverage(issues, runbook_linked_issue_ids),
         recurring_candidates=tuple(recurring_candidates(issues, runbook_linked_issue_ids)),
     )

@@ -152,6 +152,7 @@ class Role(str, Enum):
     PARTNER = "partner"
     LEADERSHIP = "leadership"
     ADMIN = "admin"
+    FLOOR_WALKER = "floor_walker"
 
     @property
     def label(self) -> str:
@@ -165,6 +166,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.PARTNER: "partner project team",
     Role.LEADERSHIP: "leadership",
     Role.ADMIN: "admin",
+    Role.FLOOR_WALKER: "floor walker (on the floor with the business teams)",
 }
 
 
@@ -196,10 +198,18 @@ class HandledBy(str, Enum):
 
     SUPPORT = "support"
     PARTNER = "partner"
+    FLOOR_WALKER = "floor_walker"
 
     @property
     def label(self) -> str:
-        return "Customer support team" if self is HandledBy.SUPPORT else "Partner / project team"
+        return HANDLED_BY_LABELS[self]
+
+
+HANDLED_BY_LABELS: dict[HandledBy, str] = {
+    HandledBy.SUPPORT: "Customer support team",
+    HandledBy.PARTNER: "Partner / project team",
+    HandledBy.FLOOR_WALKER: "Floor walker",
+}
 
 
 # Field limits shared by the parser, the form and storage, so all three agree.
@@ -258,6 +268,17 @@ class Resolution(BaseModel):
     runbook_title: str | None = None
 
 
+class Escalation(BaseModel):
+    """The issue handed from the support team to the partner: who, when, why, and to whom (None: the partner team)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    escalated_by: Person
+    escalated_at: datetime
+    reason: str
+    to: Person | None = None
+
+
 class _IssueFacts(BaseModel):
     """What an issue is, whether about to be stored or stored."""
 
@@ -296,6 +317,8 @@ class Issue(_IssueFacts):
     duplicate_of: int | None = None  # the number of the issue this one duplicates
     # People who said "me too", and reporters moved here from duplicates: told when it is resolved.
     followers: tuple[Person, ...] = ()
+    # Escalated to the partner by the support team (or a floor walker): kept through reopening, for the escalation rate.
+    escalation: Escalation | None = None
 
 
 class NewIssue(_IssueFacts):

@@ -26,19 +26,28 @@ class Action(str, Enum):
     MARK_DUPLICATE = "mark_duplicate"
     DEFER = "defer"
     REOPEN = "reopen"
+    # Hand an issue the support team cannot solve to the partner (its on-call person, else the partner team).
+    ESCALATE = "escalate"
     SNOOZE_REMINDERS = "snooze_reminders"
     # The phase.
     SET_UP = "set_up"
     EXTEND = "extend"
     SIGN_OFF = "sign_off"
     WITHDRAW_SIGN_OFF = "withdraw_sign_off"
+    # Download the hand-over pack for steady-state support (the whole issue log, runbooks, backlog).
+    HAND_OVER = "hand_over"
     # The war room's people and knowledge. On call: set someone, clear that, or set the rota.
     CHANGE_ON_CALL = "change_on_call"
+    # `standup here`: the channel stand-ups and announcements go to.
+    SET_HOME = "set_home"
     MANAGE_ROLES = "manage_roles"
     EDIT_RUNBOOK = "edit_runbook"
+    # `floor add`, `floor remove`: who walks the floor, where and when.
+    MANAGE_FLOOR_WALKERS = "manage_floor_walkers"
 
 
-_WORKERS = frozenset({Role.ONCALL, Role.SUPPORT, Role.PARTNER, Role.TRIAGE_LEAD})
+# Floor walkers have the support team's triage permissions: they take how-to questions on the floor.
+_WORKERS = frozenset({Role.ONCALL, Role.SUPPORT, Role.FLOOR_WALKER, Role.PARTNER, Role.TRIAGE_LEAD})
 _TRIAGE_LEAD = frozenset({Role.TRIAGE_LEAD})
 
 # None: everyone in the war room, with a role or without.
@@ -54,14 +63,19 @@ PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
     Action.MARK_DUPLICATE: _TRIAGE_LEAD,
     Action.DEFER: _TRIAGE_LEAD,
     Action.REOPEN: _TRIAGE_LEAD,
+    # The customer's side escalates; the partner's own people (oncall, partner) are whom it escalates to.
+    Action.ESCALATE: frozenset({Role.SUPPORT, Role.FLOOR_WALKER, Role.TRIAGE_LEAD, Role.ADMIN}),
     Action.SNOOZE_REMINDERS: frozenset({Role.ONCALL, Role.TRIAGE_LEAD}),
     Action.SET_UP: frozenset({Role.ADMIN}),
     Action.EXTEND: frozenset({Role.LEADERSHIP, Role.ADMIN}),
     Action.SIGN_OFF: frozenset({Role.LEADERSHIP}),
     Action.WITHDRAW_SIGN_OFF: frozenset({Role.LEADERSHIP}),
+    Action.HAND_OVER: frozenset({Role.TRIAGE_LEAD, Role.LEADERSHIP, Role.ADMIN}),
     Action.CHANGE_ON_CALL: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
+    Action.SET_HOME: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
     Action.MANAGE_ROLES: frozenset({Role.ADMIN}),
     Action.EDIT_RUNBOOK: _TRIAGE_LEAD,
+    Action.MANAGE_FLOOR_WALKERS: frozenset({Role.TRIAGE_LEAD, Role.ADMIN}),
 }
 
 # Also allowed, whatever one's roles, on what is one's own: the reporter reopens their issue, the owner edits their runbook.

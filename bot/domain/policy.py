@@ -13,13 +13,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator, model_validator
 
 from bot.domain.calendar import WorkingCalendar
-from bot.domain.model import Severity
+from bot.domain.model import Severity, Status
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|minutes?|h|hours?|d|days?)\s*$", re.IGNORECASE)
 # The longest span in each unit: a year. Longer targets mean nothing in hypercare, and overflow date arithmetic.
 _MOST = {"m": 365 * 24 * 60, "h": 365 * 24, "d": 365}
 # Reminders closer together than this are noise (and 0m made the reminder planner divide by zero).
 REMINDER_MIN_MINUTES = 5
+
+
+def status_when_raised(severity: Severity) -> Status:
+    """Scope discipline: an enhancement (Sev 4) goes straight to the after-hypercare backlog."""
+    return Status.DEFERRED if severity is Severity.SEV4 else Status.NEW
 
 
 class Span(BaseModel):

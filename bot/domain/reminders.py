@@ -35,6 +35,8 @@ class ReminderState(BaseModel):
     ack_escalated: bool = False
     # The resolution target that was escalated; a new target (severity changed) can escalate again.
     resolve_escalated_for: datetime | None = None
+    # Held while the war room is signed off: nothing is sent, and the issue is not looked at until a withdrawal.
+    paused: bool = False
 
 
 class Due(BaseModel):
@@ -119,7 +121,16 @@ def plan_reminders(
             next_reminder = calendar.add(now, timedelta())
         upcoming.append(next_reminder)
 
+    if state.paused:
+        # The first plan after a withdrawn sign-off: what fell due meanwhile counts as done, and the issue gets at
+        # most one message, the most urgent (an escalation before a reminder), never one per missed interval.
+        due, state = due[:1], state.model_copy(update={"paused": False})
     return Plan(due=tuple(due), state=state, next_due_at=min(upcoming) if upcoming else None)
+
+
+def pause_reminders(state: ReminderState) -> ReminderState:
+    """Hypercare is signed off: the issue is chased no more until a withdrawal resumes it."""
+    return state.model_copy(update={"paused": True})
 
 
 def rebase_reminders(issue: Issue, state: ReminderState, *, rule: SeverityRule, calendar: WorkingCalendar, now: datetime) -> ReminderState:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.exit_criteria import ExitReport
-from bot.domain.model import HandledBy, Issue, Severity, Status
-from bot.domain.triage import ago
+from bot.domain.floor import FloorWalker
+from bot.domain.model import HandledBy, Issue, Person, Severity, Status
+from bot.domain.events import ago
+from bot.domain.war_room import WarRoom
 
 # Lists on the card stop here and say how many more there are.
 LIST_LIMIT = 8
@@ -32,6 +34,10 @@ class StandupSummary(BaseModel):
     exit_report: ExitReport | None = None
     # Recurring problems with no runbook: (what they have in common, the issue numbers).
     runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # The window has an agreed end; until then the stand-up opens with a prompt to set it up.
+    set_up: bool = True
+    # Who is on the floor today (the war room's local date), by name.
+    floor_walkers: tuple[FloorWalker, ...] = ()
 
     @property
     def open_total(self) -> int:
@@ -48,6 +54,8 @@ def build_standup(
     now: datetime,
     exit_report: ExitReport | None = None,
     runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = (),
+    set_up: bool = True,
+    floor_walkers: tuple[FloorWalker, ...] = (),
 ) -> StandupSummary:
     """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up."""
     ordered = sorted(open_issues, key=lambda issue: (issue.severity, issue.created_at))
@@ -82,6 +90,55 @@ def build_standup(
         needs_decision=tuple(needs_decision),
         exit_report=exit_report,
         runbook_candidates=runbook_candidates,
+        set_up=set_up,
+        floor_walkers=tuple(sorted(floor_walkers, key=lambda walker: walker.person.name.casefold())),
+    )
+
+
+class StandupNotices(BaseModel):
+    """What a scheduled stand-up tells besides the summary, and the marks that make each of it said once.
+
+    The marks are stored with the war room in the transaction that queues the stand-up, so neither a restart nor a
+    second replica says it again.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    # No agreed end yet: the stand-up opens with a prompt, its admins and triage leads @mentioned.
+    setup_prompt: bool
+    # The first stand-up past this planned end: leadership is @mentioned (the overrun itself is said every day).
+    overrun_mention: bool
+    # The exit criteria pass and leadership has not been told: "ready for sign-off", with the button.
+    ready_for_sign_off: bool
+    overrun_told_for: date | None
+    ready_told_at: datetime | None
+
+
+def asked_to_set_up(admins: tuple[Person, ...], leads: tuple[Person, ...]) -> tuple[Person, ...]:
+    """Who the setup prompt @mentions: the war room's admins, then its triage leads, each once."""
+    unique: dict[str, Person] = {}
+    for person in (*admins, *leads):
+        unique.setdefault(person.key, person)
+    return tuple(unique.values())
+
+
+def standup_notices(room: WarRoom, report: ExitReport, *, now: datetime) -> StandupNotices:
+    """Leadership hears of an overrun once per planned end (an extension that is overrun again is news again).
+
+    "Ready for sign-off" is said once while the criteria keep passing; a stand-up that finds them failing again
+    clears the mark, so that passing again later is said again, at most once a stand-up. A withdrawn sign-off leaves
+    the mark as it is: leadership withdrew knowing where the criteria stood.
+    """
+    overrun = report.phase is not None and report.phase.overrun and report.signed_off_at is None
+    mention = overrun and room.overrun_told_for != room.settings.ends_on
+    ready = report.measured_pass and report.signed_off_at is None
+    tell_ready = ready and room.ready_told_at is None
+    return StandupNotices(
+        setup_prompt=not room.settings.set_up,
+        overrun_mention=mention,
+        ready_for_sign_off=tell_ready,
+        overrun_told_for=room.settings.ends_on if mention else room.overrun_told_for,
+        ready_told_at=now if tell_ready else room.ready_told_at if report.measured_pass else None,
     )
 
 
@@ -113,6 +170,7 @@ def standup_text(summary: StandupSummary) -> str:
     lines = [
         f"Hypercare stand-up — {summary.war_room_name} — {now:%Y-%m-%d %H:%M} UTC"
         + (f" — {report.phase.text()}" if report and report.phase else ""),
+        *(["!! Hypercare here has no agreed end yet: an admin can set it up with `setup`."] if not summary.set_up else []),
         *([f"!! {report.warning}"] if report and report.warning else []),
         *(["Exit criteria:", *(f"  {line}" for line in exit_lines(report))] if report else []),
         f"Open: {summary.open_total} ({counts}); deferred to after hypercare: {summary.deferred_count}",

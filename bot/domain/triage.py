@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from enum import Enum
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.model import (
     OPEN_STATUSES,
+    Escalation,
     HandledBy,
     Issue,
     Person,
@@ -20,121 +20,13 @@ from bot.domain.model import (
     Status,
 )
 from bot.domain.calendar import WorkingCalendar
+from bot.domain.events import Event, Verb
 from bot.domain.permissions import Action, may, needs_role
 from bot.domain.policy import SeverityPolicy
 
 NOTE_MAX = 2000
 REASON_MAX = 500
 RESOLUTION_NOTES_MAX = 4000
-
-
-class Verb(str, Enum):
-    ACKNOWLEDGE = "ack"
-    TAKE = "take"
-    ASSIGN = "assign"
-    CHANGE_SEVERITY = "severity"
-    ADD_UPDATE = "update"
-    RESOLVE = "resolve"
-    REOPEN = "reopen"
-    ME_TOO = "metoo"
-    DUPLICATE = "duplicate"
-    DEFER = "defer"
-
-    @property
-    def action(self) -> Action:
-        return _ACTION[self]
-
-    @property
-    def infinitive(self) -> str:
-        return _INFINITIVE[self]
-
-    @property
-    def on_this_issue(self) -> str:
-        return _ON_THIS_ISSUE[self]
-
-
-# Events also record verbs that are not commands: raising an issue, and a duplicate merged into it.
-CREATED = "created"
-MERGED = "merged"
-SNOOZED = "snoozed"
-
-_PAST_TENSE = {
-    CREATED: "raised {it}",
-    MERGED: "merged a duplicate into {it}",
-    SNOOZED: "snoozed the reminders of {it}",
-    "ack": "acknowledged {it}",
-    "take": "took {it}",
-    "assign": "assigned {it}",
-    "severity": "changed the severity of {it}",
-    "update": "added an update to {it}",
-    "resolve": "resolved {it}",
-    "reopen": "reopened {it}",
-    "metoo": "said \u201cme too\u201d to {it}",
-    "duplicate": "closed {it} as a duplicate",
-    "defer": "deferred {it}",
-}
-
-_ACTION = {
-    Verb.ACKNOWLEDGE: Action.ACKNOWLEDGE,
-    Verb.TAKE: Action.TAKE,
-    Verb.ASSIGN: Action.ASSIGN,
-    Verb.CHANGE_SEVERITY: Action.CHANGE_SEVERITY,
-    Verb.ADD_UPDATE: Action.ADD_UPDATE,
-    Verb.RESOLVE: Action.RESOLVE,
-    Verb.REOPEN: Action.REOPEN,
-    Verb.ME_TOO: Action.ME_TOO,
-    Verb.DUPLICATE: Action.MARK_DUPLICATE,
-    Verb.DEFER: Action.DEFER,
-}
-
-_INFINITIVE = {
-    Verb.ACKNOWLEDGE: "acknowledge issues",
-    Verb.TAKE: "take issues",
-    Verb.ASSIGN: "assign issues",
-    Verb.CHANGE_SEVERITY: "change severities",
-    Verb.ADD_UPDATE: "add updates",
-    Verb.RESOLVE: "resolve issues",
-    Verb.REOPEN: "reopen issues",
-    Verb.ME_TOO: "say me too",
-    Verb.DUPLICATE: "close issues as duplicates",
-    Verb.DEFER: "defer issues",
-}
-
-
-_ON_THIS_ISSUE = {
-    Verb.ACKNOWLEDGE: "acknowledge it",
-    Verb.TAKE: "take it",
-    Verb.ASSIGN: "assign it",
-    Verb.CHANGE_SEVERITY: "change its severity",
-    Verb.ADD_UPDATE: "add an update",
-    Verb.RESOLVE: "resolve it",
-    Verb.REOPEN: "reopen it",
-    Verb.ME_TOO: "join it",
-    Verb.DUPLICATE: "close it as a duplicate",
-    Verb.DEFER: "defer it",
-}
-
-
-def describe_verb(verb: str, it: str = "it") -> str:
-    """`resolved it`, `closed #12 as a duplicate`: what someone did, for timelines and stale-card notes."""
-    return _PAST_TENSE.get(verb, "changed {it}").format(it=it)
-
-
-def ago(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours} hour{'s' if hours != 1 else ''} ago"
-    return f"{hours // 24} days ago"
-
-
-def describe_change(event: Event, *, now: datetime) -> str:
-    """"Priya Shah resolved this 2 minutes ago." """
-    return f"{event.actor.name} {describe_verb(event.verb, 'this')} {ago(now - event.at)}."
 
 
 class _Command(BaseModel):
@@ -195,7 +87,16 @@ class Defer(_Command):
     reason: str | None = Field(default=None, max_length=REASON_MAX)
 
 
-TriageCommand = Acknowledge | Take | Assign | ChangeSeverity | AddUpdate | Resolve | Reopen | MeToo | MarkDuplicate | Defer
+class Escalate(_Command):
+    """The support team (or a floor walker) hands the issue to the partner: to whoever is on call, else the partner team."""
+
+    verb: Verb = Verb.ESCALATE
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+
+
+TriageCommand = (
+    Acknowledge | Take | Assign | ChangeSeverity | AddUpdate | Resolve | Reopen | MeToo | MarkDuplicate | Defer | Escalate
+)
 
 _CLOSED = frozenset({Status.RESOLVED, Status.DEFERRED, Status.DUPLICATE})
 ALLOWED_FROM: dict[Verb, frozenset[Status]] = {
@@ -209,6 +110,7 @@ ALLOWED_FROM: dict[Verb, frozenset[Status]] = {
     Verb.ME_TOO: OPEN_STATUSES | {Status.DEFERRED},
     Verb.DUPLICATE: OPEN_STATUSES | {Status.DEFERRED},
     Verb.DEFER: OPEN_STATUSES,
+    Verb.ESCALATE: OPEN_STATUSES,
 }
 
 DEFERRABLE = frozenset({Severity.SEV3, Severity.SEV4})
@@ -222,19 +124,6 @@ class Refusal(BaseModel):
     field: str | None = None
 
 
-class Event(BaseModel):
-    """One change to an issue, as the history shows it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    verb: str
-    actor: Person
-    at: datetime
-    from_value: str | None = None
-    to_value: str | None = None
-    reason: str | None = None
-
-
 class Decision(BaseModel):
     """What a command does: the issue afterwards, the event to record, and what to tell the thread."""
 
@@ -246,28 +135,6 @@ class Decision(BaseModel):
     # People to @mention with `notice` in the issue's thread (e.g. "it is resolved").
     notify: tuple[Person, ...] = ()
     notice: str | None = None
-
-
-# Each @mention notifies its person and costs a few hundred bytes of a message Teams refuses above about 100 KB;
-# a thread flooded with notices helps nobody either. Beyond these, people are told by count.
-MENTIONS_PER_MESSAGE = 40
-NOTICE_MESSAGES_MAX = 3
-
-
-class Mentions(BaseModel):
-    """Who a notice @mentions, message by message, and how many more it can only count."""
-
-    model_config = ConfigDict(frozen=True)
-
-    batches: tuple[tuple[Person, ...], ...]
-    others: int = 0
-
-
-def plan_mentions(people: tuple[Person, ...], *, messages: int = NOTICE_MESSAGES_MAX) -> Mentions:
-    """The first `messages` × MENTIONS_PER_MESSAGE people in order (put whoever matters most first), the rest counted."""
-    named = people[: messages * MENTIONS_PER_MESSAGE]
-    batches = tuple(named[start : start + MENTIONS_PER_MESSAGE] for start in range(0, len(named), MENTIONS_PER_MESSAGE))
-    return Mentions(batches=batches, others=len(people) - len(named))
 
 
 def permission_refusal(verb: Verb, roles: frozenset[Role], *, is_reporter: bool) -> Refusal | None:
@@ -294,7 +161,10 @@ def decide(
     policy: SeverityPolicy,
     calendar: WorkingCalendar,
     duplicate_target: Issue | None = None,
+    on_call: Person | None = None,
+    partner_team: tuple[Person, ...] = (),
 ) -> Decision | Refusal:
+    """`on_call` and `partner_team`: whom an escalation goes to (the war room's on-call person, else the partner role)."""
     is_reporter = actor.aad_object_id is not None and actor.aad_object_id == issue.reporter.aad_object_id
     refusal = permission_refusal(command.verb, roles, is_reporter=is_reporter) or _status_refusal(issue, command.verb)
     if refusal is not None:
@@ -351,7 +221,11 @@ def decide(
                 latest_update=ProgressNote(text=text, author=actor, at=now),
             )
         case Resolve():
-            by_role = HandledBy.SUPPORT if Role.SUPPORT in roles else HandledBy.PARTNER
+            by_role = (
+                HandledBy.SUPPORT if Role.SUPPORT in roles
+                else HandledBy.FLOOR_WALKER if Role.FLOOR_WALKER in roles
+                else HandledBy.PARTNER
+            )
             handled_by = command.handled_by or by_role
             booked = handled_by.label
             if handled_by is not by_role:
@@ -430,6 +304,34 @@ def decide(
             return changed(
                 event.model_copy(update={"from_value": issue.status.value, "to_value": Status.DEFERRED.value, "reason": reason}),
                 status=Status.DEFERRED,
+            )
+        case Escalate(reason=reason):
+            if issue.escalation is not None:
+                return Refusal(
+                    reason=f"#{issue.number} was already escalated to the partner by {issue.escalation.escalated_by.name}. "
+                    "Assign it if someone else should have it."
+                )
+            # The one escalating has looked at it: that acknowledges it, as taking it would.
+            acknowledgement = {} if issue.acknowledged_at else {"acknowledged_at": now, "acknowledged_by": actor}
+            decision = changed(
+                event.model_copy(
+                    update={
+                        "from_value": issue.assignee.name if issue.assignee else None,
+                        "to_value": on_call.name if on_call else "the partner team",
+                        "reason": reason,
+                    }
+                ),
+                escalation=Escalation(escalated_by=actor, escalated_at=now, reason=reason, to=on_call),
+                assignee=on_call,
+                # Without an on-call person it waits, seen but unowned, for the partner team to take it.
+                status=Status.IN_PROGRESS if on_call else Status.ACKNOWLEDGED,
+                **acknowledgement,
+            )
+            return decision.model_copy(
+                update={
+                    "notify": (on_call,) if on_call else partner_team,
+                    "notice": f"Escalated to the partner by {actor.name}: #{issue.number} {issue.title}.\nWhy: {reason}",
+                }
             )
     raise AssertionError(f"unhandled command {command!r}")
 

@@ -9,8 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.domain.calendar import WEEKDAYS, WorkingCalendar
+from bot.domain.messages import ConversationRef
 from bot.domain.model import Person
 from bot.domain.policy import DEFAULT_POLICY, SeverityPolicy
+from bot.domain.window import WarRoomKind, WindowPreset, holds_standups
 
 # Hypercare runs for weeks; a phase is at most a year long, like every span in the policy.
 MAX_PHASE_DAYS = 366
@@ -25,8 +27,10 @@ class WarRoomSettings(BaseModel):
     # The phase: a fixed, visible start and planned end (local dates), and the agreed exit targets.
     starts_on: date | None = None
     ends_on: date | None = None
+    # The preset the window was set up from; its band of weeks is what the setup card checks the window against.
+    preset: WindowPreset = WindowPreset.CUSTOM
     sev2_cap: int = Field(default=5, ge=0, le=1000)
-    support_share_target: int = Field(default=80, ge=0, le=100)  # percent of resolutions by the support team
+    support_share_target: int = Field(default=80, ge=0, le=100)  # percent of incoming issues the support side handles
     sla_target: int = Field(default=90, ge=0, le=100)  # percent of Sev 1/2 resolved within target
     # Where new problems go after sign-off (the steady-state support process): text, may hold a link.
     steady_state_support: str = Field(default="", max_length=500)
@@ -38,6 +42,20 @@ class WarRoomSettings(BaseModel):
         if self.starts_on and self.ends_on and (self.ends_on - self.starts_on).days >= MAX_PHASE_DAYS:
             raise ValueError("hypercare lasts at most a year: the planned end must be within a year of the start")
         return self
+
+    @property
+    def set_up(self) -> bool:
+        """The window is set up once it has an agreed end (the setup card saves none without one)."""
+        return self.ends_on is not None
+
+    @property
+    def support_route(self) -> str:
+        """Where new problems go once hypercare is signed off."""
+        return self.steady_state_support or "the usual support process (ask your admin to name it in `setup`)"
+
+    def extended_end(self, *, now: datetime, until: date | None = None, weeks: int = 0) -> date:
+        """The end an extension asks for: a date, or `weeks` after the planned end (after today when none is set)."""
+        return until or (self.ends_on or self.calendar.local_date(now)) + timedelta(weeks=weeks)
 
     def ending_on(self, ends_on: date) -> WarRoomSettings:
         """These settings with a new planned end, checked like any other change (ValueError if refused)."""
@@ -90,6 +108,24 @@ class OnCallRota(BaseModel):
     handover_time: time = time(9, 0)
     # The handover at which people[0] started.
     starts: date
+
+    @classmethod
+    def starting_now(
+        cls, people: tuple[Person, ...], *, handover_weekday: int, handover_time: time | None, now: datetime,
+        calendar: WorkingCalendar,
+    ) -> OnCallRota:
+        """A rota whose first person is on call from the latest handover at or before `now`."""
+        handover_at = handover_time or time(9, 0)
+        today = calendar.local_date(now)
+        starts = today - timedelta(days=(today.weekday() - handover_weekday) % 7)
+        if calendar.at_local(starts, handover_at) > now:
+            starts -= timedelta(days=7)
+        return cls(people=people, handover_weekday=handover_weekday, handover_time=handover_at, starts=starts)
+
+    def describe(self) -> str:
+        weekday = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")[self.handover_weekday]
+        names = ", ".join(person.name for person in self.people)
+        return f"On-call rota: {names}, a week each, handing over {self.handover_time:%H:%M} on {weekday}."
 
 
 class OnCall(BaseModel):
@@ -162,10 +198,31 @@ class WarRoom(BaseModel):
     last_standup_at: datetime | None
     signed_off_at: datetime | None = None
     signed_off_by: Person | None = None
+    kind: WarRoomKind = WarRoomKind.TEAM
+    # What leadership was told already, once each (see bot/domain/standup.py standup_notices): the planned end whose
+    # overrun they were @mentioned about, and when they were told the exit criteria pass.
+    overrun_told_for: date | None = None
+    ready_told_at: datetime | None = None
 
     @property
     def display_name(self) -> str:
         return self.name or "this war room"
+
+    def next_standup(self, after: datetime) -> datetime | None:
+        """The next stand-up after `after`, or None when this war room holds none (see holds_standups)."""
+        held = holds_standups(self.kind, set_up=self.settings.set_up, signed_off=self.signed_off_at is not None)
+        return self.settings.next_standup_at(after) if held else None
+
+    @property
+    def home(self) -> ConversationRef | None:
+        """Where stand-ups, announcements and cards of issues raised in personal chats go: a channel, or a group chat."""
+        if not (self.home_conversation_id and self.home_service_url and self.bot_id):
+            return None
+        return ConversationRef(
+            conversation_id=self.home_conversation_id, conversation_type="channel" if self.home_channel_id else "groupChat",
+            service_url=self.home_service_url, channel="msteams", bot_id=self.bot_id, tenant_id=self.tenant_id,
+            team_id=self.team_id, channel_id=self.home_channel_id,
+        )
 
 
 SETTING_KEYS = (

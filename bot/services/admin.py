@@ -28,7 +28,7 @@ async def change_settings(uow: UnitOfWork, room: WarRoom, assignments: list[str]
     """Apply `key=value` changes (ValueError says what is wrong) and store them."""
     settings = apply_setting_changes(room.settings, assignments)
     async with uow:
-        await uow.war_rooms.save_settings(room.id, settings, now=now)
+        await uow.war_rooms.save_settings(room.id, settings, next_standup_at=room.model_copy(update={"settings": settings}).next_standup(now))
         await uow.commit()
     return settings
 

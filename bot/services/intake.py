@@ -6,12 +6,16 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import Issue, IssueDraft, NewIssue, Person, Severity, Status, Suggestion
+from bot.domain.model import Issue, IssueDraft, NewIssue, Person, Severity, Suggestion
+from bot.domain.policy import status_when_raised
 from bot.domain.ports import ActivityClaim, DuplicateSourceForm, UnitOfWork
-from bot.domain.triage import CREATED, Event
+from bot.domain.events import CREATED, Event
 from bot.domain.war_room import WarRoom
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 
+
+# A member of a war room because the bot saw them act there (bot/services/membership.py: ROSTER, SEEN).
+SEEN = "seen"
 
 # How many past fixes the issue form suggests.
 SUGGESTIONS = 3
@@ -57,20 +61,29 @@ async def receive_message(
     activity_id: str | None,
     report_text: str | None = None,
     look_in_thread: bool = False,
+    sender: Person | None = None,
 ) -> Received:
     """Claim an incoming message for answering (Teams re-delivers) and read what answering it needs.
 
     One transaction per activity: the claim, the war room, the issue whose thread this is (`look_in_thread`), and
-    past fixes that look like `report_text`. The claim is taken at `now`.
+    past fixes that look like `report_text`; the `sender` is remembered as a member of the war room. The claim is
+    taken at `now`.
     """
     async with uow:
         if activity_id:
             claim = await uow.activities.claim(conversation.conversation_id, activity_id, now=now, lease=ACTIVITY_LEASE)
             if claim != "claimed":
                 return Received(claim=claim)
+        if conversation.is_personal and not conversation.acting_in:
+            # A personal chat not (yet) acting in one of its person's war rooms: nothing but the claim is stored.
+            await uow.commit()
+            return Received(claim="claimed")
         room = await uow.war_rooms.ensure_room(conversation, now=now)
         war_room_id = room.id
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
+        if sender is not None and not conversation.is_personal:
+            # Seen acting here: a member of this war room, so their personal chat can act in it.
+            await uow.members.add(war_room_id, [sender], via=SEEN, now=now)
         if conversation.team_name and not room.name:
             await uow.war_rooms.name_if_unnamed(war_room_id, conversation.team_name)
         thread_issue = None
@@ -159,7 +172,7 @@ async def _store_new_issue(
         # A second submit of the same form is caught by the form id, unique per war room (DuplicateSourceForm), not a read first.
         room = await uow.war_rooms.ensure_room(conversation, now=now)
         if room.signed_off_at is not None:
-            raise WarRoomClosed(room.settings.steady_state_support or "the usual support process (ask your admin to name it in `setup`)")
+            raise WarRoomClosed(room.settings.support_route)
         war_room_id, settings = room.id, room.settings
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
         number = await uow.war_rooms.next_issue_number(war_room_id)
@@ -174,8 +187,7 @@ async def _store_new_issue(
                 area=draft.area,
                 company=draft.company,
                 affected_users=draft.affected_users,
-                # Scope discipline: an enhancement goes straight to the post-go-live backlog.
-                status=Status.DEFERRED if severity is Severity.SEV4 else Status.NEW,
+                status=status_when_raised(severity),
                 reporter=reporter,
                 tenant_id=conversation.tenant_id,
                 team_id=conversation.team_id,

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
 from bot.domain.model import Area, Category, NewRunbook, Person, Runbook
 from bot.domain.permissions import Action, may
 from bot.domain.ports import DuplicateSourceForm, UnitOfWork
-from bot.messages import ConversationRef
+from bot.domain.results import Applied, NotFound, Refused
+from bot.domain.messages import ConversationRef
 from bot.services.roles import actor_roles
-
-
-class RunbookChange(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    runbook: Runbook | None
-    message: str
 
 
 async def write_runbook(
@@ -49,19 +41,19 @@ async def write_runbook(
 async def edit_runbook(
     *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, editor: Person, runbook_id: int, title: str,
     symptoms: str, steps: str, admins: frozenset[str],
-) -> RunbookChange:
+) -> Applied[Runbook] | Refused[Runbook] | NotFound:
     """Its owner or a triage lead may edit a runbook of this war room."""
     async with uow:
         war_room_id = await uow.war_rooms.find(conversation)
         runbook = await uow.runbooks.get(runbook_id)
         if runbook is None or runbook.war_room_id != war_room_id:
-            return RunbookChange(runbook=None, message="There is no runbook like that in this war room.")
+            return NotFound(reason="There is no runbook like that in this war room.")
         is_owner = editor.aad_object_id is not None and editor.aad_object_id == runbook.owner.aad_object_id
         if not may(await actor_roles(uow, runbook.war_room_id, editor, admins), Action.EDIT_RUNBOOK, own=is_owner):
-            return RunbookChange(runbook=runbook, message="Only its owner or a triage lead can edit this runbook.")
+            return Refused(subject=runbook, reason="Only its owner or a triage lead can edit this runbook.")
         updated = await uow.runbooks.update(runbook_id, title=title, symptoms=symptoms, steps=steps, now=now)
         await uow.commit()
-    return RunbookChange(runbook=updated, message="Runbook saved.")
+    return Applied(subject=updated, message="Runbook saved.")
 
 
 async def find_runbooks(*, uow: UnitOfWork, conversation: ConversationRef, words: str) -> list[Runbook]:

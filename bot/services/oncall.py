@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from bot.domain.model import Person
 from bot.domain.permissions import Action, may
 from bot.domain.ports import UnitOfWork
-from bot.domain.results import ChangeResult
+from bot.domain.results import Applied, Refused
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 from bot.services.roles import actor_roles
 
 
 # Worded by hand, as README says it: needs_role() would name the roles in alphabetical order.
-_NOT_AN_ON_CALL_MANAGER = ChangeResult(changed=False, message="To change who is on call you need the role triage_lead or admin.")
+_NOT_AN_ON_CALL_MANAGER: Refused[OnCall] = Refused(reason="To change who is on call you need the role triage_lead or admin.")
 
 
 async def oncall_refusal(
     *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, admins: frozenset[str]
-) -> ChangeResult | None:
+) -> Refused[OnCall] | None:
     """The refusal when `actor` may not change who is on call here: asked before the people mentioned are looked up."""
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
@@ -49,7 +49,7 @@ async def change_oncall(
     rota: tuple[Person, ...] = (),
     handover_weekday: int = 0,
     handover_time: time | None = None,
-) -> ChangeResult:
+) -> Applied[OnCall] | Refused[OnCall]:
     """Set who is on call (until a local time), clear that, or set a weekly rota starting with its first person now."""
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
@@ -58,26 +58,20 @@ async def change_oncall(
         room = await uow.war_rooms.get(war_room_id)
         calendar = room.settings.calendar
         if rota:
-            today = calendar.local_date(now)
-            starts = today - timedelta(days=(today.weekday() - handover_weekday) % 7)
-            handover_at = handover_time or time(9, 0)
-            if calendar.at_local(starts, handover_at) > now:
-                starts -= timedelta(days=7)
-            oncall = room.oncall.model_copy(
-                update={"rota": OnCallRota(people=rota, handover_weekday=handover_weekday, handover_time=handover_at, starts=starts)}
+            new_rota = OnCallRota.starting_now(
+                rota, handover_weekday=handover_weekday, handover_time=handover_time, now=now, calendar=calendar
             )
-            message = "On-call rota: " + ", ".join(p.name for p in rota) + f", a week each, handing over {handover_at:%H:%M} on " + (
-                ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")[handover_weekday]
-            ) + "."
+            oncall = room.oncall.model_copy(update={"rota": new_rota})
+            message = new_rota.describe()
         elif person is None:
             oncall = room.oncall.model_copy(update={"override": None})
             message = "The on-call override is cleared; the rota (if any) applies."
         else:
             until = calendar.at_local(until_local.date(), until_local.time()) if until_local else None
             if until is not None and until <= now:
-                return ChangeResult(changed=False, message="That end time has already passed.")
+                return Refused(reason="That end time has already passed.")
             oncall = room.oncall.model_copy(update={"override": OnCallOverride(person=person, until=until)})
             message = f"{person.name} is on call" + (f" until {until_local:%Y-%m-%d %H:%M} ({calendar.time_zone})." if until_local else ".")
         await uow.war_rooms.save_oncall(war_room_id, oncall)
         await uow.commit()
-    return ChangeResult(changed=True, message=message)
+    return Applied(subject=oncall, message=message)

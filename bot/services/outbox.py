@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.ports import UnitOfWork
-from bot.messages import ConversationRef, OutboundMessage
+from bot.domain.messages import ConversationRef, OutboundMessage
 
 
 async def enqueue_message(

@@ -11,9 +11,10 @@ from bot.domain.metrics import PhaseMetrics, compute_metrics
 from bot.domain.model import Issue, Person, Status
 from bot.domain.permissions import Action, may, needs_role
 from bot.domain.ports import UnitOfWork
-from bot.domain.triage import Event
+from bot.domain.results import Applied, Refused
+from bot.domain.events import Event
 from bot.domain.war_room import WarRoom, WarRoomSettings
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 from bot.services.roles import actor_roles
 
 
@@ -25,15 +26,7 @@ class PhaseView(BaseModel):
     issues: tuple[Issue, ...]
 
 
-class PhaseChange(BaseModel):
-    """The outcome of a phase command: what to say, and (when it changed) an announcement for the channel."""
-
-    model_config = ConfigDict(frozen=True)
-
-    changed: bool
-    message: str
-    view: PhaseView | None = None
-    announcement: str | None = None
+PhaseChange = Applied[PhaseView] | Refused[PhaseView]
 
 
 async def _room_if_allowed(
@@ -44,8 +37,8 @@ async def _room_if_allowed(
     return room if may(await actor_roles(uow, room.id, actor, admins), action) else None
 
 
-def _refusal(action: Action, what: str) -> PhaseChange:
-    return PhaseChange(changed=False, message=needs_role(action, what))
+def _refusal(action: Action, what: str) -> Refused[PhaseView]:
+    return Refused(reason=needs_role(action, what))
 
 
 async def _view(uow: UnitOfWork, war_room_id: int, now: datetime) -> PhaseView:
@@ -73,14 +66,25 @@ async def configure(
             return _refusal(Action.SET_UP, "set up the war room")
         war_room_id = room.id
         before = room.settings
-        await uow.war_rooms.save_settings(war_room_id, settings, now=now)
+        set_up = room.model_copy(update={"settings": settings})
+        await uow.war_rooms.save_settings(war_room_id, settings, next_standup_at=set_up.next_standup(now))
         await uow.war_rooms.add_event(
             war_room_id,
             Event(verb="setup", actor=actor, at=now, from_value=_dates(before), to_value=_dates(settings)),
         )
         view = await _view(uow, war_room_id, now)
         await uow.commit()
-    return PhaseChange(changed=True, message="War room settings saved.", view=view)
+    return Applied(subject=view, message="War room settings saved.")
+
+
+async def setup_form(
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, admins: frozenset[str]
+) -> Applied[WarRoom] | Refused[WarRoom]:
+    """The war room whose setup form `actor` asked for, if they may set it up."""
+    async with uow:
+        room = await _room_if_allowed(uow, conversation, actor, admins, Action.SET_UP, now=now)
+        await uow.commit()
+    return Applied(subject=room) if room else Refused(reason=needs_role(Action.SET_UP, "set up the war room"))
 
 
 def _dates(settings: WarRoomSettings) -> str:
@@ -88,31 +92,33 @@ def _dates(settings: WarRoomSettings) -> str:
 
 
 async def extend(
-    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, ends_on: date, reason: str,
-    admins: frozenset[str],
-) -> PhaseChange:
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, actor: Person, reason: str, admins: frozenset[str],
+    until: date | None = None, weeks: int = 0,
+) -> Applied[WarRoomSettings] | Refused[WarRoomSettings]:
+    """Move the planned end to `until`, or `weeks` later."""
     async with uow:
         room = await _room_if_allowed(uow, conversation, actor, admins, Action.EXTEND, now=now)
         if room is None:
             return _refusal(Action.EXTEND, "move the end of hypercare")
         war_room_id = room.id
         settings = room.settings
+        ends_on = settings.extended_end(now=now, until=until, weeks=weeks)
         if settings.starts_on and ends_on <= settings.starts_on:
-            return PhaseChange(changed=False, message=f"The end must be after the start ({settings.starts_on}).")
+            return Refused(reason=f"The end must be after the start ({settings.starts_on}).")
         if ends_on < settings.calendar.local_date(now):
-            return PhaseChange(changed=False, message="The new end is in the past.")
+            return Refused(reason="The new end is in the past.")
         try:
             extended = settings.ending_on(ends_on)
         except ValueError as error:
-            return PhaseChange(changed=False, message=f"The end was not moved: {error}.")
-        await uow.war_rooms.save_settings(war_room_id, extended, now=now)
+            return Refused(reason=f"The end was not moved: {error}.")
+        await uow.war_rooms.save_settings(war_room_id, extended, next_standup_at=room.model_copy(update={"settings": extended}).next_standup(now))
         await uow.war_rooms.add_event(
             war_room_id,
             Event(verb="extend", actor=actor, at=now, from_value=str(settings.ends_on or "not set"), to_value=str(ends_on), reason=reason),
         )
         await uow.commit()
-    return PhaseChange(
-        changed=True,
+    return Applied(
+        subject=extended,
         message=f"Hypercare now ends on {ends_on:%A %d %B %Y}.",
         announcement=f"{actor.name} moved the end of hypercare to {ends_on:%A %d %B %Y}: {reason}",
     )
@@ -127,19 +133,20 @@ async def sign_off(*, uow: UnitOfWork, now: datetime, conversation: Conversation
         war_room_id = room.id
         view = await _view(uow, war_room_id, now)
         if view.room.signed_off_at:
-            return PhaseChange(changed=False, message=f"Already signed off by {view.room.signed_off_by.name if view.room.signed_off_by else 'someone'}.", view=view)
+            by = view.room.signed_off_by.name if view.room.signed_off_by else "someone"
+            return Refused(subject=view, reason=f"Already signed off by {by}.")
         if not view.report.measured_pass:
             failing = ", ".join(c.label for c in view.report.criteria if not c.passed)
-            return PhaseChange(changed=False, message=f"Not yet: {failing}.", view=view)
-        await uow.war_rooms.set_sign_off(war_room_id, by=actor, at=now)
+            return Refused(subject=view, reason=f"Not yet: {failing}.")
+        # No more stand-ups; the issues' reminders are held as each comes due (the scheduler sees the sign-off).
+        await uow.war_rooms.set_sign_off(war_room_id, by=actor, at=now, next_standup_at=None)
         await uow.war_rooms.add_event(war_room_id, Event(verb="signoff", actor=actor, at=now))
         view = await _view(uow, war_room_id, now)
         await uow.commit()
     route = view.room.settings.steady_state_support or "the usual support process"
-    return PhaseChange(
-        changed=True,
+    return Applied(
+        subject=view,
         message="Hypercare is signed off.",
-        view=view,
         announcement=f"Hypercare is signed off by {actor.name}: the exit criteria are met. New problems go to {route}.",
     )
 
@@ -153,15 +160,16 @@ async def withdraw_sign_off(
             return _refusal(Action.WITHDRAW_SIGN_OFF, "withdraw the sign-off")
         war_room_id = room.id
         if not room.signed_off_at:
-            return PhaseChange(changed=False, message="Hypercare is not signed off.")
-        await uow.war_rooms.set_sign_off(war_room_id, by=None, at=None)
+            return Refused(reason="Hypercare is not signed off.")
+        resumed = room.model_copy(update={"signed_off_at": None, "signed_off_by": None})
+        await uow.war_rooms.set_sign_off(war_room_id, by=None, at=None, next_standup_at=resumed.next_standup(now))
+        await uow.issues.resume_reminders(war_room_id, now=now)
         await uow.war_rooms.add_event(war_room_id, Event(verb="withdraw", actor=actor, at=now, reason=reason))
         view = await _view(uow, war_room_id, now)
         await uow.commit()
-    return PhaseChange(
-        changed=True,
+    return Applied(
+        subject=view,
         message="The sign-off is withdrawn; the war room takes hypercare issues again.",
-        view=view,
         announcement=f"{actor.name} withdrew the hypercare sign-off: {reason}",
     )
 

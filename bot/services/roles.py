@@ -7,8 +7,8 @@ from datetime import datetime
 from bot.domain.model import Person, Role
 from bot.domain.permissions import Action, may
 from bot.domain.ports import UnitOfWork
-from bot.domain.results import ChangeResult
-from bot.messages import ConversationRef
+from bot.domain.results import Applied, Refused
+from bot.domain.messages import ConversationRef
 
 
 async def actor_roles(uow: UnitOfWork, war_room_id: int, actor: Person, admins: frozenset[str]) -> frozenset[Role]:
@@ -29,21 +29,24 @@ async def change_role(
     role: Role,
     grant: bool,
     admins: frozenset[str],
-) -> ChangeResult:
+) -> Applied[Person] | Refused[Person]:
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
         if not may(await actor_roles(uow, war_room_id, actor, admins), Action.MANAGE_ROLES):
-            return ChangeResult(changed=False, message="Only an admin can change roles.")
+            return Refused(reason="Only an admin can change roles.")
         if not person.aad_object_id:
-            return ChangeResult(changed=False, message=f"I could not tell who {person.name} is; mention them with @.")
+            return Refused(reason=f"I could not tell who {person.name} is; mention them with @.")
         if grant:
             changed = await uow.roles.grant(war_room_id, person, role, by=actor, now=now)
             message = f"{person.name} is now {role.label} ({role.value})." if changed else f"{person.name} already was {role.value}."
         else:
             changed = await uow.roles.revoke(war_room_id, person.aad_object_id, role)
+            if role is Role.FLOOR_WALKER:
+                # Without the role they are not on the floor either: their areas and days go with it.
+                changed = await uow.floor_walkers.remove(war_room_id, person.aad_object_id) or changed
             message = f"{person.name} is no longer {role.value}." if changed else f"{person.name} did not have the role {role.value}."
         await uow.commit()
-    return ChangeResult(changed=changed, message=message)
+    return Applied(subject=person, message=message, changed=changed)
 
 
 async def list_roles(*, uow: UnitOfWork, conversation: ConversationRef) -> list[tuple[Person, Role]]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.exit_criteria import evaluate_exit
+from bot.domain.floor import on_duty
 from bot.domain.metrics import recurring_candidates
 from bot.domain.model import OPEN_STATUSES, Status
 from bot.domain.ports import UnitOfWork
 from bot.domain.standup import StandupSummary, build_standup
 from bot.domain.war_room import WarRoom
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 
 
 async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> StandupSummary:
@@ -30,6 +31,8 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> S
             (f"{group.area.label} · {group.category.label} ({', '.join(group.keywords[:3])})", group.issue_numbers)
             for group in candidates
         ),
+        set_up=room.settings.set_up,
+        floor_walkers=tuple(on_duty(await uow.floor_walkers.list(room.id), calendar=room.settings.calendar, now=now)),
     )
 
 

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.model import Issue, IssueQuery, NewRunbook, Person
+from bot.domain.model import Issue, IssueQuery, NewRunbook, Person, Role
 from bot.domain.permissions import Action, may, needs_role
 from bot.domain.ports import StaleIssue, UnitOfWork
 from bot.domain.reminders import rebase_reminders, restart_reminders
 from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
+from bot.domain.events import MERGED, SNOOZED, Event, describe_change
 from bot.domain.triage import (
-    MERGED,
-    SNOOZED,
     ChangeSeverity,
-    Event,
+    Escalate,
     MarkDuplicate,
     Refusal,
     Reopen,
     Resolve,
     TriageCommand,
     decide,
-    describe_change,
     merge_followers,
 )
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 from bot.services.roles import actor_roles
 
 
@@ -61,18 +59,24 @@ async def triage_issue(
         if isinstance(command, MarkDuplicate):
             target = await uow.issues.get_by_number(war_room_id, command.of_number, for_update=True)
         settings = room.settings
+        on_call, partner_team = None, ()
+        if isinstance(command, Escalate):
+            # To whoever is on call; with nobody on call, to the partner team.
+            on_call = room.oncall.on_call(now, settings.calendar)
+            if on_call is None:
+                partner_team = (await uow.roles.holders({war_room_id}, Role.PARTNER)).get(war_room_id, ())
         decision = decide(
             issue, command, actor=actor, roles=roles, now=now, policy=settings.policy, calendar=settings.calendar,
-            duplicate_target=target,
+            duplicate_target=target, on_call=on_call, partner_team=partner_team,
         )
         if isinstance(decision, Refusal):
-            return Refused(issue=issue, reason=decision.reason, field=decision.field)
+            return Refused(subject=issue, reason=decision.reason, field=decision.field)
         try:
             saved = await uow.issues.save(decision.issue, expected_version=issue.version, known_followers=issue.followers)
         except StaleIssue:
             current = await uow.issues.get(issue.id)
             assert current is not None
-            return Stale(issue=current, change="Someone changed this issue at the same moment.")
+            return Stale(subject=current, change="Someone changed this issue at the same moment.")
         await uow.events.add(saved, decision.event)
         if isinstance(command, Reopen):
             state = restart_reminders(await uow.issues.reminder_state(saved.id))
@@ -106,7 +110,7 @@ async def triage_issue(
             also_changed = (saved_target,)
         await uow.commit()
     return Applied(
-        issue=saved,
+        subject=saved,
         event=decision.event,
         announcement=decision.announcement,
         notify=decision.notify,
@@ -120,10 +124,10 @@ async def _stale(
 ) -> Stale:
     events = await uow.events.list_for(issue.id, after_version=card_version)
     if not events:
-        return Stale(issue=issue, change="This card was out of date.")
+        return Stale(subject=issue, change="This card was out of date.")
     if len(events) == 1 and events[0].verb == command.verb.value and events[0].actor.aad_object_id == actor.aad_object_id:
-        return Stale(issue=issue, change=None)  # Teams re-sent the same click: it already applied
-    return Stale(issue=issue, change=describe_change(events[-1], now=now))
+        return Stale(subject=issue, change=None)  # Teams re-sent the same click: it already applied
+    return Stale(subject=issue, change=describe_change(events[-1], now=now))
 
 
 async def snooze_reminders(
@@ -135,7 +139,7 @@ async def snooze_reminders(
     issue_id: int,
     period: timedelta,
     admins: frozenset[str],
-) -> Applied | Refused | NotFound:
+) -> Applied[Issue] | Refused[Issue] | NotFound:
     """Postpone an issue's next reminder (an escalation is not postponed)."""
     async with uow:
         war_room_id = await uow.war_rooms.ensure(conversation, now=now)
@@ -143,16 +147,16 @@ async def snooze_reminders(
         if issue is None or issue.war_room_id != war_room_id:
             return NotFound(reason="There is no issue like that in this war room.")
         if not may(await actor_roles(uow, war_room_id, actor, admins), Action.SNOOZE_REMINDERS):
-            return Refused(issue=issue, reason=needs_role(Action.SNOOZE_REMINDERS, "snooze reminders"))
+            return Refused(subject=issue, reason=needs_role(Action.SNOOZE_REMINDERS, "snooze reminders"))
         if not issue.status.is_open:
-            return Refused(issue=issue, reason=f"#{issue.number} is {issue.status.label.lower()}: no more reminders.")
+            return Refused(subject=issue, reason=f"#{issue.number} is {issue.status.label.lower()}: no more reminders.")
         until = now + period
         state = (await uow.issues.reminder_state(issue.id)).model_copy(update={"snoozed_until": until})
         await uow.issues.save_reminders(issue.id, state, next_due_at=until)
         event = Event(verb=SNOOZED, actor=actor, at=now, to_value=until.isoformat(timespec="minutes"))
         await uow.events.add(issue, event)
         await uow.commit()
-    return Applied(issue=issue, event=event)
+    return Applied(subject=issue, event=event)
 
 
 async def find_issue(
@@ -202,3 +206,10 @@ async def attach_card(*, uow: UnitOfWork, now: datetime, issue_id: int, activity
         # Reminders for the issue go into this thread: remember how to reach it.
         await uow.conversations.upsert(thread, war_room_id=issue.war_room_id, now=now)
         await uow.commit()
+
+
+async def issue_war_room(*, uow: UnitOfWork, issue_id: int) -> int | None:
+    """The war room an issue belongs to (a click on its card in a personal chat acts there, if it is the clicker's)."""
+    async with uow:
+        issue = await uow.issues.get(issue_id)
+    return issue.war_room_id if issue is not None else None

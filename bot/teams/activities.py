@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Entity
 
 from bot.domain.model import Person
-from bot.messages import Card, ConversationRef, InboundCardAction, InboundMessage, Mention, SourceMessage
+from bot.domain.messages import Card, ConversationRef, InboundCardAction, InboundMessage, Mention, SourceMessage
 from cards.common import MAX_CARD_BYTES, card_bytes
 from cards.notice import render_too_large
 
@@ -127,6 +127,30 @@ def sender(activity: Activity) -> Person:
     account = activity.from_property
     name = (account.name if account else None) or "Unknown user"
     return Person(aad_object_id=account.aad_object_id if account else None, name=name)
+
+
+def bot_was_added(activity: Activity) -> bool:
+    """A conversationUpdate adding the bot itself (to a team, a group chat or a personal chat), or an
+    installationUpdate `add` (Teams may send either first, or both)."""
+    if activity.type == "installationUpdate":
+        return (activity.action or "").startswith("add")
+    bot_id = activity.recipient.id if activity.recipient else None
+    return any(member is not None and member.id == bot_id for member in activity.members_added or [])
+
+
+def people_changed(activity: Activity) -> tuple[list[Person], list[Person]]:
+    """The people (not the bot) a conversationUpdate says joined and left the team or chat; those without an AAD
+    object id cannot be told apart later and are left out."""
+    bot_id = activity.recipient.id if activity.recipient else None
+
+    def people(accounts: list[ChannelAccount] | None) -> list[Person]:
+        return [
+            Person(aad_object_id=account.aad_object_id, name=account.name or "Unknown user")
+            for account in accounts or []
+            if account is not None and account.id != bot_id and account.aad_object_id
+        ]
+
+    return people(activity.members_added), people(activity.members_removed)
 
 
 def to_inbound_message(activity: Activity) -> InboundMessage:
@@ -300,6 +324,7 @@ def activity_from_json(payload: dict[str, Any]) -> Activity:
     recipient = _object(payload, "recipient")
     entities = payload.get("entities")
     members_added = payload.get("membersAdded")
+    members_removed = payload.get("membersRemoved")
     activity = Activity(
         type=_text(payload, "type"),
         id=_text(payload, "id"),
@@ -323,6 +348,10 @@ def activity_from_json(payload: dict[str, Any]) -> Activity:
         channel_data=payload.get("channelData"),
         entities=[_entity(entity) for entity in entities] if isinstance(entities, list) else None,
         members_added=[_channel_account(m) for m in members_added if isinstance(m, dict)] if isinstance(members_added, list) else None,
+        members_removed=(
+            [_channel_account(m) for m in members_removed if isinstance(m, dict)] if isinstance(members_removed, list) else None
+        ),
+        action=_text(payload, "action"),
     )
     if not (activity.conversation and activity.conversation.id and activity.service_url and activity.recipient and activity.recipient.id):
         raise MalformedActivity("an activity needs conversation.id, serviceUrl and recipient.id")

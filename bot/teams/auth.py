@@ -17,7 +17,7 @@ import jwt
 from botbuilder.schema import Activity
 from botframework.connector.auth import ManagedIdentityAppCredentials, MicrosoftAppCredentials
 
-from bot.clock import Clock
+from bot.domain.ports import Clock
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,11 @@ class OpenIdKeys:
         if stale or (kid not in self._keys and may_refresh):
             await self._refresh(now)
         return self._keys.get(kid)
+
+    async def load(self) -> int:
+        """Fetch the metadata and keys now (`hypercare doctor`): how many keys there are. Raises as `key` would."""
+        await self._refresh(self._clock.now())
+        return len(self._keys)
 
     async def _refresh(self, now: datetime) -> None:
         async with self._lock:

@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,7 +21,8 @@ import aiohttp
 from yarl import URL
 
 from bot.config import is_loopback
-
+from bot.observability.logs import REQUEST_ID
+from bot.observability.metrics import Metrics
 from bot.teams.activities import within_size_limit
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class ConnectorClient:
         retry: RetryPolicy,
         trusted_hosts: frozenset[str] = frozenset(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         """`trusted_hosts`: where the token may go (`trusted_service_url`); by default nowhere."""
         self._session = session
@@ -140,6 +143,7 @@ class ConnectorClient:
         self._trusted_hosts = trusted_hosts
         self._retry = retry
         self._sleep = sleep
+        self._metrics = metrics or Metrics()
 
     async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str | None:
         """A new message in the conversation (in a channel thread when the id names one)."""
@@ -201,9 +205,14 @@ class ConnectorClient:
     async def _call(self, method: str, service_url: str, path: str, payload: dict[str, Any] | None) -> Any:
         url = service_url.rstrip("/") + "/" + path
         headers = {}
+        request_id = REQUEST_ID.get()
+        if request_id:
+            # Teams' correlation vector: the request that caused this call, to find it again in both sides' logs.
+            headers["MS-CV"] = request_id
         try:
             token = await self._tokens.token()
         except Exception as error:  # MSAL raises what it meets (PermissionError, requests' errors, ValueError)
+            self._metrics.connector_token_failures.inc()
             raise ConnectorError(None, f"no token for the Bot Connector: {type(error).__name__}: {error}") from error
         if token:
             # A serviceUrl comes from an activity or a stored row, possibly one stored in local mode: the token goes
@@ -213,8 +222,13 @@ class ConnectorClient:
             headers["Authorization"] = f"Bearer {token}"
         for attempt in range(1, self._retry.max_attempts + 1):
             retry_after: float | None = None
+            started, answered = time.perf_counter(), False
             try:
                 async with self._session.request(method, url, json=payload, headers=headers) as response:
+                    answered = True
+                    self._metrics.connector_answered(
+                        method, response.status, time.perf_counter() - started, _retry_after(response.headers)
+                    )
                     if response.status < 300:
                         if response.content_type == "application/json":
                             return await response.json()
@@ -228,9 +242,12 @@ class ConnectorClient:
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 # No answer, a cut or garbled one, or a service URL that is no URL: a failed send, never a crash.
                 failure = ConnectorError(None, repr(error))
+                if not answered:
+                    self._metrics.connector_answered(method, None, time.perf_counter() - started, None)
             if attempt == self._retry.max_attempts:
                 raise failure
             delay = self._retry.delay(attempt, retry_after)
+            self._metrics.connector_retries.labels(method).inc()
             log.warning("%s %s failed (%s); retry %d in %.2fs", method, path, failure, attempt, delay)
             await self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")

@@ -19,6 +19,17 @@ def _person(member: dict[str, Any]) -> Person | None:
     return Person(aad_object_id=aad, name=name)
 
 
+async def roster(connector: ConnectorClient, *, service_url: str, conversation_id: str) -> list[Person]:
+    """Everyone in a team (by its id) or a chat, page by page; empty when Teams will not say (the war room then
+    learns its people as they act, and from member events)."""
+    try:
+        members = await connector.members(service_url, conversation_id.split(";", 1)[0])
+    except ConnectorError as error:
+        log.warning("could not read the members of %s: %s", conversation_id, error)
+        return []
+    return [person for person in map(_person, members) if person is not None]
+
+
 class ConnectorDirectory:
     def __init__(self, connector: ConnectorClient, *, service_url: str, conversation_id: str) -> None:
         self._connector = connector

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,9 @@ from botbuilder.core import ActivityHandler
 from msrest.serialization import Model
 
 from bot.config import Settings
-from bot.conversation import StillAnswering
+from bot.chat.conversation import StillAnswering
+from bot.observability.logs import ACTIVITY_ID, request_context, request_id_from, safe_id
+from bot.observability.metrics import Metrics, activity_type
 from bot.teams.activities import MalformedActivity, activity_from_json, tenant_of
 from bot.teams.adapter import HypercareAdapter
 from bot.teams.auth import Unauthorized
@@ -58,21 +61,37 @@ class MessagesEndpoint:
         adapter: HypercareAdapter,
         bot: ActivityHandler,
         unavailable: Callable[[BaseException], bool] = lambda error: False,
+        metrics: Metrics | None = None,
     ) -> None:
         """`unavailable`: whether an error means a dependency (the database) is down: answered 503, Teams tries again."""
         self._settings = settings
         self._adapter = adapter
         self._bot = bot
         self._unavailable = unavailable
+        self._metrics = metrics or Metrics()
 
     async def handle(self, request: web.Request) -> web.Response:
-        payload = await read_activity_json(request, self._settings.max_body_bytes)
-        if isinstance(payload, web.Response):
-            return payload
+        """Answer one request under its request id (Teams' MS-CV header, or a new one), counted and timed."""
+        with request_context(request_id_from(request.headers)):
+            started = time.perf_counter()
+            payload = await read_activity_json(request, self._settings.max_body_bytes)
+            kind = "other" if isinstance(payload, web.Response) else activity_type(payload["type"])
+            status = 500  # unless an answer comes back: an exception becomes aiohttp's 500
+            try:
+                response = payload if isinstance(payload, web.Response) else await self._answer(request, payload)
+                status = response.status
+                return response
+            finally:
+                seconds = time.perf_counter() - started
+                self._metrics.request_answered(kind, status, seconds)
+                log.debug("%s activity answered %s in %.1f ms", kind, status, seconds * 1000)
+
+    async def _answer(self, request: web.Request, payload: dict[str, Any]) -> web.Response:
         try:
             activity = activity_from_json(payload)
         except MalformedActivity as error:
             return _problem(400, str(error))
+        ACTIVITY_ID.set(safe_id(activity.id))
         try:
             await self._adapter.authenticate(activity, request.headers.get("Authorization"))
         except Unauthorized as error:
@@ -91,6 +110,7 @@ class MessagesEndpoint:
         except Exception as error:
             if not self._unavailable(error):
                 raise
+            self._metrics.database_unavailable.inc()
             log.warning("cannot process activity %s now, the database is unavailable: %s", activity.id, type(error).__name__)
             return _problem(503, "temporarily unavailable, try again")
         if invoke_response is None:

@@ -1,4 +1,4 @@
-"""The botbuilder activity handler: translate, ask `Conversation`, deliver the answer."""
+"""The botbuilder activity handler: translate, ask `Conversation` (bot/chat), deliver the answer."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ from functools import partial
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
-from bot.conversation import Conversation
-from bot.messages import Card, Outbound, PostCard, ReplyCard, UpdateCard
+from bot.chat.conversation import Conversation
+from bot.domain.messages import Card, ConversationRef, Outbound, PostCard, PostIssueCard, ReplyCard, UpdateCard
 from bot.teams.activities import (
     ADAPTIVE_CARD,
+    bot_was_added,
     card_message,
     conversation_ref,
+    people_changed,
     executed_card_action,
     message_action_submission,
     reply_to,
+    sender,
     source_message,
     submitted_card_action,
     to_inbound_message,
@@ -25,7 +28,7 @@ from bot.teams.activities import (
 )
 from bot.teams.adapter import INVOKE_RESPONSE_KEY, HypercareAdapter
 from bot.teams.connector import ConnectorClient, ConnectorError
-from bot.teams.directory import ConnectorDirectory
+from bot.teams.directory import ConnectorDirectory, roster
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +92,26 @@ class HypercareActivityHandler(ActivityHandler):
         )
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        # Added to a team or chat: remember where we are (and the team's name) before anyone speaks to us.
-        await self._conversation.on_installed(conversation_ref(turn_context.activity))
+        activity = turn_context.activity
+        if bot_was_added(activity):
+            await self._installed(turn_context)
+            return
+        # People joined or left, a channel or the team changed: remember where we are and who is there.
+        added, removed = people_changed(activity)
+        await self._conversation.on_conversation_changed(conversation_ref(activity), added, removed)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
-        await self._conversation.on_installed(conversation_ref(turn_context.activity))
+        if bot_was_added(turn_context.activity):  # `remove` leaves the war room as it is, for a re-install
+            await self._installed(turn_context)
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        """Added to a team or chat (docs/teams-platform.md): read who is there, then the welcome (once)."""
+        activity = turn_context.activity
+        where = conversation_ref(activity)
+        people = [] if where.is_personal else await roster(
+            self._connector, service_url=activity.service_url, conversation_id=where.team_id or where.conversation_id
+        )
+        await self._deliver(turn_context, await self._conversation.on_installed(where, sender(activity), people))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # Overridden whole: botbuilder's own adaptive-card path serialises the body twice and
@@ -123,30 +141,34 @@ class HypercareActivityHandler(ActivityHandler):
         result = await self._conversation.on_raise_from_message_submitted(message_action_submission(turn_context.activity))
         if result.issue_id is None:
             return InvokeResponse(status=200, body=_dialog(result.card))  # the form again, with its errors
-        self._adapter.run_after_turn(self._post_issue_card(turn_context, result.issue_id, result.card))
-        return InvokeResponse(status=200, body={"task": {"type": "message", "value": "Issue raised: its card is in the thread."}})
+        self._adapter.run_after_turn(self._deliver(turn_context, list(result.side_effects)))
+        where = "your war room's channel" if conversation_ref(turn_context.activity).is_personal else "the thread"
+        return InvokeResponse(status=200, body={"task": {"type": "message", "value": f"Issue raised: its card is in {where}."}})
 
-    async def _post_issue_card(self, turn_context: TurnContext, issue_id: int, card: Card) -> None:
-        activity = turn_context.activity
-        conversation_id = activity.conversation.id
+    async def _post_issue_card(self, post: PostIssueCard) -> None:
+        where = post.where
         try:
-            sent_id = await self._connector.send(activity.service_url, conversation_id, card_message(card))
+            sent_id = await self._connector.send(where.service_url, where.conversation_id, card_message(post.card))
         except ConnectorError as error:
-            # The user was told the card is in the thread: the outbox puts it there (not attached to the issue, so
-            # later changes are announced in the thread rather than shown on this card).
-            await self._deliver_later(turn_context, conversation_id, card, f"issue-card:{issue_id}", error)
+            # The user was told where the card is: the outbox puts it there (not attached to the issue, so later
+            # changes are announced in the thread rather than shown on this card).
+            log.warning("could not post the card of issue %s now (%s); it goes to the outbox", post.issue_id, error)
+            await self._conversation.deliver_later(where, post.card, dedupe_key=f"issue-card:{post.issue_id}")
             return
         if sent_id:
-            where = conversation_ref(activity)
             if where.conversation_type == "channel" and not where.is_thread:
                 # A post straight into a channel starts a thread: the issue lives in that thread from now on.
-                where = where.model_copy(update={"conversation_id": f"{conversation_id};messageid={sent_id}"})
-            await self._conversation.card_posted(issue_id, sent_id, where)
+                where = where.model_copy(update={"conversation_id": f"{where.conversation_id};messageid={sent_id}"})
+            await self._conversation.card_posted(post.issue_id, sent_id, where)
 
-    async def _deliver(self, turn_context: TurnContext, outbound: list[Outbound]) -> None:
-        """Send what the turn produced. A message Teams would not take even after retries goes to the outbox."""
+    async def _deliver(self, turn_context: TurnContext, outbound: list[Outbound], acting: ConversationRef | None = None) -> None:
+        """Send what the turn produced. A message Teams would not take even after retries goes to the outbox (of the
+        war room `acting` is in, when given: a personal chat's)."""
         activity = turn_context.activity
         for position, message in enumerate(outbound):
+            if isinstance(message, PostIssueCard):
+                await self._post_issue_card(message)
+                continue
             try:
                 match message:
                     case ReplyCard(card=card):
@@ -164,11 +186,6 @@ class HypercareActivityHandler(ActivityHandler):
                     continue
                 target = message.conversation_id if isinstance(message, PostCard) else activity.conversation.id
                 key = f"turn:{activity.conversation.id}:{activity.id or uuid.uuid4().hex}:{position}"
-                await self._deliver_later(turn_context, target, message.card, key, error)
-
-    async def _deliver_later(
-        self, turn_context: TurnContext, conversation_id: str, card: Card, key: str, error: ConnectorError
-    ) -> None:
-        log.warning("could not deliver a message now (%s); it goes to the outbox", error)
-        where = conversation_ref(turn_context.activity).model_copy(update={"conversation_id": conversation_id})
-        await self._conversation.deliver_later(where, card, dedupe_key=key)
+                log.warning("could not deliver a message now (%s); it goes to the outbox", error)
+                where = (acting or conversation_ref(activity)).model_copy(update={"conversation_id": target})
+                await self._conversation.deliver_later(where, message.card, dedupe_key=key, person=sender(activity))

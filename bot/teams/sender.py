@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.messages import OutboxItem
-from bot.scheduler import DeliveryOutcome
+from bot.domain.messages import OutboxItem
+from bot.domain.ports import DeliveryOutcome
 from bot.teams.activities import card_message
 from bot.teams.connector import ConnectorClient, ConnectorError
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 from storage.models import ConversationRow, UtcDateTime
 
 # Run for every incoming activity. SQLAlchemy cannot cache the compiled form of an ON CONFLICT insert

@@ -6,7 +6,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Issue, Person
-from bot.domain.triage import Event
+from bot.domain.events import Event
 from storage.models import IssueEventRow
 
 

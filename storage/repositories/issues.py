@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import (
     Area,
     Category,
+    Escalation,
     HandledBy,
     Issue,
     IssueQuery,
@@ -128,6 +129,9 @@ class IssueRepository:
         update_by_id, update_by_name = _person_columns(issue.latest_update.author if issue.latest_update else None)
         resolution = issue.resolution
         resolver_id, resolver_name = _person_columns(resolution.resolved_by if resolution else None)
+        escalation = issue.escalation
+        escalator_id, escalator_name = _person_columns(escalation.escalated_by if escalation else None)
+        escalated_to_id, escalated_to_name = _person_columns(escalation.to if escalation else None)
         result = await self._session.execute(
             update(IssueRow)
             .where(IssueRow.id == issue.id, IssueRow.version == expected_version)
@@ -156,6 +160,12 @@ class IssueRepository:
                 save_as_runbook=resolution.save_as_runbook if resolution else False,
                 runbook_title=resolution.runbook_title if resolution else None,
                 duplicate_of=issue.duplicate_of,
+                escalated_at=escalation.escalated_at if escalation else None,
+                escalated_by_id=escalator_id,
+                escalated_by_name=escalator_name,
+                escalation_reason=escalation.reason if escalation else None,
+                escalated_to_id=escalated_to_id,
+                escalated_to_name=escalated_to_name,
                 # Any change may move reminders (acknowledged, severity changed, resolved): re-plan on the next pass.
                 next_due_at=issue.updated_at if issue.status.is_open else None,
             )
@@ -212,6 +222,7 @@ class IssueRepository:
                 snoozed_until=state.snoozed_until,
                 ack_escalated=state.ack_escalated,
                 resolve_escalated_for=state.resolve_escalated_for,
+                reminders_paused=state.paused,
                 next_due_at=next_due_at,
             )
         )
@@ -231,6 +242,7 @@ class IssueRepository:
                 snoozed_until=bindparam("snoozed_until", type_=UtcDateTime()),
                 ack_escalated=bindparam("ack_escalated"),
                 resolve_escalated_for=bindparam("resolve_escalated_for", type_=UtcDateTime()),
+                reminders_paused=bindparam("paused"),
                 next_due_at=bindparam("next_due", type_=UtcDateTime()),
             )
         )
@@ -240,11 +252,18 @@ class IssueRepository:
                 {
                     "issue_id": issue_id, "kind": state.kind, "seq": state.seq, "generation": state.generation,
                     "snoozed_until": state.snoozed_until, "ack_escalated": state.ack_escalated,
-                    "resolve_escalated_for": state.resolve_escalated_for, "next_due": next_due_at,
+                    "resolve_escalated_for": state.resolve_escalated_for, "paused": state.paused, "next_due": next_due_at,
                 }
                 for issue_id, state, next_due_at in states
             ],
         )
+
+    async def resume_reminders(self, war_room_id: int, *, now: datetime) -> int:
+        """Make the reminders held while the war room was signed off due now (the next pass plans them)."""
+        result = await self._session.execute(
+            update(IssueRow).where(IssueRow.war_room_id == war_room_id, IssueRow.reminders_paused.is_(True)).values(next_due_at=now)
+        )
+        return result.rowcount
 
     async def reminder_state(self, issue_id: int) -> ReminderState:
         row = await self._session.get(IssueRow, issue_id)
@@ -318,6 +337,7 @@ def _reminder_state(row: IssueRow) -> ReminderState:
         snoozed_until=row.snoozed_until,
         ack_escalated=row.ack_escalated,
         resolve_escalated_for=row.resolve_escalated_for,
+        paused=row.reminders_paused,
     )
 
 
@@ -332,6 +352,14 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
             resolved_at=row.resolved_at,
             save_as_runbook=row.save_as_runbook,
             runbook_title=row.runbook_title,
+        )
+    escalation = None
+    if row.escalated_at is not None:
+        escalation = Escalation(
+            escalated_by=Person(aad_object_id=row.escalated_by_id, name=row.escalated_by_name or "Unknown"),
+            escalated_at=row.escalated_at,
+            reason=row.escalation_reason or "",
+            to=optional_person(row.escalated_to_id, row.escalated_to_name),
         )
     latest_update = None
     if row.latest_update_text is not None and row.latest_update_at is not None:
@@ -367,4 +395,5 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
         duplicate_of=row.duplicate_of,
         followers=followers,
         source_url=row.source_url,
+        escalation=escalation,
     )

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.ports import OutboxEntry
-from bot.messages import OutboundMessage, OutboxItem
+from bot.domain.ports import OutboxEntry, OutboxStats
+from bot.domain.messages import OutboundMessage, OutboxItem
 from storage.models import OutboxRow
 from storage.repositories.common import dialect_insert, skip_locked
 
@@ -81,7 +81,20 @@ class OutboxRepository:
             queue.c.next_attempt_at <= now,
             or_(queue.c.claimed_until.is_(None), queue.c.claimed_until <= now),
         )
-        claimable = skip_locked(select(OutboxRow.id).where(OutboxRow.id.in_(heads)).order_by(OutboxRow.id).limit(limit))
+        # The row's own state is checked again where it is locked: under READ COMMITTED, PostgreSQL re-reads a row that
+        # another worker changed since this statement's snapshot, but not the `heads` subquery. Without this, a head
+        # that worker claimed, sent and committed meanwhile was claimed (and sent) a second time.
+        claimable = skip_locked(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.id.in_(heads),
+                OutboxRow.status == literal("pending", literal_execute=True),
+                OutboxRow.next_attempt_at <= now,
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
         rows = (
             await self._session.execute(
                 update(OutboxRow)
@@ -131,6 +144,18 @@ class OutboxRepository:
             )
             for row in rows
         ]
+
+    async def stats(self) -> OutboxStats:
+        """Two index-backed aggregates (status, then the pending rows only): cheap enough for every scheduler tick."""
+        counts = dict(
+            (
+                await self._session.execute(
+                    select(OutboxRow.status, func.count()).where(OutboxRow.status.in_(("pending", "failed"))).group_by(OutboxRow.status)
+                )
+            ).all()
+        )
+        oldest = await self._session.scalar(select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending"))
+        return OutboxStats(pending=counts.get("pending", 0), failed=counts.get("failed", 0), oldest_pending_at=oldest)
 
 
 def _to_outbox_item(row: OutboxRow) -> OutboxItem:

@@ -6,7 +6,7 @@ from datetime import datetime
 from types import EllipsisType
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,6 +138,14 @@ class RunbookRepository:
             .where(RunbookRow.war_room_id == war_room_id)
         )
         return set(rows.scalars())
+
+    async def all(self, war_room_id: int) -> list[Runbook]:
+        """The war room's runbook library, oldest first."""
+        rows = (await self._session.execute(select(RunbookRow).where(RunbookRow.war_room_id == war_room_id).order_by(RunbookRow.id))).scalars()
+        return await self._runbooks(list(rows))
+
+    async def count(self, war_room_id: int) -> int:
+        return (await self._session.execute(select(func.count()).where(RunbookRow.war_room_id == war_room_id))).scalar_one()
 
     async def _check_issues(self, war_room_id: int, issue_ids: tuple[int, ...]) -> None:
         wanted = set(issue_ids)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Person
-from bot.domain.triage import Event
+from bot.domain.ports import NotAWarRoom
+from bot.domain.events import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
-from bot.messages import ConversationRef
-from storage.models import WarRoomEventRow, WarRoomRow
+from bot.domain.window import WarRoomKind, holds_standups
+from bot.domain.messages import ConversationRef
+from storage.models import WarRoomEventRow, WarRoomMemberRow, WarRoomRow
 from storage.repositories.common import dialect_insert, optional_person, skip_locked
 
 
@@ -27,13 +29,18 @@ class WarRoomRepository:
     async def ensure_room(self, ref: ConversationRef, *, now: datetime) -> WarRoom:
         """The conversation's war room, created on first contact.
 
-        The first conversation becomes the war room's home, where its stand-ups are posted.
+        The first conversation becomes the war room's home, where its stand-ups are posted. A personal chat is
+        never a war room (it acts in its person's, `ConversationRef.acting_in`): NotAWarRoom.
         """
         table = WarRoomRow.__table__
         query = select(table).where(table.c.key == ref.war_room_key)  # plain rows: no ORM identity map on the hot path
         row = (await self._session.execute(query)).one_or_none()
         if row is not None:
             return _to_war_room(row)  # type: ignore[arg-type]  # the usual case: one indexed read
+        if ref.is_personal:
+            raise NotAWarRoom(f"conversation {ref.conversation_id} is a personal chat")
+        kind = WarRoomKind.of(team_id=ref.team_id, conversation_type=ref.conversation_type)
+        held = holds_standups(kind, set_up=False, signed_off=False)
         statement = (
             dialect_insert(self._session, WarRoomRow)
             .values(
@@ -47,7 +54,8 @@ class WarRoomRepository:
                 home_channel_id=ref.channel_id,
                 home_service_url=ref.service_url,
                 bot_id=ref.bot_id,
-                next_standup_at=WarRoomSettings().next_standup_at(now),
+                next_standup_at=WarRoomSettings().next_standup_at(now) if held else None,
+                kind=kind.value,
             )
             .on_conflict_do_nothing(index_elements=["key"])
         )
@@ -72,11 +80,11 @@ class WarRoomRepository:
         rows = (await self._session.execute(select(WarRoomRow).where(WarRoomRow.id.in_(war_room_ids)))).scalars()
         return [_to_war_room(row) for row in rows]
 
-    async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, now: datetime) -> None:
+    async def save_settings(self, war_room_id: int, settings: WarRoomSettings, *, next_standup_at: datetime | None) -> None:
         await self._session.execute(
             update(WarRoomRow)
             .where(WarRoomRow.id == war_room_id)
-            .values(settings=settings.model_dump(mode="json"), next_standup_at=settings.next_standup_at(now))
+            .values(settings=settings.model_dump(mode="json"), next_standup_at=next_standup_at)
         )
 
     async def save_oncall(self, war_room_id: int, oncall: OnCall) -> None:
@@ -89,8 +97,42 @@ class WarRoomRepository:
             update(WarRoomRow).where(WarRoomRow.id == war_room_id, WarRoomRow.name.is_(None)).values(name=name[:200])
         )
 
-    async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None) -> None:
-        """Record leadership's sign-off, or clear it (`by` None)."""
+    async def of_member(self, tenant_id: str | None, aad_object_id: str) -> tuple[list[WarRoom], int | None]:
+        """The war rooms of this tenant the person belongs to, by name, and the one they chose (None if never)."""
+        rows = (
+            await self._session.execute(
+                select(WarRoomRow, WarRoomMemberRow.chosen_at)
+                .join(WarRoomMemberRow, WarRoomMemberRow.war_room_id == WarRoomRow.id)
+                .where(
+                    WarRoomMemberRow.aad_object_id == aad_object_id,
+                    WarRoomRow.tenant_id.is_(None) if tenant_id is None else WarRoomRow.tenant_id == tenant_id,
+                )
+                .order_by(func.lower(func.coalesce(WarRoomRow.name, "")), WarRoomRow.id)
+            )
+        ).all()
+        chosen = next((row.id for row, chosen_at in rows if chosen_at is not None), None)
+        return [_to_war_room(row) for row, _ in rows], chosen
+
+    async def set_home(self, war_room_id: int, ref: ConversationRef) -> None:
+        """Stand-ups and announcements go to this channel (or chat) from now on."""
+        await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id)
+            .values(
+                home_conversation_id=ref.base_conversation_id, home_channel_id=ref.channel_id,
+                home_service_url=ref.service_url, bot_id=ref.bot_id,
+            )
+        )
+
+    async def mark_welcomed(self, war_room_id: int, *, now: datetime) -> bool:
+        """True for the one caller that marks the war room welcomed (every later one, on any replica, gets False)."""
+        result = await self._session.execute(
+            update(WarRoomRow).where(WarRoomRow.id == war_room_id, WarRoomRow.welcomed_at.is_(None)).values(welcomed_at=now)
+        )
+        return result.rowcount == 1
+
+    async def set_sign_off(self, war_room_id: int, *, by: Person | None, at: datetime | None, next_standup_at: datetime | None) -> None:
+        """Record leadership's sign-off, or clear it (`by` None); stand-ups stop or resume with it."""
         await self._session.execute(
             update(WarRoomRow)
             .where(WarRoomRow.id == war_room_id)
@@ -98,7 +140,15 @@ class WarRoomRepository:
                 signed_off_at=at if by else None,
                 signed_off_by_id=by.aad_object_id if by else None,
                 signed_off_by_name=by.name if by else None,
+                next_standup_at=next_standup_at,
             )
+        )
+
+    async def save_told(self, war_room_id: int, *, overrun_told_for: date | None, ready_told_at: datetime | None) -> None:
+        await self._session.execute(
+            update(WarRoomRow)
+            .where(WarRoomRow.id == war_room_id)
+            .values(overrun_told_for=overrun_told_for, ready_told_at=ready_told_at)
         )
 
     async def add_event(self, war_room_id: int, event: Event) -> None:
@@ -123,7 +173,7 @@ class WarRoomRepository:
         ).scalars()
         return [_to_war_room(row) for row in rows]
 
-    async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime) -> None:
+    async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime | None) -> None:
         values: dict[str, Any] = {"next_standup_at": next_at}
         if posted_at is not None:
             values["last_standup_at"] = posted_at
@@ -165,4 +215,7 @@ def _to_war_room(row: WarRoomRow) -> WarRoom:
         last_standup_at=row.last_standup_at,
         signed_off_at=row.signed_off_at,
         signed_off_by=optional_person(row.signed_off_by_id, row.signed_off_by_name),
+        kind=WarRoomKind(row.kind),
+        overrun_told_for=row.overrun_told_for,
+        ready_told_at=row.ready_told_at,
     )

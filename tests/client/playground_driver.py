@@ -16,11 +16,12 @@ in the Playground's real web UI, in headless Debian Chromium driven by Playwrigh
 2. `triage`:   `roles add me oncall` and `roles add me triage_lead` (REST, mentioning the bot, in the
                issue's thread); "Acknowledge" then "Take it" on the issue card (UI); the card updates in
                place (Acknowledged, then In progress and "Assigned to …").
-3. `personal`: in personal chat (REST), raise an issue there too (a personal chat is a war room of its
-               own: the form from the websocket, "Raise issue" as the same `adaptiveCard/action` invoke the
-               UI sends), then `list` (which shows it) and `help`; `list` in the channel (REST, in the
+3. `personal`: in personal chat (REST), raise an issue there too (a personal chat acts in its person's war
+               room, the team's, where the user was seen in step raise: the form from the websocket, "Raise
+               issue" as the same `adaptiveCard/action` invoke the UI sends, the form becoming the copy of
+               #2), then `list` (which shows the team's issues) and `help`; `list` in the channel (REST, in the
                issue's thread) shows #1 In progress. Screenshots of the personal chat in the UI.
-4. `standup`:  `standup` as a new post in the channel (UI) shows the stand-up with #1.
+4. `standup`:  `standup` as a new post in the channel (UI) shows the stand-up with #1 (and #2, of the same war room).
 
 Channel messages sent through REST go into the issue's thread: the Playground's UI only knows the
 channel threads it started itself, and drops (with a console error "Invalid conversation id") the
@@ -480,7 +481,7 @@ class Scenario:
         from playwright.async_api import expect
 
         personal = self.config["config"]["personalChat"]["id"]
-        # Personal chat is a war room of its own: raise an issue there, through the browser-free endpoints.
+        # Personal chat acts in the team's war room (the user was seen there): raise an issue, browser-free.
         form_frame = await self.reply_to(personal, PERSONAL_PROBLEM, mention_bot=False, expect=FORM_HEADING)
         form = card_of(form_frame["message"])
         assert form is not None
@@ -495,8 +496,8 @@ class Scenario:
         seen["personal_raise_invoke"] = {"status": status, "answer_text": card_text({"attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": _invoke_card(answer)}]})[:1000]}
         check(status // 100 == 2, f"the Playground answered {status} to the Raise issue invoke: {str(answer)[:800]}")
         await self.wait_frame(
-            "the personal issue card over the form",
-            lambda f: f.get("action") == "updateMessage" and f.get("actionConversationId") == personal and "#1" in card_text(f.get("message") or {}),
+            "the copy of the issue card (#2 of the team's war room) over the form",
+            lambda f: f.get("action") == "updateMessage" and f.get("actionConversationId") == personal and "#2" in card_text(f.get("message") or {}),
             since=since,
         )
 
@@ -541,7 +542,8 @@ class Scenario:
         )
         seen["standup"] = card_text(frame["message"])
         check(NEW_TITLE in seen["standup"], f"the stand-up does not list #1 {NEW_TITLE!r}: {seen['standup'][:1000]}")
-        check("Open now: **1**" in seen["standup"], f"the stand-up does not count 1 open issue: {seen['standup'][:1000]}")
+        # #1 from the channel and #2 raised in personal chat: one war room.
+        check("Open now: **2**" in seen["standup"], f"the stand-up does not count 2 open issues: {seen['standup'][:1000]}")
         card = self.card("Hypercare stand-up").last
         await expect(card).to_be_visible(timeout=UI_TIMEOUT_MS)
         await expect(card).to_contain_text(NEW_TITLE)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, Severity
 from bot.domain.war_room import WarRoomSettings
-from bot.messages import ConversationRef, OutboundMessage
+from bot.domain.messages import ConversationRef, OutboundMessage
 from bot.services.intake import report_issue
 from storage.models import WarRoomRow
 from storage.uow import UnitOfWorkFactory
@@ -94,6 +94,7 @@ async def test_war_rooms_standup_settings_and_outbox(database_url: str, uow_fact
 
     code, out, _ = await hypercare("standup", "--war-room", war_room_id, "--print", database_url=database_url)
     assert code == 0 and "Hypercare stand-up" in out and "#1 Sev 1 Payroll export fails" in out
+    assert "!! Hypercare here has no agreed end yet: an admin can set it up with `setup`." in out
 
     code, out, err = await hypercare("settings", "--war-room", war_room_id, "--set", "time_zone=Europe/Berlin",
                                      "--set", "sev2.acknowledge_within=1h", database_url=database_url)

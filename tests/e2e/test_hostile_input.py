@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import Person
-from bot.domain.triage import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
+from bot.domain.mentions import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
 from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.models import ConversationRow, IssueRow, OutboxRow
 from storage.uow import UnitOfWorkFactory
@@ -365,10 +365,16 @@ async def test_a_thousand_people_saying_me_too_get_a_few_bounded_messages_when_i
         "/charts/1/9999999999/%FF%ED%A0%80.png",  # not UTF-8, an encoded surrogate
         "/charts/%D9%A1/9999999999/abc.png",  # a non-ASCII digit as the war room
         "/charts/1/" + "9" * 5000 + "/abc.png",  # a number too long to convert
+        "/charts/1/" + "9" * 19 + "/abc.png",  # a number no database column holds
+        "/handover/1/9999999999/%C3%A9.zip",
+        "/handover/%D9%A1/9999999999/abc.zip",
+        "/handover/1/" + "9" * 5000 + "/abc.zip",
+        "/handover/-1/9999999999/abc.zip",
     ],
-    ids=["non-ascii-signature", "emoji-and-nul", "not-utf-8", "arabic-digit", "huge-number"],
+    ids=["non-ascii-signature", "emoji-and-nul", "not-utf-8", "arabic-digit", "huge-number", "bigint-overflow",
+         "handover-non-ascii-signature", "handover-arabic-digit", "handover-huge-number", "handover-negative"],
 )
-async def test_a_malformed_chart_link_is_404(bot: RunningBot, path: str) -> None:
+async def test_a_malformed_chart_or_handover_link_is_404(bot: RunningBot, path: str) -> None:
     async with bot.client.get(bot.url + path) as response:
         assert response.status == 404, await response.text()
 

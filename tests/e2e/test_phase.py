@@ -131,7 +131,7 @@ async def test_exit_criteria_sign_off_and_withdrawal(room: WarRoom, connector: F
     assert sign["isEnabled"] is False  # locked while a criterion fails
 
     refused = await press(room, card, "phase.signoff", sender=BOSS)  # pressed anyway (an old card): checked again now
-    assert "Not yet: No open Sev 1, Support team handles the volume" in card_text(refused)
+    assert "Not yet: No open Sev 1, Support team handles the incoming volume" in card_text(refused)
     assert (await war_room_row(engine)).signed_off_at is None
 
     await room.click(sev1, "issue.resolve", {"resolve_notes": "Posting profile added", "resolve_type": "configuration_changed"}, sender=NOBODY)
@@ -144,7 +144,9 @@ async def test_exit_criteria_sign_off_and_withdrawal(room: WarRoom, connector: F
     before = len(connector.calls)
     signed = await press(room, reply.card, "phase.signoff", sender=BOSS)
     assert "signed off by Bea Boss" in card_text(signed)
-    announcements = [c for c in connector.calls[before:] if "Hypercare is signed off by Bea Boss" in card_text(c.card or {})]
+    announcements = [
+        c for c in connector.calls[before:] if "Hypercare is complete" in card_text(c.card or {}) and "Signed off by Bea Boss" in card_text(c.card or {})
+    ]  # the celebration (tests/e2e/test_celebration.py)
     assert len(announcements) == 1 and ";messageid=" not in (announcements[0].conversation_id or "")  # a new channel post
 
     [routed] = await room.say("sev2 the bank file is rejected")

@@ -70,7 +70,7 @@ async def test_refused_action_names_the_role_and_changes_nothing(room: WarRoom, 
     issue = await room.raise_issue()
     puts_before = len(room.updates_of(issue.card_message_id))
     card = await room.click(issue, "issue.ack", sender=NOBODY)
-    assert "you need the role oncall, partner, support or triage_lead" in card_text(card)
+    assert "you need the role floor_walker, oncall, partner, support or triage_lead" in card_text(card)
     assert (await stored(engine, issue.issue_id)).version == 1
     assert len(room.updates_of(issue.card_message_id)) == puts_before  # the refusal is shown to the clicker only
 

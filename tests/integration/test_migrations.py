@@ -73,3 +73,29 @@ async def test_making_form_ids_per_war_room_keeps_every_row_that_refers_to_an_is
         await session.execute(update(IssueRow).where(IssueRow.id == 1).values(title="Zebra label printer offline"))
         assert [s.title for s in await similar.similar(1, "zebra printer", limit=5)] == ["Zebra label printer offline"]
         await session.rollback()
+
+
+async def test_existing_war_rooms_get_their_kind_from_their_home_conversation(engine: AsyncEngine) -> None:
+    """Personal chats never hold a stand-up, group chats only once set up: the kind of a war room made before it was
+    stored comes from the type of the conversation it was first used in."""
+    await migrate.downgrade(engine, "61ce674bf8a6")
+    try:
+        async with engine.begin() as connection:
+            for war_room_id, key, team_id, home, conversation_type in (
+                (1, "t/team:19:team", "19:team", "19:general", "channel"),
+                (2, "t/chat:19:group", None, "19:group", "groupChat"),
+                (3, "t/chat:a:priya", None, "a:priya", "personal"),
+            ):
+                await connection.exec_driver_sql(
+                    "INSERT INTO war_rooms (id, key, team_id, last_issue_number, created_at, home_conversation_id) "
+                    f"VALUES ({war_room_id}, '{key}', {repr(team_id) if team_id else 'NULL'}, 0, '2026-12-01 09:00:00', '{home}')"
+                )
+                await connection.exec_driver_sql(
+                    "INSERT INTO conversations (conversation_id, war_room_id, conversation_type, service_url, channel, bot_id, updated_at) "
+                    f"VALUES ('{home}', {war_room_id}, '{conversation_type}', 'https://smba.example', 'msteams', '28:bot', '2026-12-01 09:00:00')"
+                )
+    finally:
+        await migrate.upgrade(engine)
+    async with engine.connect() as connection:
+        kinds = dict((await connection.execute(select(WarRoomRow.id, WarRoomRow.kind).order_by(WarRoomRow.id))).all())
+    assert kinds == {1: "team", 2: "group_chat", 3: "personal_chat"}

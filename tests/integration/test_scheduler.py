@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, ResolutionType, Role, Severity
 from bot.domain.results import Applied
-from bot.domain.triage import MENTIONS_PER_MESSAGE, Acknowledge, Resolve
-from bot.messages import ConversationRef, OutboundMessage, OutboxItem
-from bot.scheduler import DeliveryOutcome, Scheduler, SchedulerConfig, TickReport
+from bot.domain.mentions import MENTIONS_PER_MESSAGE
+from bot.domain.triage import Acknowledge, Resolve
+from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.domain.ports import DeliveryOutcome
+from bot.scheduler import Scheduler, SchedulerConfig, TickReport
 from bot.services.intake import report_issue
 from bot.services.oncall import change_oncall
 from bot.services.triage import snooze_reminders, triage_issue
@@ -259,6 +261,21 @@ async def test_standup_is_a_new_channel_post_every_working_morning(
     assert [c for c in await tick_all(scheduler, connector, saturday) if c.path == "/v3/conversations"] == []
 
 
+async def test_a_scheduled_standup_links_the_figures_kept_for_its_chart(
+    uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, clock: FrozenClock, connector: FakeConnector, team: ConversationRef
+) -> None:
+    sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
+    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(clock), chart_url=lambda room, chart: f"https://bot/charts/{room}/{chart}")
+    await raise_issue(uow_factory, connector, datetime(2026, 11, 22, 20, 0, tzinfo=UTC), Severity.SEV1, "Nobody can post invoices")
+    [post] = [c for c in await tick_all(scheduler, connector, MONDAY_9) if c.path == "/v3/conversations"]
+    [image] = [e for e in (post.card or {})["body"] if e["type"] == "Image"]
+    room_id, chart_id = map(int, image["url"].split("/")[-2:])
+    async with uow_factory() as uow:
+        series = await uow.charts.get(room_id, chart_id)
+        assert await uow.charts.get(room_id + 1, chart_id) is None  # another war room's chart is not found
+    assert series is not None and series.raised[-1] == 0 and series.open_by_severity[-1] == (1, 0, 0, 0)  # Monday, as of 09:00
+
+
 async def test_a_standup_missed_by_more_than_two_hours_is_not_posted_late(
     scheduler: Scheduler, uow_factory: UnitOfWorkFactory, connector: FakeConnector, team: ConversationRef,
     caplog: pytest.LogCaptureFixture,
@@ -409,8 +426,8 @@ async def test_sends_to_one_conversation_keep_the_rate_limits(
     assert sum(sleep.slept) >= 4.0
 
 
-@pytest.mark.parametrize("workers", [2])
-async def test_two_workers_draining_one_outbox_send_every_message_once(
+@pytest.mark.parametrize("workers", [2, 4])
+async def test_several_workers_draining_one_outbox_send_every_message_once(
     database_url: str, http: aiohttp.ClientSession, connector: FakeConnector, workers: int
 ) -> None:
     engines = [create_engine(database_url) for _ in range(workers)]

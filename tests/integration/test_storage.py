@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.model import Area, IssueDraft, Person, Severity, Status
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 from bot.services.intake import (
     ACTIVITY_LEASE,
     finish_activity,

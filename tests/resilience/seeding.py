@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bot.domain.model import IssueDraft, Person, Severity
-from bot.messages import ConversationRef
+from bot.domain.war_room import WarRoomSettings
+from bot.domain.messages import ConversationRef
 from bot.services.intake import ACTIVITY_LEASE, report_issue
 from bot.services.outbox import enqueue_message
 from cards.notice import render_notice_card
@@ -125,6 +126,13 @@ class Database:
         async with self.engine.begin() as connection:
             result = await connection.execute(update(WarRoomRow).where(condition).values(next_standup_at=at))
         return int(result.rowcount)
+
+    async def set_up_window(self, key: str, *, today: datetime) -> None:
+        """Give a war room an agreed window around `today` (a group chat holds stand-ups only once it has one)."""
+        day = today.date()
+        settings = WarRoomSettings(starts_on=day - timedelta(days=7), ends_on=day + timedelta(days=30))
+        async with self.engine.begin() as connection:
+            await connection.execute(update(WarRoomRow).where(WarRoomRow.key == key).values(settings=settings.model_dump(mode="json")))
 
     async def outbox(self) -> list[OutboxRow]:
         async with self.engine.connect() as connection:

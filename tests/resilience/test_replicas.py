@@ -67,6 +67,7 @@ async def _two_replicas(
                 )
                 seeded_issues += in_chat.issue_ids
                 await queue_replies(database.uow, chat, count=4, now=now, prefix="repchat")
+                await database.set_up_window(chat.war_room_key, today=now)
                 assert await database.make_standups_due(at=now - timedelta(minutes=1), keys=(chat.war_room_key,)) == 1
             await asyncio.sleep(2.0)
         await asyncio.sleep(2.0)

@@ -48,8 +48,14 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
-        # The team's members, as GET .../members/{id} and .../pagedmembers answer them.
+        # The team's members, as GET .../members/{id} and .../pagedmembers answer them (for any conversation not in
+        # `rosters`); `rosters`: the members of other teams or chats, by team or chat id.
         self.members: list[dict[str, str]] = []
+        self.rosters: dict[str, list[dict[str, str]]] = {}
+        # How many members a page of .../pagedmembers holds (Teams: up to 500, as asked by `pageSize`).
+        self.page_size = 500
+        # The conversation ids whose members were listed, one per page asked for.
+        self.roster_reads: list[str] = []
         # The user ids asked for by GET .../members/{id}, in order (kept apart from `calls`, which are what the bot sends).
         self.member_lookups: list[str] = []
         self._released = asyncio.Event()
@@ -113,16 +119,27 @@ class FakeConnector:
         self.calls.append(replace(call, sent_id=post_id))
         return web.json_response({"id": f"{channel};messageid={post_id}", "activityId": post_id})
 
+    def _roster(self, request: web.Request) -> list[dict[str, str]]:
+        return self.rosters.get(unquote(request.match_info["conversation"]).split(";", 1)[0], self.members)
+
     async def _member(self, request: web.Request) -> web.Response:
         wanted = unquote(request.match_info["user"])
         self.member_lookups.append(wanted)
-        for member in self.members:
+        for member in self._roster(request):
             if wanted in (member["id"], member["aadObjectId"]):
                 return web.json_response(member)
         return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
 
     async def _paged_members(self, request: web.Request) -> web.Response:
-        return web.json_response({"members": self.members})
+        """A page of the members; `continuationToken` (here: where the next page starts) while more remain."""
+        self.roster_reads.append(unquote(request.match_info["conversation"]))
+        members = self._roster(request)
+        start = int(request.query.get("continuationToken", "0"))
+        end = start + min(self.page_size, int(request.query.get("pageSize", "500")))
+        page: dict[str, object] = {"members": members[start:end]}
+        if end < len(members):
+            page["continuationToken"] = str(end)
+        return web.json_response(page)
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else None

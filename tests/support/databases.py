@@ -50,11 +50,15 @@ async def require_postgres() -> None:
 
 
 @asynccontextmanager
-async def fresh_database(backend: str, tmp_dir: Path) -> AsyncIterator[str]:
-    """A new, empty database migrated to head; dropped afterwards."""
+async def fresh_database(backend: str, tmp_dir: Path, *, migrated: bool = True) -> AsyncIterator[str]:
+    """A new, empty database migrated to head (or not at all: `migrated=False`); dropped afterwards."""
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_dir / f'hypercare-{uuid.uuid4().hex[:8]}.db'}"
-        await _upgrade(url)
+        path = tmp_dir / f"hypercare-{uuid.uuid4().hex[:8]}.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        if migrated:
+            await _upgrade(url)
+        else:
+            path.touch()
         yield url
         return
     await require_postgres()
@@ -63,7 +67,8 @@ async def fresh_database(backend: str, tmp_dir: Path) -> AsyncIterator[str]:
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        await _upgrade(url)
+        if migrated:
+            await _upgrade(url)
         yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.model import Area, Category, Issue, Person, Severity, Status
-from bot.messages import ConversationRef
+from bot.domain.messages import ConversationRef
 
 RAISED_AT = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
 PRIYA = Person(aad_object_id="aad-priya", name="Priya Shah")

@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.exit_criteria import evaluate_exit
+from bot.domain.membership import NO_WAR_ROOM
 from bot.charts import render_phase_chart
-from bot.domain.metrics import PhaseMetrics, compute_metrics
+from bot.domain.celebration import celebrate
+from bot.domain.charts import ChartSeries
+from bot.domain.floor import FloorView, FloorWalker
+from bot.domain.metrics import compute_metrics
 from bot.domain.model import (
     Area,
     Category,
+    Escalation,
     HandledBy,
     Issue,
     Person,
@@ -31,18 +36,22 @@ from bot.domain.model import (
 )
 from bot.domain.reminders import Due
 from bot.domain.standup import build_standup
-from bot.domain.triage import Event, Verb
+from bot.domain.events import Event, Verb
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
+from bot.domain.window import WindowPreset
+from cards.celebration import render_celebration, render_handover
+from cards.floor import render_floor
 from cards.issue_card import Panel, render_issue_card
 from cards.issue_form import IssueFormValues, render_issue_form, validate_issue_submission
 from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement, render_notice_card, render_notices, render_too_large
 from cards.oncall import render_oncall
-from cards.phase import parse_setup, render_exit, render_setup
+from cards.phase import parse_setup, render_exit, render_ready_for_sign_off, render_setup
 from cards.runbooks import render_runbook, render_runbook_form, render_runbook_results, suggestion_block
 from cards.status import render_status
 from cards.reminders import render_reminder
 from cards.standup import render_standup
+from cards.welcome import render_personal_welcome, render_welcome
 from tests.support.factories import OMAR, PRIYA, RAISED_AT, make_issue
 
 NOW = RAISED_AT + timedelta(hours=3)
@@ -67,10 +76,10 @@ def many_issues(count: int, user: Callable[[str], str] = str) -> list[Issue]:
     ]
 
 
-def _chart_file(metrics: PhaseMetrics) -> str:
+def _chart_file(series: ChartSeries) -> str:
     """The sample chart as a local file: the renderer loads it without touching the network."""
-    path = Path(tempfile.gettempdir()) / "hypercare-sample-chart.png"
-    path.write_bytes(render_phase_chart(metrics))
+    path = Path(tempfile.gettempdir()) / f"hypercare-sample-chart-{abs(hash(series))}.png"
+    path.write_bytes(render_phase_chart(series))
     return path.as_uri()
 
 
@@ -111,11 +120,21 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         Event(verb="ack", actor=omar, at=RAISED_AT + timedelta(minutes=5), from_value="new", to_value="acknowledged"),
         Event(verb="severity", actor=lena, at=RAISED_AT + timedelta(minutes=9), from_value="2", to_value="1", reason=user("Month-end blocked")),
     ]
+    ana, ben = Person(aad_object_id="aad-ana", name=user("Ana Ruiz")), Person(aad_object_id="aad-ben", name=user("Ben Okoro"))
+    walkers = (
+        FloorWalker(person=ana, areas=(Area.GENERAL_LEDGER, Area.ACCOUNTS_PAYABLE, Area.WAREHOUSE), site=user("Rotterdam DC")[:100]),
+        FloorWalker(person=ben, areas=(Area.WAREHOUSE, Area.INVENTORY), days=frozenset({0, 2})),
+        FloorWalker(person=lena, areas=(Area.TAX,), days=frozenset({1, 3})),
+    )
+    escalated = in_progress.model_copy(
+        update={"escalation": Escalation(escalated_by=lena, escalated_at=NOW, reason=user("Needs a code fix in the posting class"), to=omar)}
+    )
     standup = build_standup(
         war_room_name=room_name, open_issues=many_issues(5, user), recent=many_issues(3, user) + [resolved], deferred_count=4,
         since=RAISED_AT - timedelta(days=1), now=NOW,
         # The label names the words the issues share: words of their titles.
         runbook_candidates=((f"Accounts payable · Configuration / setup ({user('posting, profile')})", (3, 5)),),
+        floor_walkers=walkers[:2],
     )
     big_standup = build_standup(
         war_room_name=room_name, open_issues=many_issues(400, user), recent=many_issues(400, user), deferred_count=40,
@@ -131,7 +150,15 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         settings=WarRoomSettings(),
     )
     settings = WarRoomSettings(starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 25), steady_state_support=user("the IT service desk"))
-    phase_issues = many_issues(40, user) + [resolved]
+    # A floor walker's resolutions and an escalation, for the status card's figures.
+    by_walker = [
+        make_issue(id=100 + n, number=100 + n, category=Category.HOW_TO, area=Area.WAREHOUSE, status=Status.RESOLVED,
+                   created_at=RAISED_AT - timedelta(hours=n), resolution=Resolution(
+                       type=ResolutionType.USER_TRAINED, notes="shown", handled_by=HandledBy.FLOOR_WALKER, resolved_by=ana,
+                       resolved_at=RAISED_AT))
+        for n in range(1, 4)
+    ]
+    phase_issues = many_issues(40, user) + [resolved, *by_walker, escalated.model_copy(update={"id": 200, "number": 200})]
     report = evaluate_exit(phase_issues, settings, now=NOW)
     metrics = compute_metrics(phase_issues, settings=settings, now=NOW, runbook_linked_issue_ids={resolved.id})
     runbook = Runbook(
@@ -150,21 +177,56 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
     }
     setup_errors = parse_setup(setup_input, settings)
     assert isinstance(setup_errors, dict)
+    deferred = [
+        make_issue(id=100 + n, number=100 + n, title=user(f"Report layout tweak {n}: " + "long title words " * 4),
+                   severity=Severity.SEV4 if n % 2 else Severity.SEV3, status=Status.DEFERRED, reporter=priya)
+        for n in range(1, 21)
+    ]
+    celebration = celebrate(
+        phase_issues + deferred, settings=settings, war_room_name=room_name, signed_off_at=NOW, signed_off_by=lena, runbooks_written=12,
+    )
+    quiet_celebration = celebrate(
+        [], settings=WarRoomSettings(), war_room_name=room_name, signed_off_at=NOW, signed_off_by=None, runbooks_written=0,
+    )
+    link = "https://bot.example.com/handover/1/1798761600/" + "s" * 32 + ".zip"
     submitted_form = {"form_id": "f" * 32, "title": "", "severity": user("7"), "affected_users": user("many")}
+    # The window: a preset's band overrun, a stand-up before setup (its prompt @mentions 1,000 people) and after the end.
+    long_smb = WarRoomSettings(preset=WindowPreset.BC_SMB, starts_on=date(2026, 11, 16), ends_on=date(2026, 12, 27),
+                               steady_state_support=user("the IT service desk"))
+    no_end = {"preset": "custom", "starts_on": "2026-11-23", "steady_state_support": user("the IT service desk")}
+    no_end_errors = parse_setup(no_end, WarRoomSettings())
+    assert isinstance(no_end_errors, dict)
+    not_set_up = build_standup(war_room_name=room_name, open_issues=many_issues(3, user), recent=[], deferred_count=0, since=NOW,
+                               now=NOW, exit_report=evaluate_exit([], WarRoomSettings(), now=NOW), set_up=False)
+    ended = WarRoomSettings(starts_on=date(2026, 10, 26), ends_on=date(2026, 11, 20))
+    overrun = build_standup(war_room_name=room_name, open_issues=many_issues(3, user), recent=[], deferred_count=2, since=NOW,
+                            now=NOW, exit_report=evaluate_exit(many_issues(3, user), ended, now=NOW))
     return {
         "setup": render_setup(settings),
         "setup-errors": render_setup(settings, errors=setup_errors, values=setup_input),
+        "setup-band-warning": render_setup(long_smb, saved=True),
+        "setup-no-end": render_setup(WarRoomSettings(), errors=no_end_errors, values=no_end),
+        "standup-setup-prompt": render_standup(not_set_up, asked=(omar, lena, guest, *CROWD)),
+        "standup-overrun": render_standup(overrun, leadership=(lena, guest)),
+        "ready-for-sign-off": render_ready_for_sign_off(evaluate_exit([resolved], settings, now=NOW), war_room_name=room_name,
+                                                        leadership=(lena, omar, guest)),
         "exit-failing": render_exit(report, war_room_name=room_name),
         "exit-passing": render_exit(evaluate_exit([resolved], settings, now=NOW), war_room_name=room_name),
         "exit-signed-off": render_exit(
             evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=lena), war_room_name=room_name,
             notice=f"Already signed off by {lena.name}.",
         ),
-        "status": render_status(metrics, report, chart_url=_chart_file(metrics) if chart else None, war_room_name=room_name),
+        "status": render_status(metrics, report, chart_url=_chart_file(ChartSeries.of(metrics.days)) if chart else None, war_room_name=room_name),
         "status-signed-off": render_status(
             metrics, evaluate_exit([resolved], settings, now=NOW, signed_off_at=NOW, signed_off_by=lena), chart_url=None,
             war_room_name=room_name,
         ),
+        "celebration": render_celebration(celebration, chart_url=_chart_file(celebration.chart) if chart else None),
+        "celebration-with-link": render_celebration(celebration, chart_url=None, handover_url=link),
+        "celebration-quiet": render_celebration(quiet_celebration, chart_url=None),
+        "handover": render_handover(room_name),
+        "handover-link": render_handover(room_name, url=link),
+        "handover-refused": render_handover(room_name, notice="To download the hand-over pack you need the role admin, leadership or triage_lead."),
         "runbook": render_runbook(runbook),
         "runbook-saved": render_runbook(runbook, notice="Runbook saved."),
         "runbook-form": render_runbook_form(form_id="f" * 32),
@@ -177,6 +239,17 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
             notice=f"From a message by {user('Omar Haddad')}.",
         ),
         "issue-in-progress": render_issue_card(in_progress),
+        "issue-floor-walker-called": render_issue_card(
+            make_issue(title=user("How do I reprint a pick list?"), category=Category.HOW_TO, area=Area.WAREHOUSE, severity=Severity.SEV3,
+                       reporter=priya),
+            floor_walkers=(ana, ben, guest),
+        ),
+        "issue-escalated": render_issue_card(escalated),
+        "issue-escalate-panel": render_issue_card(
+            in_progress, panel=Panel(verb=Verb.ESCALATE, values={"escalate_reason": user("")}, errors={"escalate_reason": "Say why the partner is needed."})
+        ),
+        "floor": render_floor(FloorView(walkers=walkers, today=walkers[:2], calendar=WarRoomSettings().calendar, now=NOW)),
+        "floor-empty": render_floor(FloorView(walkers=(), today=(), calendar=WarRoomSettings().calendar, now=NOW)),
         "issue-resolved": render_issue_card(resolved),
         "issue-guest-assignee": render_issue_card(unassigned_guest),
         "issue-deferred": render_issue_card(make_issue(title=user("Logo is blurry"), severity=Severity.SEV4, status=Status.DEFERRED, resolve_by=None)),
@@ -221,4 +294,15 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
             form_id="f" * 32,
             errors=validate_issue_submission(submitted_form),  # type: ignore[arg-type]
         ),
+        "form-war-room-choice": render_issue_form(
+            IssueFormValues(title=user("Bank statement import fails"), severity="2"), form_id="f" * 32,
+            war_rooms=[(user("Contoso finance"), "2"), (room_name, "1")], war_room="1",
+        ),
+        "welcome": render_welcome(bot_name="Hypercare", war_room_name=room_name, admins=(lena, guest)),
+        "welcome-personal": render_personal_welcome(bot_name="Hypercare", war_rooms=[room_name], no_war_room=NO_WAR_ROOM),
+        "welcome-personal-several": render_personal_welcome(
+            bot_name="Hypercare", war_rooms=[user("Contoso finance"), room_name], no_war_room=NO_WAR_ROOM
+        ),
+        "welcome-personal-none": render_personal_welcome(bot_name="Hypercare", war_rooms=[], no_war_room=NO_WAR_ROOM),
+        "issue-personal-copy": render_issue_card(in_progress, notice=f"Raised in {room_name}: its card is in the team's channel, where the triage team sees it. This is your copy."),
     }

@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from app import ADAPTER, create_app
-from bot.clock import Clock
+from bot.domain.ports import Clock
 from bot.config import Settings
 
 
@@ -23,8 +23,10 @@ class RunningBot:
     client: aiohttp.ClientSession
     app: web.Application
 
-    async def post_activity(self, activity: dict[str, Any], *, authorization: str | None = None) -> tuple[int, Any]:
-        headers = {"Content-Type": "application/json"}
+    async def post_activity(
+        self, activity: dict[str, Any], *, authorization: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json"} | (headers or {})
         if authorization is not None:
             headers["Authorization"] = authorization
         async with self.client.post(f"{self.url}/api/messages", data=json.dumps(activity), headers=headers) as response:

@@ -13,7 +13,7 @@ from cards.common import MAX_CARD_BYTES, card_bytes, card_time
 from cards.help import render_help_card
 from cards.issue_card import CARD_DESCRIPTION_MAX, render_issue_card
 from cards.issue_form import IssueFormValues, IssueSubmission, render_issue_form, validate_issue_submission
-from bot.domain.triage import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
+from bot.domain.mentions import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX
 from cards.notice import render_notice_card, render_notices
 from tests.support.factories import make_issue
 from tests.support.war_room import card_text

@@ -7,19 +7,24 @@ import pytest
 from bot.domain.commands import (
     LIST_FILTERS,
     AcknowledgeIssue,
+    AddFloorWalker,
     AssignIssue,
     ChatCommand,
     CommandError,
+    HandOver,
     ListIssues,
+    MakeHome,
     ManageRoles,
+    RemoveFloorWalker,
     ReportIssue,
     ResolveIssue,
     ShowHelp,
+    ShowFloor,
     ShowHistory,
     ShowIssue,
     parse_command,
 )
-from bot.domain.model import Role, Severity, Status
+from bot.domain.model import Area, Role, Severity, Status
 
 ALL_STATUSES = frozenset(Status)
 
@@ -269,6 +274,54 @@ def test_roles_with_an_unknown_role_lists_the_roles(text: str) -> None:
     assert all(role.value in result.message for role in Role)
 
 
+# -- floor walkers ------------------------------------------------------------------------------
+
+FINANCE = (Area.GENERAL_LEDGER, Area.ACCOUNTS_PAYABLE, Area.ACCOUNTS_RECEIVABLE, Area.CASH_BANK, Area.FIXED_ASSETS, Area.TAX)
+
+FLOOR: list[tuple[str, ChatCommand | None]] = [
+    ("floor", ShowFloor()),
+    ("Floor ", ShowFloor()),
+    ("floor add Ana Ruiz areas finance,warehouse", AddFloorWalker(areas=(*FINANCE, Area.WAREHOUSE))),
+    (
+        "floor add @Ana areas warehouse days mon,tue site Rotterdam",
+        AddFloorWalker(areas=(Area.WAREHOUSE,), days=frozenset({0, 1}), site="Rotterdam"),
+    ),
+    (
+        "floor add Ana areas accounts payable, tax site Rotterdam DC 2 days mon-wed",
+        AddFloorWalker(areas=(Area.ACCOUNTS_PAYABLE, Area.TAX), days=frozenset({0, 1, 2}), site="Rotterdam DC 2"),
+    ),
+    ("FLOOR ADD Ana AREAS ap", AddFloorWalker(areas=(Area.ACCOUNTS_PAYABLE,))),
+    ("floor remove @Ana Ruiz", RemoveFloorWalker()),
+    # Someone describing a problem on the shop floor.
+    ("floor manager cannot print pick lists", None),
+    ("floor scanners are offline in Rotterdam", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), params(FLOOR))
+def test_floor(text: str, expected: ChatCommand | None) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("floor add Ana", "Write `floor add @person areas finance,warehouse [days mon,tue] [site Rotterdam]`."),
+        ("floor add Ana areas", "Name at least one area."),
+        ("floor add Ana areas canteen", "I don't know the area “canteen”."),
+        ("floor add Ana areas tax days someday", "I don't know the day “someday”."),
+        ("floor add Ana areas tax site", "Name the site after `site`, e.g. `site Rotterdam`."),
+        ("floor add Ana areas tax site " + "x" * 101, "Keep the site under 100 characters."),
+    ],
+    ids=case_id,
+)
+def test_floor_add_written_wrongly_says_how(text: str, problem: str) -> None:
+    result = parse_command(text)
+
+    assert isinstance(result, CommandError)
+    assert result.message.startswith(problem)
+
+
 # -- everything else --------------------------------------------------------------------------
 
 
@@ -288,3 +341,24 @@ def test_roles_with_an_unknown_role_lists_the_roles(text: str) -> None:
 )
 def test_anything_else_is_not_a_command(text: str) -> None:
     assert parse_command(text) is None
+
+
+@pytest.mark.parametrize("text", ["handover", "Handover", "hand-over", "  handover  "], ids=case_id)
+def test_handover(text: str) -> None:
+    assert parse_command(text) == HandOver()
+
+
+def test_handover_with_words_after_it_is_an_issue_report() -> None:
+    assert parse_command("handover of the vendor master data failed") is None
+
+
+# -- standup here -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["standup here", "Stand-up HERE", "standup   here  "])
+def test_standup_here_makes_the_channel_the_home(text: str) -> None:
+    assert parse_command(text) == MakeHome()
+
+
+def test_standup_with_other_words_is_an_issue_report() -> None:
+    assert parse_command("standup notes are missing the Sev 2 list") is None

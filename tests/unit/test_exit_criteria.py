@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.domain.exit_criteria import evaluate_exit, phase_day, sla_attainment, support_share
-from bot.domain.model import HandledBy, Issue, Resolution, ResolutionType, Severity, Status
+from bot.domain.exit_criteria import Ratio, escalation_rate, evaluate_exit, incoming_share, phase_day, sla_attainment, support_share
+from bot.domain.model import Escalation, HandledBy, Issue, Person, Resolution, ResolutionType, Severity, Status
 from bot.domain.war_room import WarRoomSettings
 from tests.support.factories import OMAR, make_issue
 
@@ -130,3 +130,80 @@ def test_before_the_phase_starts_every_working_day_of_it_is_left() -> None:
     settings = WarRoomSettings(starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12))  # two working weeks
     day = phase_day(settings, NOW)
     assert day is not None and (day.day, day.of, day.working_days_left) == (0, 12, 10)
+
+
+# -- the support team's share of the incoming volume, and escalations to the partner ------------------
+
+SARA = Person(aad_object_id="aad-sara", name="Sara Lind")
+
+
+def raised(n: int, *, days_ago: float, status: Status = Status.IN_PROGRESS, resolved_by: HandledBy | None = None,
+           escalated_days_ago: float | None = None) -> Issue:
+    """Issue n raised `days_ago` before NOW; resolved (half a day later) by `resolved_by`; escalated when told."""
+    created_at = NOW - timedelta(days=days_ago)
+    resolution = None
+    if resolved_by is not None:
+        status = Status.RESOLVED
+        resolution = Resolution(type=ResolutionType.FIXED, notes="x", handled_by=resolved_by, resolved_by=OMAR,
+                                resolved_at=created_at + timedelta(hours=12))
+    escalation = None
+    if escalated_days_ago is not None:
+        escalation = Escalation(escalated_by=SARA, escalated_at=NOW - timedelta(days=escalated_days_ago), reason="code fix", to=OMAR)
+    return make_issue(id=n, number=n, status=status, created_at=created_at, resolution=resolution, escalation=escalation)
+
+
+# Computed by hand (the window is the 7 days before NOW):
+#   incoming: 1 2 3 4 5 6 10 (7 was raised before the window; 8 is a duplicate; 9 was deferred)
+#   resolved by the support team or a floor walker without escalating: 1 2            → 2
+#   outcome known (resolved, or escalated): 1 2 3 4 6 10                             → 6   (5 is open, not escalated)
+#   escalated: 3 4 10                                                                 → 3 of the 7 incoming
+#   by resolutions (the earlier figure): resolved in the window 1 2 3 6 7 10, by the support team 1 7 10 → 3 of 6
+MIXED = [
+    raised(1, days_ago=1, resolved_by=HandledBy.SUPPORT),
+    raised(2, days_ago=2, resolved_by=HandledBy.FLOOR_WALKER),
+    raised(3, days_ago=3, resolved_by=HandledBy.PARTNER, escalated_days_ago=2.9),
+    raised(4, days_ago=1, escalated_days_ago=0.5),
+    raised(5, days_ago=1),
+    raised(6, days_ago=2, resolved_by=HandledBy.PARTNER),
+    raised(7, days_ago=6.6, resolved_by=HandledBy.SUPPORT).model_copy(update={"created_at": NOW - timedelta(days=8)}),
+    raised(8, days_ago=1, status=Status.DUPLICATE),
+    raised(9, days_ago=1, status=Status.DEFERRED),
+    raised(10, days_ago=2, resolved_by=HandledBy.SUPPORT, escalated_days_ago=1.9),
+]
+
+
+def test_incoming_share_counts_issues_raised_in_the_window_that_support_resolved_without_escalating() -> None:
+    assert incoming_share(MIXED, now=NOW) == Ratio(hits=2, total=6)
+
+
+def test_escalation_rate_is_escalated_over_all_incoming() -> None:
+    assert escalation_rate(MIXED, now=NOW) == Ratio(hits=3, total=7)
+
+
+def test_the_resolution_based_share_is_unchanged() -> None:
+    assert support_share(MIXED, now=NOW) == Ratio(hits=3, total=6)
+
+
+def test_at_an_earlier_cut_only_what_had_happened_by_then_counts() -> None:
+    # 49 hours before NOW: raised in the 7 days before were 3 and 7 (7 raised 8 days before NOW); 3 was escalated by then
+    # (69.6 hours before NOW); 10's escalation (45.6 hours before NOW) and everything raised later had not happened yet.
+    cut = NOW - timedelta(hours=49)
+    assert escalation_rate(MIXED, now=cut) == Ratio(hits=1, total=2)
+    assert incoming_share(MIXED, now=cut) == Ratio(hits=1, total=2)
+
+
+def test_the_exit_criterion_is_judged_on_incoming_volume_and_shows_the_resolution_figure_beside_it() -> None:
+    report = evaluate_exit(MIXED, SETTINGS, now=NOW)
+
+    support = next(c for c in report.criteria if c.key == "support_share")
+    assert support.label == "Support team handles the incoming volume"
+    assert support.value == "33% of incoming (2 of 6) · 50% of resolutions (3 of 6)"
+    assert support.target == "≥ 80% of incoming issues, last 7 days"
+    assert not support.passed
+
+
+@pytest.mark.parametrize(("handled", "escalated", "passes"), [(4, 1, True), (3, 1, False), (0, 0, False)])
+def test_incoming_share_at_the_target(handled: int, escalated: int, passes: bool) -> None:
+    issues = [raised(n, days_ago=1, resolved_by=HandledBy.SUPPORT) for n in range(handled)]
+    issues += [raised(100 + n, days_ago=1, escalated_days_ago=0.5) for n in range(escalated)]
+    assert criterion(issues, "support_share") is passes

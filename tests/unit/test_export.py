@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.domain.metrics import PhaseMetrics, compute_metrics
-from bot.domain.model import HandledBy, Issue, Person, ProgressNote, Resolution, ResolutionType
-from bot.domain.triage import Event
+from bot.domain.model import Area, Escalation, HandledBy, Issue, Person, ProgressNote, Resolution, ResolutionType, Runbook
+from bot.domain.events import Event
 from bot.export import FORMULA_TRIGGERS, ISSUE_COLUMNS, export_csv, export_tables, export_xlsx
 from tests.support.factories import OMAR, PRIYA
 from tests.unit.test_metrics import LINKED, NOW, SETTINGS, local, timeline
@@ -43,6 +43,8 @@ def hostile_issue() -> Issue:
             "followers": (PRIYA, NO_ID),
             "source_url": "https://teams.microsoft.com/l/message/19:abc/1",
             "affected_users": 12,
+            # Escalated by someone without an id to the on-call person, an hour after it was raised.
+            "escalation": Escalation(escalated_by=NO_ID, escalated_at=local(23, 10, 30), reason="=needs code", to=OMAR),
         }
     )
 
@@ -95,9 +97,9 @@ def test_csv_zip_round_trip(tmp_path: Path) -> None:
     out = export_csv(issues, events, metrics, tmp_path / "export.zip")
     files = read_zip(out)
     assert set(files) == {
-        "issues.csv", "events.csv", "metric_volume_by_day.csv", "metric_by_severity.csv", "metric_by_category.csv",
+        "issues.csv", "events.csv", "runbooks.csv", "metric_volume_by_day.csv", "metric_by_severity.csv", "metric_by_category.csv",
         "metric_by_area.csv", "metric_mtta_mttr.csv", "metric_sla_attainment.csv", "metric_support_share_trend.csv",
-        "metric_backlog_by_day.csv", "metric_runbook_coverage.csv", "metric_recurring_candidates.csv",
+        "metric_escalation_rate_trend.csv", "metric_backlog_by_day.csv", "metric_runbook_coverage.csv", "metric_recurring_candidates.csv",
     }
 
     rows = {int(row["number"]): row for row in files["issues.csv"]}
@@ -135,6 +137,9 @@ def test_csv_zip_round_trip(tmp_path: Path) -> None:
     assert (full["followers_names"], full["followers_ids"]) == ("Priya Shah; Guest User", "aad-priya; ")
     assert full["source_url"] == "https://teams.microsoft.com/l/message/19:abc/1" and full["affected_users"] == "12"
     assert rows[8]["duplicate_of"] == "5"
+    assert (full["escalated_by_name"], full["escalated_by_id"], full["escalation_reason"]) == ("Guest User", "", "'=needs code")
+    assert (utc(full["escalated_at"]), full["escalated_to_name"], full["escalated_to_id"]) == (local(23, 10, 30), "Omar Haddad", "aad-omar")
+    assert rows[1]["escalated_at"] == rows[1]["escalated_to_name"] == ""
 
     expected_events = sorted(
         ((number, event) for number, history in events.items() for event in history), key=lambda item: (item[0], item[1].at)
@@ -161,6 +166,10 @@ def test_csv_zip_round_trip(tmp_path: Path) -> None:
     assert mtta_sev1["median_hours"] == "0.25" and mtta_sev1["samples"] == "4"  # 10, 15, 15, 45 min
     shares = files["metric_support_share_trend.csv"]
     assert [(r["by_support"], r["resolved"]) for r in shares][-1] == ("4", "6")
+    escalations = files["metric_escalation_rate_trend.csv"]
+    # Raised in the 7 days before NOW and neither duplicates nor deferred: #1–#6, #9, #10 and #99; #99 escalated.
+    assert [(r["escalated"], r["raised"], r["percent"]) for r in escalations][-1] == ("1", "9", "11.1")
+    assert [r["day"] for r in escalations] == [d.day.isoformat() for d in metrics.days]
     assert files["metric_runbook_coverage.csv"] == [{"recurring_resolved": "6", "linked_to_runbook": "2", "percent": "33.3"}]
     assert {r["category"]: int(r["issues"]) for r in files["metric_by_category.csv"]}["configuration"] == 8
 
@@ -200,8 +209,8 @@ def test_xlsx_sheets_headers_cells_and_no_formulas(tmp_path: Path) -> None:
     path = export_xlsx(issues, events, metrics, tmp_path / "export.xlsx")
     workbook = load_workbook(path)
     assert workbook.sheetnames == [
-        "Issues", "Events", "Volume by day", "By severity", "By category", "By area", "MTTA MTTR by severity",
-        "SLA attainment", "Support share trend", "Backlog by day", "Runbook coverage", "Recurring candidates",
+        "Issues", "Events", "Runbooks", "Volume by day", "By severity", "By category", "By area", "MTTA MTTR by severity",
+        "SLA attainment", "Support share trend", "Escalation rate trend", "Backlog by day", "Runbook coverage", "Recurring candidates",
     ]
     sheet = workbook["Issues"]
     header = [cell.value for cell in sheet[1]]
@@ -241,3 +250,20 @@ def test_an_empty_phase_exports_headers_only(tmp_path: Path) -> None:
     workbook = load_workbook(export_xlsx([], {}, metrics, tmp_path / "empty.xlsx"))
     assert workbook["Issues"].max_row == 1
     assert workbook["Issues"]["A1"].value == "id"
+
+
+def test_runbooks_are_exported_with_the_numbers_of_their_issues(tmp_path: Path) -> None:
+    issues, events = inputs()
+    metrics = metrics_for(issues)
+    covered = issues[0]
+    runbook = Runbook(
+        id=4, war_room_id=covered.war_room_id, title="=cmd|' /C calc'!A0", symptoms="Invoices stuck", steps="1. Open AP\n2. Repost",
+        area=Area.ACCOUNTS_PAYABLE, category=None, owner=Person(aad_object_id="aad-omar", name="Omar Haddad"),
+        issue_ids=(covered.id, 999_999), created_at=metrics.now, updated_at=metrics.now,
+    )
+    [row] = read_zip(export_csv(issues, events, metrics, tmp_path / "export.zip", runbooks=[runbook]))["runbooks.csv"]
+    assert row["title"] == "'=cmd|' /C calc'!A0"  # formula injection neutralised
+    assert (row["steps"], row["area"], row["category"], row["owner_name"]) == ("1. Open AP\n2. Repost", "accounts_payable", "", "Omar Haddad")
+    assert row["issue_numbers"] == str(covered.number)  # an issue of another war room is not named
+    workbook = load_workbook(export_xlsx(issues, events, metrics, tmp_path / "export.xlsx", runbooks=[runbook]))
+    assert [cell.value for cell in workbook["Runbooks"][2]][:2] == [4, "'=cmd|' /C calc'!A0"]

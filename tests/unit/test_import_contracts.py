@@ -14,13 +14,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SDK = ("botbuilder", "botframework")
 FRAMEWORKS = ("sqlalchemy", "aiohttp", *SDK)
+# Measuring is the edges' business (bot/observability, wired in app.py); the rules and use cases stay pure.
+OBSERVABILITY = ("bot.observability", "prometheus_client")
 
 # (package folder, the imports it must never make)
 CONTRACTS = [
-    ("bot/domain", ("bot.services", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", "storage", "cards", *FRAMEWORKS)),
-    ("cards", ("bot.services", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", "storage", *FRAMEWORKS)),
+    ("bot/domain", ("bot.services", "bot.chat", "bot.scheduler", "bot.teams", "storage", "cards", *FRAMEWORKS, *OBSERVABILITY)),
+    ("cards", ("bot.services", "bot.chat", "bot.scheduler", "bot.teams", "storage", *FRAMEWORKS, *OBSERVABILITY)),
     # Use cases see storage only through bot/domain/ports.py, and answer with results, never cards or messages to send.
-    ("bot/services", ("storage", "cards", "bot.chat", "bot.conversation", "bot.scheduler", "bot.teams", *FRAMEWORKS)),
+    ("bot/services", ("storage", "cards", "bot.chat", "bot.scheduler", "bot.teams", *FRAMEWORKS, *OBSERVABILITY)),
+    # What the bot answers: a handler parses, calls a use case and renders; storage and the SDK are someone else's.
+    ("bot/chat", ("storage", "bot.teams", "bot.scheduler", *FRAMEWORKS)),
+    # Metrics and log context know the domain's vocabulary, never storage, the SDK or the web framework.
+    ("bot/observability", ("storage", "cards", "bot.chat", "bot.scheduler", "bot.teams", *FRAMEWORKS)),
     # Storage answers to the composition root and the command line, never the other way round.
     ("storage", ("app", "bot.cli")),
 ]

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from manifest import build
-from manifest.build import ManifestError, build_package, check_icons, check_package, main, validate_manifest
+from manifest.build import ManifestError, build_package, check_package, main, validate_manifest
+from manifest.icons import check_icons
 
 ROOT = Path(__file__).resolve().parents[2]
 NPM_PACKAGE = ROOT / "node_modules" / "@microsoft" / "app-manifest"

@@ -19,7 +19,7 @@ from bot.domain.metrics import (
     runbook_coverage,
     significant_words,
 )
-from bot.domain.model import Area, Category, HandledBy, Issue, Resolution, ResolutionType, Severity, Status
+from bot.domain.model import Area, Category, Escalation, HandledBy, Issue, Person, Resolution, ResolutionType, Severity, Status
 from bot.domain.war_room import WarRoomSettings
 from tests.support.factories import OMAR, make_issue
 
@@ -323,3 +323,47 @@ def test_a_similar_pair_is_not_recurring() -> None:
     pair = clustering_issues()[3:5]
     assert len(significant_words(pair[0].title) & significant_words(pair[1].title)) >= 2  # similar…
     assert recurring_groups(pair) == []  # …but only two
+
+
+def test_escalation_rate_trend_incoming_share_and_what_floor_walkers_resolved() -> None:
+    settings = WarRoomSettings(starts_on=date(2026, 11, 2), ends_on=date(2026, 11, 30))  # Europe/London, UTC in November
+    now = datetime(2026, 11, 12, 20, 0, tzinfo=UTC)
+    at = lambda day, hour: datetime(2026, 11, day, hour, 0, tzinfo=UTC)  # noqa: E731
+    ana, ben = Person(aad_object_id="aad-ana", name="Ana Ruiz"), Person(aad_object_id="aad-ben", name="Ben Okoro")
+
+    def by(person: Person, moment: datetime, handled: HandledBy = HandledBy.FLOOR_WALKER) -> Resolution:
+        return Resolution(type=ResolutionType.USER_TRAINED, notes="shown", handled_by=handled, resolved_by=person, resolved_at=moment)
+
+    def escalated(moment: datetime) -> Escalation:
+        return Escalation(escalated_by=ana, escalated_at=moment, reason="code fix", to=OMAR)
+
+    issues = [
+        issue(1, Severity.SEV3, at(2, 9), status=Status.IN_PROGRESS, escalation=escalated(at(2, 10))),
+        issue(2, Severity.SEV3, at(6, 9), status=Status.RESOLVED, resolution=by(ana, at(6, 12))),
+        issue(3, Severity.SEV3, at(11, 9), status=Status.RESOLVED, escalation=escalated(at(11, 10)),
+              resolution=by(OMAR, at(11, 15), HandledBy.PARTNER)),
+        issue(4, Severity.SEV3, at(11, 9), status=Status.RESOLVED, resolution=by(ana, at(11, 11))),
+        issue(5, Severity.SEV3, at(12, 9), status=Status.RESOLVED, resolution=by(ben, at(12, 10))),
+    ]
+    metrics = compute_metrics(issues, settings=settings, now=now, runbook_linked_issue_ids=set())
+
+    # Worked out by hand: at the end of each day, escalated ÷ raised in the 7 days before.
+    trend = {day: (ratio.hits, ratio.total) for day, ratio in metrics.escalation_rate_trend}
+    assert trend == {
+        date(2026, 11, 2): (1, 1), date(2026, 11, 3): (1, 1), date(2026, 11, 4): (1, 1), date(2026, 11, 5): (1, 1),
+        date(2026, 11, 6): (1, 2), date(2026, 11, 7): (1, 2), date(2026, 11, 8): (1, 2),
+        # From the end of the 9th the window starts after #1 was raised.
+        date(2026, 11, 9): (0, 1), date(2026, 11, 10): (0, 1),
+        date(2026, 11, 11): (1, 3), date(2026, 11, 12): (1, 4),
+    }
+    assert metrics.escalation_rate_now == Ratio(hits=1, total=4)
+    # Raised in the last 7 days with an outcome: #2 #4 #5 by floor walkers, #3 escalated.
+    assert metrics.incoming_share_now == Ratio(hits=3, total=4)
+    assert [(entry.person.name, entry.numbers) for entry in metrics.floor_walker_resolved] == [("Ana Ruiz", (2, 4)), ("Ben Okoro", (5,))]
+
+
+def test_the_timeline_has_no_escalations_and_no_floor_walkers() -> None:
+    metrics = timeline_metrics()
+    # Raised in the 7 days before NOW, not duplicates or deferred: #1–#6, #9, #10; none escalated.
+    assert metrics.escalation_rate_now == Ratio(hits=0, total=8)
+    assert metrics.floor_walker_resolved == ()

@@ -12,7 +12,9 @@ R = Role
 A = Action
 
 ONCALL, TRIAGE_LEAD, SUPPORT, PARTNER, LEADERSHIP, ADMIN = R.ONCALL, R.TRIAGE_LEAD, R.SUPPORT, R.PARTNER, R.LEADERSHIP, R.ADMIN
-WORKERS = {ONCALL, SUPPORT, PARTNER, TRIAGE_LEAD}
+FLOOR_WALKER = R.FLOOR_WALKER
+# Floor walkers have the support team's triage permissions.
+WORKERS = {ONCALL, SUPPORT, FLOOR_WALKER, PARTNER, TRIAGE_LEAD}
 EVERYONE = set(Role)
 
 EXPECTED: dict[Action, set[Role]] = {
@@ -28,6 +30,8 @@ EXPECTED: dict[Action, set[Role]] = {
     A.MARK_DUPLICATE: {TRIAGE_LEAD},
     A.DEFER: {TRIAGE_LEAD},
     A.REOPEN: {TRIAGE_LEAD},
+    # "Escalate to partner": the customer's side hands an issue over; the partner's own people do not escalate to themselves.
+    A.ESCALATE: {SUPPORT, FLOOR_WALKER, TRIAGE_LEAD, ADMIN},
     # A reminder's Snooze 1 h.
     A.SNOOZE_REMINDERS: {ONCALL, TRIAGE_LEAD},
     # The phase.
@@ -35,10 +39,16 @@ EXPECTED: dict[Action, set[Role]] = {
     A.EXTEND: {LEADERSHIP, ADMIN},
     A.SIGN_OFF: {LEADERSHIP},
     A.WITHDRAW_SIGN_OFF: {LEADERSHIP},
+    # The hand-over pack for steady-state support (`handover`, the celebration card's button).
+    A.HAND_OVER: {TRIAGE_LEAD, LEADERSHIP, ADMIN},
     # The war room's people and knowledge.
     A.CHANGE_ON_CALL: {TRIAGE_LEAD, ADMIN},
+    # `standup here`.
+    A.SET_HOME: {TRIAGE_LEAD, ADMIN},
     A.MANAGE_ROLES: {ADMIN},
     A.EDIT_RUNBOOK: {TRIAGE_LEAD},
+    # `floor add`, `floor remove`.
+    A.MANAGE_FLOOR_WALKERS: {TRIAGE_LEAD, ADMIN},
 }
 
 CASES = [
@@ -75,7 +85,9 @@ def test_ones_own_issue_or_runbook_grants_only_reopening_and_editing_it(action: 
 
 REFUSALS = [
     (A.DEFER, "defer issues", "To defer issues you need the role triage_lead."),
-    (A.ACKNOWLEDGE, "acknowledge issues", "To acknowledge issues you need the role oncall, partner, support or triage_lead."),
+    (A.ACKNOWLEDGE, "acknowledge issues", "To acknowledge issues you need the role floor_walker, oncall, partner, support or triage_lead."),
+    (A.ESCALATE, "escalate issues to the partner",
+     "To escalate issues to the partner you need the role admin, floor_walker, support or triage_lead."),
     (A.SNOOZE_REMINDERS, "snooze reminders", "To snooze reminders you need the role oncall or triage_lead."),
     (A.SET_UP, "set up the war room", "To set up the war room you need the role admin."),
     (A.EXTEND, "move the end of hypercare", "To move the end of hypercare you need the role admin or leadership."),

@@ -52,6 +52,7 @@ PRODUCTION = dict(
     allowed_tenants="tenant-a",
     chart_secret="c" * 32,
     public_url="https://hypercare.contoso.example",
+    metrics_token="m" * 32,
     _env_file=None,
 )
 
@@ -59,6 +60,10 @@ PRODUCTION = dict(
 def test_a_complete_production_configuration_has_no_problems() -> None:
     assert Settings(**PRODUCTION).production_problems() == []
     assert Settings(**PRODUCTION | {"microsoft_app_type": "SingleTenant", "microsoft_app_tenant_id": "tenant-a"}).production_problems() == []
+
+
+def test_production_without_metrics_needs_no_metrics_token() -> None:
+    assert Settings(**PRODUCTION | {"metrics_token": "", "metrics_enabled": False}).production_problems() == []
 
 
 def test_a_user_assigned_managed_identity_needs_no_password() -> None:
@@ -81,6 +86,7 @@ def test_a_user_assigned_managed_identity_needs_no_password() -> None:
         ({"chart_secret": "short"}, "HYPERCARE_CHART_SECRET must be at least 32 characters"),
         ({"public_url": ""}, "HYPERCARE_PUBLIC_URL must be"),
         ({"public_url": "http://hypercare.contoso.example"}, "HYPERCARE_PUBLIC_URL must be"),
+        ({"metrics_token": ""}, "HYPERCARE_METRICS_TOKEN must be set"),
     ],
 )
 def test_production_names_each_missing_piece(changes: dict[str, str], problem: str) -> None:

@@ -121,10 +121,10 @@ def test_breached_is_open_issues_past_their_target_in_severity_order() -> None:
 def test_resolved_since_the_last_standup_with_support_and_partner_counts() -> None:
     result = summary()
     assert numbers(result.resolved) == [8, 9]
-    assert result.resolved_by == {HandledBy.SUPPORT: 1, HandledBy.PARTNER: 1}
+    assert result.resolved_by == {HandledBy.SUPPORT: 1, HandledBy.PARTNER: 1, HandledBy.FLOOR_WALKER: 0}
     first = summary(since=None)
     assert numbers(first.resolved) == [8, 9, 10]
-    assert first.resolved_by == {HandledBy.SUPPORT: 2, HandledBy.PARTNER: 1}
+    assert first.resolved_by == {HandledBy.SUPPORT: 2, HandledBy.PARTNER: 1, HandledBy.FLOOR_WALKER: 0}
 
 
 def test_deferred_count_is_passed_through() -> None:
@@ -233,7 +233,7 @@ def test_empty_summary_values() -> None:
     assert (result.new, result.urgent, result.breached, result.resolved, result.oldest_open, result.needs_decision) == (
         (), (), (), (), (), ()
     )
-    assert result.resolved_by == {HandledBy.SUPPORT: 0, HandledBy.PARTNER: 0}
+    assert result.resolved_by == {HandledBy.SUPPORT: 0, HandledBy.PARTNER: 0, HandledBy.FLOOR_WALKER: 0}
 
 
 def test_text_uses_the_time_passed_not_the_clock() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.domain.exit_criteria import evaluate_exit
 from bot.domain.metrics import compute_metrics
-from bot.domain.model import Area, Category, Severity, Status
+from bot.domain.model import Area, Category, HandledBy, Person, Severity, Status
 from bot.domain.war_room import WarRoomSettings
 from cards.common import MAX_CARD_BYTES, card_bytes
 from cards.status import duration_text, render_status
@@ -51,7 +51,9 @@ def test_structure_and_what_it_says() -> None:
     assert criteria == [
         "❌ No open Sev 1: **1** (target 0)",
         "✅ Sev 2 backlog under the cap: **1** (target ≤ 5)",
-        "✅ Support team handles the volume: **80% (4 of 5)** (target ≥ 80% of resolutions, last 7 days)",
+        # Incoming: #1–#6, #9, #10 raised in the window; #1 #3 #6 #9 resolved by support, #2 by the partner, the rest open.
+        "✅ Support team handles the incoming volume: **80% of incoming (4 of 5) · 80% of resolutions (4 of 5)** "
+        "(target ≥ 80% of incoming issues, last 7 days)",
         "❌ Sev 1/2 resolved within target: **50% (3 of 6)** (target ≥ 90%)",
     ]
     assert "**3** open — Sev 1: 1 · Sev 2: 1 · Sev 3: 1 · Sev 4: 0" in blocks
@@ -61,6 +63,10 @@ def test_structure_and_what_it_says() -> None:
     assert facts["Sev 1/2 within target"] == "50% (3 of 6)"
     assert facts["Support team share, last 7 days"] == "80% (4 of 5)"
     assert facts["Support share trend, last 5 days"] == "100% → 50% → 67% → 75% → 80%"
+    assert facts["Incoming handled by support and floor walkers, last 7 days"] == "80% (4 of 5)"
+    assert facts["Escalated to the partner, last 7 days"] == "0% (0 of 8)"
+    assert facts["Escalation rate trend, last 5 days"] == "0% → 0% → 0% → 0% → 0%"
+    assert "Resolved by floor walkers" not in blocks
     assert facts["Runbook coverage of recurring issues"] == "40% (2 of 5)"
     assert facts["Raised / resolved, whole phase"] == "10 / 5 · deferred 1 · duplicates 1"
     assert facts["Raised / resolved today"] == "2 / 1"
@@ -111,6 +117,7 @@ def test_an_empty_phase_has_a_card_too() -> None:
     assert all(text.strip() for text in blocks)
     facts = {fact["title"]: fact["value"] for e in elements(card) if e["type"] == "FactSet" for fact in e["facts"]}
     assert facts["Support share trend, last 7 days"] == "no days yet"
+    assert facts["Escalation rate trend, last 7 days"] == "no days yet"
     assert "Raised / resolved today" not in facts
 
 
@@ -122,3 +129,23 @@ def test_durations_read_naturally() -> None:
     assert duration_text(timedelta(hours=11)) == "11 h"
     assert duration_text(timedelta(days=2, hours=4, minutes=59)) == "2 d 4 h"
     assert duration_text(timedelta(days=3)) == "3 d"
+
+
+def test_the_issues_floor_walkers_resolved_are_listed_by_name_with_user_text_kept_literal() -> None:
+    mallory = Person(aad_object_id="aad-m", name="**Mallory** <at>CEO</at>")
+    ana = Person(aad_object_id="aad-ana", name="Ana Ruiz")
+    by_floor_walker = {1: ana, 3: mallory, 6: ana}
+    issues = []
+    for issue in timeline():
+        if issue.number in by_floor_walker and issue.resolution:
+            resolution = issue.resolution.model_copy(update={"handled_by": HandledBy.FLOOR_WALKER, "resolved_by": by_floor_walker[issue.number]})
+            issue = issue.model_copy(update={"resolution": resolution})
+        issues.append(issue)
+    metrics = compute_metrics(issues, settings=SETTINGS, now=NOW, runbook_linked_issue_ids=LINKED)
+    card = render_status(metrics, evaluate_exit(issues, SETTINGS, now=NOW), chart_url=None, war_room_name="Contoso")
+
+    assert "Resolved by floor walkers" in texts(card, "TextBlock")
+    runs = [run["text"] for element in elements(card) if element["type"] == "RichTextBlock" for run in element["inlines"]]
+    assert "Ana Ruiz: #1, #6 (2)" in runs
+    assert "**Mallory** <at>CEO</at>: #3 (1)" in runs
+    assert "entities" not in card["msteams"]  # named, not mentioned

@@ -20,16 +20,16 @@ from bot.domain.model import (
     Status,
 )
 from bot.domain.policy import SeverityPolicy
+from bot.domain.events import Event, Verb, ago, describe_change
+from bot.domain.mentions import MENTIONS_PER_MESSAGE, NOTICE_MESSAGES_MAX, plan_mentions
 from bot.domain.triage import (
-    MENTIONS_PER_MESSAGE,
-    NOTICE_MESSAGES_MAX,
     Acknowledge,
     AddUpdate,
     Assign,
     ChangeSeverity,
     Decision,
     Defer,
-    Event,
+    Escalate,
     MarkDuplicate,
     MeToo,
     Refusal,
@@ -37,11 +37,7 @@ from bot.domain.triage import (
     Resolve,
     Take,
     TriageCommand,
-    Verb,
-    ago,
     decide,
-    plan_mentions,
-    describe_change,
     merge_followers,
 )
 from tests.support.factories import OMAR, PRIYA, RAISED_AT, make_issue
@@ -68,8 +64,13 @@ def run(
     actor: Person = OMAR,
     target: Issue | None = None,
     now: datetime = NOW,
+    on_call: Person | None = None,
+    partner_team: tuple[Person, ...] = (),
 ) -> Decision | Refusal:
-    return decide(issue, command, actor=actor, roles=frozenset(roles), now=now, policy=POLICY, calendar=WorkingCalendar(), duplicate_target=target)
+    return decide(
+        issue, command, actor=actor, roles=frozenset(roles), now=now, policy=POLICY, calendar=WorkingCalendar(),
+        duplicate_target=target, on_call=on_call, partner_team=partner_team,
+    )
 
 
 def decided(result: Decision | Refusal) -> Decision:
@@ -95,6 +96,7 @@ def command_for(verb: Verb) -> TriageCommand:
         Verb.ME_TOO: MeToo(),
         Verb.DUPLICATE: MarkDuplicate(of_number=7),
         Verb.DEFER: Defer(reason="Nice to have, after go-live"),
+        Verb.ESCALATE: Escalate(reason="Needs a code fix in the posting class"),
     }
     return commands[verb]
 
@@ -105,8 +107,10 @@ def test_command_for_covers_every_verb() -> None:
 
 # -- permissions ----------------------------------------------------------------------------
 
-WORKERS = {R.ONCALL, R.SUPPORT, R.PARTNER, R.TRIAGE_LEAD}
+WORKERS = {R.ONCALL, R.SUPPORT, R.FLOOR_WALKER, R.PARTNER, R.TRIAGE_LEAD}
 LEADS = {R.TRIAGE_LEAD}
+# The customer's side escalates to the partner (and a triage lead or admin on their behalf).
+ESCALATORS = {R.SUPPORT, R.FLOOR_WALKER, R.TRIAGE_LEAD, R.ADMIN}
 EVERYONE = set(Role)
 
 # What the product owner asked for, written out by hand (not read from bot.domain.permissions).
@@ -121,6 +125,7 @@ EXPECTED_PERMISSIONS: dict[Verb, set[Role]] = {
     Verb.REOPEN: LEADS,
     Verb.ADD_UPDATE: EVERYONE,
     Verb.ME_TOO: EVERYONE,
+    Verb.ESCALATE: ESCALATORS,
 }
 
 
@@ -146,7 +151,8 @@ def test_permission_table(verb: Verb, role: Role, allowed: bool) -> None:
         reason = refused(result).reason
         for needed in EXPECTED_PERMISSIONS[verb]:
             assert needed.value in reason, f"the refusal should name {needed.value}: {reason}"
-        assert role.value not in reason.replace("An admin can give it", "")
+        # ("escalate issues to the partner" names what it does, not the role.)
+        assert role.value not in reason.replace("An admin can give it", "").replace(verb.infinitive, "")
         assert verb.infinitive in reason
 
 
@@ -163,10 +169,10 @@ def test_refusal_for_a_lead_verb_names_exactly_the_triage_lead_role() -> None:
     assert reason == "To defer issues you need the role triage_lead. An admin can give it with `roles add`."
 
 
-def test_refusal_for_a_worker_verb_lists_the_four_worker_roles() -> None:
+def test_refusal_for_a_worker_verb_lists_the_five_worker_roles() -> None:
     reason = refused(run(make_issue(), Acknowledge(), roles={R.LEADERSHIP, R.ADMIN})).reason
 
-    assert "oncall, partner, support or triage_lead" in reason
+    assert "floor_walker, oncall, partner, support or triage_lead" in reason
 
 
 def test_one_permitted_role_among_others_is_enough() -> None:
@@ -233,6 +239,7 @@ EXPECTED_ALLOWED_FROM: dict[Verb, set[Status]] = {
     Verb.ME_TOO: OPEN | {Status.DEFERRED},
     Verb.DUPLICATE: OPEN | {Status.DEFERRED},
     Verb.DEFER: OPEN,
+    Verb.ESCALATE: OPEN,
 }
 
 STATUS_CASES = [
@@ -273,6 +280,8 @@ EXPECTED_EVENTS: dict[Verb, tuple[Status, str | None, str | None, str | None]] =
     Verb.ME_TOO: (Status.NEW, None, None, None),
     Verb.DUPLICATE: (Status.NEW, "new", "#7", None),
     Verb.DEFER: (Status.ACKNOWLEDGED, "acknowledged", "deferred", "Nice to have, after go-live"),
+    # Nobody on call in this table: it goes to the partner team.
+    Verb.ESCALATE: (Status.NEW, None, "the partner team", "Needs a code fix in the posting class"),
 }
 
 
@@ -512,6 +521,9 @@ def test_resolve_records_the_resolution_and_notifies_followers() -> None:
         ({R.ONCALL, R.SUPPORT}, None, HandledBy.SUPPORT),
         ({R.SUPPORT}, HandledBy.SUPPORT, HandledBy.SUPPORT),
         ({R.PARTNER}, HandledBy.PARTNER, HandledBy.PARTNER),
+        ({R.FLOOR_WALKER}, None, HandledBy.FLOOR_WALKER),
+        ({R.FLOOR_WALKER, R.PARTNER}, None, HandledBy.FLOOR_WALKER),
+        ({R.FLOOR_WALKER, R.SUPPORT}, None, HandledBy.SUPPORT),
     ],
     ids=[
         "support-role",
@@ -522,6 +534,9 @@ def test_resolve_records_the_resolution_and_notifies_followers() -> None:
         "oncall-and-support",
         "support-says-support",
         "partner-says-partner",
+        "floor-walker-role",
+        "floor-walker-and-partner",
+        "floor-walker-and-support",
     ],
 )
 def test_resolve_handled_by_follows_the_role(roles: set[Role], given: HandledBy | None, expected: HandledBy) -> None:
@@ -803,3 +818,71 @@ def test_mentions_are_split_into_a_few_messages_and_the_rest_counted(count: int,
 def test_a_single_message_names_the_first_and_counts_the_rest() -> None:
     plan = plan_mentions(people(100), messages=1)
     assert [len(batch) for batch in plan.batches] == [MENTIONS_PER_MESSAGE] and plan.others == 100 - MENTIONS_PER_MESSAGE
+
+
+# -- escalate to the partner ----------------------------------------------------------------------
+
+SUPPORT_AGENT = Person(aad_object_id="aad-sara", name="Sara Lind")
+
+
+def test_escalate_assigns_the_on_call_person_mentions_them_and_records_why() -> None:
+    issue = make_issue(status=Status.NEW, title="Vendor invoice posting fails")
+
+    decision = decided(
+        run(issue, Escalate(reason="Needs a code fix"), roles={R.SUPPORT}, actor=SUPPORT_AGENT, on_call=OMAR, partner_team=(RAVI,))
+    )
+
+    escalation = decision.issue.escalation
+    assert escalation is not None
+    assert (escalation.escalated_by, escalation.escalated_at, escalation.reason, escalation.to) == (SUPPORT_AGENT, NOW, "Needs a code fix", OMAR)
+    assert (decision.issue.assignee, decision.issue.status) == (OMAR, Status.IN_PROGRESS)
+    # The support agent looked at it before handing it over: that is its acknowledgement.
+    assert (decision.issue.acknowledged_by, decision.issue.acknowledged_at) == (SUPPORT_AGENT, NOW)
+    assert (decision.event.verb, decision.event.from_value, decision.event.to_value, decision.event.reason) == (
+        "escalate", None, "Omar Haddad", "Needs a code fix"
+    )
+    assert decision.notify == (OMAR,)  # the on-call person only, not the whole partner team
+    assert decision.notice == "Escalated to the partner by Sara Lind: #12 Vendor invoice posting fails.\nWhy: Needs a code fix"
+
+
+def test_escalate_without_anyone_on_call_goes_to_the_partner_team_unassigned() -> None:
+    issue = make_issue(status=Status.IN_PROGRESS, assignee=SUPPORT_AGENT, acknowledged_by=SUPPORT_AGENT, acknowledged_at=RAISED_AT)
+
+    decision = decided(run(issue, Escalate(reason="Beyond us"), roles={R.FLOOR_WALKER}, actor=SUPPORT_AGENT, partner_team=(RAVI, LENA)))
+
+    assert decision.issue.escalation is not None and decision.issue.escalation.to is None
+    assert (decision.issue.assignee, decision.issue.status) == (None, Status.ACKNOWLEDGED)
+    assert decision.issue.acknowledged_at == RAISED_AT  # kept: it was acknowledged before
+    assert (decision.event.from_value, decision.event.to_value) == ("Sara Lind", "the partner team")
+    assert decision.notify == (RAVI, LENA)
+
+
+def test_escalate_twice_is_refused_with_who_did_it() -> None:
+    issue = decided(run(make_issue(), Escalate(reason="Code fix"), roles={R.SUPPORT}, actor=SUPPORT_AGENT, on_call=OMAR)).issue
+
+    refusal = refused(run(issue, Escalate(reason="Again"), roles={R.TRIAGE_LEAD}, actor=LENA, on_call=OMAR))
+
+    assert refusal.reason == "#12 was already escalated to the partner by Sara Lind. Assign it if someone else should have it."
+
+
+@pytest.mark.parametrize("status", [Status.RESOLVED, Status.DEFERRED, Status.DUPLICATE], ids=lambda s: s.value)
+def test_a_closed_issue_is_not_escalated(status: Status) -> None:
+    refusal = refused(run(make_issue(status=status, severity=S3), Escalate(reason="x"), roles={R.SUPPORT}, on_call=OMAR))
+
+    assert refusal.reason == f"#12 is {status.label.lower()}, so you cannot escalate it to the partner now."
+
+
+def test_escalate_needs_a_reason() -> None:
+    with pytest.raises(ValidationError):
+        Escalate(reason="   ")
+    with pytest.raises(ValidationError):
+        Escalate(reason="x" * 501)
+
+
+def test_the_escalation_survives_reopening() -> None:
+    escalated = decided(run(make_issue(), Escalate(reason="Code fix"), roles={R.SUPPORT}, actor=SUPPORT_AGENT, on_call=OMAR)).issue
+    resolved = decided(run(escalated, command_for(Verb.RESOLVE), roles={R.ONCALL})).issue
+
+    reopened = decided(run(resolved, Reopen(reason="Still failing"), roles={R.TRIAGE_LEAD})).issue
+
+    assert reopened.escalation == escalated.escalation

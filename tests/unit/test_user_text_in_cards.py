@@ -21,7 +21,11 @@ HOSTILE_PARTS = [
 ]
 # Cards that show no user text, or only as the values of their inputs.
 # Cards with no user-written text on them: our own words only (a follow-up notice, the too-large note), or inputs.
-NO_USER_TEXT_SHOWN = {"setup", "runbook-form", "runbook-form-errors", "list-empty", "form-prefilled", "notice-1000-followers-last", "too-large"}
+NO_USER_TEXT_SHOWN = {
+    "setup", "setup-band-warning", "setup-no-end", "runbook-form", "runbook-form-errors", "list-empty", "form-prefilled", "notice-1000-followers-last", "too-large", "floor-empty",
+    # War room names only in a ChoiceSet's choices (plain text); the personal welcome of someone in no war room.
+    "form-war-room-choice", "welcome-personal-none",
+}
 
 hostile_text = st.lists(st.sampled_from(HOSTILE_PARTS) | st.text(min_size=1, max_size=8), min_size=1, max_size=4).map(
     lambda parts: MARKER + "".join(parts)

@@ -28,6 +28,9 @@ class ConversationRef(BaseModel):
     channel_id: str | None = None
     # Teams names the team in some activities (conversationUpdate, installationUpdate): the war room's name.
     team_name: str | None = None
+    # The key of the war room this conversation acts in when it is not its own: a personal chat acts in its
+    # person's war room (set by bot/chat once the person's membership is checked, never read from an activity).
+    acting_in: str | None = None
 
     @property
     def base_conversation_id(self) -> str:
@@ -40,11 +43,18 @@ class ConversationRef(BaseModel):
         return ";messageid=" in self.conversation_id
 
     @property
+    def is_personal(self) -> bool:
+        """A one-to-one chat with the bot: never a war room of its own (see `acting_in`)."""
+        return self.conversation_type == "personal"
+
+    @property
     def war_room_key(self) -> str:
-        """A team is one war room across its channels; a chat outside a team is its own.
+        """A team is one war room across its channels; a group chat outside a team is its own.
 
         The tenant is part of the key: a forged activity naming another tenant's team id cannot reach that war room.
         """
+        if self.acting_in:
+            return self.acting_in
         place = f"team:{self.team_id}" if self.team_id else f"chat:{self.base_conversation_id}"
         return f"{self.tenant_id or 'no-tenant'}/{place}"
 
@@ -121,7 +131,15 @@ class PostCard(BaseModel):
     card: Card
 
 
-Outbound = ReplyCard | UpdateCard | PostCard
+class PostIssueCard(BaseModel):
+    """Post an issue's card as a new message in `where`; the issue lives in that message's thread from then on."""
+
+    where: ConversationRef
+    issue_id: int
+    card: Card
+
+
+Outbound = ReplyCard | UpdateCard | PostCard | PostIssueCard
 
 
 class CardActionResult(BaseModel):
@@ -135,7 +153,7 @@ class CardActionResult(BaseModel):
     issue_id: int | None = None
     refresh_for_everyone: bool = False
     # Further messages the action causes: other cards refreshed, announcements in threads.
-    side_effects: tuple[UpdateCard | PostCard, ...] = ()
+    side_effects: tuple[UpdateCard | PostCard | PostIssueCard, ...] = ()
 
 
 class OutboundMessage(BaseModel):
