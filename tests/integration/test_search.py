@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.domain.model import (
@@ -1071,8 +1071,11 @@ async def test_migration_indexes_rows_that_existed_before_it(engine: AsyncEngine
             issue = issue_row(war_room_id, 1, "Customs broker interface rejects export declarations",
                               "EDI file to the customs broker is rejected.", status=Status.RESOLVED,
                               notes="Customs tariff codes were missing on the products; added them.")
+            connection = await session.connection()
+            existing = await connection.run_sync(lambda sync: {column["name"] for column in inspect(sync).get_columns("issues")})
             await session.execute(insert(IssueRow).values(
-                {column.key: getattr(issue, column.key) for column in IssueRow.__table__.columns if column.key not in ("id", "reminders_paused")}
+                {column.key: getattr(issue, column.key) for column in IssueRow.__table__.columns
+                 if column.key in existing and column.key not in ("id", "reminders_paused")}
             ))
             # Only the columns of that revision (the model has gained some since).
             await session.execute(insert(RunbookRow).values(
