@@ -301,6 +301,9 @@ class _IssueFacts(BaseModel):
     card_activity_id: str | None = None
     # The Teams message it was raised from ("Raise hypercare issue" on a message).
     source_url: str | None = None
+    # Dynamics 365 details read from the message and confirmed on the form.
+    environment: Environment | None = None
+    documents: str | None = Field(default=None, max_length=DOCUMENTS_MAX)  # "PO-000482, INV-2024-00891"
 
 
 class Issue(_IssueFacts):

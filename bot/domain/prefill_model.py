@@ -16,6 +16,7 @@ Features, each group scaled to unit length so a long message does not outweigh a
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -115,8 +116,16 @@ class PrefillModel:
 
 
 def load_model(path: Path | None = None) -> PrefillModel:
-    """The model in `path` (default: the one shipped next to this module)."""
-    source = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    """The model in `path` (default: the one shipped next to this module, read once per process)."""
+    return _read_model(Path(path)) if path is not None else _default_model()
+
+
+@functools.lru_cache(maxsize=1)
+def _default_model() -> PrefillModel:
+    return _read_model(DEFAULT_MODEL_PATH)
+
+
+def _read_model(source: Path) -> PrefillModel:
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import (
     Area,
     Category,
+    Environment,
     Escalation,
     HandledBy,
     Issue,
@@ -55,6 +56,8 @@ class IssueRepository:
             card_activity_id=new.card_activity_id,
             source_form_id=new.source_form_id,
             source_url=new.source_url,
+            environment=new.environment.value if new.environment else None,
+            documents=new.documents,
             created_at=new.created_at,
             updated_at=new.created_at,
             resolve_by=new.resolve_by,
@@ -395,5 +398,7 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
         duplicate_of=row.duplicate_of,
         followers=followers,
         source_url=row.source_url,
+        environment=Environment(row.environment) if row.environment else None,
+        documents=row.documents,
         escalation=escalation,
     )
