@@ -49,25 +49,25 @@ async def stored(engine: AsyncEngine) -> list[Any]:
 async def test_a_confident_guess_is_prefilled_an_unsure_one_is_please_choose_and_refused_until_picked(
     bot: RunningBot, connector: FakeConnector, engine: AsyncEngine
 ) -> None:
-    message, form, form_id = await ask_form(bot, connector, "sev2 - weird behaviour after the update, can someone look")
+    message, form, form_id = await ask_form(bot, connector, "sev2 - same as before, please check")
     fields = inputs_of(form)
     assert (fields["severity"]["value"], fields["category"]["value"]) == ("2", "defect")  # confident: prefilled
     assert fields["category"]["label"] == "Category" and not fields["category"].get("isRequired")
     area = fields["area"]
     assert (area["value"], area["label"], area["isRequired"]) == ("", "D365 area (please choose)", True)
 
-    refused = await submit(bot, message, form_id, unchanged(form) | {"title": "Odd screen after the update"})
+    refused = await submit(bot, message, form_id, unchanged(form) | {"title": "Same as before"})
 
     assert await stored(engine) == []
     assert "Nothing was saved. Please correct: D365 area." in card_text(refused)
     assert "please choose an area" in card_text(refused)
     kept = inputs_of(refused)
-    assert (kept["title"]["value"], kept["severity"]["value"], kept["category"]["value"]) == ("Odd screen after the update", "2", "defect")
+    assert (kept["title"]["value"], kept["severity"]["value"], kept["category"]["value"]) == ("Same as before", "2", "defect")
 
     card = await submit(bot, message, form_id, unchanged(refused) | {"area": "platform"})
 
     [issue] = await stored(engine)
-    assert (issue.title, issue.category, issue.area) == ("Odd screen after the update", "defect", "platform")
+    assert (issue.title, issue.category, issue.area) == ("Same as before", "defect", "platform")
     assert "#1 " in card_text(card)
 
 

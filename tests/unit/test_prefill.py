@@ -5,22 +5,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+import statistics
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.domain.model import Area, Category, Environment, Severity
 from bot.domain.prefill import LabelledExample, Prefiller
-from bot.domain.prefill_evaluation import evaluate, evaluate_stream, read_labelled
+from bot.domain.prefill_evaluation import Scores, StreamScores, evaluate, evaluate_stream, read_labelled
 from bot.domain.prefill_model import DEFAULT_MODEL_PATH, ModelError, load_model
 
 CORPUS = Path(__file__).resolve().parents[2] / "bot" / "domain" / "corpus"
 
-# What the shipped model reaches on messages it was not built from (docs/parser.md has the figures and the
-# issue's goals, which the model does not all reach yet). A change that makes it worse fails here.
-FLOORS = {"severity": 0.86, "category": 0.78, "area": 0.78}
+# The issue's goals on messages the parser was not built from (issue 15), and what the shipped model reaches
+# (docs/parser.md, measured once after the last retraining). A goal not met yet is a strict xfail naming the
+# figure: `make test` stays green, the gap stays visible, and the test fails the day the goal is met (raise it).
+GOALS = {"severity": 0.90, "category": 0.85, "area": 0.90}
+MEASURED = {"severity": 0.876, "category": 0.811, "area": 0.786}
 SEV1_RECALL_GOAL = 0.95
-STREAM_FLOORS = {"category": 0.75, "area": 0.90}
+STREAM_GOALS = {"category": 0.90, "area": 0.95}
+STREAM_MEASURED = {"category": 0.800, "area": 0.925}
+
+
+def goal(name: str, goals: dict[str, float], measured: dict[str, float], where: str) -> object:
+    if measured[name] >= goals[name]:
+        return name
+    reason = f"{where} {name}: measured {measured[name]:.1%}, goal {goals[name]:.0%}"
+    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
 @pytest.fixture(scope="module")
@@ -46,20 +58,55 @@ def test_the_corpus_covers_every_category_and_area_with_enough_messages() -> Non
     assert {row.area for row in rows} == {area.value for area in Area}
 
 
-def test_figures_on_the_test_split(prefiller: Prefiller) -> None:
-    scores = evaluate(prefiller, read_labelled(CORPUS / "test.jsonl"))
-    for name, floor in FLOORS.items():
-        assert scores.fields[name].accuracy >= floor, scores.text()
-    assert scores.sev1_recall >= SEV1_RECALL_GOAL, scores.text()
+@pytest.fixture(scope="module")
+def test_split(prefiller: Prefiller) -> Scores:
+    return evaluate(prefiller, read_labelled(CORPUS / "test.jsonl"))
 
 
-def test_a_war_room_stream_is_learned(prefiller: Prefiller) -> None:
-    stream = evaluate_stream(prefiller, read_labelled(CORPUS / "stream-test.jsonl"))
+@pytest.fixture(scope="module")
+def stream(prefiller: Prefiller) -> StreamScores:
+    return evaluate_stream(prefiller, read_labelled(CORPUS / "stream-test.jsonl"))
+
+
+@pytest.mark.parametrize("name", [goal(name, GOALS, MEASURED, "test split") for name in GOALS])
+def test_the_test_split_meets_the_goal(test_split: Scores, name: str) -> None:
+    assert test_split.fields[name].accuracy >= GOALS[name], test_split.text()
+
+
+def test_sev1_recall_on_the_test_split_meets_the_goal(test_split: Scores) -> None:
+    assert test_split.sev1_recall >= SEV1_RECALL_GOAL, test_split.text()
+
+
+def test_the_figures_are_the_ones_documented(test_split: Scores, stream: StreamScores) -> None:
+    """Below a goal or not, a change that moves the prefill's figures fails here until MEASURED and docs/parser.md say so."""
+    assert {name: round(test_split.fields[name].accuracy, 3) for name in MEASURED} == MEASURED, test_split.text()
+    assert {name: round(stream.learned.fields[name].accuracy, 3) for name in STREAM_MEASURED} == STREAM_MEASURED
+
+
+@pytest.mark.parametrize("name", [goal(name, STREAM_GOALS, STREAM_MEASURED, "war-room stream") for name in STREAM_GOALS])
+def test_a_war_room_stream_meets_the_goal(stream: StreamScores, name: str) -> None:
     assert stream.seen >= 80
-    for name, floor in STREAM_FLOORS.items():
-        assert stream.learned.fields[name].accuracy >= floor
+    assert stream.learned.fields[name].accuracy >= STREAM_GOALS[name]
+
+
+def test_a_war_room_stream_is_learned(stream: StreamScores) -> None:
     assert stream.learned.fields["area"].accuracy >= stream.cold.fields["area"].accuracy + 0.2
+    assert stream.learned.fields["category"].accuracy > stream.cold.fields["category"].accuracy
     assert stream.learned.sev1_recall >= SEV1_RECALL_GOAL
+
+
+def test_the_prefill_is_fast_enough_to_load_at_start_up_and_to_run_per_message() -> None:
+    """Issue 15: start-up grows by at most 2 s, a message is prefilled in at most 2 ms (p50) on this machine."""
+    started = time.perf_counter()
+    prefiller = Prefiller(model=load_model(DEFAULT_MODEL_PATH))  # a path given: read from disk, not the process's copy
+    assert time.perf_counter() - started <= 2.0
+    texts = [row.text for row in read_labelled(CORPUS / "test.jsonl")]
+    took = []
+    for text in texts:
+        begun = time.perf_counter()
+        prefiller.prefill(text)
+        took.append(time.perf_counter() - begun)
+    assert statistics.median(took) <= 0.002
 
 
 def test_an_explicit_marker_decides_the_severity_whatever_the_model_thinks(prefiller: Prefiller) -> None:

@@ -17,8 +17,8 @@ from tests.support.fakes import FakeDirectory, FakeStore, FakeUnitOfWorkFactory
 from tests.support.scene import ANOTHER_TEAM, CHANNEL, NOW, open_war_room, resolved_by_support
 
 PROBLEM = "sev2 - AP cannot post vendor invoices in USMF, 12 users"
-# Neither the kind of problem nor the part of Dynamics 365 can be told from this.
-UNCLEAR = "sev2 - Dave says the thing from yesterday is back"
+# A problem (a defect, the model is sure), but the part of Dynamics 365 cannot be told from this.
+UNCLEAR = "sev2 - same as before, please check"
 
 
 async def form(bot: Bot, said: str = PROBLEM) -> dict:  # type: ignore[type-arg]
@@ -109,10 +109,10 @@ async def test_a_field_the_prefill_cannot_tell_is_please_choose_and_the_form_wai
 ) -> None:
     card = await form(bot, UNCLEAR)
     filled = submitted(card, CREATE_VERB)
-    assert set(filled["please_choose"]) == {"category", "area"} and (filled["category"], filled["area"]) == ("", "")
-    assert "Category (please choose)" in text(card) and inputs(card)["severity"] == "2"
+    assert filled["please_choose"] == ["area"] and (filled["category"], filled["area"]) == ("defect", "")
+    assert "D365 area (please choose)" in text(card) and inputs(card)["severity"] == "2"
 
-    refused = await bot.press(CREATE_VERB, filled | {"category": "defect", "title": "Odd screen"})
+    refused = await bot.press(CREATE_VERB, filled | {"title": "Odd screen"})
 
     assert store.issues == {} and "area_error" in text(refused.card) and "category_error" not in text(refused.card)
     kept = inputs(refused.card)
@@ -163,5 +163,5 @@ async def test_the_metrics_hook_counts_please_choose_as_left_open(uow_factory: F
     card = await form(Bot(Conversation(chat), FakeDirectory()), UNCLEAR)
 
     [draft] = drafts
-    assert (draft.severity, draft.category, draft.area) == (Severity.SEV2, None, None)
-    assert set(action_data(card, CREATE_VERB)["please_choose"]) == {"category", "area"}
+    assert (draft.severity, draft.category, draft.area) == (Severity.SEV2, Category.DEFECT, None)
+    assert action_data(card, CREATE_VERB)["please_choose"] == ["area"]
