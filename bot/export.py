@@ -123,6 +123,8 @@ ISSUE_COLUMNS: tuple[tuple[str, Callable[[Issue], Cell]], ...] = (
     ("followers_names", lambda i: PEOPLE_SEPARATOR.join(p.name for p in i.followers)),
     ("followers_ids", lambda i: PEOPLE_SEPARATOR.join(p.aad_object_id or "" for p in i.followers)),
     ("source_url", lambda i: i.source_url),
+    ("environment", lambda i: _value(i.environment)),
+    ("documents", lambda i: i.documents),
     ("escalated_at", lambda i: utc_text(i.escalation.escalated_at) if i.escalation else None),
     ("escalated_by_name", lambda i: i.escalation.escalated_by.name if i.escalation else None),
     ("escalated_by_id", lambda i: i.escalation.escalated_by.aad_object_id if i.escalation else None),

@@ -290,6 +290,7 @@ def render_issue_card(
         # Company codes are validated to letters, digits and - _ . : nothing markdown can use.
         _fact("Legal entity", issue.company or "Not set"),
         _fact("Affected users", affected + (f" (+{len(issue.followers)} said me too)" if issue.followers else "")),
+        *([_fact("Environment", issue.environment.label)] if issue.environment else []),
         _fact("Raised", card_time(issue.created_at)),
         _fact("Resolve by", resolve_by),
     ]
@@ -335,6 +336,9 @@ def render_issue_card(
         acknowledged = f"Acknowledged by {truncate(issue.acknowledged_by.name, NAME_MAX)}, {card_time(issue.acknowledged_at)}"
         body.append(plain_text(acknowledged, spacing="Small", id="acknowledged"))
     body.append({"type": "FactSet", "facts": facts})
+    if issue.documents:
+        # Typed by the reporter: TextRuns, never a fact's markdown.
+        body.append(rich_text(text_run("Documents: ", isSubtle=True), text_run(issue.documents), spacing="Small", id="documents"))
     body.append(
         {
             "type": "RichTextBlock",

@@ -166,6 +166,9 @@ class IssueRow(Base):
     # The form the issue came from: a second submit of the same form finds the issue instead of a twin.
     source_form_id: Mapped[str] = mapped_column(String(64))
     source_url: Mapped[str | None] = mapped_column(String(1000))
+    # Dynamics 365 details confirmed on the form: the environment and the document or voucher numbers.
+    environment: Mapped[str | None] = mapped_column(String(20))
+    documents: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     resolve_by: Mapped[datetime | None]

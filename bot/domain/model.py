@@ -104,6 +104,25 @@ AREA_LABELS: dict[Area, str] = {
 }
 
 
+class Environment(str, Enum):
+    """The Dynamics 365 environment an issue happened in."""
+
+    PRODUCTION = "production"
+    TEST = "test"
+    SANDBOX = "sandbox"
+
+    @property
+    def label(self) -> str:
+        return ENVIRONMENT_LABELS[self]
+
+
+ENVIRONMENT_LABELS: dict[Environment, str] = {
+    Environment.PRODUCTION: "Production",
+    Environment.TEST: "UAT / test",
+    Environment.SANDBOX: "Sandbox / development",
+}
+
+
 class Status(str, Enum):
     NEW = "new"
     ACKNOWLEDGED = "acknowledged"
@@ -197,6 +216,7 @@ HANDLED_BY_LABELS: dict[HandledBy, str] = {
 TITLE_MAX = 120
 DESCRIPTION_MAX = 8000
 COMPANY_MAX = 10
+DOCUMENTS_MAX = 200  # document and voucher numbers, comma-separated
 AFFECTED_USERS_MAX = 100_000
 
 
@@ -212,6 +232,8 @@ class IssueDraft(BaseModel):
     area: Area | None = None
     company: str | None = None
     affected_users: int | None = Field(default=None, ge=0)
+    environment: Environment | None = None
+    documents: str | None = Field(default=None, max_length=DOCUMENTS_MAX)  # "PO-000482, INV-2024-00891"
 
 
 class Person(BaseModel):
@@ -327,6 +349,9 @@ class _IssueFacts(BaseModel):
     card_activity_id: str | None = None
     # The Teams message it was raised from ("Raise hypercare issue" on a message).
     source_url: str | None = None
+    # Dynamics 365 details read from the message and confirmed on the form.
+    environment: Environment | None = None
+    documents: str | None = Field(default=None, max_length=DOCUMENTS_MAX)  # "PO-000482, INV-2024-00891"
 
 
 class Issue(_IssueFacts):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.charts import ChartSeries
 from bot.domain.floor import FloorWalker
+from bot.domain.prefill import LabelledExample
 from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRunbook, Person, Role, Runbook, Status, Suggestion
 from bot.domain.reminders import ReminderState
 from bot.domain.events import Event
@@ -196,6 +197,11 @@ class ChartSnapshots(Protocol):
 
 class Similar(Protocol):
     async def similar(self, war_room_id: int, text_: str, *, limit: int = 3) -> list[Suggestion]: ...
+
+    async def confirmed(self, war_room_id: int, text_: str, *, limit: int = 20) -> list[LabelledExample]:
+        """This war room's issues (any status) that share words with `text_`, most relevant first, as the labels its
+        people confirmed: the current severity, category and area, so a triage change counts. Never another war room's."""
+        ...
 
 
 class UnitOfWork(Protocol):

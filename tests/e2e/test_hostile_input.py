@@ -24,7 +24,7 @@ from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, SECOND_TENANT, U
 from tests.support.connector import FakeConnector, RecordedCall
 from tests.support.markdown import markdown_fields
 from tests.support.server import RunningBot
-from tests.support.war_room import WarRoom, card_text
+from tests.support.war_room import WarRoom, card_text, filled_in
 
 
 async def counts(engine: AsyncEngine) -> tuple[int, int, int]:
@@ -41,8 +41,7 @@ async def form_for(room: WarRoom, text: str) -> tuple[dict[str, Any], dict[str, 
 
 
 def submitted(card: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    values = {e["id"]: e.get("value", "") for e in card["body"] if e["type"].startswith("Input.")}
-    return dict(card["actions"][0]["data"]) | values | changes
+    return filled_in(card) | changes
 
 
 @pytest.mark.parametrize(

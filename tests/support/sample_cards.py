@@ -19,9 +19,11 @@ from bot.domain.charts import ChartSeries
 from bot.domain.floor import FloorView, FloorWalker
 from bot.domain.metrics import compute_metrics
 from bot.domain.model import (
+    DOCUMENTS_MAX,
     Area,
     Category,
     Confirmation,
+    Environment,
     Escalation,
     HandledBy,
     Issue,
@@ -121,6 +123,7 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
     in_progress = make_issue(
         title=user("AP cannot post vendor invoices"), description=user("Posting profile missing in USMF."), reporter=priya,
         status=Status.IN_PROGRESS, assignee=omar, acknowledged_by=omar, acknowledged_at=RAISED_AT,
+        environment=Environment.PRODUCTION, documents=user("APINV-004512, PO-000482")[:DOCUMENTS_MAX],
     )
     unassigned_guest = make_issue(title=user("Payment journal stuck"), reporter=guest, assignee=guest, status=Status.IN_PROGRESS)
     followed = make_issue(status=Status.IN_PROGRESS, assignee=omar, acknowledged_by=omar, acknowledged_at=RAISED_AT, followers=CROWD)
@@ -213,7 +216,9 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         [], settings=WarRoomSettings(), war_room_name=room_name, signed_off_at=NOW, signed_off_by=None, runbooks_written=0,
     )
     link = "https://bot.example.com/handover/1/1798761600/" + "s" * 32 + ".zip"
-    submitted_form = {"form_id": "f" * 32, "title": "", "severity": user("7"), "affected_users": user("many")}
+    # Sent back with a bad title, severity and head count, and the "please choose" area left empty.
+    submitted_form = {"form_id": "f" * 32, "title": "", "severity": user("7"), "affected_users": user("many"), "area": "",
+                      "please_choose": ["area"]}
     # The window: a preset's band overrun, a stand-up before setup (its prompt @mentions 1,000 people) and after the end.
     long_smb = WarRoomSettings(preset=WindowPreset.BC_SMB, starts_on=date(2026, 11, 16), ends_on=date(2026, 12, 27),
                                steady_state_support=user("the IT service desk"))
@@ -334,9 +339,11 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         "issue-closed-automatically": render_issue_card(auto_closed),
         "oncall": render_oncall(oncall, now=NOW),
         "oncall-guest": render_oncall(OnCallView(on_call=guest, oncall=OnCall(), settings=WarRoomSettings()), now=NOW),
+        # The category could not be told from the message: "please choose".
         "form-prefilled": render_issue_form(
             IssueFormValues(title=user("AP cannot post vendor invoices"), severity="1", area="accounts_payable", company="USMF",
-                            affected_users="12", description=user("sev1 - nobody in AP can post vendor invoices")),
+                            affected_users="12", description=user("sev1 - nobody in AP can post vendor invoices in prod, APINV-004512"),
+                            environment="production", documents=user("APINV-004512"), please_choose=("category",)),
             form_id="f" * 32,
         ),
         "form-errors": render_issue_form(
