@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -19,6 +20,7 @@ from bot.config import Settings
 from bot.chat.context import Chat
 from bot.chat.conversation import Conversation
 from bot.domain.parsing import load_vocabulary
+from bot.domain.prefill import Prefiller
 from bot.observability.metrics import Metrics
 from bot.observability.uow import observed
 from bot.scheduler import Scheduler, run_scheduler
@@ -108,13 +110,18 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
 async def _bot(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     links = app[LINKS]
+    # The issue form's prefill, read once per process: the vocabulary and the model's weights (docs/parser.md:
+    # about 0.3 s on start-up; a second app in the same process reuses the shipped weights).
+    started = time.perf_counter()
+    prefiller = Prefiller(load_vocabulary(settings.vocabulary_path))
+    log.info("prefill model loaded in %.2f s", time.perf_counter() - started)
     conversation = Conversation(
         Chat(
             chart_url_for=links.chart_url,
             handover_url_for=lambda war_room_id, now: links.handover_url(war_room_id, now=now),
             uow_factory=observed(app[UOW_FACTORY], app[METRICS]),
             clock=app[CLOCK],
-            vocabulary=load_vocabulary(settings.vocabulary_path),
+            prefiller=prefiller,
             admins=settings.admins,
             on_draft=app[METRICS].draft_parsed,
         )

@@ -9,13 +9,16 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from aiohttp import web
 
 from app import ConfigurationError, create_app, create_worker_app
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.domain.parsing import load_vocabulary, parse_issue_draft
+from bot.domain.parsing import load_vocabulary
+from bot.domain.prefill import Prefiller
+from bot.domain.prefill_evaluation import LabelledError, evaluate, evaluate_stream, read_labelled
 from bot.domain.war_room import SETTING_KEYS, WarRoom
 from bot.export import export_csv, export_xlsx
 from bot.observability.logs import configure_logging
@@ -140,6 +143,29 @@ async def _export(uow: UnitOfWorkFactory, room: WarRoom, now: datetime, kind: st
     return 0
 
 
+def _parse(prefiller: Prefiller, args: argparse.Namespace) -> int:
+    if not (args.evaluate or args.evaluate_stream):
+        prefill = prefiller.prefill(" ".join(args.text))
+        shown = prefill.draft.model_dump(mode="json") | {"please_choose": sorted(prefill.unsure)}
+        json.dump(shown, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    try:
+        rows = read_labelled(args.evaluate or args.evaluate_stream)
+    except (OSError, LabelledError) as error:
+        print(f"cannot evaluate: {error}", file=sys.stderr)
+        return 2
+    if args.evaluate:
+        print(evaluate(prefiller, rows).text())
+        return 0
+    stream = evaluate_stream(prefiller, rows)
+    print(f"the last {stream.learned.total} of {len(rows)} messages, after {stream.seen} confirmed in this war room:")
+    for name in ("severity", "category", "area"):
+        print(f"{name:9} learning {stream.learned.fields[name].accuracy:6.1%}   cold model {stream.cold.fields[name].accuracy:6.1%}")
+    print(f"Sev 1 recall learning {stream.learned.sev1_recall:6.1%}   cold model {stream.cold.sev1_recall:6.1%}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hypercare", description="Hypercare war-room bot for Microsoft Teams")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,8 +177,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker.add_argument("--port", type=int, help="default HYPERCARE_PORT")
     commands.add_parser("doctor", help="check a deployment: configuration, database, credentials, public URL, manifest, outbox")
     commands.add_parser("migrate", help="upgrade the database to the latest schema")
-    parse = commands.add_parser("parse", help="show the issue draft the bot reads from TEXT, as JSON")
-    parse.add_argument("text", nargs="+")
+    parse = commands.add_parser("parse", help="show the issue draft the bot reads from TEXT, as JSON; or measure the parser")
+    parse_input = parse.add_mutually_exclusive_group(required=True)
+    parse_input.add_argument("text", nargs="*", default=[])
+    parse_input.add_argument("--evaluate", metavar="FILE.jsonl", type=Path, help="accuracy on labelled messages")
+    parse_input.add_argument(
+        "--evaluate-stream", metavar="FILE.jsonl", type=Path, help="replay one war room's messages, learning from each"
+    )
     commands.add_parser("war-rooms", help="list the war rooms (id, key, name, open issues)")
     standup = commands.add_parser("standup", help="the stand-up of a war room: --print it, or post one now")
     standup.add_argument("--war-room", required=True, help="id or key, see `hypercare war-rooms`")
@@ -190,9 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
         print(f"database at the latest schema: {settings.database_url.split('@')[-1]}")
     elif args.command == "parse":
-        draft = parse_issue_draft(" ".join(args.text), load_vocabulary(settings.vocabulary_path))
-        json.dump(draft.model_dump(mode="json"), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        return _parse(Prefiller(load_vocabulary(settings.vocabulary_path)), args)
     else:
         return asyncio.run(_admin(settings, args))
     return 0

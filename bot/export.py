@@ -115,16 +115,28 @@ ISSUE_COLUMNS: tuple[tuple[str, Callable[[Issue], Cell]], ...] = (
     ("resolution_resolved_at", lambda i: utc_text(i.resolution.resolved_at) if i.resolution else None),
     ("resolution_save_as_runbook", lambda i: i.resolution.save_as_runbook if i.resolution else None),
     ("resolution_runbook_title", lambda i: i.resolution.runbook_title if i.resolution else None),
+    ("confirmed_at", lambda i: utc_text(i.resolution.confirmation.at) if i.resolution and i.resolution.confirmation else None),
+    ("confirmed_by_name", lambda i: _person(i.resolution.confirmation.by if i.resolution and i.resolution.confirmation else None)[0]),
+    ("confirmed_by_id", lambda i: _person(i.resolution.confirmation.by if i.resolution and i.resolution.confirmation else None)[1]),
+    ("closed_automatically", lambda i: i.resolution.confirmation.automatic if i.resolution and i.resolution.confirmation else None),
     ("duplicate_of", lambda i: i.duplicate_of),
     ("followers_names", lambda i: PEOPLE_SEPARATOR.join(p.name for p in i.followers)),
     ("followers_ids", lambda i: PEOPLE_SEPARATOR.join(p.aad_object_id or "" for p in i.followers)),
     ("source_url", lambda i: i.source_url),
+    ("environment", lambda i: _value(i.environment)),
+    ("documents", lambda i: i.documents),
     ("escalated_at", lambda i: utc_text(i.escalation.escalated_at) if i.escalation else None),
     ("escalated_by_name", lambda i: i.escalation.escalated_by.name if i.escalation else None),
     ("escalated_by_id", lambda i: i.escalation.escalated_by.aad_object_id if i.escalation else None),
     ("escalation_reason", lambda i: i.escalation.reason if i.escalation else None),
     ("escalated_to_name", lambda i: _person(i.escalation.to if i.escalation else None)[0]),
     ("escalated_to_id", lambda i: _person(i.escalation.to if i.escalation else None)[1]),
+    # Agreed at a stand-up ("Needs a decision"): keep, defer or severity, by whom, when, at the stand-up of which date.
+    ("decision", lambda i: i.decision.priority.value if i.decision else None),
+    ("decision_by_name", lambda i: i.decision.by.name if i.decision else None),
+    ("decision_by_id", lambda i: i.decision.by.aad_object_id if i.decision else None),
+    ("decision_at", lambda i: utc_text(i.decision.at) if i.decision else None),
+    ("decision_standup_on", lambda i: i.decision.standup_on.isoformat() if i.decision else None),
 )
 
 EVENT_HEADER = (

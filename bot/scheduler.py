@@ -1,7 +1,7 @@
 """Background work. `tick(now)` does one pass; the loop around it only ticks and sleeps.
 
-One pass: plan due reminders and escalations into the outbox, enqueue due stand-ups, deliver the
-outbox. Every message goes through the outbox with a unique dedupe key, so a job seen by several
+One pass: plan due reminders and escalations into the outbox, close the resolutions nobody confirmed in
+time, enqueue due stand-ups, deliver the outbox. Every message goes through the outbox with a unique dedupe key, so a job seen by several
 ticks or replicas is enqueued once; delivery claims rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL)
 and keeps Teams' rate limits.
 """
@@ -29,7 +29,8 @@ from bot.observability.metrics import Metrics
 from bot.ratelimit import SendLimiter
 from bot.services.charts import keep_chart_of
 from bot.services.intake import purge_processed_activities
-from bot.services.standup import standup_summary
+from bot.services.signoff import close_unconfirmed
+from bot.services.standup import standup_summary, standup_told
 from cards.phase import render_ready_for_sign_off
 from cards.reminders import render_reminder
 from cards.standup import render_standup
@@ -74,6 +75,7 @@ class TickReport(BaseModel):
     failed: int = 0
     # A pass stopped at its batch limit with more due: the loop ticks again at once instead of sleeping.
     more_due: bool = False
+    auto_closed: int = 0
 
 
 class Scheduler:
@@ -125,6 +127,7 @@ class Scheduler:
         due = await self._isolated("probe", lambda: self._probe(now))
         passes: list[tuple[str, Callable[[], bool], Callable[[], Awaitable[None]]]] = [
             ("reminders", lambda: due is None or due.reminders, lambda: self.plan_reminders(now, report)),
+            ("auto-close", lambda: due is None or due.closings, lambda: self.close_unconfirmed(now, report)),
             ("stand-ups", lambda: due is None or due.standups, lambda: self.enqueue_standups(now, report)),
             # What the passes before queued is due now, whatever the probe saw (asked when its turn comes).
             ("delivery", lambda: due is None or due.deliveries or report.enqueued > 0 or report.standups > 0,
@@ -247,6 +250,11 @@ class Scheduler:
             for due in plan.due
         ]
 
+    async def close_unconfirmed(self, now: datetime, report: TickReport) -> None:
+        """Resolutions nobody confirmed in the war room's working days close by themselves (before the stand-up, which
+        then lists them as closed)."""
+        report.auto_closed += len(await close_unconfirmed(uow=self._uow_factory(), now=now, limit=self._config.batch))
+
     # -- stand-ups ---------------------------------------------------------------------------
 
     async def enqueue_standups(self, now: datetime, report: TickReport) -> None:
@@ -306,10 +314,12 @@ class Scheduler:
         assert summary.exit_report is not None
         notices = standup_notices(room, summary.exit_report, now=now)
         leadership = people.leadership.get(room.id, ())
-        chart_url = self._chart_url(room.id, await keep_chart_of(uow, room, now=now)) if self._chart_url else None
+        chart_id = await keep_chart_of(uow, room, now=now) if self._chart_url else None
         card = render_standup(
             summary,
-            chart_url=chart_url,
+            chart_url=self._chart_url(room.id, chart_id) if self._chart_url and chart_id is not None else None,
+            chart_id=chart_id,
+            participants=await standup_told(uow, room, summary),
             asked=asked_to_set_up(people.admins.get(room.id, ()), people.leads.get(room.id, ())) if notices.setup_prompt else (),
             leadership=leadership if notices.overrun_mention else (),
         )

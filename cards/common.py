@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeGuard
 from urllib.parse import quote, urlencode
 
-from bot.domain.model import Person
+from bot.domain.model import Issue, Person
 from bot.domain.mentions import plan_mentions
 
 Card = dict[str, Any]
@@ -94,11 +94,36 @@ def card_bytes(payload: dict[str, Any]) -> int:
     return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-16-le"))
 
 
-def message_link(conversation_id: str, message_id: str) -> str:
-    """A Teams deep link to one message of a conversation (a channel thread's id names its root)."""
+def message_link(conversation_id: str, message_id: str, *, tenant_id: str | None = None, team_name: str | None = None) -> str:
+    """A Teams deep link to one message of a conversation, in Microsoft's documented form (docs/teams-platform.md).
+
+    A channel thread's id (`<channel>;messageid=<root>`) names its root post: `parentMessageId`, and the channel
+    message's id is its creation time in milliseconds (`createdTime`). A chat's message says `contextType` chat.
+    Parameters the bot does not know are left out (none is required).
+    """
     conversation, _, root = conversation_id.partition(";messageid=")
-    query = {"parentMessageId": root} if root else {"context": '{"contextType":"chat"}'}
+    query: dict[str, str] = {"tenantId": tenant_id} if tenant_id else {}
+    if root:
+        query["parentMessageId"] = root
+        if team_name:
+            query["teamName"] = team_name
+        if message_id.isdigit():
+            query["createdTime"] = message_id
+    else:
+        query["context"] = '{"contextType":"chat"}'
     return f"https://teams.microsoft.com/l/message/{quote(conversation, safe='')}/{quote(message_id, safe='')}?{urlencode(query)}"
+
+
+def issue_link(issue: Issue, *, tenant_id: str | None = None, team_name: str | None = None) -> str | None:
+    """A Teams deep link to the message that shows the issue's card (None until it has been posted)."""
+    if not issue.card_activity_id:
+        return None
+    return message_link(issue.conversation_id, issue.card_activity_id, tenant_id=tenant_id, team_name=team_name)
+
+
+def open_link(link: str | None, title: str) -> dict[str, Any]:
+    """`selectAction` for an element that opens `link` (nothing when there is none yet)."""
+    return {"selectAction": {"type": "Action.OpenUrl", "url": link, "title": title}} if link else {}
 
 
 NAME_MAX = 60

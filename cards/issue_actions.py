@@ -15,12 +15,15 @@ from bot.domain.triage import (
     Acknowledge,
     AddUpdate,
     ChangeSeverity,
+    ConfirmFix,
+    DecidePriority,
     Defer,
     Escalate,
     MarkDuplicate,
     MeToo,
     Reopen,
     Resolve,
+    StillBroken,
     Take,
     TriageCommand,
 )
@@ -37,6 +40,8 @@ INPUTS: dict[Verb, tuple[str, ...]] = {
     Verb.ASSIGN: ("assign_person",),
     Verb.DEFER: ("defer_reason",),
     Verb.ESCALATE: ("escalate_reason",),
+    Verb.DECIDE: ("decide_severity", "decide_reason"),
+    Verb.STILL_BROKEN: ("broken_text",),
 }
 
 # The input on the card behind each field of a command.
@@ -51,6 +56,8 @@ FIELD_INPUTS: dict[Verb, dict[str, str]] = {
     Verb.DUPLICATE: {"of_number": "duplicate_of"},
     Verb.DEFER: {"reason": "defer_reason"},
     Verb.ESCALATE: {"reason": "escalate_reason"},
+    Verb.DECIDE: {"severity": "decide_severity", "reason": "decide_reason", "priority": "decide_severity", "standup_on": "decide_severity"},
+    Verb.STILL_BROKEN: {"text": "broken_text"},
 }
 
 INPUT_RULES = {
@@ -66,6 +73,9 @@ INPUT_RULES = {
     "assign_person": "Choose a person.",
     "defer_reason": f"Keep the reason under {REASON_MAX} characters.",
     "escalate_reason": f"Say why the partner is needed (at most {REASON_MAX} characters).",
+    "decide_severity": "Choose the new severity.",
+    "decide_reason": f"Keep the reason under {REASON_MAX} characters.",
+    "broken_text": f"Say what is still wrong (at most {REASON_MAX} characters).",
 }
 
 
@@ -159,6 +169,19 @@ def parse_command(verb: Verb, data: dict[str, Any]) -> TriageCommand | AssignReq
             return build(Defer, reason=_text(data, "defer_reason") or None)
         case Verb.ESCALATE:
             return build(Escalate, reason=_text(data, "escalate_reason"))
+        case Verb.DECIDE:
+            severity = _text(data, "decide_severity")
+            return build(
+                DecidePriority,
+                priority=_text(data, "priority") or None,
+                standup_on=_text(data, "standup_on") or None,
+                severity=int(severity) if severity.isdigit() else None,
+                reason=_text(data, "decide_reason") or None,
+            )
+        case Verb.CONFIRM:
+            return ConfirmFix()
+        case Verb.STILL_BROKEN:
+            return build(StillBroken, text=_text(data, "broken_text"))
     raise AssertionError(f"unhandled verb {verb}")
 
 

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.model import Issue, Person, Severity, Status
 from bot.domain.events import Verb
+from bot.domain.priorities import scope_note
+from bot.domain.views import IssueCardContext, Viewer, refresh_viewers, visible_verbs
 from cards.common import (
     NAME_MAX,
     Card,
@@ -42,11 +44,8 @@ _SEVERITY_COLOUR = {Severity.SEV1: "Attention", Severity.SEV2: "Warning", Severi
 _STATUS_COLOUR = {Status.RESOLVED: "Good", Status.DEFERRED: "Default", Status.DUPLICATE: "Default"}
 
 
-# Scope discipline: Sev 3/4 must not eat hypercare capacity, and the card says so.
-_SCOPE_NOTES = {
-    Severity.SEV3: "Sev 3: annoying, not blocking. Fixed in weeks; it is reviewed at the stand-up, not chased.",
-    Severity.SEV4: "Sev 4: an enhancement. It goes to the post-go-live backlog (`list deferred`), not into hypercare work.",
-}
+# Teams asks for each listed person's own view of the card with this verb (user-specific views).
+VIEW_VERB = "issue.view"
 
 
 class Panel(BaseModel):
@@ -108,10 +107,33 @@ def action_inputs(verb: Verb, issue: Issue, values: dict[str, str], errors: dict
         case Verb.DEFER:
             return field(text_input("defer_reason", "Why defer it? (optional)", value=values.get("defer_reason", ""),
                                     maxLength=500, errorMessage=INPUT_RULES["defer_reason"]))
+        case Verb.STILL_BROKEN:
+            return field(text_input("broken_text", "What is still wrong?", value=values.get("broken_text", ""), isMultiline=True,
+                                    isRequired=True, maxLength=500, errorMessage=INPUT_RULES["broken_text"]))
         case Verb.ESCALATE:
             return field(text_input("escalate_reason", "Why does the partner need to take it?", value=values.get("escalate_reason", ""),
                                     isMultiline=True, isRequired=True, maxLength=500, errorMessage=INPUT_RULES["escalate_reason"]))
     return []
+
+
+def confirmation_lines(issue: Issue) -> list[dict[str, Any]]:
+    """Where the sign-off of a resolution stands: waiting for whom and until when, or who closed it."""
+    resolution = issue.resolution
+    if resolution is None or issue.status is not Status.RESOLVED:
+        return []
+    confirmation = resolution.confirmation
+    if confirmation is None:
+        until = f"; it closes by itself {card_time(resolution.close_by)} unless someone says it is still broken" if resolution.close_by else ""
+        return [rich_text(text_run("Awaiting confirmation ", weight="Bolder", color="Warning"),
+                          text_run(f"from {truncate(issue.reporter.name, NAME_MAX)}, a key user or a triage lead{until}."),
+                          spacing="Small", id="confirmation")]
+    if confirmation.by is None:
+        return [rich_text(text_run("Closed automatically ", weight="Bolder"),
+                          text_run(f"{card_time(confirmation.at)}: nobody confirmed it or said it was still broken in time."),
+                          spacing="Small", id="confirmation")]
+    return [rich_text(text_run("Confirmed fixed ", weight="Bolder", color="Good"),
+                      text_run(f"by {truncate(confirmation.by.name, NAME_MAX)}, {card_time(confirmation.at)}. Closed."),
+                      spacing="Small", id="confirmation")]
 
 
 def _people_picker(value: str) -> dict[str, Any]:
@@ -148,6 +170,8 @@ _ACTION_TITLES = {
     Verb.DUPLICATE: "Duplicate of #…",
     Verb.DEFER: "Defer",
     Verb.ESCALATE: "Escalate to partner",
+    Verb.CONFIRM: "Confirm fixed",
+    Verb.STILL_BROKEN: "Still broken",
 }
 
 
@@ -171,8 +195,9 @@ def _section(verb: Verb, issue: Issue, confirm: str) -> dict[str, Any]:
     }
 
 
-def _actions(issue: Issue, open_panel: Verb | None) -> list[dict[str, Any]]:
-    """The card's buttons; an action whose inputs are open in a panel is not offered a second time."""
+def _actions(issue: Issue, open_panel: Verb | None, viewer: Viewer | None) -> list[dict[str, Any]]:
+    """The card's buttons; an action whose inputs are open in a panel is not offered a second time. A viewer's own
+    view offers only what they may press; the card everyone is sent offers all."""
     top: list[tuple[Verb, dict[str, Any]]] = []
     more: list[tuple[Verb, dict[str, Any]]] = []
     if issue.status.is_open:
@@ -192,6 +217,13 @@ def _actions(issue: Issue, open_panel: Verb | None) -> list[dict[str, Any]]:
             more.append((Verb.ESCALATE, _section(Verb.ESCALATE, issue, "Escalate to partner")))
         if issue.severity in (Severity.SEV3, Severity.SEV4):
             more.append((Verb.DEFER, _section(Verb.DEFER, issue, "Defer to after hypercare")))
+    elif issue.awaiting_confirmation:
+        # Signed off by the reporter, a key user or a triage lead; "Still broken" is how it is reopened meanwhile.
+        top += [
+            (Verb.CONFIRM, _button(Verb.CONFIRM, issue, style="positive")),
+            (Verb.STILL_BROKEN, _fold_out(Verb.STILL_BROKEN, issue, "Reopen it")),
+            (Verb.ADD_UPDATE, _fold_out(Verb.ADD_UPDATE, issue, "Post update")),
+        ]
     else:
         top += [(Verb.REOPEN, _fold_out(Verb.REOPEN, issue, "Reopen")), (Verb.ADD_UPDATE, _fold_out(Verb.ADD_UPDATE, issue, "Post update"))]
         if issue.status is Status.DEFERRED:
@@ -202,8 +234,10 @@ def _actions(issue: Issue, open_panel: Verb | None) -> list[dict[str, Any]]:
     if issue.status.is_open or issue.status is Status.DEFERRED:
         me_too = {"type": "ActionSet", "actions": [_button(Verb.ME_TOO, issue, title="Me too: it affects me as well")]}
         more.insert(0, (Verb.ME_TOO, me_too))
-    actions = [element for verb, element in top if verb is not open_panel]
-    folded = [element for verb, element in more if verb is not open_panel]
+    offered = {verb for verb, _ in (*top, *more)}
+    shown = visible_verbs(offered, viewer.roles, is_reporter=viewer.is_reporter) if viewer else offered
+    actions = [element for verb, element in top if verb is not open_panel and verb in shown]
+    folded = [element for verb, element in more if verb is not open_panel and verb in shown]
     if folded:
         actions.append({"type": "Action.ShowCard", "title": "More…", "card": {"type": "AdaptiveCard", "body": folded}})
     return actions
@@ -222,20 +256,41 @@ def _panel(panel: Panel, issue: Issue) -> dict[str, Any]:
     }
 
 
+def _refresh(issue: Issue, context: IssueCardContext) -> dict[str, Any] | None:
+    """Teams asks the bot for the view of each listed person (their Teams user MRI, `8:orgid:<AAD object id>`)."""
+    viewers = refresh_viewers(issue.reporter, context.triage_team)
+    if not viewers:
+        return None
+    return {
+        "action": {"type": "Action.Execute", "title": "Refresh", "verb": VIEW_VERB, "data": {"issue_id": issue.id}},
+        "userIds": [f"8:orgid:{person.aad_object_id}" for person in viewers],
+    }
+
+
 def render_issue_card(
-    issue: Issue, *, notice: str | None = None, panel: Panel | None = None, floor_walkers: tuple[Person, ...] = ()
+    issue: Issue,
+    *,
+    notice: str | None = None,
+    panel: Panel | None = None,
+    floor_walkers: tuple[Person, ...] = (),
+    context: IssueCardContext | None = None,
+    viewer: Viewer | None = None,
 ) -> Card:
-    """`floor_walkers`: those a new question called (on its first card): @mentioned, since they may take it."""
+    """`floor_walkers`: those a new question called (on its first card): @mentioned, since they may take it.
+    `context`: the war room's policy (the Sev 3 wording) and triage team (who gets their own view); `viewer`: whose
+    own view this is (None: the card everyone is sent, every button the status allows)."""
+    context = context or IssueCardContext()
     entities: list[dict[str, Any]] = []
     resolve_by = card_time(issue.resolve_by) if issue.resolve_by else "Deferred to after hypercare"
     affected = str(issue.affected_users) if issue.affected_users is not None else "Not known"
     facts = [
-        _fact("Status", issue.status.label + (f" (duplicate of #{issue.duplicate_of})" if issue.duplicate_of else "")),
+        _fact("Status", issue.status_text + (f" (duplicate of #{issue.duplicate_of})" if issue.duplicate_of else "")),
         _fact("Category", issue.category.label if issue.category else "Not set"),
         _fact("Area", issue.area.label if issue.area else "Not set"),
         # Company codes are validated to letters, digits and - _ . : nothing markdown can use.
         _fact("Legal entity", issue.company or "Not set"),
         _fact("Affected users", affected + (f" (+{len(issue.followers)} said me too)" if issue.followers else "")),
+        *([_fact("Environment", issue.environment.label)] if issue.environment else []),
         _fact("Raised", card_time(issue.created_at)),
         _fact("Resolve by", resolve_by),
     ]
@@ -255,7 +310,7 @@ def render_issue_card(
     ]
     if notice:
         body.append({"type": "Container", "style": "emphasis", "id": "notice", "items": [plain_text(notice)]})
-    scope = _SCOPE_NOTES.get(issue.severity)
+    scope = scope_note(issue.severity, context.policy)
     if scope and (issue.status.is_open or issue.status is Status.DEFERRED):
         body.append(text_block(scope, isSubtle=True, size="Small", spacing="Small", id="scope"))
     if issue.assignee:
@@ -281,6 +336,9 @@ def render_issue_card(
         acknowledged = f"Acknowledged by {truncate(issue.acknowledged_by.name, NAME_MAX)}, {card_time(issue.acknowledged_at)}"
         body.append(plain_text(acknowledged, spacing="Small", id="acknowledged"))
     body.append({"type": "FactSet", "facts": facts})
+    if issue.documents:
+        # Typed by the reporter: TextRuns, never a fact's markdown.
+        body.append(rich_text(text_run("Documents: ", isSubtle=True), text_run(issue.documents), spacing="Small", id="documents"))
     body.append(
         {
             "type": "RichTextBlock",
@@ -305,6 +363,7 @@ def render_issue_card(
                 id="resolution",
             ),
             plain_text(truncate(resolution.notes, CARD_NOTE_MAX)),
+            *confirmation_lines(issue),
         ]
     if issue.latest_update:
         note = issue.latest_update
@@ -332,4 +391,8 @@ def render_issue_card(
             body.append(text_block("The description is shortened here; the full text is stored.", isSubtle=True, size="Small"))
     if panel:
         body.append(_panel(panel, issue))
-    return with_mentions(adaptive_card(body, _actions(issue, panel.verb if panel else None)), entities)
+    card = with_mentions(adaptive_card(body, _actions(issue, panel.verb if panel else None, viewer)), entities)
+    refresh = _refresh(issue, context)
+    if refresh:
+        card["refresh"] = refresh
+    return card

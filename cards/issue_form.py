@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import urlparse
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -12,9 +13,11 @@ from bot.domain.model import (
     AFFECTED_USERS_MAX,
     COMPANY_MAX,
     DESCRIPTION_MAX,
+    DOCUMENTS_MAX,
     TITLE_MAX,
     Area,
     Category,
+    Environment,
     IssueDraft,
     Severity,
 )
@@ -33,9 +36,19 @@ FIELD_LABELS = {
     "area": "D365 area",
     "company": "Legal entity",
     "affected_users": "Affected users",
+    "environment": "Environment",
+    "documents": "Documents and vouchers",
     "form_id": "Form",
     "war_room": "War room",
 }
+# The fields the prefill may leave for the reporter ("please choose"), and what the form says when one is left empty.
+CHOOSE_RULES = {
+    "severity": "I could not tell how bad it is from your message: please choose a severity.",
+    "category": "I could not tell what kind of problem it is from your message: please choose a category.",
+    "area": "I could not tell the part of Dynamics 365 from your message: please choose an area.",
+}
+CHOOSABLE = tuple(CHOOSE_RULES)
+PLEASE_CHOOSE = "please choose"
 
 # What each field expects, said once: the same words guide the client-side check and our own.
 FIELD_RULES = {
@@ -46,6 +59,8 @@ FIELD_RULES = {
     "area": "Choose an area from the list, or leave it empty.",
     "company": f"Enter a legal entity code (letters and digits, at most {COMPANY_MAX}), or leave it empty.",
     "affected_users": f"Enter a whole number of people from 0 to {AFFECTED_USERS_MAX:,}, or leave it empty.",
+    "environment": "Choose production, UAT / test or sandbox, or leave it empty.",
+    "documents": f"Keep the document and voucher numbers under {DOCUMENTS_MAX} characters.",
     "form_id": "This form is damaged; mention the bot again to get a fresh one.",
     "war_room": "Choose the war room (your team's hypercare) this issue is for.",
 }
@@ -63,9 +78,13 @@ class IssueFormValues(BaseModel):
     area: str = ""
     company: str = ""
     affected_users: str = ""
+    environment: str = ""
+    documents: str = ""
+    # Fields the prefill could not tell (CHOOSABLE): shown "please choose", and required.
+    please_choose: tuple[str, ...] = ()
 
     @classmethod
-    def from_draft(cls, draft: IssueDraft) -> IssueFormValues:
+    def from_draft(cls, draft: IssueDraft, please_choose: frozenset[str] = frozenset()) -> IssueFormValues:
         return cls(
             title=draft.title,
             description=draft.description,
@@ -74,6 +93,9 @@ class IssueFormValues(BaseModel):
             area=draft.area.value if draft.area else "",
             company=draft.company or "",
             affected_users=str(draft.affected_users) if draft.affected_users is not None else "",
+            environment=draft.environment.value if draft.environment else "",
+            documents=draft.documents or "",
+            please_choose=tuple(field for field in CHOOSABLE if field in please_choose),
         )
 
     @classmethod
@@ -94,7 +116,16 @@ class IssueFormValues(BaseModel):
             area=as_text("area", 40),
             company=as_text("company", COMPANY_MAX * 4),
             affected_users=as_text("affected_users", 20),
+            environment=as_text("environment", 20),
+            documents=as_text("documents", DOCUMENTS_MAX * 4),
+            please_choose=to_choose(data),
         )
+
+
+def to_choose(data: dict[str, Any]) -> tuple[str, ...]:
+    """The "please choose" fields a form was sent with (its button's data); anything else in there is ignored."""
+    named = data.get("please_choose")
+    return tuple(field for field in CHOOSABLE if isinstance(named, list) and field in named)
 
 
 class IssueSubmission(BaseModel):
@@ -110,6 +141,8 @@ class IssueSubmission(BaseModel):
     area: Area | None = None
     company: str | None = None
     affected_users: int | None = Field(default=None, ge=0, le=AFFECTED_USERS_MAX)
+    environment: Environment | None = None
+    documents: str | None = Field(default=None, max_length=DOCUMENTS_MAX)
     # The Teams message the issue was raised from (only a Teams link is kept).
     source_url: str | None = None
 
@@ -123,12 +156,17 @@ class IssueSubmission(BaseModel):
             raise ValueError("expected text")
         return clean_text(value)
 
-    @field_validator("category", "area", "company", "affected_users", mode="before")
+    @field_validator("category", "area", "company", "affected_users", "environment", "documents", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("documents")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return " ".join(clean_text(value).split()) if value is not None else None
 
     @field_validator("severity", mode="before")
     @classmethod
@@ -163,15 +201,20 @@ def is_teams_link(url: str) -> bool:
 
 
 def validate_issue_submission(data: dict[str, Any]) -> IssueSubmission | dict[str, str]:
-    """The submission, or the error to show under each bad field."""
+    """The submission, or the error to show under each bad field. A "please choose" field left empty is an error."""
+    errors = {
+        field: CHOOSE_RULES[field]
+        for field in to_choose(data)
+        if not str(data.get(field) or "").strip()
+    }
     try:
-        return IssueSubmission.model_validate(data)
+        submission = IssueSubmission.model_validate(data)
     except ValidationError as error:
-        errors: dict[str, str] = {}
         for problem in error.errors():
             field = str(problem["loc"][0]) if problem["loc"] else "form_id"
             errors.setdefault(field, FIELD_RULES.get(field, "This value is not valid."))
         return errors
+    return errors or submission
 
 
 def _choice(title: str, value: str) -> dict[str, str]:
@@ -249,17 +292,9 @@ def render_issue_form(
             "value": values.title,
         },
         *_field_error("title", errors),
-        {
-            "type": "Input.ChoiceSet",
-            "id": "severity",
-            "label": FIELD_LABELS["severity"],
-            "isRequired": True,
-            "style": "compact",
-            "placeholder": "How bad is it?",
-            "errorMessage": FIELD_RULES["severity"],
-            "choices": [_choice(title, value) for title, value in SEVERITY_CHOICES],
-            "value": values.severity,
-        },
+        _choice_set(
+            "severity", "How bad is it?", SEVERITY_CHOICES, values, required=True, errorMessage=FIELD_RULES["severity"]
+        ),
         *_field_error("severity", errors, "" if values.severity in _SEVERITY_VALUES else values.severity),
         {
             "type": "Input.Text",
@@ -271,25 +306,9 @@ def render_issue_form(
             "value": values.description,
         },
         *_field_error("description", errors),
-        {
-            "type": "Input.ChoiceSet",
-            "id": "category",
-            "label": FIELD_LABELS["category"],
-            "style": "compact",
-            "placeholder": "What kind of problem?",
-            "choices": [_choice(c.label, c.value) for c in Category],
-            "value": values.category,
-        },
+        _choice_set("category", "What kind of problem?", [(c.label, c.value) for c in Category], values),
         *_field_error("category", errors),
-        {
-            "type": "Input.ChoiceSet",
-            "id": "area",
-            "label": FIELD_LABELS["area"],
-            "style": "compact",
-            "placeholder": "Which part of Dynamics 365?",
-            "choices": [_choice(a.label, a.value) for a in Area],
-            "value": values.area,
-        },
+        _choice_set("area", "Which part of Dynamics 365?", [(a.label, a.value) for a in Area], values),
         *_field_error("area", errors),
         {
             "type": "Input.Text",
@@ -305,9 +324,24 @@ def render_issue_form(
         *_field_error(
             "affected_users", errors, "" if values.affected_users.isdigit() else values.affected_users
         ),
+        # Dynamics 365 details read from the message, to correct like the rest.
+        _choice_set("environment", "Production, UAT / test or sandbox?", [(e.label, e.value) for e in Environment], values),
+        *_field_error("environment", errors),
+        {
+            "type": "Input.Text",
+            "id": "documents",
+            "label": FIELD_LABELS["documents"],
+            "maxLength": DOCUMENTS_MAX,
+            "placeholder": "e.g. PO-000482, INV-2024-00891",
+            "errorMessage": FIELD_RULES["documents"],
+            "value": values.documents,
+        },
+        *_field_error("documents", errors),
         *_field_error("form_id", errors),
     ]
     data: dict[str, Any] = {"form_id": form_id}
+    if values.please_choose:
+        data["please_choose"] = list(values.please_choose)
     if war_room and not war_rooms:
         data["war_room"] = war_room
     if source_url:
@@ -315,6 +349,32 @@ def render_issue_form(
     if in_dialog:
         return adaptive_card(body, [{"type": "Action.Submit", "title": "Raise issue", "data": data, "style": "positive"}])
     return adaptive_card(body, [execute("Raise issue", CREATE_VERB, data, style="positive")])
+
+
+def _choice_set(
+    field: str, placeholder: str, choices: Sequence[tuple[str, str]], values: IssueFormValues, *, required: bool = False,
+    **extra: str,
+) -> dict[str, Any]:
+    """A choice among fixed values. One the prefill could not tell is "please choose": no value, said in its label,
+    and required (the client asks first, our own check in `validate_issue_submission` refuses it empty too)."""
+    value = getattr(values, field)
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": field,
+        "label": FIELD_LABELS[field],
+        "style": "compact",
+        "placeholder": placeholder,
+        "choices": [_choice(title, choice) for title, choice in choices],
+        "value": value,
+        **extra,
+    }
+    if field in values.please_choose:
+        element |= {"isRequired": True, "errorMessage": CHOOSE_RULES[field]}
+        if not value:
+            element |= {"label": f"{FIELD_LABELS[field]} ({PLEASE_CHOOSE})", "placeholder": f"{PLEASE_CHOOSE.capitalize()}: {placeholder.lower()}"}
+    elif required:
+        element["isRequired"] = True
+    return element
 
 
 def _affected_users_input(typed: str) -> dict[str, Any]:

@@ -7,17 +7,12 @@ from typing import Any
 
 from bot.domain.model import Issue, Person, Role
 from bot.domain.events import Event, ago, describe_verb
-from cards.common import Card, adaptive_card, card_time, message_link, plain_text, text_block, text_run, truncate
+from cards.common import Card, adaptive_card, card_time, issue_link, open_link, plain_text, text_block, text_run, truncate
 
 HISTORY_MAX = 40
 
 
-def issue_link(issue: Issue) -> str | None:
-    """A Teams deep link to the message that shows the issue's card."""
-    return message_link(issue.conversation_id, issue.card_activity_id) if issue.card_activity_id else None
-
-
-def _issue_row(issue: Issue, now: datetime) -> dict[str, Any]:
+def _issue_row(issue: Issue, now: datetime, tenant_id: str | None) -> dict[str, Any]:
     owner = issue.assignee.name if issue.assignee else "unassigned"
     row: dict[str, Any] = {
         "type": "Container",
@@ -38,17 +33,14 @@ def _issue_row(issue: Issue, now: datetime) -> dict[str, Any]:
             },
         ],
     }
-    link = issue_link(issue)
-    if link:
-        row["selectAction"] = {"type": "Action.OpenUrl", "url": link, "title": f"Open #{issue.number}"}
-    return row
+    return row | open_link(issue_link(issue, tenant_id=tenant_id), f"Open #{issue.number}")
 
 
-def render_issue_list(title: str, issues: list[Issue], total: int, *, now: datetime, hint: str = "") -> Card:
+def render_issue_list(title: str, issues: list[Issue], total: int, *, now: datetime, hint: str = "", tenant_id: str | None = None) -> Card:
     body: list[dict[str, Any]] = [text_block(title, size="Medium", weight="Bolder")]
     if not issues:
         body.append(text_block("Nothing here. 🎉" if total == 0 else "No issues match.", isSubtle=True))
-    body += [_issue_row(issue, now) for issue in issues]
+    body += [_issue_row(issue, now, tenant_id) for issue in issues]
     if total > len(issues):
         more = total - len(issues)
         body.append(text_block(f"…and {more} more. {hint}".strip(), isSubtle=True, id="more"))

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.domain.exit_criteria import ExitReport
-from bot.domain.model import Person, Severity
+from bot.domain.model import Person, Role, Severity
 from bot.domain.war_room import WarRoomSettings
 from bot.domain.window import BANDS, WindowPreset, band_warning, window_end
 from cards.common import (
@@ -96,6 +96,12 @@ def render_setup(
         (_number("sev2_cap", "Sev 2 backlog cap (exit criterion)", number("sev2_cap", settings.sev2_cap), 0, 1000, "0 or more"), "sev2_cap"),
         (_number("support_share_target", "Support-team share target, %", number("support_share_target", settings.support_share_target), 0, 100, "0 to 100"), "support_share_target"),
         (_number("sla_target", "Sev 1/2 within-target target, %", number("sla_target", settings.sla_target), 0, 100, "0 to 100"), "sla_target"),
+        (choice_set("standup_roles", "The stand-up @mentions these roles (and the owners of what is breached or undecided)",
+                    [(role.label.capitalize(), role.value) for role in Role],
+                    value=value("standup_roles", ",".join(role.value for role in settings.standup_participants.roles)),
+                    isMultiSelect=True), "standup_roles"),
+        (_number("auto_close_working_days", "A resolution nobody confirms closes by itself after … working days",
+                 number("auto_close_working_days", settings.auto_close_working_days), 1, 30, "1 to 30"), "auto_close_working_days"),
         (text_input("steady_state_support", "After sign-off, new problems go to", value=value("steady_state_support", settings.steady_state_support),
                     placeholder="e.g. the IT service desk: https://contoso.service-now.com", maxLength=500), "steady_state_support"),
     ]
@@ -141,9 +147,11 @@ def parse_setup(data: dict[str, Any], current: WarRoomSettings) -> WarRoomSettin
     days = [part for part in text("working_days").split(",") if part.strip()]
     raw["calendar"]["working_days"] = [int(day) for day in days if day.strip().isdigit()] if days else []
     raw["standup_time"] = text("standup_time") or raw["standup_time"]
-    for key in ("sev2_cap", "support_share_target", "sla_target"):
+    for key in ("sev2_cap", "support_share_target", "sla_target", "auto_close_working_days"):
         raw[key] = text(key) or raw[key]
     raw["steady_state_support"] = text("steady_state_support")
+    if "standup_roles" in data:  # a form drawn before the setting existed leaves it as it is
+        raw["standup_participants"]["roles"] = [part.strip() for part in text("standup_roles").split(",") if part.strip()]
     for severity in Severity:
         rule = raw["policy"]["rules"][str(int(severity))]
         for field in (*_POLICY_FIELDS, "clock"):
@@ -184,8 +192,11 @@ def _input_for(location: tuple[Any, ...]) -> str:
         return field if field in ("day_start", "day_end", "working_days", "time_zone") else "day_end"
     if parts[:2] == ["policy", "rules"] and len(parts) >= 4:
         return f"sev{parts[2]}_{parts[3]}"
-    if parts and parts[0] in ("preset", "starts_on", "ends_on", "standup_time", "sev2_cap", "support_share_target", "sla_target", "steady_state_support"):
+    if parts and parts[0] in ("preset", "starts_on", "ends_on", "standup_time", "sev2_cap", "support_share_target", "sla_target",
+                              "auto_close_working_days", "steady_state_support"):
         return parts[0]
+    if parts[:1] == ["standup_participants"]:
+        return "standup_roles"
     return "ends_on"  # the model-level check: the end must be after the start
 
 

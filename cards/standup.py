@@ -4,34 +4,104 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.model import HandledBy, Issue, Person, Severity
-from bot.domain.standup import LIST_LIMIT, StandupSummary, where_it_stands
+from bot.domain.mentions import MENTIONS_PER_MESSAGE, Mentions
+from bot.domain.model import Issue, Person, Priority, Severity
+from bot.domain.standup import LIST_LIMIT, StandupSummary, decision_text, where_it_stands
 from bot.domain.events import ago
-from cards.common import Card, adaptive_card, capped_mention_lines, execute, plain_text, text_block, text_run, truncate, with_mentions
+from bot.domain.triage import DEFERRABLE
+from cards.common import (
+    MAX_CARD_BYTES,
+    Card,
+    card_bytes,
+    adaptive_card,
+    capped_mention_lines,
+    choice_set,
+    execute,
+    issue_link,
+    mention_lines,
+    open_link,
+    plain_text,
+    show_card,
+    text_block,
+    text_input,
+    text_run,
+    truncate,
+    with_mentions,
+)
 from cards.phase import SETUP_OPEN_VERB, criteria_lines
+from cards.signoff import SignOffPanel, signoff_section
+
+# A priority agreed on the stand-up's card ("Needs a decision"); the card is redrawn with it.
+DECIDE_VERB = "standup.decide"
+# Short: each item on the card carries its own choice.
+_SEVERITIES = [(severity.label, str(int(severity))) for severity in Severity]
 
 
 def _issue_line(issue: Issue, summary: StandupSummary, note: str = "") -> dict[str, Any]:
+    """One issue, a link to its card (the message that shows it)."""
     line: dict[str, Any] = {
         "type": "RichTextBlock",
-        "spacing": "Small",
         "inlines": [
-            text_run(f"#{issue.number} {issue.severity.label} ", weight="Bolder"),
+            text_run(f"#{issue.number} {issue.severity.label} ", weight="Bolder", color="Accent"),
             text_run(truncate(issue.title, 70)),
             text_run(f" — {where_it_stands(issue)}, {ago(summary.now - issue.created_at)}{note}", isSubtle=True),
         ],
     }
-    return line
+    link = issue_link(issue, tenant_id=summary.tenant_id, team_name=summary.team_name)
+    return {"type": "Container", "spacing": "Small", "items": [line]} | open_link(link, f"Open #{issue.number}")
 
 
-def _section(title: str, issues: list[dict[str, Any]], *, empty: str, counted: bool = True) -> list[dict[str, Any]]:
+def decision_data(issue: Issue, summary: StandupSummary, priority: Priority, *, chart_id: int | None, told: bool) -> dict[str, Any]:
+    """What a decision button sends: the issue as the card showed it, and the stand-up to redraw (its date, the stand-up
+    before it, its chart, whether it @mentioned people)."""
+    return {
+        "issue_id": issue.id,
+        "version": issue.version,
+        "priority": priority.value,
+        "standup_on": summary.standup_on.isoformat() if summary.standup_on else None,
+        "since": summary.since.isoformat() if summary.since else None,
+        "chart_id": chart_id,
+        "told": told,
+    }
+
+
+def _decisions(issue: Issue, summary: StandupSummary, *, chart_id: int | None, told: bool) -> dict[str, Any]:
+    """Keep in hypercare, defer to after hypercare (Sev 3/4), change severity: a triage lead's call, at the stand-up."""
+    def data(priority: Priority) -> dict[str, Any]:
+        return decision_data(issue, summary, priority, chart_id=chart_id, told=told)
+
+    # Input ids are unique on a card: each item's own, the handler reads them back by the issue's id.
+    severity_inputs = [
+        choice_set(f"decide_severity_{issue.id}", "New severity", _SEVERITIES, value=str(int(issue.severity)), isRequired=True,
+                   errorMessage="Choose the new severity."),
+        text_input(f"decide_reason_{issue.id}", "Why (optional)", maxLength=500),
+    ]
+    actions = [execute("Keep in hypercare", DECIDE_VERB, data(Priority.KEEP))]
+    if issue.severity in DEFERRABLE:
+        actions.append(execute("Defer to after hypercare", DECIDE_VERB, data(Priority.DEFER)))
+    actions.append(show_card("Change severity", severity_inputs, [execute("Set severity", DECIDE_VERB, data(Priority.SEVERITY))]))
+    return {"type": "ActionSet", "spacing": "None", "id": f"decide_{issue.id}", "actions": actions}
+
+
+def _scope(summary: StandupSummary) -> list[dict[str, Any]]:
+    """Scope discipline: how many Sev 3/4 issues hypercare is still working, by whom, and how a Sev 3 is chased."""
+    scope = summary.scope
+    owners = [f"{name} {count}" for name, count in scope.owners] + ([f"unassigned {scope.unassigned}"] if scope.unassigned else [])
+    elements = [text_block(f"Sev 3/4 worked in hypercare: **{scope.total}**", weight="Bolder", spacing="Medium", id="scope")]
+    if owners:
+        elements.append(plain_text(truncate(", ".join(owners), 600), spacing="None"))  # names are user text
+    elements.append(text_block(f"A Sev 3 is {summary.sev3_chasing}.", isSubtle=True, size="Small", spacing="None"))
+    return elements
+
+
+def _section(title: str, issues: list[dict[str, Any]], *, empty: str, counted: bool = True, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
     heading = f"{title} ({len(issues)})" if counted else title
     elements: list[dict[str, Any]] = [text_block(heading, weight="Bolder", spacing="Medium")]
     if not issues:
         return [*elements, text_block(empty, isSubtle=True, spacing="None")]
-    elements += issues[:LIST_LIMIT]
-    if len(issues) > LIST_LIMIT:
-        elements.append(text_block(f"…and {len(issues) - LIST_LIMIT} more: `list` shows them.", isSubtle=True))
+    elements += issues[:limit]
+    if len(issues) > limit:
+        elements.append(text_block(f"…and {len(issues) - limit} more: `list` shows them.", isSubtle=True))
     return elements
 
 
@@ -53,16 +123,55 @@ def _setup_prompt(asked: tuple[Person, ...]) -> tuple[dict[str, Any], list[dict[
     return prompt, entities
 
 
+# How much of a big war room's stand-up one message can hold: lists of 8 and 40 mentions, else shorter lists and
+# fewer mentions (the rest counted), until it fits Teams' size limit.
+_FITS = ((LIST_LIMIT, MENTIONS_PER_MESSAGE), (5, MENTIONS_PER_MESSAGE), (5, 20), (3, 10))
+
+
 def render_standup(
-    summary: StandupSummary, *, chart_url: str | None = None, asked: tuple[Person, ...] = (), leadership: tuple[Person, ...] = ()
+    summary: StandupSummary,
+    *,
+    chart_url: str | None = None,
+    chart_id: int | None = None,
+    asked: tuple[Person, ...] = (),
+    leadership: tuple[Person, ...] = (),
+    participants: Mentions | None = None,
+    notice: str | None = None,
+    signoff_panel: SignOffPanel | None = None,
 ) -> Card:
     """`asked`: who the setup prompt @mentions (a stand-up on demand names nobody); `leadership`: @mentioned under
-    the overrun warning, on the first stand-up past the planned end only."""
+    the overrun warning, on the first stand-up past the planned end only; `participants`: who the stand-up @mentions
+    (owners of what is breached or undecided, then its participants; None on demand); `notice`: what a decision or a
+    sign-off did; `signoff_panel`: a Reopen refused for its reason, open under its issue."""
+    card: Card = {}
+    for limit, cap in _FITS:
+        told = _capped(participants, cap) if participants is not None else None
+        card = _draw(summary, chart_url=chart_url, chart_id=chart_id, asked=asked, leadership=leadership, participants=told,
+                     notice=notice, signoff_panel=signoff_panel, limit=limit)
+        if card_bytes(card) <= MAX_CARD_BYTES:
+            break
+    return card  # the last, shortest try: the sender still replaces anything too large with a note
+
+
+def _capped(mentions: Mentions, cap: int) -> Mentions:
+    batch = mentions.batches[0] if mentions.batches else ()
+    return Mentions(batches=(batch[:cap],) if batch else (), others=mentions.others + max(len(batch) - cap, 0))
+
+
+def _draw(
+    summary: StandupSummary,
+    *,
+    chart_url: str | None,
+    chart_id: int | None,
+    asked: tuple[Person, ...],
+    leadership: tuple[Person, ...],
+    participants: Mentions | None,
+    notice: str | None,
+    signoff_panel: SignOffPanel | None,
+    limit: int,
+) -> Card:
+    told = participants is not None
     severity_facts = [{"title": severity.label, "value": str(summary.open_by_severity[severity])} for severity in Severity]
-    resolved_title = (
-        f"Resolved since the last stand-up: support team {summary.resolved_by[HandledBy.SUPPORT]}, "
-        f"partner {summary.resolved_by[HandledBy.PARTNER]}"
-    )
     report = summary.exit_report
     phase = f" · {report.phase.text()}" if report and report.phase else ""
     body: list[dict[str, Any]] = [
@@ -75,16 +184,24 @@ def render_standup(
         },
         text_block(f"Open now: **{summary.open_total}** · deferred to after hypercare: **{summary.deferred_count}**", spacing="Small"),
         {"type": "FactSet", "facts": severity_facts},
-        *_section("New since the last stand-up", [_issue_line(i, summary) for i in summary.new], empty="No new issues."),
-        *_section("Open Sev 1 and Sev 2", [_issue_line(i, summary) for i in summary.urgent], empty="None open."),
-        *_section("Past their resolution target", [_issue_line(i, summary) for i in summary.breached], empty="None."),
-        *_section(resolved_title, [_issue_line(i, summary) for i in summary.resolved], empty="None."),
+        *_section("New since the last stand-up", [_issue_line(i, summary) for i in summary.new], empty="No new issues.", limit=limit),
+        *_section("Open Sev 1 and Sev 2", [_issue_line(i, summary) for i in summary.urgent], empty="None open.", limit=limit),
+        *_section("Past their resolution target", [_issue_line(i, summary) for i in summary.breached], empty="None.", limit=limit),
+        *signoff_section(summary, panel=signoff_panel),
         *_section(
             "Needs a decision",
-            [_issue_line(i, summary, f" [{why}]") for i, why in summary.needs_decision],
+            [
+                {"type": "Container", "spacing": "Small", "items": [_issue_line(i, summary, f" [{why}]"),
+                                                                     _decisions(i, summary, chart_id=chart_id, told=told)]}
+                for i, why in summary.needs_decision
+            ],
             empty="Nothing waiting for a decision.",
+            limit=limit,
         ),
+        *(_section("Agreed at this stand-up", [_issue_line(i, summary, f" [{decision_text(i)}]") for i in summary.decided], empty="")
+          if summary.decided else []),
         *_section("Oldest open", [_issue_line(i, summary) for i in summary.oldest_open], empty="None.", counted=False),
+        *_scope(summary),
     ]
     if summary.floor_walkers:
         # Today's floor walkers, one line (names are user text).
@@ -98,12 +215,21 @@ def render_standup(
             empty="",
         )
     entities: list[dict[str, Any]] = []
+    top: list[dict[str, Any]] = []  # under the header: what a decision or a sign-off did, then who is @mentioned
+    if notice:
+        top.append({"type": "Container", "style": "emphasis", "id": "notice", "items": [plain_text(notice)]})
+    if participants is not None and participants.batches:
+        lines, entities = mention_lines("Stand-up: ", participants.batches[0], others=participants.others, who="not mentioned",
+                                        spacing="Small")
+        top += lines
     if report:
         criteria = [text_block(line, spacing="None", size="Small") for line in criteria_lines(report)]
         body[2:2] = [text_block("Exit criteria", weight="Bolder", spacing="Medium"), *criteria]
         if report.warning:
-            told, entities = capped_mention_lines("Leadership: ", leadership, spacing="Small") if leadership else ([], [])
-            body.insert(1, {"type": "Container", "style": "attention", "id": "warning", "items": [plain_text(report.warning), *told]})
+            named, leaders = capped_mention_lines("Leadership: ", leadership, spacing="Small") if leadership else ([], [])
+            entities += leaders
+            body.insert(1, {"type": "Container", "style": "attention", "id": "warning", "items": [plain_text(report.warning), *named]})
+    body[1:1] = top
     if not summary.set_up:
         prompt, asked_entities = _setup_prompt(asked)
         body.insert(1, prompt)

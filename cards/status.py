@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.domain.exit_criteria import ExitReport, Ratio
 from bot.domain.metrics import DurationStats, PhaseMetrics
-from bot.domain.model import Severity
-from cards.common import NAME_MAX, Card, adaptive_card, card_time, plain_text, rich_text, text_block, text_run, truncate
+from bot.domain.model import Issue, Severity
+from cards.common import NAME_MAX, Card, adaptive_card, card_time, issue_link, rich_text, text_block, text_run, truncate
 
 # How many days of the support-share trend the card shows (the chart and the export have them all).
 TREND_DAYS = 7
@@ -54,7 +54,22 @@ def _phase_line(metrics: PhaseMetrics, report: ExitReport) -> str:
     return "The phase has not started yet."
 
 
-def render_status(metrics: PhaseMetrics, exit_report: ExitReport, *, chart_url: str | None, war_room_name: str) -> Card:
+def _numbers(numbers: tuple[int, ...], links: dict[int, str]) -> list[dict[str, Any]]:
+    """`#3, #5`: each number a link to its issue's card, where it has one."""
+    runs: list[dict[str, Any]] = []
+    for position, number in enumerate(numbers):
+        link = links.get(number)
+        action = {"selectAction": {"type": "Action.OpenUrl", "url": link, "title": f"Open #{number}"}, "color": "Accent"} if link else {}
+        runs += [*([text_run(", ")] if position else []), text_run(f"#{number}", **action)]
+    return runs
+
+
+def render_status(
+    metrics: PhaseMetrics, exit_report: ExitReport, *, chart_url: str | None, war_room_name: str, issues: tuple[Issue, ...] = (),
+    tenant_id: str | None = None, team_name: str | None = None,
+) -> Card:
+    """`issues`: the war room's, so that each issue named links to its card (`tenant_id`, `team_name`: for the links)."""
+    links = {issue.number: link for issue in issues if (link := issue_link(issue, tenant_id=tenant_id, team_name=team_name))}
     body: list[dict[str, Any]] = [
         {
             "type": "RichTextBlock",
@@ -123,10 +138,10 @@ def render_status(metrics: PhaseMetrics, exit_report: ExitReport, *, chart_url: 
     if metrics.floor_walker_resolved:
         body.append(text_block("Resolved by floor walkers", weight="Bolder", spacing="Medium"))
         for entry in metrics.floor_walker_resolved[:FLOOR_WALKERS_SHOWN]:
-            numbers = ", ".join(f"#{n}" for n in entry.numbers[:NUMBERS_SHOWN])
             more = f" and {len(entry.numbers) - NUMBERS_SHOWN} more" if len(entry.numbers) > NUMBERS_SHOWN else ""
             # The name is user text: a TextRun, never markdown.
-            body.append(plain_text(f"{truncate(entry.person.name, NAME_MAX)}: {numbers}{more} ({len(entry.numbers)})", spacing="None"))
+            body.append(rich_text(text_run(f"{truncate(entry.person.name, NAME_MAX)}: "), *_numbers(entry.numbers[:NUMBERS_SHOWN], links),
+                                  text_run(f"{more} ({len(entry.numbers)})"), spacing="None"))
         if len(metrics.floor_walker_resolved) > FLOOR_WALKERS_SHOWN:
             body.append(text_block(f"…and {len(metrics.floor_walker_resolved) - FLOOR_WALKERS_SHOWN} more floor walkers.", isSubtle=True))
 

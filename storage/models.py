@@ -166,6 +166,9 @@ class IssueRow(Base):
     # The form the issue came from: a second submit of the same form finds the issue instead of a twin.
     source_form_id: Mapped[str] = mapped_column(String(64))
     source_url: Mapped[str | None] = mapped_column(String(1000))
+    # Dynamics 365 details confirmed on the form: the environment and the document or voucher numbers.
+    environment: Mapped[str | None] = mapped_column(String(20))
+    documents: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     resolve_by: Mapped[datetime | None]
@@ -187,6 +190,12 @@ class IssueRow(Base):
     resolved_at: Mapped[datetime | None]
     save_as_runbook: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     runbook_title: Mapped[str | None] = mapped_column(String(200))
+    # Signing off the resolution: when an unconfirmed one closes by itself (NULL once closed), and who confirmed it when
+    # (confirmed_at without a name: it closed by itself).
+    close_by: Mapped[datetime | None] = mapped_column(index=True)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[str | None] = mapped_column(String(64))
+    confirmed_by_name: Mapped[str | None] = mapped_column(String(200))
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     # When the scheduler must look at this issue next (a reminder or an escalation); NULL: never.
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -205,6 +214,12 @@ class IssueRow(Base):
     escalation_reason: Mapped[str | None] = mapped_column(Text)
     escalated_to_id: Mapped[str | None] = mapped_column(String(64))
     escalated_to_name: Mapped[str | None] = mapped_column(String(200))
+    # Its priority as agreed at a stand-up ("Needs a decision"): keep, defer or severity; cleared by a reopening.
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_by_id: Mapped[str | None] = mapped_column(String(64))
+    decided_by_name: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    decided_standup_on: Mapped[date | None] = mapped_column(Date)
 
 
 class IssueFollowerRow(Base):

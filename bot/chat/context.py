@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.domain.ports import Clock
 from bot.domain.messages import CardActionResult, InboundCardAction, InboundMessage, Outbound
 from bot.domain.model import IssueDraft, Person
-from bot.domain.parsing import Vocabulary
+from bot.domain.prefill import Prefiller
 from bot.domain.ports import PeopleDirectory, UnitOfWork
 from bot.services.intake import Received
 from bot.services.membership import PersonsWarRooms
@@ -22,12 +22,14 @@ class Chat:
     clock: Clock
     # Lower-case AAD object ids the operator made admins everywhere (HYPERCARE_ADMINS).
     admins: frozenset[str] = frozenset()
-    vocabulary: Vocabulary | None = None
+    # The issue form's prefill (vocabulary and model): built once at start-up, it holds ~3 MB of weights.
+    prefiller: Prefiller = field(default_factory=Prefiller)
     bot_name: str = "Hypercare"
     # Links the bot serves itself (bot/links.py): a kept chart (war room id, chart id), a hand-over pack (war room id, now).
     chart_url_for: Callable[[int, int], str] | None = None
     handover_url_for: Callable[[int, datetime], str] | None = None
-    # Told of every draft the parser reads for an issue form (the metrics of how much it could fill in).
+    # Told of every draft the parser reads for an issue form, "please choose" fields empty (the metrics of how much
+    # it could fill in).
     on_draft: Callable[[IssueDraft], None] | None = None
 
     def uow(self) -> UnitOfWork:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from bot.chat import floor
@@ -11,11 +12,11 @@ from bot.domain.commands import ReportIssue
 from bot.domain.membership import war_room_label
 from bot.domain.messages import Card, CardActionResult, Outbound, PostIssueCard, ReplyCard, SourceMessage
 from bot.domain.model import DESCRIPTION_MAX, Issue, IssueDraft, Suggestion
+from bot.domain.prefill import LabelledExample
 from bot.domain.war_room import WarRoom
-from bot.domain.parsing import parse_issue_draft
 from bot.services.intake import WarRoomClosed, receive_message, report_issue
 from bot.services.membership import PersonsWarRooms
-from cards.issue_card import render_issue_card
+from bot.chat.views import issue_card
 from cards.issue_form import IssueFormValues, is_teams_link, render_issue_form, validate_issue_submission
 from cards.notice import render_notice_card
 from cards.runbooks import suggestion_block
@@ -26,8 +27,15 @@ async def report(chat: Chat, command: ReportIssue, said: Said) -> list[Outbound]
     if room is not None and room.signed_off_at is not None:
         text = f"Hypercare has ended here (signed off). Please raise new problems with {room.settings.support_route}."
         return [ReplyCard(card=render_notice_card(text))]
-    suggestions = list(said.received.suggestions) if said.received else []
-    return [ReplyCard(card=_issue_form(chat, command.text, suggestions=suggestions, personal=said.personal, chosen=room))]
+    received = said.received
+    return [
+        ReplyCard(
+            card=_issue_form(
+                chat, command.text, suggestions=list(received.suggestions) if received else [],
+                confirmed=received.confirmed if received else (), personal=said.personal, chosen=room,
+            )
+        )
+    ]
 
 
 async def form_for_message(
@@ -38,7 +46,10 @@ async def form_for_message(
         uow=chat.uow(), now=chat.now(), conversation=source.conversation, activity_id=None, report_text=source.text,
         sender=source.sender,
     )
-    return _issue_form(chat, source.text, suggestions=list(received.suggestions), source=source, personal=personal, chosen=chosen)
+    return _issue_form(
+        chat, source.text, suggestions=list(received.suggestions), confirmed=received.confirmed, source=source,
+        personal=personal, chosen=chosen,
+    )
 
 
 async def submit_issue_form(chat: Chat, clicked: Clicked) -> CardActionResult:
@@ -71,7 +82,7 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
             draft=IssueDraft(
                 title=submission.title, description=submission.description, severity=submission.severity,
                 category=submission.category, area=submission.area, company=submission.company,
-                affected_users=submission.affected_users,
+                affected_users=submission.affected_users, environment=submission.environment, documents=submission.documents,
             ),
             reporter=clicked.sender,
             conversation=clicked.action.conversation,
@@ -84,9 +95,10 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
     # A how-to, access or training question in an area with a floor walker on duty today calls them: on the card,
     # and (where the card already is, in the channel) with a notice in its thread.
     called, notices = await floor.call(chat, issue)
-    card = render_issue_card(issue, floor_walkers=called)
+    card = await issue_card(chat, issue, floor_walkers=called)
     if clicked.personal is not None:
-        return _raised_in_personal_chat(issue, card, clicked.personal, in_dialog=in_dialog)
+        copy = await issue_card(chat, issue, notice=_copy_notice(issue, clicked.personal))
+        return _raised_in_personal_chat(issue, card, copy, clicked.personal, in_dialog=in_dialog)
     if in_dialog:
         return CardActionResult(
             card=card, issue_id=issue.id, refresh_for_everyone=True,
@@ -95,14 +107,18 @@ async def _create_issue(chat: Chat, clicked: Clicked, *, in_dialog: bool) -> Car
     return CardActionResult(card=card, issue_id=issue.id, refresh_for_everyone=True, side_effects=tuple(notices))
 
 
-def _raised_in_personal_chat(issue: Issue, card: Card, personal: PersonsWarRooms, *, in_dialog: bool) -> CardActionResult:
+def _copy_notice(issue: Issue, personal: PersonsWarRooms) -> str:
+    room = personal.get(issue.war_room_id)
+    label = war_room_label(room) if room else "your war room"
+    where = "its card is in the team's channel, where the triage team sees it" if room and room.home else "the triage team sees it there"
+    return f"Raised in {label}: {where}. This is your copy."
+
+
+def _raised_in_personal_chat(issue: Issue, card: Card, copy: Card, personal: PersonsWarRooms, *, in_dialog: bool) -> CardActionResult:
     """Raised in a personal chat: the card goes to the war room's home channel, where the triage team sees it, and
     the reporter keeps a copy."""
     room = personal.get(issue.war_room_id)
     home = room.home if room else None
-    label = war_room_label(room) if room else "your war room"
-    where = "its card is in the team's channel, where the triage team sees it" if home else "the triage team sees it there"
-    copy = render_issue_card(issue, notice=f"Raised in {label}: {where}. This is your copy.")
     effects = (PostIssueCard(where=home, issue_id=issue.id, card=card),) if home else ()
     # The form's own message is replaced by the copy (a dialog has none).
     return CardActionResult(card=copy, issue_id=issue.id, refresh_for_everyone=not in_dialog, side_effects=effects)
@@ -118,12 +134,15 @@ def _war_room_choice(personal: PersonsWarRooms | None, chosen: str) -> dict[str,
 
 
 def _issue_form(
-    chat: Chat, text: str, *, suggestions: list[Suggestion], source: SourceMessage | None = None,
-    personal: PersonsWarRooms | None = None, chosen: WarRoom | None = None,
+    chat: Chat, text: str, *, suggestions: list[Suggestion], confirmed: Sequence[LabelledExample],
+    source: SourceMessage | None = None, personal: PersonsWarRooms | None = None, chosen: WarRoom | None = None,
 ) -> Card:
-    draft = parse_issue_draft(text, chat.vocabulary)
+    """The form prefilled from `text`: the model's confident guesses, moved by the war room's `confirmed` issues (its
+    own words), and "please choose" where it is unsure."""
+    prefill = chat.prefiller.prefill(text, confirmed)
+    draft = prefill.draft
     if chat.on_draft is not None:
-        chat.on_draft(draft)
+        chat.on_draft(draft)  # a "please choose" field is empty in the draft: counted as left open
     notices = []
     if source is not None:
         notices.append(f"From a message by {source.author or 'someone'}.")
@@ -133,7 +152,7 @@ def _issue_form(
             "its beginning. Add the rest as an update once the issue is raised."
         )
     return render_issue_form(
-        IssueFormValues.from_draft(draft),
+        IssueFormValues.from_draft(draft, prefill.unsure),
         form_id=uuid.uuid4().hex,
         notice=" ".join(notices) or None,
         in_dialog=source is not None,

@@ -25,7 +25,7 @@ async def post_standup(chat: Chat, command: PostStandup, said: Said) -> list[Out
     war_room_id = await war_room_of(uow=chat.uow(), conversation=conversation)
     assert war_room_id is not None  # the stand-up was found by it
     chart_id = await keep_chart(uow=chat.uow(), now=now, war_room_id=war_room_id)
-    return [ReplyCard(card=render_standup(summary, chart_url=chat.chart_url(war_room_id, chart_id)))]
+    return [ReplyCard(card=render_standup(summary, chart_url=chat.chart_url(war_room_id, chart_id), chart_id=chart_id))]
 
 
 async def show_status(chat: Chat, command: ShowStatus, said: Said) -> list[Outbound]:
@@ -35,7 +35,9 @@ async def show_status(chat: Chat, command: ShowStatus, said: Said) -> list[Outbo
     if figures is None:
         return [ReplyCard(card=render_notice_card(NOTHING_YET))]
     chart_id = await keep_chart(uow=chat.uow(), now=now, war_room_id=figures.room.id, series=ChartSeries.of(figures.metrics.days))
+    room = figures.room
     card = render_status(
-        figures.metrics, figures.report, chart_url=chat.chart_url(figures.room.id, chart_id), war_room_name=figures.room.display_name
+        figures.metrics, figures.report, chart_url=chat.chart_url(room.id, chart_id), war_room_name=room.display_name,
+        issues=tuple(figures.issues), tenant_id=room.tenant_id, team_name=room.name if room.team_id else None,
     )
     return [ReplyCard(card=card)]

@@ -13,9 +13,11 @@ from bot.domain.triage import Acknowledge, AddUpdate, Assign, Resolve, TriageCom
 from bot.services.triage import find_issue, issue_history, list_issues, snooze_reminders, triage_issue
 from cards.common import card_time
 from cards.issue_actions import FIELD_INPUTS, INPUTS, AssignRequest, IssueActionTarget, parse_command, parse_verb
-from cards.issue_card import Panel, render_issue_card
+from bot.chat.views import issue_card
+from cards.issue_card import Panel
 from cards.lists import render_history, render_issue_list
 from cards.notice import render_announcement, render_notice_card, render_notices
+from cards.signoff import render_fixed_question
 
 UNKNOWN_BUTTON = (
     "This button is not one I know (the card may be from an older version of the bot). "
@@ -35,12 +37,13 @@ async def list_(chat: Chat, command: ListIssues, said: Said) -> list[Outbound]:
     issues, total = await list_issues(uow=chat.uow(), now=now, conversation=said.message.conversation, query=query)
     title = "Issues" + (f" ({', '.join(command.filters)})" if command.filters else " open now")
     hint = "Narrow it down with `list sev1`, `list mine` or `list unassigned`."
-    return [ReplyCard(card=render_issue_list(title, issues, total, now=now, hint=hint))]
+    card = render_issue_list(title, issues, total, now=now, hint=hint, tenant_id=said.message.conversation.tenant_id)
+    return [ReplyCard(card=card)]
 
 
 async def show(chat: Chat, command: ShowIssue, said: Said) -> list[Outbound]:
     issue = await find_issue(uow=chat.uow(), conversation=said.message.conversation, number=command.number)
-    return [ReplyCard(card=render_issue_card(issue) if issue else _no_such_issue(command.number))]
+    return [ReplyCard(card=await issue_card(chat, issue) if issue else _no_such_issue(command.number))]
 
 
 async def history(chat: Chat, command: ShowHistory, said: Said) -> list[Outbound]:
@@ -50,7 +53,7 @@ async def history(chat: Chat, command: ShowHistory, said: Said) -> list[Outbound
 
 async def acknowledge(chat: Chat, command: AcknowledgeIssue, said: Said) -> list[Outbound]:
     result = await _triage(chat, said.message.conversation, said.sender, Acknowledge(), number=command.number)
-    return _command_answer(result, f"#{command.number} acknowledged.")
+    return await _command_answer(chat, result, f"#{command.number} acknowledged.")
 
 
 async def assign(chat: Chat, command: AssignIssue, said: Said) -> list[Outbound]:
@@ -58,20 +61,20 @@ async def assign(chat: Chat, command: AssignIssue, said: Said) -> list[Outbound]
     if person is None:
         return [ReplyCard(card=render_notice_card(f"Mention who should take it: `assign #{command.number} @person`."))]
     result = await _triage(chat, said.message.conversation, said.sender, Assign(assignee=person), number=command.number)
-    return _command_answer(result, f"#{command.number} assigned to {person.name}.")
+    return await _command_answer(chat, result, f"#{command.number} assigned to {person.name}.")
 
 
 async def resolve(chat: Chat, command: ResolveIssue, said: Said) -> list[Outbound]:
     resolution = Resolve(notes=command.notes[:4000], resolution_type=ResolutionType.FIXED)
     result = await _triage(chat, said.message.conversation, said.sender, resolution, number=command.number)
-    return _command_answer(result, f"#{command.number} resolved.")
+    return await _command_answer(chat, result, f"#{command.number} resolved.")
 
 
 async def add_thread_update(chat: Chat, issue: Issue, said: Said) -> list[Outbound]:
     """A reply in an issue's thread is news about that issue, not a new issue."""
     update = AddUpdate(text=said.message.text[:2000])
     result = await _triage(chat, said.message.conversation, said.sender, update, issue_id=issue.id)
-    return _command_answer(result, f"Added to #{issue.number} as an update.")
+    return await _command_answer(chat, result, f"Added to #{issue.number} as an update.")
 
 
 async def press_issue_button(chat: Chat, clicked: Clicked) -> CardActionResult:
@@ -90,8 +93,8 @@ async def press_issue_button(chat: Chat, clicked: Clicked) -> CardActionResult:
     if isinstance(result, Refused) and result.field and result.subject is not None:
         # Refused for one input (not who may act): the inputs again, as typed, the reason under that one.
         panel = Panel(verb=verb, values=_typed(clicked, verb), errors={FIELD_INPUTS[verb][result.field]: result.reason})
-        return CardActionResult(card=render_issue_card(result.subject, panel=panel), issue_id=result.subject.id)
-    return _card_answer(result, clicked)
+        return CardActionResult(card=await issue_card(chat, result.subject, panel=panel), issue_id=result.subject.id)
+    return await card_answer(chat, result, clicked)
 
 
 async def snooze(chat: Chat, clicked: Clicked) -> CardActionResult:
@@ -124,52 +127,57 @@ async def _panel(chat: Chat, clicked: Clicked, target: IssueActionTarget, verb: 
     found = await find_issue(uow=chat.uow(), conversation=clicked.action.conversation, issue_id=target.issue_id)
     if found is None:
         return CardActionResult(card=render_notice_card("There is no issue like that in this war room."))
-    return CardActionResult(card=render_issue_card(found, panel=Panel(verb=verb, values=_typed(clicked, verb), errors=errors)))
+    panel = Panel(verb=verb, values=_typed(clicked, verb), errors=errors)
+    return CardActionResult(card=await issue_card(chat, found, panel=panel))
 
 
-def _card_answer(result: TriageResult, clicked: Clicked) -> CardActionResult:
+async def card_answer(chat: Chat, result: TriageResult, clicked: Clicked) -> CardActionResult:
     match result:
         case Applied(subject=issue):
             return CardActionResult(
-                card=render_issue_card(issue),
+                card=await issue_card(chat, issue),
                 issue_id=issue.id,
                 refresh_for_everyone=True,
-                side_effects=tuple(side_effects(result, clicked_card=clicked.action.card_activity_id)),
+                side_effects=tuple(await side_effects(chat, result, clicked_card=clicked.action.card_activity_id)),
             )
         case Refused(subject=Issue() as issue, reason=reason):
-            return CardActionResult(card=render_issue_card(issue, notice=reason), issue_id=issue.id)
+            return CardActionResult(card=await issue_card(chat, issue, notice=reason), issue_id=issue.id)
         case Stale(subject=issue, change=change):
             notice = f"{change} This is the card as it is now." if change else None
-            return CardActionResult(card=render_issue_card(issue, notice=notice), issue_id=issue.id)
+            return CardActionResult(card=await issue_card(chat, issue, notice=notice), issue_id=issue.id)
         case Refused(reason=reason) | NotFound(reason=reason):
             return CardActionResult(card=render_notice_card(reason))
     raise AssertionError(f"unhandled result {result!r}")
 
 
-def _command_answer(result: TriageResult, done: str) -> list[Outbound]:
+async def _command_answer(chat: Chat, result: TriageResult, done: str) -> list[Outbound]:
     """A command's reply in the chat, plus the issue card refreshed where it is shown."""
     match result:
         case Applied():
-            return [ReplyCard(card=render_announcement(done)), *side_effects(result, clicked_card=None)]
+            return [ReplyCard(card=render_announcement(done)), *await side_effects(chat, result, clicked_card=None)]
         case Refused(reason=reason) | NotFound(reason=reason):
             return [ReplyCard(card=render_notice_card(reason))]
         case Stale(subject=issue):
-            return [ReplyCard(card=render_issue_card(issue))]
+            return [ReplyCard(card=await issue_card(chat, issue))]
     raise AssertionError(f"unhandled result {result!r}")
 
 
-def side_effects(result: Applied[Issue], *, clicked_card: str | None) -> list[UpdateCard | PostCard]:
+async def side_effects(chat: Chat, result: Applied[Issue], *, clicked_card: str | None) -> list[UpdateCard | PostCard]:
     """Every other place that must show the change: the issue's own card, duplicates' targets, its thread."""
     effects: list[UpdateCard | PostCard] = []
     for issue in (result.subject, *result.also_changed):
         if issue.card_activity_id and issue.card_activity_id != clicked_card:
-            effects.append(UpdateCard(conversation_id=issue.conversation_id, activity_id=issue.card_activity_id, card=render_issue_card(issue)))
+            card = await issue_card(chat, issue)
+            effects.append(UpdateCard(conversation_id=issue.conversation_id, activity_id=issue.card_activity_id, card=card))
     issue = result.subject
     if result.announcement:
         effects.append(PostCard(conversation_id=issue.conversation_id, card=render_announcement(result.announcement)))
     if result.notice:
         notices = render_notices(result.notice, notify=result.notify, issue_number=issue.number)
         effects += [PostCard(conversation_id=issue.conversation_id, card=card) for card in notices]
+    if issue.awaiting_confirmation and result.event is not None and result.event.verb == Verb.RESOLVE.value:
+        # The reporter is asked, in the thread, whether it is fixed for them.
+        effects.append(PostCard(conversation_id=issue.conversation_id, card=render_fixed_question(issue)))
     return effects
 
 

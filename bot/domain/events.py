@@ -23,6 +23,11 @@ class Verb(str, Enum):
     DUPLICATE = "duplicate"
     DEFER = "defer"
     ESCALATE = "escalate"
+    # Agreed at the stand-up for an issue that needed a decision: keep, defer, or another severity.
+    DECIDE = "decide"
+    # Signing off a resolution: confirmed (closed), or still broken (reopened with the words of who said so).
+    CONFIRM = "confirm"
+    STILL_BROKEN = "broken"
 
     @property
     def action(self) -> Action:
@@ -43,12 +48,15 @@ MERGED = "merged"
 SNOOZED = "snoozed"
 # A new question called the floor walkers on duty in its area.
 FLOOR_CALLED = "floor_called"
+# A resolution nobody confirmed or called still broken closed by itself (the scheduler).
+AUTO_CLOSED = "auto_closed"
 
 _PAST_TENSE = {
     CREATED: "raised {it}",
     MERGED: "merged a duplicate into {it}",
     SNOOZED: "snoozed the reminders of {it}",
     FLOOR_CALLED: "called the floor walkers on duty to {it}",
+    AUTO_CLOSED: "closed {it} automatically, unconfirmed",
     "ack": "acknowledged {it}",
     "take": "took {it}",
     "assign": "assigned {it}",
@@ -60,6 +68,9 @@ _PAST_TENSE = {
     "duplicate": "closed {it} as a duplicate",
     "defer": "deferred {it}",
     "escalate": "escalated {it} to the partner",
+    "decide": "agreed the priority of {it} at the stand-up",
+    "confirm": "confirmed the fix of {it}",
+    "broken": "reopened {it}: still broken",
 }
 
 _ACTION = {
@@ -74,6 +85,9 @@ _ACTION = {
     Verb.DUPLICATE: Action.MARK_DUPLICATE,
     Verb.DEFER: Action.DEFER,
     Verb.ESCALATE: Action.ESCALATE,
+    Verb.DECIDE: Action.DECIDE_PRIORITY,
+    Verb.CONFIRM: Action.CONFIRM_RESOLUTION,
+    Verb.STILL_BROKEN: Action.CONFIRM_RESOLUTION,
 }
 
 _INFINITIVE = {
@@ -88,6 +102,9 @@ _INFINITIVE = {
     Verb.DUPLICATE: "close issues as duplicates",
     Verb.DEFER: "defer issues",
     Verb.ESCALATE: "escalate issues to the partner",
+    Verb.DECIDE: "agree priorities at the stand-up",
+    Verb.CONFIRM: "sign off the resolution of an issue you did not report",
+    Verb.STILL_BROKEN: "sign off the resolution of an issue you did not report",
 }
 
 
@@ -103,6 +120,9 @@ _ON_THIS_ISSUE = {
     Verb.DUPLICATE: "close it as a duplicate",
     Verb.DEFER: "defer it",
     Verb.ESCALATE: "escalate it to the partner",
+    Verb.DECIDE: "decide its priority",
+    Verb.CONFIRM: "confirm its fix",
+    Verb.STILL_BROKEN: "call it still broken",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum, IntEnum
 from typing import Literal
 
@@ -104,6 +104,25 @@ AREA_LABELS: dict[Area, str] = {
 }
 
 
+class Environment(str, Enum):
+    """The Dynamics 365 environment an issue happened in."""
+
+    PRODUCTION = "production"
+    TEST = "test"
+    SANDBOX = "sandbox"
+
+    @property
+    def label(self) -> str:
+        return ENVIRONMENT_LABELS[self]
+
+
+ENVIRONMENT_LABELS: dict[Environment, str] = {
+    Environment.PRODUCTION: "Production",
+    Environment.TEST: "UAT / test",
+    Environment.SANDBOX: "Sandbox / development",
+}
+
+
 class Status(str, Enum):
     NEW = "new"
     ACKNOWLEDGED = "acknowledged"
@@ -197,6 +216,7 @@ HANDLED_BY_LABELS: dict[HandledBy, str] = {
 TITLE_MAX = 120
 DESCRIPTION_MAX = 8000
 COMPANY_MAX = 10
+DOCUMENTS_MAX = 200  # document and voucher numbers, comma-separated
 AFFECTED_USERS_MAX = 100_000
 
 
@@ -212,6 +232,8 @@ class IssueDraft(BaseModel):
     area: Area | None = None
     company: str | None = None
     affected_users: int | None = Field(default=None, ge=0)
+    environment: Environment | None = None
+    documents: str | None = Field(default=None, max_length=DOCUMENTS_MAX)  # "PO-000482, INV-2024-00891"
 
 
 class Person(BaseModel):
@@ -234,6 +256,20 @@ class ProgressNote(BaseModel):
     at: datetime
 
 
+class Confirmation(BaseModel):
+    """A resolution signed off: by the reporter ("Fixed for me"), a triage lead or key user (the stand-up's Confirm), or
+    nobody: closed automatically when no one said it was still broken in time (see bot/domain/signoff.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    by: Person | None = None
+
+    @property
+    def automatic(self) -> bool:
+        return self.by is None
+
+
 class Resolution(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -244,6 +280,10 @@ class Resolution(BaseModel):
     resolved_at: datetime
     save_as_runbook: bool = False
     runbook_title: str | None = None
+    # Until it is confirmed: when it closes by itself (the war room's working days after the resolution).
+    close_by: datetime | None = None
+    # None: resolved and waiting for confirmation; the issue is closed once this is set.
+    confirmation: Confirmation | None = None
 
 
 class Escalation(BaseModel):
@@ -255,6 +295,36 @@ class Escalation(BaseModel):
     escalated_at: datetime
     reason: str
     to: Person | None = None
+
+
+class Priority(str, Enum):
+    """What the stand-up agreed for an issue that needed a decision."""
+
+    KEEP = "keep"
+    DEFER = "defer"
+    SEVERITY = "severity"
+
+    @property
+    def label(self) -> str:
+        return PRIORITY_LABELS[self]
+
+
+PRIORITY_LABELS: dict[Priority, str] = {
+    Priority.KEEP: "kept in hypercare",
+    Priority.DEFER: "deferred to after hypercare",
+    Priority.SEVERITY: "severity changed",
+}
+
+
+class PriorityDecision(BaseModel):
+    """Who agreed what for an issue, at the stand-up of which (local) date. A reopening asks again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    priority: Priority
+    by: Person
+    at: datetime
+    standup_on: date
 
 
 class _IssueFacts(BaseModel):
@@ -279,6 +349,9 @@ class _IssueFacts(BaseModel):
     card_activity_id: str | None = None
     # The Teams message it was raised from ("Raise hypercare issue" on a message).
     source_url: str | None = None
+    # Dynamics 365 details read from the message and confirmed on the form.
+    environment: Environment | None = None
+    documents: str | None = Field(default=None, max_length=DOCUMENTS_MAX)  # "PO-000482, INV-2024-00891"
 
 
 class Issue(_IssueFacts):
@@ -297,6 +370,23 @@ class Issue(_IssueFacts):
     followers: tuple[Person, ...] = ()
     # Escalated to the partner by the support team (or a floor walker): kept through reopening, for the escalation rate.
     escalation: Escalation | None = None
+    # Agreed at a stand-up ("Needs a decision"): it is no longer asked about until it is reopened.
+    decision: PriorityDecision | None = None
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Resolved, and neither its reporter nor a triage lead or key user has confirmed it, nor has it closed by itself."""
+        return self.status is Status.RESOLVED and self.resolution is not None and self.resolution.confirmation is None
+
+    @property
+    def status_text(self) -> str:
+        """The status as people say it: a resolved issue is "awaiting confirmation" until it is closed."""
+        if self.status is not Status.RESOLVED or self.resolution is None:
+            return self.status.label
+        confirmation = self.resolution.confirmation
+        if confirmation is None:
+            return "Resolved, awaiting confirmation"
+        return "Closed automatically" if confirmation.automatic else "Closed, confirmed"
 
 
 class NewIssue(_IssueFacts):

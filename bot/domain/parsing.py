@@ -31,7 +31,14 @@ from bot.domain.model import (
     Severity,
 )
 
-__all__ = ["DEFAULT_VOCABULARY_PATH", "Vocabulary", "VocabularyError", "load_vocabulary", "parse_issue_draft"]
+__all__ = [
+    "DEFAULT_VOCABULARY_PATH",
+    "Vocabulary",
+    "VocabularyError",
+    "explicit_severity",
+    "load_vocabulary",
+    "parse_issue_draft",
+]
 
 DEFAULT_VOCABULARY_PATH = Path(__file__).with_name("vocabulary.toml")
 
@@ -300,6 +307,20 @@ def _severity(folded: Words, rules: SeverityRules, negation: NegationRules) -> S
         if (best is None or (tier, severity) < best) and not negation.cancels(folded.text, match.start()):
             best = (tier, severity)
     return best[1] if best else None
+
+
+def explicit_severity(text: str, vocabulary: Vocabulary | None = None) -> Severity | None:
+    """The severity the reporter wrote as a marker ("sev1", "P2", "priority: high"), not negated; else None.
+
+    A marker is a decision, not a hint: the learned model never overrides it (bot/domain/prefill.py)."""
+    vocab = load_vocabulary() if vocabulary is None else vocabulary
+    folded = " ".join(_clean(text)[:DESCRIPTION_MAX].translate(_TYPOGRAPHIC).casefold().split())
+    found = [
+        Severity(int(match.group("number"))) if match.group("number") else vocab.severity.levels[match.group("level")]
+        for match in vocab.severity.explicit.finditer(folded)
+        if not vocab.negation.cancels(folded, match.start())
+    ]
+    return min(found, default=None)
 
 
 def _severity_cues(folded: Words, rules: SeverityRules) -> Iterator[tuple[int, Severity, re.Match[str]]]:

@@ -26,9 +26,14 @@ class Action(str, Enum):
     MARK_DUPLICATE = "mark_duplicate"
     DEFER = "defer"
     REOPEN = "reopen"
+    # Sign off a resolution: confirm it (closed) or say it is still broken (reopened). The reporter's "Fixed for me /
+    # Still broken" in the issue's thread, and the stand-up's Confirm / Reopen.
+    CONFIRM_RESOLUTION = "confirm_resolution"
     # Hand an issue the support team cannot solve to the partner (its on-call person, else the partner team).
     ESCALATE = "escalate"
     SNOOZE_REMINDERS = "snooze_reminders"
+    # At the stand-up, for an issue that needs a decision: keep it in hypercare, defer it, or change its severity.
+    DECIDE_PRIORITY = "decide_priority"
     # The phase.
     SET_UP = "set_up"
     EXTEND = "extend"
@@ -49,6 +54,10 @@ class Action(str, Enum):
 # Floor walkers have the support team's triage permissions: they take how-to questions on the floor.
 _WORKERS = frozenset({Role.ONCALL, Role.SUPPORT, Role.FLOOR_WALKER, Role.PARTNER, Role.TRIAGE_LEAD})
 _TRIAGE_LEAD = frozenset({Role.TRIAGE_LEAD})
+# Key users: the customer's support team (`support`), the business's own super users and first line. A resolution is
+# signed off by the customer's side (the reporter, a key user or a triage lead), never by those who did the fix for the
+# partner (oncall, partner, floor walkers), so a fix is not accepted by whoever made it.
+KEY_USERS = frozenset({Role.SUPPORT})
 
 # None: everyone in the war room, with a role or without.
 PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
@@ -63,9 +72,12 @@ PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
     Action.MARK_DUPLICATE: _TRIAGE_LEAD,
     Action.DEFER: _TRIAGE_LEAD,
     Action.REOPEN: _TRIAGE_LEAD,
+    Action.CONFIRM_RESOLUTION: _TRIAGE_LEAD | KEY_USERS,
     # The customer's side escalates; the partner's own people (oncall, partner) are whom it escalates to.
     Action.ESCALATE: frozenset({Role.SUPPORT, Role.FLOOR_WALKER, Role.TRIAGE_LEAD, Role.ADMIN}),
     Action.SNOOZE_REMINDERS: frozenset({Role.ONCALL, Role.TRIAGE_LEAD}),
+    # Priorities are the triage lead's call, like severities and deferrals.
+    Action.DECIDE_PRIORITY: _TRIAGE_LEAD,
     Action.SET_UP: frozenset({Role.ADMIN}),
     Action.EXTEND: frozenset({Role.LEADERSHIP, Role.ADMIN}),
     Action.SIGN_OFF: frozenset({Role.LEADERSHIP}),
@@ -79,7 +91,7 @@ PERMITTED_ROLES: dict[Action, frozenset[Role] | None] = {
 }
 
 # Also allowed, whatever one's roles, on what is one's own: the reporter reopens their issue, the owner edits their runbook.
-_ALSO_ON_ONES_OWN = frozenset({Action.REOPEN, Action.EDIT_RUNBOOK})
+_ALSO_ON_ONES_OWN = frozenset({Action.REOPEN, Action.CONFIRM_RESOLUTION, Action.EDIT_RUNBOOK})
 
 
 def may(roles: frozenset[Role], action: Action, *, own: bool = False) -> bool:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.charts import ChartSeries
 from bot.domain.floor import FloorWalker
+from bot.domain.prefill import LabelledExample
 from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRunbook, Person, Role, Runbook, Status, Suggestion
 from bot.domain.reminders import ReminderState
 from bot.domain.events import Event
@@ -74,6 +75,8 @@ class DueWork(BaseModel):
     """Which scheduler passes have anything to do (each may be a false yes, never a false no), and the outbox gauges."""
 
     reminders: bool
+    # Resolutions nobody confirmed whose time to close has come.
+    closings: bool
     standups: bool
     deliveries: bool
     purge: bool
@@ -136,6 +139,7 @@ class Issues(Protocol):
         ...
 
     async def due(self, now: datetime, *, limit: int) -> DueIssues: ...
+    async def closing_due(self, now: datetime, *, limit: int) -> builtins.list[Issue]: ...
     async def hold_back(self, issue_ids: builtins.list[int], *, until: datetime) -> None: ...
     async def save_reminders(self, issue_id: int, state: ReminderState, *, next_due_at: datetime | None) -> None: ...
     async def save_reminders_many(self, states: builtins.list[tuple[int, ReminderState, datetime | None]]) -> None: ...
@@ -205,6 +209,11 @@ class ChartSnapshots(Protocol):
 
 class Similar(Protocol):
     async def similar(self, war_room_id: int, text_: str, *, limit: int = 3) -> list[Suggestion]: ...
+
+    async def confirmed(self, war_room_id: int, text_: str, *, limit: int = 20) -> list[LabelledExample]:
+        """This war room's issues (any status) that share words with `text_`, most relevant first, as the labels its
+        people confirmed: the current severity, category and area, so a triage change counts. Never another war room's."""
+        ...
 
 
 class Due(Protocol):

@@ -8,8 +8,10 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.exit_criteria import ExitReport
 from bot.domain.floor import FloorWalker
-from bot.domain.model import HandledBy, Issue, Person, Severity, Status
+from bot.domain.model import HandledBy, Issue, Person, Priority, Severity, Status
 from bot.domain.events import ago
+from bot.domain.policy import DEFAULT_POLICY, SeverityPolicy
+from bot.domain.priorities import ScopeLine, chasing, scope_in_hypercare, unique_people
 from bot.domain.war_room import WarRoom
 
 # Lists on the card stop here and say how many more there are.
@@ -38,10 +40,29 @@ class StandupSummary(BaseModel):
     set_up: bool = True
     # Who is on the floor today (the war room's local date), by name.
     floor_walkers: tuple[FloorWalker, ...] = ()
+    # The stand-up's local date: decisions taken from its card are recorded as taken at it.
+    standup_on: date | None = None
+    # Priorities agreed at this stand-up so far (its card is redrawn after each).
+    decided: tuple[Issue, ...] = ()
+    # Scope discipline: Sev 3/4 issues still worked in hypercare, and how the policy chases a Sev 3.
+    scope: ScopeLine = ScopeLine(total=0, owners=(), unassigned=0)
+    sev3_chasing: str = chasing(Severity.SEV3, DEFAULT_POLICY)
+    # The tenant and the team's name, for links to issue cards.
+    tenant_id: str | None = None
+    team_name: str | None = None
+    # "Resolved since the last stand-up: sign off": every resolution still waiting for confirmation (most severe and
+    # oldest first), then those resolved since the last stand-up that are closed already.
+    sign_off: tuple[Issue, ...] = ()
 
     @property
     def open_total(self) -> int:
         return sum(self.open_by_severity.values())
+
+    @property
+    def owners_to_tell(self) -> tuple[Person, ...]:
+        """The owners of what is past its target or waits for a decision: the stand-up @mentions them."""
+        issues = (*self.breached, *(issue for issue, _ in self.needs_decision))
+        return unique_people(issue.assignee for issue in issues if issue.assignee is not None)
 
 
 def build_standup(
@@ -56,8 +77,16 @@ def build_standup(
     runbook_candidates: tuple[tuple[str, tuple[int, ...]], ...] = (),
     set_up: bool = True,
     floor_walkers: tuple[FloorWalker, ...] = (),
+    standup_on: date | None = None,
+    policy: SeverityPolicy = DEFAULT_POLICY,
+    decided: tuple[Issue, ...] = (),
+    tenant_id: str | None = None,
+    team_name: str | None = None,
+    awaiting_confirmation: list[Issue] | None = None,
 ) -> StandupSummary:
-    """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up."""
+    """`open_issues`: every open issue; `recent`: issues raised or resolved since the last stand-up; `decided`: issues
+    whose priority was agreed at the stand-up of `standup_on` (deferred ones are no longer open);
+    `awaiting_confirmation`: every resolved issue nobody confirmed yet (however long ago it was resolved)."""
     ordered = sorted(open_issues, key=lambda issue: (issue.severity, issue.created_at))
     new = tuple(issue for issue in recent if since is None or issue.created_at >= since)
     resolved = tuple(
@@ -71,11 +100,16 @@ def build_standup(
         resolved_by[issue.resolution.handled_by] += 1
     needs_decision: list[tuple[Issue, str]] = []
     for issue in ordered:
+        if issue.decision is not None:
+            continue  # agreed at a stand-up; a reopening asks again
         if issue.severity <= Severity.SEV2 and issue.assignee is None:
             needs_decision.append((issue, "unassigned"))
         elif issue.status is Status.REOPENED:
             needs_decision.append((issue, "reopened"))
+    waiting = sorted(awaiting_confirmation or (), key=lambda issue: (issue.severity, issue.resolution.resolved_at if issue.resolution else now))
+    listed = {issue.id for issue in waiting}
     return StandupSummary(
+        sign_off=(*waiting, *(issue for issue in resolved if issue.id not in listed)),
         war_room_name=war_room_name,
         now=now,
         since=since,
@@ -92,6 +126,12 @@ def build_standup(
         runbook_candidates=runbook_candidates,
         set_up=set_up,
         floor_walkers=tuple(sorted(floor_walkers, key=lambda walker: walker.person.name.casefold())),
+        standup_on=standup_on,
+        decided=tuple(sorted(decided, key=lambda issue: issue.number)),
+        scope=scope_in_hypercare(ordered),
+        sev3_chasing=chasing(Severity.SEV3, policy),
+        tenant_id=tenant_id,
+        team_name=team_name,
     )
 
 
@@ -168,6 +208,23 @@ def exit_lines(report: ExitReport) -> list[str]:
     return lines
 
 
+def decision_text(issue: Issue) -> str:
+    """`kept in hypercare by Lena Berg`, `severity changed to Sev 3 by Lena Berg`."""
+    decision = issue.decision
+    if decision is None:
+        return ""
+    what = f"severity changed to {issue.severity.label}" if decision.priority is Priority.SEVERITY else decision.priority.label
+    return f"{what} by {decision.by.name}"
+
+
+def scope_text(summary: StandupSummary) -> str:
+    """"Sev 3/4 worked in hypercare: 3 (Omar Haddad 2, unassigned 1)"; then how the policy chases a Sev 3."""
+    scope = summary.scope
+    owners = [f"{name} {count}" for name, count in scope.owners] + ([f"unassigned {scope.unassigned}"] if scope.unassigned else [])
+    counted = f"Sev 3/4 worked in hypercare: {scope.total}" + (f" ({', '.join(owners)})" if owners else "")
+    return f"{counted}. A Sev 3 is {summary.sev3_chasing}."
+
+
 def standup_text(summary: StandupSummary) -> str:
     """The stand-up as plain text (`hypercare standup --print`)."""
     now = summary.now
@@ -184,12 +241,14 @@ def standup_text(summary: StandupSummary) -> str:
         *_section("Open Sev 1 and Sev 2", [_line(i, now) for i in summary.urgent]),
         *_section("Past their resolution target", [_line(i, now) for i in summary.breached]),
         *_section(
-            f"Resolved since the last stand-up (support team {summary.resolved_by[HandledBy.SUPPORT]}, "
+            f"Resolved since the last stand-up: sign off (support team {summary.resolved_by[HandledBy.SUPPORT]}, "
             f"partner {summary.resolved_by[HandledBy.PARTNER]})",
-            [_line(i, now) for i in summary.resolved],
+            [f"{_line(i, now)} [{i.status_text.lower()}]" for i in summary.sign_off],
         ),
         *_section("Needs a decision", [f"{_line(i, now)} [{why}]" for i, why in summary.needs_decision]),
+        *(_section("Agreed at this stand-up", [f"{_line(i, now)} [{decision_text(i)}]" for i in summary.decided]) if summary.decided else []),
         *_section("Oldest open", [_line(i, now) for i in summary.oldest_open]),
+        scope_text(summary),
     ]
     if summary.runbook_candidates:
         lines += _section(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.domain.model import (
     OPEN_STATUSES,
+    Confirmation,
     Escalation,
     HandledBy,
     Issue,
     Person,
+    Priority,
+    PriorityDecision,
     ProgressNote,
     Resolution,
     ResolutionType,
@@ -23,6 +26,7 @@ from bot.domain.calendar import WorkingCalendar
 from bot.domain.events import Event, Verb
 from bot.domain.permissions import Action, may, needs_role
 from bot.domain.policy import SeverityPolicy
+from bot.domain.signoff import closes_by
 
 NOTE_MAX = 2000
 REASON_MAX = 500
@@ -94,8 +98,38 @@ class Escalate(_Command):
     reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
+class DecidePriority(_Command):
+    """Agreed at the stand-up of `standup_on` (local date) for an issue that needed a decision."""
+
+    verb: Verb = Verb.DECIDE
+    priority: Priority
+    standup_on: date
+    severity: Severity | None = None  # Priority.SEVERITY only
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
+
+    @model_validator(mode="after")
+    def _severity_when_changing_it(self) -> DecidePriority:
+        if (self.priority is Priority.SEVERITY) != (self.severity is not None):
+            raise ValueError("a new severity goes with a severity decision, and only with it")
+        return self
+
+
+class ConfirmFix(_Command):
+    """"Fixed for me" (the reporter), or Confirm at the stand-up (a triage lead or key user): the resolution is closed."""
+
+    verb: Verb = Verb.CONFIRM
+
+
+class StillBroken(_Command):
+    """"Still broken" (the reporter), or Reopen at the stand-up: reopened, with what is still wrong in their words."""
+
+    verb: Verb = Verb.STILL_BROKEN
+    text: str = Field(min_length=1, max_length=REASON_MAX)
+
+
 TriageCommand = (
     Acknowledge | Take | Assign | ChangeSeverity | AddUpdate | Resolve | Reopen | MeToo | MarkDuplicate | Defer | Escalate
+    | DecidePriority | ConfirmFix | StillBroken
 )
 
 _CLOSED = frozenset({Status.RESOLVED, Status.DEFERRED, Status.DUPLICATE})
@@ -111,6 +145,10 @@ ALLOWED_FROM: dict[Verb, frozenset[Status]] = {
     Verb.DUPLICATE: OPEN_STATUSES | {Status.DEFERRED},
     Verb.DEFER: OPEN_STATUSES,
     Verb.ESCALATE: OPEN_STATUSES,
+    Verb.DECIDE: OPEN_STATUSES,
+    # Only while it waits for confirmation: a closed issue is reopened with Reopen.
+    Verb.CONFIRM: frozenset({Status.RESOLVED}),
+    Verb.STILL_BROKEN: frozenset({Status.RESOLVED}),
 }
 
 DEFERRABLE = frozenset({Severity.SEV3, Severity.SEV4})
@@ -144,6 +182,10 @@ def permission_refusal(verb: Verb, roles: frozenset[Role], *, is_reporter: bool)
 
 
 def _status_refusal(issue: Issue, verb: Verb) -> Refusal | None:
+    if verb in (Verb.CONFIRM, Verb.STILL_BROKEN) and issue.resolution and issue.resolution.confirmation:
+        confirmation = issue.resolution.confirmation
+        how = "it closed automatically" if confirmation.by is None else f"{confirmation.by.name} confirmed the fix"
+        return Refusal(reason=f"#{issue.number} is already closed: {how}. Reopen it if it is broken again.")
     if issue.status in ALLOWED_FROM[verb]:
         return None
     if verb is Verb.ACKNOWLEDGE and issue.status.is_open and issue.acknowledged_by is not None:
@@ -163,8 +205,10 @@ def decide(
     duplicate_target: Issue | None = None,
     on_call: Person | None = None,
     partner_team: tuple[Person, ...] = (),
+    auto_close_working_days: int = 3,
 ) -> Decision | Refusal:
-    """`on_call` and `partner_team`: whom an escalation goes to (the war room's on-call person, else the partner role)."""
+    """`on_call` and `partner_team`: whom an escalation goes to (the war room's on-call person, else the partner role).
+    `auto_close_working_days`: how long a resolution waits for its confirmation (the war room's setting)."""
     is_reporter = actor.aad_object_id is not None and actor.aad_object_id == issue.reporter.aad_object_id
     refusal = permission_refusal(command.verb, roles, is_reporter=is_reporter) or _status_refusal(issue, command.verb)
     if refusal is not None:
@@ -244,6 +288,7 @@ def decide(
                 resolved_at=now,
                 save_as_runbook=command.save_as_runbook,
                 runbook_title=(command.runbook_title or issue.title) if command.save_as_runbook else None,
+                close_by=closes_by(now, calendar=calendar, working_days=auto_close_working_days),
             )
             decision = changed(
                 event.model_copy(
@@ -270,7 +315,23 @@ def decide(
                 duplicate_of=None,
                 acknowledged_at=None,
                 acknowledged_by=None,
+                decision=None,  # back on the stand-up's "needs a decision"
             )
+        case ConfirmFix():
+            assert issue.resolution is not None  # resolved and unconfirmed, as _status_refusal checked
+            confirmed = issue.resolution.model_copy(update={"confirmation": Confirmation(at=now, by=actor), "close_by": None})
+            return changed(event.model_copy(update={"from_value": issue.status_text, "to_value": "closed"}), resolution=confirmed)
+        case StillBroken(text=text):
+            assert issue.resolution is not None
+            resolver = issue.resolution.resolved_by
+            decision = changed(
+                event.model_copy(update={"from_value": issue.status_text, "to_value": Status.REOPENED.value, "reason": text}),
+                status=Status.REOPENED, resolution=None, acknowledged_at=None, acknowledged_by=None,
+                decision=None,  # reopened like Reopen: back on the stand-up's "needs a decision"
+            )
+            # Whoever resolved it hears that the fix did not hold, in the words of who found it.
+            notice = f"Still broken: #{issue.number} {issue.title} is reopened. {actor.name} says:\n{text}"
+            return decision.model_copy(update={"notify": (resolver,) if resolver.key != actor.key else (), "notice": notice})
         case MeToo():
             known = {person.key for person in (issue.reporter, *issue.followers)}
             if actor.key in known:
@@ -333,7 +394,35 @@ def decide(
                     "notice": f"Escalated to the partner by {actor.name}: #{issue.number} {issue.title}.\nWhy: {reason}",
                 }
             )
+        case DecidePriority():
+            return _decide_priority(issue, command, event, actor=actor, now=now, policy=policy, calendar=calendar)
     raise AssertionError(f"unhandled command {command!r}")
+
+
+def _decide_priority(
+    issue: Issue, command: DecidePriority, event: Event, *, actor: Person, now: datetime, policy: SeverityPolicy,
+    calendar: WorkingCalendar,
+) -> Decision | Refusal:
+    agreed = PriorityDecision(priority=command.priority, by=actor, at=now, standup_on=command.standup_on)
+    reason = f"At the stand-up of {command.standup_on.isoformat()}" + (f": {command.reason}" if command.reason else "")
+    event = event.model_copy(update={"reason": reason})
+    updates: dict[str, object] = {"decision": agreed, "updated_at": now}
+    match command.priority:
+        case Priority.KEEP:
+            event = event.model_copy(update={"to_value": Priority.KEEP.label})
+        case Priority.DEFER:
+            if issue.severity not in DEFERRABLE:
+                return Refusal(reason=f"Only Sev 3 and Sev 4 issues go to the post-go-live backlog; #{issue.number} is {issue.severity.label}.")
+            event = event.model_copy(update={"from_value": issue.status.value, "to_value": Priority.DEFER.label})
+            updates["status"] = Status.DEFERRED
+        case Priority.SEVERITY:
+            severity = command.severity
+            assert severity is not None  # checked by the command
+            if severity == issue.severity:
+                return Refusal(reason=f"#{issue.number} is already {severity.label}.")
+            event = event.model_copy(update={"from_value": str(int(issue.severity)), "to_value": str(int(severity))})
+            updates |= {"severity": severity, "resolve_by": policy.resolve_by(severity, raised_at=issue.created_at, calendar=calendar)}
+    return Decision(issue=issue.model_copy(update=updates), event=event)
 
 
 def merge_followers(target: Issue, duplicate: Issue) -> tuple[Person, ...]:

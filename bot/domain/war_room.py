@@ -12,6 +12,7 @@ from bot.domain.calendar import WEEKDAYS, WorkingCalendar
 from bot.domain.messages import ConversationRef
 from bot.domain.model import Person
 from bot.domain.policy import DEFAULT_POLICY, SeverityPolicy
+from bot.domain.priorities import StandupParticipants
 from bot.domain.window import WarRoomKind, WindowPreset, holds_standups
 
 # Hypercare runs for weeks; a phase is at most a year long, like every span in the policy.
@@ -32,8 +33,12 @@ class WarRoomSettings(BaseModel):
     sev2_cap: int = Field(default=5, ge=0, le=1000)
     support_share_target: int = Field(default=80, ge=0, le=100)  # percent of incoming issues the support side handles
     sla_target: int = Field(default=90, ge=0, le=100)  # percent of Sev 1/2 resolved within target
+    # A resolution nobody confirms or calls still broken closes by itself after this many working days.
+    auto_close_working_days: int = Field(default=3, ge=1, le=30)
     # Where new problems go after sign-off (the steady-state support process): text, may hold a link.
     steady_state_support: str = Field(default="", max_length=500)
+    # Who the scheduled stand-up @mentions, besides the owners of what is breached or undecided.
+    standup_participants: StandupParticipants = StandupParticipants()
 
     @model_validator(mode="after")
     def _end_after_start(self) -> WarRoomSettings:
@@ -226,7 +231,8 @@ class WarRoom(BaseModel):
 
 
 SETTING_KEYS = (
-    "time_zone", "working_days", "working_hours", "standup_time",
+    "time_zone", "working_days", "working_hours", "standup_time", "standup_participants", "standup_people",
+    "auto_close_working_days",
     "sevN.acknowledge_within", "sevN.remind_unacknowledged_every", "sevN.remind_open_every", "sevN.resolve_within",
     "sevN.clock",
 )
@@ -281,6 +287,18 @@ def _use_default(data: Any, defaults: dict[str, Any], location: tuple[int | str,
     return data, text
 
 
+def _people(assignment: str, value: str) -> list[dict[str, str]]:
+    if value.lower() in ("none", ""):
+        return []
+    people = []
+    for part in value.split(","):
+        object_id, colon, name = part.partition(":")
+        if not (colon and object_id.strip() and name.strip()):
+            raise ValueError(f"{assignment!r}: write standup_people=<AAD object id>:<name>,… (or none)")
+        people.append({"aad_object_id": object_id.strip(), "name": name.strip()})
+    return people
+
+
 def apply_setting_changes(settings: WarRoomSettings, assignments: list[str]) -> WarRoomSettings:
     """`key=value` changes (see SETTING_KEYS) applied to a copy; ValueError names what is wrong."""
     data = settings.model_dump(mode="json")
@@ -301,8 +319,12 @@ def apply_setting_changes(settings: WarRoomSettings, assignments: list[str]) -> 
             if not dash:
                 raise ValueError(f"{assignment!r}: write working_hours=08:00-18:00")
             data["calendar"]["day_start"], data["calendar"]["day_end"] = start.strip(), end.strip()
-        elif key == "standup_time":
-            data["standup_time"] = value
+        elif key in ("standup_time", "auto_close_working_days"):
+            data[key] = value
+        elif key == "standup_participants":  # roles: triage_lead,oncall (none: nobody by role)
+            data["standup_participants"]["roles"] = [] if value.lower() in ("none", "") else [part.strip() for part in value.split(",")]
+        elif key == "standup_people":  # people: <AAD object id>:<name>, comma-separated (none: nobody by name)
+            data["standup_participants"]["people"] = _people(assignment, value)
         elif key[:3] == "sev" and "." in key and key[3:4] in "1234":
             field = key.split(".", 1)[1]
             rule = data["policy"]["rules"][key[3]]

@@ -10,6 +10,7 @@ from bot.domain.model import Issue, IssueDraft, NewIssue, Person, Severity, Sugg
 from bot.domain.policy import status_when_raised
 from bot.domain.ports import ActivityClaim, DuplicateSourceForm, UnitOfWork
 from bot.domain.events import CREATED, Event
+from bot.domain.prefill import LabelledExample
 from bot.domain.war_room import WarRoom
 from bot.domain.messages import ConversationRef
 
@@ -19,6 +20,8 @@ SEEN = "seen"
 
 # How many past fixes the issue form suggests.
 SUGGESTIONS = 3
+# How many of the war room's own issues, the nearest by full-text search, its prefill learns from.
+CONFIRMED = 20
 
 
 async def record_contact(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> None:
@@ -51,6 +54,8 @@ class Received(BaseModel):
     room: WarRoom | None = None
     thread_issue: Issue | None = None
     suggestions: tuple[Suggestion, ...] = ()
+    # The war room's issues nearest the report, with the labels its people confirmed: what its prefill learns from.
+    confirmed: tuple[LabelledExample, ...] = ()
 
 
 async def receive_message(
@@ -65,8 +70,8 @@ async def receive_message(
 ) -> Received:
     """Claim an incoming message for answering (Teams re-delivers) and read what answering it needs.
 
-    One transaction per activity: the claim, the war room, the issue whose thread this is (`look_in_thread`), and
-    past fixes that look like `report_text`; the `sender` is remembered as a member of the war room. The claim is
+    One transaction per activity: the claim, the war room, the issue whose thread this is (`look_in_thread`), past
+    fixes that look like `report_text` and the war room's own issues nearest it (for the prefill); the `sender` is remembered as a member of the war room. The claim is
     taken at `now`.
     """
     async with uow:
@@ -90,10 +95,14 @@ async def receive_message(
         if look_in_thread and conversation.is_thread:
             thread_issue = await uow.issues.get_latest_in_conversation(conversation.conversation_id)
         suggestions: list[Suggestion] = []
+        confirmed: list[LabelledExample] = []
         if report_text and thread_issue is None and room.signed_off_at is None:
             suggestions = await uow.similar.similar(war_room_id, report_text, limit=SUGGESTIONS)
+            confirmed = await uow.similar.confirmed(war_room_id, report_text, limit=CONFIRMED)
         await uow.commit()
-    return Received(claim="claimed", room=room, thread_issue=thread_issue, suggestions=tuple(suggestions))
+    return Received(
+        claim="claimed", room=room, thread_issue=thread_issue, suggestions=tuple(suggestions), confirmed=tuple(confirmed)
+    )
 
 
 async def finish_activity(*, uow: UnitOfWork, now: datetime, conversation_id: str, activity_id: str, claimed_at: datetime) -> bool:
@@ -187,6 +196,8 @@ async def _store_new_issue(
                 area=draft.area,
                 company=draft.company,
                 affected_users=draft.affected_users,
+                environment=draft.environment,
+                documents=draft.documents,
                 status=status_when_raised(severity),
                 reporter=reporter,
                 tenant_id=conversation.tenant_id,

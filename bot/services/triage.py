@@ -12,11 +12,13 @@ from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
 from bot.domain.events import MERGED, SNOOZED, Event, describe_change
 from bot.domain.triage import (
     ChangeSeverity,
+    DecidePriority,
     Escalate,
     MarkDuplicate,
     Refusal,
     Reopen,
     Resolve,
+    StillBroken,
     TriageCommand,
     decide,
     merge_followers,
@@ -68,6 +70,7 @@ async def triage_issue(
         decision = decide(
             issue, command, actor=actor, roles=roles, now=now, policy=settings.policy, calendar=settings.calendar,
             duplicate_target=target, on_call=on_call, partner_team=partner_team,
+            auto_close_working_days=settings.auto_close_working_days,
         )
         if isinstance(decision, Refusal):
             return Refused(subject=issue, reason=decision.reason, field=decision.field)
@@ -78,7 +81,7 @@ async def triage_issue(
             assert current is not None
             return Stale(subject=current, change="Someone changed this issue at the same moment.")
         await uow.events.add(saved, decision.event)
-        if isinstance(command, Reopen):
+        if isinstance(command, Reopen | StillBroken):
             state = restart_reminders(await uow.issues.reminder_state(saved.id))
             await uow.issues.save_reminders(saved.id, state, next_due_at=now)
         elif isinstance(command, Resolve) and saved.resolution and saved.resolution.save_as_runbook:
@@ -96,7 +99,7 @@ async def triage_issue(
                     created_at=now,
                 )
             )
-        elif isinstance(command, ChangeSeverity):
+        elif isinstance(command, ChangeSeverity) or (isinstance(command, DecidePriority) and saved.severity != issue.severity):
             state = rebase_reminders(
                 saved, await uow.issues.reminder_state(saved.id), rule=settings.policy.rule(saved.severity),
                 calendar=settings.calendar, now=now,

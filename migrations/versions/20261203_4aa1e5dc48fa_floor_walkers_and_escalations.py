@@ -42,11 +42,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('issues', schema=None) as batch_op:
-        batch_op.drop_column('escalated_to_name')
-        batch_op.drop_column('escalated_to_id')
-        batch_op.drop_column('escalation_reason')
-        batch_op.drop_column('escalated_by_name')
-        batch_op.drop_column('escalated_by_id')
-        batch_op.drop_column('escalated_at')
+    # Native DROP COLUMN (SQLite 3.35+): no rebuild of `issues`, which would drop its full-text search triggers.
+    for column in ('escalated_to_name', 'escalated_to_id', 'escalation_reason', 'escalated_by_name', 'escalated_by_id', 'escalated_at'):
+        op.execute(f"ALTER TABLE issues DROP COLUMN {column}")
     op.drop_table('floor_walkers')

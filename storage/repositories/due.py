@@ -27,6 +27,7 @@ class DueWorkRepository:
             await self._session.execute(
                 select(
                     select(func.min(IssueRow.next_due_at)).scalar_subquery().label("next_reminder"),
+                    select(func.min(IssueRow.close_by)).scalar_subquery().label("next_closing"),
                     select(func.min(WarRoomRow.next_standup_at)).scalar_subquery().label("next_standup"),
                     select(func.min(OutboxRow.next_attempt_at)).where(pending).scalar_subquery().label("next_delivery"),
                     select(func.min(ProcessedActivityRow.received_at)).scalar_subquery().label("oldest_activity"),
@@ -43,6 +44,7 @@ class DueWorkRepository:
 
         return DueWork(
             reminders=by(row.next_reminder, now),
+            closings=by(row.next_closing, now),
             standups=by(row.next_standup, now),
             deliveries=by(row.next_delivery, now),
             purge=by(row.oldest_activity, purge_before, strictly=True),

@@ -13,12 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import (
     Area,
     Category,
+    Confirmation,
+    Environment,
     Escalation,
     HandledBy,
     Issue,
     IssueQuery,
     NewIssue,
     Person,
+    Priority,
+    PriorityDecision,
     ProgressNote,
     Resolution,
     ResolutionType,
@@ -69,6 +73,8 @@ class IssueRepository:
             card_activity_id=new.card_activity_id,
             source_form_id=new.source_form_id,
             source_url=new.source_url,
+            environment=new.environment.value if new.environment else None,
+            documents=new.documents,
             created_at=new.created_at,
             updated_at=new.created_at,
             resolve_by=new.resolve_by,
@@ -146,6 +152,10 @@ class IssueRepository:
         escalation = issue.escalation
         escalator_id, escalator_name = _person_columns(escalation.escalated_by if escalation else None)
         escalated_to_id, escalated_to_name = _person_columns(escalation.to if escalation else None)
+        decision = issue.decision
+        decider_id, decider_name = _person_columns(decision.by if decision else None)
+        confirmation = resolution.confirmation if resolution else None
+        confirmer_id, confirmer_name = _person_columns(confirmation.by if confirmation else None)
         values = dict(
             severity=int(issue.severity),
             status=issue.status.value,
@@ -170,6 +180,10 @@ class IssueRepository:
             resolved_at=resolution.resolved_at if resolution else None,
             save_as_runbook=resolution.save_as_runbook if resolution else False,
             runbook_title=resolution.runbook_title if resolution else None,
+            close_by=resolution.close_by if resolution else None,
+            confirmed_at=confirmation.at if confirmation else None,
+            confirmed_by_id=confirmer_id,
+            confirmed_by_name=confirmer_name,
             duplicate_of=issue.duplicate_of,
             escalated_at=escalation.escalated_at if escalation else None,
             escalated_by_id=escalator_id,
@@ -177,6 +191,11 @@ class IssueRepository:
             escalation_reason=escalation.reason if escalation else None,
             escalated_to_id=escalated_to_id,
             escalated_to_name=escalated_to_name,
+            decision=decision.priority.value if decision else None,
+            decided_by_id=decider_id,
+            decided_by_name=decider_name,
+            decided_at=decision.at if decision else None,
+            decided_standup_on=decision.standup_on if decision else None,
             # Any change may move reminders (acknowledged, severity changed, resolved): re-plan on the next pass.
             next_due_at=issue.updated_at if issue.status.is_open else None,
         )
@@ -217,6 +236,13 @@ class IssueRepository:
             except ValueError as error:  # a value no code writes (an unknown severity, a broken state)
                 due.unreadable.append((row.id, f"{type(error).__name__}: {error}"))
         return due
+
+    async def closing_due(self, now: datetime, *, limit: int) -> list[Issue]:
+        """Resolved issues nobody confirmed whose time to close by itself has come, locked against other replicas."""
+        statement = select(IssueRow).where(
+            IssueRow.close_by <= now, IssueRow.status == Status.RESOLVED.value, IssueRow.confirmed_at.is_(None)
+        ).order_by(IssueRow.close_by).limit(limit)
+        return [_to_issue(row, ()) for row in (await self._session.execute(skip_locked(statement))).scalars()]
 
     async def hold_back(self, issue_ids: list[int], *, until: datetime) -> None:
         """Due again only from `until` (its reminder state untouched)."""
@@ -363,6 +389,9 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
             resolved_at=row.resolved_at,
             save_as_runbook=row.save_as_runbook,
             runbook_title=row.runbook_title,
+            close_by=row.close_by,
+            confirmation=Confirmation(at=row.confirmed_at, by=optional_person(row.confirmed_by_id, row.confirmed_by_name))
+            if row.confirmed_at is not None else None,
         )
     escalation = None
     if row.escalated_at is not None:
@@ -371,6 +400,14 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
             escalated_at=row.escalated_at,
             reason=row.escalation_reason or "",
             to=optional_person(row.escalated_to_id, row.escalated_to_name),
+        )
+    decision = None
+    if row.decision and row.decided_at is not None and row.decided_standup_on is not None:
+        decision = PriorityDecision(
+            priority=Priority(row.decision),
+            by=Person(aad_object_id=row.decided_by_id, name=row.decided_by_name or "Unknown"),
+            at=row.decided_at,
+            standup_on=row.decided_standup_on,
         )
     latest_update = None
     if row.latest_update_text is not None and row.latest_update_at is not None:
@@ -406,5 +443,8 @@ def _to_issue(row: IssueRow, followers: tuple[Person, ...]) -> Issue:
         duplicate_of=row.duplicate_of,
         followers=followers,
         source_url=row.source_url,
+        environment=Environment(row.environment) if row.environment else None,
+        documents=row.documents,
         escalation=escalation,
+        decision=decision,
     )

@@ -1,11 +1,13 @@
-"""Resolved issues and runbooks that look like a new report (see fulltext.py)."""
+"""Resolved issues and runbooks that look like a new report, and the war room's issues that label one (see
+fulltext.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.model import Status, Suggestion
+from bot.domain.model import Area, Category, Severity, Status, Suggestion
+from bot.domain.prefill import LabelledExample
 from storage.repositories.common import dialect
 from storage.repositories.fulltext import BM25, PG_QUERY, fts5_query, pg_rank, search_terms, tsquery_text
 
@@ -60,6 +62,37 @@ class SimilarityRepository:
                 number=row["number"],
                 summary=summarize(row["summary"]),
                 score=float(row["score"]),
+            )
+            for row in rows
+        ]
+
+
+    async def confirmed(self, war_room_id: int, text_: str, *, limit: int = 20) -> list[LabelledExample]:
+        """The war room's issues nearest `text_` by full-text relevance, with their current labels."""
+        terms = search_terms(text_)
+        if not terms or limit < 1:
+            return []
+        columns = "i.title, i.description, i.severity, i.category, i.area"
+        if dialect(self._session) == "postgresql":
+            statement = text(
+                f"WITH q AS ({PG_QUERY}) SELECT {columns} FROM issues AS i CROSS JOIN q "
+                "WHERE i.war_room_id = :war_room_id AND i.search_vector @@ q.query "
+                f"ORDER BY {pg_rank('i.search_vector')} DESC, i.id DESC LIMIT :limit"
+            ).bindparams(terms=tsquery_text(terms), war_room_id=war_room_id, limit=limit)
+        else:
+            # Even rowids are issues (rowid 2*id), odd ones runbooks.
+            statement = text(
+                f"SELECT {columns} FROM search_fts JOIN issues AS i ON i.id = search_fts.rowid / 2 "
+                "WHERE search_fts MATCH :query AND search_fts.rowid % 2 = 0 AND i.war_room_id = :war_room_id "
+                f"ORDER BY {BM25}, i.id DESC LIMIT :limit"
+            ).bindparams(query=fts5_query(terms), war_room_id=war_room_id, limit=limit)
+        rows = (await self._session.execute(statement)).mappings().all()
+        return [
+            LabelledExample(
+                text=row["description"] if row["description"].strip() else row["title"],
+                severity=Severity(row["severity"]),
+                category=Category(row["category"]) if row["category"] else None,
+                area=Area(row["area"]) if row["area"] else None,
             )
             for row in rows
         ]

@@ -22,6 +22,9 @@ in the Playground's real web UI, in headless Debian Chromium driven by Playwrigh
                #2), then `list` (which shows the team's issues) and `help`; `list` in the channel (REST, in the
                issue's thread) shows #1 In progress. Screenshots of the personal chat in the UI.
 4. `standup`:  `standup` as a new post in the channel (UI) shows the stand-up with #1 (and #2, of the same war room).
+5. `signoff`:  `resolve #1 …` (REST, in the issue's thread) asks the reporter "Is it fixed for you?" there; a new
+               `standup` (UI) lists #1 under "Resolved since the last stand-up: sign off"; "Confirm" on the
+               stand-up (UI, the user is a triage lead) closes #1: the stand-up is redrawn in place saying so.
 
 Channel messages sent through REST go into the issue's thread: the Playground's UI only knows the
 channel threads it started itself, and drops (with a console error "Invalid conversation id") the
@@ -80,7 +83,8 @@ PERSONAL_PROBLEM = "sales order confirmations do not print in USMF, we email the
 FORM_HEADING = "Raise a hypercare issue"
 HELP_HEADING = "Hypercare: the hypercare war-room bot"
 
-STEPS = ("raise", "triage", "personal", "standup")
+STEPS = ("raise", "triage", "personal", "standup", "signoff")
+SIGN_OFF_HEADING = "Resolved since the last stand-up: sign off"
 
 
 def card_texts(node: Any) -> list[str]:
@@ -550,6 +554,50 @@ class Scenario:
         await self.show(card)
         await self.screenshot("standup", "standup")
 
+    async def signoff(self, seen: dict[str, Any]) -> None:
+        """A triage lead signs off #1's resolution on the stand-up, through the UI."""
+        from playwright.async_api import expect
+
+        assert self.issue_thread is not None
+        since = len(self.frames)
+        resolved = await self.reply_to(self.issue_thread, "resolve #1 Recreated the vendor posting profile for USMF", mention_bot=True,
+                                       expect="#1 resolved.")
+        seen["resolved"] = card_text(resolved["message"])
+        question = await self.wait_frame(
+            "the reporter asked in the issue's thread whether it is fixed",
+            lambda f: f.get("action") == "createMessage" and f.get("actionConversationId") == self.issue_thread
+            and "Is it fixed for you?" in card_text(f.get("message") or {}),
+            since=since,
+        )
+        seen["question"] = card_text(question["message"])
+
+        await self.open_conversation(CHANNEL)
+        since = len(self.frames)
+        await self.type_message("standup", mention_bot=True)
+        frame = await self.wait_frame(
+            "the stand-up with #1 to sign off",
+            lambda f: f.get("action") == "createMessage" and SIGN_OFF_HEADING in card_text(f.get("message") or {})
+            and "signoff.confirm" in json.dumps(f.get("message") or {}),
+            since=since,
+        )
+        seen["standup"] = card_text(frame["message"])
+        # The earlier stand-up (step standup) shows the section too, empty: this one is the stand-up with #1 waiting.
+        stand_ups = self.card(SIGN_OFF_HEADING)
+        await expect(stand_ups.filter(has_text="awaiting confirmation")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+        texts = await stand_ups.all_inner_texts()
+        card = stand_ups.nth(next(n for n, text in enumerate(texts) if "awaiting confirmation" in text))
+        await expect(card).to_be_visible()
+        await self.show(card)
+        await self.screenshot("signoff", "standup-to-sign-off")
+
+        await card.get_by_role("button", name="Confirm", exact=True).click()
+        await expect(card).to_contain_text("#1 confirmed fixed and closed by", timeout=UI_TIMEOUT_MS)
+        await expect(card.get_by_role("button", name="Confirm", exact=True)).to_have_count(0)
+        seen["after_confirm"] = await card.inner_text()
+        self.mark("signed_off")
+        await self.show(card)
+        await self.screenshot("signoff", "confirmed")
+
     # -- the whole run ----------------------------------------------------------------------
 
     async def isolation(self) -> dict[str, Any]:
@@ -642,6 +690,7 @@ class Scenario:
                 await self.step("triage", self.triage, needs=("raise",))
                 await self.step("personal", self.personal)
                 await self.step("standup", self.standup, needs=("raise",))
+                await self.step("signoff", self.signoff, needs=("raise", "triage"))
                 self.mark("scenario_done")
 
                 await asyncio.sleep(0.3)  # the last exchanges reach the log

@@ -89,12 +89,17 @@ def facts(card: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-async def resolve(room: WarRoom, issue: RaisedIssue, by: dict[str, str], *, runbook: str | None = None) -> None:
+async def resolve(
+    room: WarRoom, issue: RaisedIssue, by: dict[str, str], *, runbook: str | None = None, reporter: dict[str, str] = USER
+) -> None:
+    """Resolved by `by`, and confirmed by its reporter (an unconfirmed Sev 1 holds up the sign-off: test_signoff.py)."""
     inputs = {"resolve_notes": "Fixed the setup", "resolve_type": "configuration_changed"}
     if runbook:
         inputs |= {"resolve_runbook": "true", "resolve_runbook_title": runbook}
     card = await room.click(issue, "issue.resolve", inputs, sender=by)
     assert "Resolved" in card_text(card)
+    card = await room.click(issue, "issue.confirm", sender=reporter)
+    assert "Closed, confirmed" in card_text(card)
 
 
 async def seed_phase(room: WarRoom, clock: FrozenClock) -> list[Seeded]:
@@ -116,7 +121,7 @@ async def seed_phase(room: WarRoom, clock: FrozenClock) -> list[Seeded]:
 
     async def fix(issue: RaisedIssue, record: Seeded, by: dict[str, str], after: timedelta, runbook: str | None = None) -> None:
         clock.advance(after)
-        await resolve(room, issue, by, runbook=runbook)
+        await resolve(room, issue, by, runbook=runbook, reporter=record.reporter)
         record.resolved_after, record.resolver = clock.now() - record.raised_at, by
 
     # Week 1, Monday 23 November: the partner resolves the Sev 1, the support team the rest.

@@ -42,8 +42,35 @@ async def test_parse_prints_the_draft_with_exactly_the_documented_keys() -> None
     code, out, _ = await hypercare("parse", "sev1 - nobody in AP can post vendor invoices, posting profile missing")
     assert code == 0
     draft = json.loads(out)
-    assert list(draft) == ["title", "description", "severity", "category", "area", "company", "affected_users"]
+    assert list(draft) == [
+        "title", "description", "severity", "category", "area", "company", "affected_users", "environment", "documents",
+        "please_choose",
+    ]
     assert (draft["severity"], draft["area"], draft["category"]) == (1, "accounts_payable", "configuration")
+
+
+async def test_parse_evaluate_prints_the_figures_and_refuses_a_bad_file(tmp_path: Path) -> None:
+    labelled = tmp_path / "two.jsonl"
+    labelled.write_text(
+        '{"text": "sev1 - nobody in AP can post vendor invoices", "severity": 1, "category": "defect", '
+        '"area": "accounts_payable", "company": null}\n'
+        '{"text": "How do I reverse a posted customer payment in company demf?", "severity": null, '
+        '"category": "how_to", "area": "accounts_receivable", "company": "DEMF"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = await hypercare("parse", "--evaluate", str(labelled))
+    assert code == 0, err
+    assert out.startswith("2 messages\n")
+    assert "Sev 1 recall 100.0% (1/1" in out and "area: rows are the labels" in out
+
+    code, out, err = await hypercare("parse", "--evaluate-stream", str(labelled))
+    assert code == 0, err
+    assert "after 1 confirmed in this war room" in out and "cold model" in out
+
+    labelled.write_text('{"text": "x", "severity": 7, "category": "defect", "area": "tax"}\n', encoding="utf-8")
+    code, out, err = await hypercare("parse", "--evaluate", str(labelled))
+    assert (code, out) == (2, "")
+    assert f"{labelled}:1" in err
 
 
 async def test_migrate_builds_a_fresh_sqlite_database(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from tests.support.activities import ADMIN, LENA, NOBODY, OMAR, SECOND_TENANT, U
 from tests.support.connector import FakeConnector, RecordedCall
 from tests.support.markdown import markdown_fields
 from tests.support.server import RunningBot
-from tests.support.war_room import WarRoom, card_text
+from tests.support.war_room import WarRoom, card_text, filled_in
 
 
 async def counts(engine: AsyncEngine) -> tuple[int, int, int]:
@@ -41,8 +41,7 @@ async def form_for(room: WarRoom, text: str) -> tuple[dict[str, Any], dict[str, 
 
 
 def submitted(card: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    values = {e["id"]: e.get("value", "") for e in card["body"] if e["type"].startswith("Input.")}
-    return dict(card["actions"][0]["data"]) | values | changes
+    return filled_in(card) | changes
 
 
 @pytest.mark.parametrize(
@@ -345,7 +344,10 @@ async def test_a_thousand_people_saying_me_too_get_a_few_bounded_messages_when_i
         assert card_bytes(card) <= MAX_CARD_BYTES
     for call in connector.calls:
         assert card_bytes(call.body) <= MAX_CARD_BYTES, f"{call.method} {call.path}: {card_bytes(call.body)} bytes"
-    notices = [call.card for call in connector.calls[before:] if call.method == "POST" and call.card is not None]
+    posted = [call.card for call in connector.calls[before:] if call.method == "POST" and call.card is not None]
+    # Then one question for the reporter alone (tests/e2e/test_signoff.py): "Is it fixed for you?".
+    *notices, question = posted
+    assert "Is it fixed for you?" in card_text(question) and len(question["msteams"]["entities"]) == 1
     assert 1 < len(notices) <= NOTICE_MESSAGES_MAX
     assert "Resolved: #1" in card_text(notices[0])
     mentioned = [[entity["mentioned"]["id"] for entity in card["msteams"]["entities"]] for card in notices]

@@ -25,7 +25,7 @@ from tests.support.activities import (
 )
 from tests.support.connector import FakeConnector, RecordedCall
 from tests.support.server import RunningBot
-from tests.support.war_room import WarRoom, card_text, find_execute
+from tests.support.war_room import WarRoom, card_text, filled_in, find_execute
 
 NO_WAR_ROOM = "You are not in a war room I know yet"
 
@@ -65,8 +65,7 @@ class PersonalChat:
     async def submit(self, message: dict[str, Any], form: RecordedCall, **changes: Any) -> tuple[dict[str, Any], list[RecordedCall]]:
         """Press Raise issue on the form (with `changes` to its inputs): the invoke's card, and the calls after it."""
         assert form.card is not None and form.sent_id is not None
-        values = {e["id"]: e.get("value", "") for e in form.card["body"] if e["type"].startswith("Input.")}
-        data = dict(find_execute(form.card, "issue.create")["data"]) | values | changes
+        data = filled_in(form.card) | changes
         before = len(self.connector.calls)
         status, body = await self.bot.post_activity(
             execute_action(message, "issue.create", data, card_activity_id=form.sent_id, sender=self.person)

@@ -135,6 +135,9 @@ async def test_exit_criteria_sign_off_and_withdrawal(room: WarRoom, connector: F
     assert (await war_room_row(engine)).signed_off_at is None
 
     await room.click(sev1, "issue.resolve", {"resolve_notes": "Posting profile added", "resolve_type": "configuration_changed"}, sender=NOBODY)
+    [reply] = await room.say("exit")  # resolved, not confirmed: the Sev 1 still counts
+    assert "❌" in card_text(reply.card) and "1 (1 resolved, awaiting confirmation)" in card_text(reply.card)
+    await room.click(sev1, "issue.confirm")  # "Confirm fixed" by its reporter
     [reply] = await room.say("exit")
     assert "❌" not in card_text(reply.card)
     assert find_execute(reply.card, "phase.signoff")["isEnabled"] is True

@@ -13,7 +13,7 @@ from tests.support.activities import channel_message, message_extension_action
 from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
 from tests.support.server import RunningBot
-from tests.support.war_room import card_text
+from tests.support.war_room import card_text, filled_in
 
 LINK = "https://teams.microsoft.com/l/message/19:war-room-general@thread.tacv2/1711111111111?parentMessageId=1711111111111"
 
@@ -59,7 +59,7 @@ async def test_submit_action_raises_the_issue_and_posts_its_card_in_the_thread(
 ) -> None:
     _, body = await bot.post_activity(message_action(connector, "composeExtension/fetchTask", payload()))
     form = dialog_card(body)
-    data = {e["id"]: e.get("value", "") for e in form["body"] if e["type"].startswith("Input.")} | form["actions"][0]["data"]
+    data = filled_in(form)
     data["severity"] = "2"
     submit = message_action(connector, "composeExtension/submitAction", payload() | {"data": data})
 
@@ -80,7 +80,7 @@ async def test_an_issue_card_teams_will_not_take_now_is_put_in_the_thread_by_the
 ) -> None:
     _, body = await bot.post_activity(message_action(connector, "composeExtension/fetchTask", payload()))
     form = dialog_card(body)
-    data = {e["id"]: e.get("value", "") for e in form["body"] if e["type"].startswith("Input.")} | form["actions"][0]["data"]
+    data = filled_in(form)
     submit = message_action(connector, "composeExtension/submitAction", payload() | {"data": data | {"severity": "2"}})
     connector.fail_next(503, times=4)  # every attempt the turn makes
 

@@ -27,6 +27,7 @@ from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector
 from tests.support.databases import database_blip
 from tests.support.server import FixedToken, RunningBot, running_bot
+from tests.support.war_room import filled_in
 
 AP_PROBLEM = "sev1 - nobody in AP can post vendor invoices in USMF, posting profile missing. 12 users affected."
 
@@ -36,8 +37,8 @@ def inputs_of(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def form_values(card: dict[str, Any]) -> dict[str, Any]:
-    """What a user who changes nothing would submit."""
-    return {key: element.get("value", "") for key, element in inputs_of(card).items()}
+    """What a user who changes nothing (but picks where the form says "please choose") would submit."""
+    return {key: value for key, value in filled_in(card).items() if key in inputs_of(card)}
 
 
 def execute_data(card: dict[str, Any]) -> dict[str, Any]:

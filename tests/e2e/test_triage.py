@@ -187,6 +187,7 @@ async def test_handled_by_follows_the_role_and_only_a_triage_lead_books_another_
 async def test_reporter_may_reopen_their_own_issue_with_a_reason(room: WarRoom, engine: AsyncEngine) -> None:
     issue = await room.raise_issue()
     await room.click(issue, "issue.resolve", {"resolve_notes": "done", "resolve_type": "fixed"}, sender=OMAR)
+    await room.click(issue, "issue.confirm", sender=USER)  # closed (while it waits, "Still broken" reopens it: test_signoff.py)
     card = await room.click(issue, "issue.reopen", {"reopen_reason": "still fails for USRT"}, sender=USER)
     assert "Reopened" in card_text(card)
     row = await stored(engine, issue.issue_id)

@@ -99,3 +99,23 @@ async def test_existing_war_rooms_get_their_kind_from_their_home_conversation(en
     async with engine.connect() as connection:
         kinds = dict((await connection.execute(select(WarRoomRow.id, WarRoomRow.kind).order_by(WarRoomRow.id))).all())
     assert kinds == {1: "team", 2: "group_chat", 3: "personal_chat"}
+
+
+async def test_stepping_back_over_this_sessions_migrations_and_up_again_keeps_the_search_working(engine: AsyncEngine) -> None:
+    """Their downgrades drop columns of `issues` in place: a rebuild (SQLite) would drop its full-text search triggers,
+    and every issue written afterwards would be missing from the suggestions."""
+    await migrate.downgrade(engine, "61ce674bf8a6")
+    await migrate.upgrade(engine)
+
+    at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    async with engine.begin() as connection:
+        await connection.execute(insert(WarRoomRow.__table__).values(id=1, key="t/team:1", last_issue_number=1, created_at=at))
+        await connection.execute(insert(IssueRow.__table__).values(
+            id=1, war_room_id=1, number=1, title="Zebra label printer offline", description="Warehouse labels stopped",
+            severity=2, status="resolved", resolution_notes="Restarted the print server", reporter_name="Priya Shah", conversation_id="19:c;messageid=1", source_form_id="form-1",
+            created_at=at, updated_at=at, version=1, save_as_runbook=False, reminder_seq=0, reminder_generation=0,
+            ack_escalated=False,
+        ))
+    async with create_session_factory(engine)() as session:
+        found = await SimilarityRepository(session).similar(1, "zebra printer", limit=5)
+    assert [s.title for s in found] == ["Zebra label printer offline"]

@@ -15,7 +15,7 @@ import aiohttp
 
 from tests.resilience.connector import RecordingConnector
 from tests.support.activities import ADMIN, LENA, OMAR, USER, channel_message, execute_action
-from tests.support.war_room import find_execute
+from tests.support.war_room import filled_in, find_execute
 
 PROBLEMS = [
     "vendor invoices cannot be posted, posting profile missing",
@@ -155,8 +155,8 @@ class Client:
                     flow.form_id = str(find_execute(card, "issue.create")["data"]["form_id"])
                     flow.form_message_id = call.sent_id
                     flow.state = "formed"
-                    values = {e["id"]: e.get("value", "") for e in card["body"] if e["type"].startswith("Input.")}
-                    data = dict(find_execute(card, "issue.create")["data"]) | values | {"title": flow.title}
+                    # The reporter keeps what the bot read and picks what it left to choose.
+                    data = filled_in(card) | {"title": flow.title}
                     flow.submit = execute_action(
                         flow.mention, "issue.create", data, card_activity_id=flow.form_message_id or "", sender=flow.mention["from"]
                     )

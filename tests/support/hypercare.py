@@ -12,7 +12,7 @@ from tests.support.activities import CHANNEL_ID, channel_message, execute_action
 from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector, RecordedCall
 from tests.support.server import RunningBot
-from tests.support.war_room import RaisedIssue, card_text, find_execute
+from tests.support.war_room import RaisedIssue, card_text, filled_in, find_execute
 
 # The team's "Hypercare" channel, made the war room's home (stand-ups, announcements) with `standup here`.
 HOME = "19:war-room-hypercare@thread.tacv2"
@@ -81,8 +81,8 @@ class Hypercare:
         message = channel_message(self.connector.url, text, sender=sender)
         _, [form] = await self.post(message)
         assert form.card is not None and form.sent_id is not None
-        values = {e["id"]: e.get("value", "") for e in form.card["body"] if e["type"].startswith("Input.")}
-        data = dict(find_execute(form.card, "issue.create")["data"]) | values
+        # The reporter keeps what the bot read and picks what it left to choose.
+        data = filled_in(form.card)
         body, _ = await self.post(execute_action(message, "issue.create", data, card_activity_id=form.sent_id, sender=sender))
         return RaisedIssue(thread=message, card_message_id=form.sent_id, card=body["value"])
 
@@ -91,8 +91,8 @@ class Hypercare:
         message = personal_message(self.connector.url, text, sender=sender)
         _, [form] = await self.post(message)
         assert form.card is not None and form.sent_id is not None
-        values = {e["id"]: e.get("value", "") for e in form.card["body"] if e["type"].startswith("Input.")}
-        data = dict(find_execute(form.card, "issue.create")["data"]) | values
+        # The reporter keeps what the bot read and picks what it left to choose.
+        data = filled_in(form.card)
         body, calls = await self.post(execute_action(message, "issue.create", data, card_activity_id=form.sent_id, sender=sender))
         assert "your copy" in card_text(body["value"])
         [posted] = [call for call in calls if call.method == "POST"]

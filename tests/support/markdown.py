@@ -51,6 +51,11 @@ def shown_text(element: dict[str, Any]) -> str:
     return str(element.get("text", ""))
 
 
+def shown_lines(card: dict[str, Any]) -> list[str]:
+    """What each text element of the card shows, a rich text's runs joined (a run may be a link)."""
+    return [shown_text(node) for node in _nodes(card) if node.get("type") in ("TextBlock", "RichTextBlock")]
+
+
 def plain_runs(card: dict[str, Any]) -> list[str]:
     return [str(node.get("text", "")) for node in _nodes(card) if node.get("type") == "TextRun"]
 

@@ -19,12 +19,17 @@ from bot.domain.charts import ChartSeries
 from bot.domain.floor import FloorView, FloorWalker
 from bot.domain.metrics import compute_metrics
 from bot.domain.model import (
+    DOCUMENTS_MAX,
     Area,
     Category,
+    Confirmation,
+    Environment,
     Escalation,
     HandledBy,
     Issue,
     Person,
+    Priority,
+    PriorityDecision,
     ProgressNote,
     Resolution,
     ResolutionType,
@@ -35,7 +40,9 @@ from bot.domain.model import (
     Suggestion,
 )
 from bot.domain.reminders import Due
+from bot.domain.priorities import standup_mentions
 from bot.domain.standup import build_standup
+from bot.domain.views import IssueCardContext, Viewer
 from bot.domain.events import Event, Verb
 from bot.domain.war_room import OnCall, OnCallOverride, OnCallRota, OnCallView, WarRoomSettings
 from bot.domain.window import WindowPreset
@@ -47,6 +54,7 @@ from cards.lists import render_history, render_issue_list, render_roles
 from cards.notice import render_announcement, render_notice_card, render_notices, render_too_large
 from cards.oncall import render_oncall
 from cards.phase import parse_setup, render_exit, render_ready_for_sign_off, render_setup
+from cards.signoff import SignOffPanel, render_fixed_question
 from cards.runbooks import render_runbook, render_runbook_form, render_runbook_results, suggestion_block
 from cards.status import render_status
 from cards.reminders import render_reminder
@@ -101,13 +109,21 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         latest_update=ProgressNote(text=user("Posting profile recreated in UAT"), author=omar, at=RAISED_AT + timedelta(hours=1)),
         resolution=Resolution(
             type=ResolutionType.CONFIGURATION_CHANGED, notes=user("Added the vendor posting profile for USMF."),
-            handled_by=HandledBy.SUPPORT, resolved_by=omar, resolved_at=RAISED_AT + timedelta(hours=2),
+            handled_by=HandledBy.PARTNER, resolved_by=omar, resolved_at=RAISED_AT + timedelta(hours=2),
             save_as_runbook=True, runbook_title=user("Missing vendor posting profile"),
+            confirmation=Confirmation(at=RAISED_AT + timedelta(hours=3), by=priya),
         ),
     )
+    # Resolved and waiting for its reporter (or a triage lead or key user) to confirm it; and one that closed by itself.
+    assert resolved.resolution is not None
+    awaiting = resolved.model_copy(update={"id": 5, "number": 15, "version": 4, "resolution": resolved.resolution.model_copy(
+        update={"confirmation": None, "close_by": RAISED_AT + timedelta(days=3)})})
+    auto_closed = resolved.model_copy(update={"id": 6, "number": 16, "resolution": resolved.resolution.model_copy(
+        update={"confirmation": Confirmation(at=RAISED_AT + timedelta(days=3))})})
     in_progress = make_issue(
         title=user("AP cannot post vendor invoices"), description=user("Posting profile missing in USMF."), reporter=priya,
         status=Status.IN_PROGRESS, assignee=omar, acknowledged_by=omar, acknowledged_at=RAISED_AT,
+        environment=Environment.PRODUCTION, documents=user("APINV-004512, PO-000482")[:DOCUMENTS_MAX],
     )
     unassigned_guest = make_issue(title=user("Payment journal stuck"), reporter=guest, assignee=guest, status=Status.IN_PROGRESS)
     followed = make_issue(status=Status.IN_PROGRESS, assignee=omar, acknowledged_by=omar, acknowledged_at=RAISED_AT, followers=CROWD)
@@ -129,16 +145,27 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
     escalated = in_progress.model_copy(
         update={"escalation": Escalation(escalated_by=lena, escalated_at=NOW, reason=user("Needs a code fix in the posting class"), to=omar)}
     )
+    standup_day = NOW.date()
+    kept = make_issue(id=9, number=9, title=user("Bank statement import fails for EUR accounts"), severity=Severity.SEV2,
+                      status=Status.REOPENED, assignee=lena,
+                      decision=PriorityDecision(priority=Priority.KEEP, by=lena, at=NOW, standup_on=standup_day))
+    waiting = make_issue(id=10, number=10, title=user("Warehouse app login loops on handhelds"), severity=Severity.SEV3,
+                         status=Status.REOPENED, assignee=omar, reporter=priya)
     standup = build_standup(
-        war_room_name=room_name, open_issues=many_issues(5, user), recent=many_issues(3, user) + [resolved], deferred_count=4,
+        war_room_name=room_name, open_issues=[*many_issues(5, user), kept, waiting], recent=many_issues(3, user) + [resolved], deferred_count=4,
         since=RAISED_AT - timedelta(days=1), now=NOW,
         # The label names the words the issues share: words of their titles.
         runbook_candidates=((f"Accounts payable · Configuration / setup ({user('posting, profile')})", (3, 5)),),
-        floor_walkers=walkers[:2],
+        floor_walkers=walkers[:2], standup_on=standup_day, decided=(kept,), tenant_id="tenant-1", team_name=room_name,
     )
+    participants = standup_mentions(standup.owners_to_tell, (lena, priya, guest))
     big_standup = build_standup(
         war_room_name=room_name, open_issues=many_issues(400, user), recent=many_issues(400, user), deferred_count=40,
         since=None, now=NOW,
+    )
+    signoff_standup = build_standup(
+        war_room_name=room_name, open_issues=many_issues(3, user), recent=[resolved, auto_closed], deferred_count=0,
+        since=RAISED_AT - timedelta(days=1), now=NOW, awaiting_confirmation=[awaiting, awaiting.model_copy(update={"id": 7, "number": 17})],
     )
     empty_standup = build_standup(war_room_name=user("Quiet room"), open_issues=[], recent=[], deferred_count=0, since=NOW, now=NOW)
     oncall = OnCallView(
@@ -189,7 +216,9 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
         [], settings=WarRoomSettings(), war_room_name=room_name, signed_off_at=NOW, signed_off_by=None, runbooks_written=0,
     )
     link = "https://bot.example.com/handover/1/1798761600/" + "s" * 32 + ".zip"
-    submitted_form = {"form_id": "f" * 32, "title": "", "severity": user("7"), "affected_users": user("many")}
+    # Sent back with a bad title, severity and head count, and the "please choose" area left empty.
+    submitted_form = {"form_id": "f" * 32, "title": "", "severity": user("7"), "affected_users": user("many"), "area": "",
+                      "please_choose": ["area"]}
     # The window: a preset's band overrun, a stand-up before setup (its prompt @mentions 1,000 people) and after the end.
     long_smb = WarRoomSettings(preset=WindowPreset.BC_SMB, starts_on=date(2026, 11, 16), ends_on=date(2026, 12, 27),
                                steady_state_support=user("the IT service desk"))
@@ -279,14 +308,42 @@ def sample_cards(user: Callable[[str], str] = str, *, chart: bool = True) -> dic
                                     make_issue(title=user("AP cannot post vendor invoices")), notify=(omar,), now=NOW),
         "reminder-open": render_reminder(Due(kind="reminder", dedupe_key="k", reminder_kind="open", seq=2), in_progress, notify=(omar, guest), now=NOW),
         "escalation": render_reminder(Due(kind="resolve_breach", dedupe_key="k"), in_progress, notify=(lena, omar), now=NOW),
-        "standup": render_standup(standup),
+        "standup": render_standup(standup, participants=participants, chart_id=1),
+        "standup-decided": render_standup(standup, participants=participants, notice=f"#9: kept in hypercare by {lena.name}."),
+        "issue-view-triage-lead": render_issue_card(
+            in_progress, context=IssueCardContext(triage_team=(lena, omar)), viewer=Viewer(roles=frozenset({Role.TRIAGE_LEAD}), is_reporter=False)
+        ),
+        "issue-view-oncall": render_issue_card(
+            in_progress, context=IssueCardContext(triage_team=(lena, omar)), viewer=Viewer(roles=frozenset({Role.ONCALL}), is_reporter=False)
+        ),
+        "issue-view-reporter": render_issue_card(
+            in_progress, context=IssueCardContext(triage_team=(lena, omar)), viewer=Viewer(roles=frozenset(), is_reporter=True)
+        ),
+        "issue-view-everyone": render_issue_card(
+            in_progress, context=IssueCardContext(triage_team=(lena, omar)), viewer=Viewer(roles=frozenset(), is_reporter=False)
+        ),
         "standup-long": render_standup(big_standup),
         "standup-empty": render_standup(empty_standup),
+        "standup-sign-off": render_standup(signoff_standup, notice=f"#12 confirmed fixed and closed by {lena.name}."),
+        "standup-sign-off-reopen-errors": render_standup(
+            signoff_standup, signoff_panel=SignOffPanel(issue_id=5, value=user(" "), error="Say what is still wrong (at most 500 characters).")
+        ),
+        "signoff-question": render_fixed_question(awaiting),
+        "signoff-question-errors": render_fixed_question(awaiting, typed=user(""), error="Say what is still wrong (at most 500 characters)."),
+        "signoff-question-stale": render_fixed_question(resolved, notice=f"{lena.name} confirmed the fix of this 3 minutes ago. This is where it stands now."),
+        "signoff-question-closed-automatically": render_fixed_question(auto_closed),
+        "issue-awaiting-confirmation": render_issue_card(awaiting),
+        "issue-still-broken-panel": render_issue_card(
+            awaiting, panel=Panel(verb=Verb.STILL_BROKEN, values={"broken_text": user("")}, errors={"broken_text": "Say what is still wrong."})
+        ),
+        "issue-closed-automatically": render_issue_card(auto_closed),
         "oncall": render_oncall(oncall, now=NOW),
         "oncall-guest": render_oncall(OnCallView(on_call=guest, oncall=OnCall(), settings=WarRoomSettings()), now=NOW),
+        # The category could not be told from the message: "please choose".
         "form-prefilled": render_issue_form(
             IssueFormValues(title=user("AP cannot post vendor invoices"), severity="1", area="accounts_payable", company="USMF",
-                            affected_users="12", description=user("sev1 - nobody in AP can post vendor invoices")),
+                            affected_users="12", description=user("sev1 - nobody in AP can post vendor invoices in prod, APINV-004512"),
+                            environment="production", documents=user("APINV-004512"), please_choose=("category",)),
             form_id="f" * 32,
         ),
         "form-errors": render_issue_form(

@@ -31,6 +31,17 @@ def card_text(card: dict[str, Any]) -> str:
     return json.dumps(card, ensure_ascii=False)
 
 
+# What a reporter picks where the form says "please choose" (the prefill could not tell): the form requires it.
+PICKED = {"severity": "3", "category": "defect", "area": "platform"}
+
+
+def filled_in(form: dict[str, Any]) -> dict[str, Any]:
+    """What pressing the form's button sends from a reporter who keeps every prefilled value and picks what is left."""
+    data = dict(form["actions"][0]["data"])
+    values = {e["id"]: e.get("value", "") for e in form["body"] if e["type"].startswith("Input.")}
+    return data | values | {field: PICKED[field] for field in data.get("please_choose", []) if not values.get(field)}
+
+
 @dataclass
 class RaisedIssue:
     thread: dict[str, Any]  # the channel message that started the thread
@@ -73,9 +84,7 @@ class WarRoom:
 
     async def raise_issue(self, text: str = "sev2 - AP cannot post vendor invoices in USMF", *, sender: dict[str, str] = USER) -> RaisedIssue:
         message, [form_reply] = await self.post(text, sender=sender)
-        form = form_reply.card
-        values = {e["id"]: e.get("value", "") for e in form["body"] if e["type"].startswith("Input.")}
-        data = dict(form["actions"][0]["data"]) | values
+        data = filled_in(form_reply.card)
         assert form_reply.sent_id is not None
         status, body = await self.bot.post_activity(
             execute_action(message, "issue.create", data, card_activity_id=form_reply.sent_id, sender=sender)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+import json
 from typing import Any
 
 import pytest
 
-from bot.domain.model import DESCRIPTION_MAX, Area, Category, Issue, IssueDraft, Person, Severity, Status
+from bot.domain.model import DESCRIPTION_MAX, DOCUMENTS_MAX, Area, Category, Environment, Issue, IssueDraft, Person, Severity, Status
 from cards.common import MAX_CARD_BYTES, card_bytes, card_time
 from cards.help import render_help_card
 from cards.issue_card import CARD_DESCRIPTION_MAX, render_issue_card
@@ -76,14 +77,15 @@ def test_every_input_has_an_id_and_a_label_and_text_is_never_empty(name: str) ->
 def test_form_is_prefilled_from_the_draft() -> None:
     draft = IssueDraft(
         title="AP is stuck", description="AP is stuck.", severity=Severity.SEV2, category=Category.DEFECT,
-        area=Area.ACCOUNTS_PAYABLE, company="USMF", affected_users=4,
+        area=Area.ACCOUNTS_PAYABLE, company="USMF", affected_users=4, environment=Environment.TEST, documents="PO-000482, 88123",
     )
     card = render_issue_form(IssueFormValues.from_draft(draft), form_id="abc12345")
     values = {e["id"]: e.get("value") for e in elements(card) if e["type"].startswith("Input.")}
     assert values == {
         "title": "AP is stuck", "description": "AP is stuck.", "severity": "2", "category": "defect",
-        "area": "accounts_payable", "company": "USMF", "affected_users": 4,
+        "area": "accounts_payable", "company": "USMF", "affected_users": 4, "environment": "test", "documents": "PO-000482, 88123",
     }
+    assert "please choose" not in json.dumps(card) and "please_choose" not in card["actions"][0]["data"]
 
 
 def test_severity_choices_say_what_each_severity_means() -> None:
@@ -113,6 +115,43 @@ def test_invalid_values_are_kept_and_named() -> None:
     assert [e.get("value") for e in elements(card) if e.get("id") == "company"] == ["USMF"]
 
 
+def test_a_field_the_prefill_is_unsure_of_says_please_choose_and_is_required() -> None:
+    draft = IssueDraft(title="Stuck", description="Stuck.", area=Area.TAX)
+    card = render_issue_form(IssueFormValues.from_draft(draft, frozenset({"severity", "category"})), form_id="abc12345")
+    by_id = {e["id"]: e for e in elements(card) if e["type"].startswith("Input.")}
+    for field, label in (("severity", "Severity (please choose)"), ("category", "Category (please choose)")):
+        assert (by_id[field]["label"], by_id[field]["value"], by_id[field]["isRequired"]) == (label, "", True)
+        assert by_id[field]["placeholder"].startswith("Please choose") and "please choose" in by_id[field]["errorMessage"]
+    # A confident guess is prefilled, optional as before.
+    assert (by_id["area"]["label"], by_id["area"]["value"], by_id["area"].get("isRequired")) == ("D365 area", "tax", None)
+    assert card["actions"][0]["data"]["please_choose"] == ["severity", "category"]
+
+
+def test_a_please_choose_field_left_empty_is_refused_with_the_values_kept_until_picked() -> None:
+    data = {"form_id": "abc12345", "title": "Stuck", "severity": "2", "category": "", "area": "tax", "company": "usmf",
+            "environment": "test", "documents": "PO-1", "please_choose": ["category", "not-a-field"]}
+    errors = validate_issue_submission(data)
+    assert errors == {"category": "I could not tell what kind of problem it is from your message: please choose a category."}
+    card = render_issue_form(IssueFormValues.from_submitted(data), form_id="abc12345", errors=errors)
+    values = {e["id"]: e.get("value") for e in elements(card) if e["type"].startswith("Input.")}
+    assert (values["title"], values["severity"], values["area"], values["environment"], values["documents"]) == (
+        "Stuck", "2", "tax", "test", "PO-1")
+    assert "Please correct: Category." in str(card) and card["actions"][0]["data"]["please_choose"] == ["category"]
+    picked = validate_issue_submission(data | {"category": "data"})
+    assert isinstance(picked, IssueSubmission) and picked.category is Category.DATA
+    # Without the form's "please choose", an empty category is allowed as before.
+    assert isinstance(validate_issue_submission(data | {"please_choose": None}), IssueSubmission)
+
+
+def test_dynamics_details_are_checked_and_kept_on_one_line() -> None:
+    base = {"form_id": "abc12345", "title": "Stuck", "severity": "2"}
+    submitted = validate_issue_submission(base | {"environment": "production", "documents": " PO-1,\n  INV-2 "})
+    assert isinstance(submitted, IssueSubmission)
+    assert (submitted.environment, submitted.documents) == (Environment.PRODUCTION, "PO-1, INV-2")
+    errors = validate_issue_submission(base | {"environment": "moon", "documents": "x" * (DOCUMENTS_MAX + 1)})
+    assert isinstance(errors, dict) and set(errors) == {"environment", "documents"}
+
+
 def test_valid_submission_is_typed() -> None:
     result = validate_issue_submission(
         {"form_id": "abc12345", "title": " Stuck ", "severity": "1", "category": "", "area": "tax",
@@ -129,6 +168,12 @@ def test_issue_card_shows_the_issue() -> None:
     for expected in ("#12 ", "AP cannot post vendor invoices", "Sev 1", "New", "Configuration / setup",
                      "Accounts payable", "USMF", "Priya Shah", "{{DATE(2026-11-23T09:05:00Z, SHORT)}}"):
         assert expected in text
+
+
+def test_issue_card_shows_the_dynamics_details_when_known() -> None:
+    text = str(render_issue_card(make_issue(environment=Environment.TEST, documents="PO-000482, APINV-004512")))
+    assert "UAT / test" in text and "PO-000482, APINV-004512" in text
+    assert "Environment" not in str(render_issue_card(make_issue())) and "Documents" not in str(render_issue_card(make_issue()))
 
 
 def test_issue_card_truncates_long_descriptions() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.domain.exit_criteria import Ratio, escalation_rate, evaluate_exit, incoming_share, phase_day, sla_attainment, support_share
-from bot.domain.model import Escalation, HandledBy, Issue, Person, Resolution, ResolutionType, Severity, Status
+from bot.domain.model import Confirmation, Escalation, HandledBy, Issue, Person, Resolution, ResolutionType, Severity, Status
 from bot.domain.war_room import WarRoomSettings
 from tests.support.factories import OMAR, make_issue
 
@@ -36,7 +36,11 @@ def criterion(issues: list[Issue], key: str, settings: WarRoomSettings = SETTING
 
 def test_no_open_sev1() -> None:
     assert criterion([], "sev1")
-    assert criterion([resolved(1, severity=Severity.SEV1)], "sev1")
+    fix = resolved(1, severity=Severity.SEV1)
+    # Resolved but not confirmed is still open here (see tests/unit/test_signoff.py); confirmed, it is gone.
+    assert not criterion([fix], "sev1")
+    assert fix.resolution is not None
+    assert criterion([fix.model_copy(update={"resolution": fix.resolution.model_copy(update={"confirmation": Confirmation(at=NOW)})})], "sev1")
     assert not criterion([open_issue(1, Severity.SEV1)], "sev1")
 
 

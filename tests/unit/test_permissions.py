@@ -30,10 +30,15 @@ EXPECTED: dict[Action, set[Role]] = {
     A.MARK_DUPLICATE: {TRIAGE_LEAD},
     A.DEFER: {TRIAGE_LEAD},
     A.REOPEN: {TRIAGE_LEAD},
+    # Signing off a resolution (Fixed for me / Still broken, the stand-up's Confirm / Reopen): the customer's side, the
+    # key users being the support team; never whoever fixed it for the partner (oncall, partner, floor walker).
+    A.CONFIRM_RESOLUTION: {TRIAGE_LEAD, SUPPORT},
     # "Escalate to partner": the customer's side hands an issue over; the partner's own people do not escalate to themselves.
     A.ESCALATE: {SUPPORT, FLOOR_WALKER, TRIAGE_LEAD, ADMIN},
     # A reminder's Snooze 1 h.
     A.SNOOZE_REMINDERS: {ONCALL, TRIAGE_LEAD},
+    # The stand-up's "Needs a decision": keep in hypercare, defer, change severity.
+    A.DECIDE_PRIORITY: {TRIAGE_LEAD},
     # The phase.
     A.SET_UP: {ADMIN},
     A.EXTEND: {LEADERSHIP, ADMIN},
@@ -78,9 +83,10 @@ def test_one_permitted_role_among_others_is_enough(action: Action) -> None:
 
 
 @pytest.mark.parametrize("action", list(Action), ids=lambda action: action.value)
-def test_ones_own_issue_or_runbook_grants_only_reopening_and_editing_it(action: Action) -> None:
-    # The reporter reopens their own issue; a runbook's owner edits it.
-    assert may(frozenset(), action, own=True) is (action in {A.REOPEN, A.EDIT_RUNBOOK, A.ADD_UPDATE, A.ME_TOO})
+def test_ones_own_issue_or_runbook_grants_only_reopening_signing_off_and_editing_it(action: Action) -> None:
+    # The reporter reopens their own issue and says whether its fix works for them; a runbook's owner edits it.
+    own = {A.REOPEN, A.CONFIRM_RESOLUTION, A.EDIT_RUNBOOK, A.ADD_UPDATE, A.ME_TOO}
+    assert may(frozenset(), action, own=True) is (action in own)
 
 
 REFUSALS = [
@@ -88,6 +94,8 @@ REFUSALS = [
     (A.ACKNOWLEDGE, "acknowledge issues", "To acknowledge issues you need the role floor_walker, oncall, partner, support or triage_lead."),
     (A.ESCALATE, "escalate issues to the partner",
      "To escalate issues to the partner you need the role admin, floor_walker, support or triage_lead."),
+    (A.CONFIRM_RESOLUTION, "sign off the resolution of an issue you did not report",
+     "To sign off the resolution of an issue you did not report you need the role support or triage_lead."),
     (A.SNOOZE_REMINDERS, "snooze reminders", "To snooze reminders you need the role oncall or triage_lead."),
     (A.SET_UP, "set up the war room", "To set up the war room you need the role admin."),
     (A.EXTEND, "move the end of hypercare", "To move the end of hypercare you need the role admin or leadership."),

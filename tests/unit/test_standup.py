@@ -170,7 +170,7 @@ def test_text_header_and_counts() -> None:
     assert "New since the last stand-up (4)" in lines
     assert "Open Sev 1 and Sev 2 (4)" in lines
     assert "Past their resolution target (3)" in lines
-    assert "Resolved since the last stand-up (support team 1, partner 1) (2)" in lines
+    assert "Resolved since the last stand-up: sign off (support team 1, partner 1) (2)" in lines
     assert "Needs a decision (4)" in lines
     assert "Oldest open (3)" in lines
 
@@ -225,9 +225,11 @@ def test_an_empty_day_reads_sensibly() -> None:
         "New since the last stand-up (0)",
         "Open Sev 1 and Sev 2 (0)",
         "Past their resolution target (0)",
-        "Resolved since the last stand-up (support team 0, partner 0) (0)",
+        "Resolved since the last stand-up: sign off (support team 0, partner 0) (0)",
         "Needs a decision (0)",
         "Oldest open (0)",
+        "Sev 3/4 worked in hypercare: 0. A Sev 3 is reminded every working day until acknowledged, then reviewed at the stand-up "
+        "and not chased.",
     ]
     assert "more" not in text
     assert "None" not in text

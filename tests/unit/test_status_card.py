@@ -45,11 +45,11 @@ def test_structure_and_what_it_says() -> None:
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     blocks = texts(card, "TextBlock")
     assert "**Day 5 of 19** · planned end 2026-12-11" in blocks
-    # One line per exit criterion, marked: one open Sev 1 fails; Sev 2 backlog 1 ≤ 5 passes; support 80% passes;
-    # SLA 50% fails.
+    # One line per exit criterion, marked: one open Sev 1 and two resolved ones nobody confirmed yet fail; Sev 2
+    # backlog 1 ≤ 5 passes; support 80% passes; SLA 50% fails.
     criteria = [text for text in blocks if text.startswith(("✅", "❌"))]
     assert criteria == [
-        "❌ No open Sev 1: **1** (target 0)",
+        "❌ No open Sev 1: **3 (2 resolved, awaiting confirmation)** (target 0)",
         "✅ Sev 2 backlog under the cap: **1** (target ≤ 5)",
         # Incoming: #1–#6, #9, #10 raised in the window; #1 #3 #6 #9 resolved by support, #2 by the partner, the rest open.
         "✅ Support team handles the incoming volume: **80% of incoming (4 of 5) · 80% of resolutions (4 of 5)** "
@@ -142,10 +142,16 @@ def test_the_issues_floor_walkers_resolved_are_listed_by_name_with_user_text_kep
             issue = issue.model_copy(update={"resolution": resolution})
         issues.append(issue)
     metrics = compute_metrics(issues, settings=SETTINGS, now=NOW, runbook_linked_issue_ids=LINKED)
-    card = render_status(metrics, evaluate_exit(issues, SETTINGS, now=NOW), chart_url=None, war_room_name="Contoso")
+    card = render_status(metrics, evaluate_exit(issues, SETTINGS, now=NOW), chart_url=None, war_room_name="Contoso",
+                         issues=tuple(issues), tenant_id="tenant-1", team_name="Contoso")
 
     assert "Resolved by floor walkers" in texts(card, "TextBlock")
-    runs = [run["text"] for element in elements(card) if element["type"] == "RichTextBlock" for run in element["inlines"]]
-    assert "Ana Ruiz: #1, #6 (2)" in runs
-    assert "**Mallory** <at>CEO</at>: #3 (1)" in runs
+    lines = ["".join(run["text"] for run in element["inlines"]) for element in elements(card) if element["type"] == "RichTextBlock"]
+    assert "Ana Ruiz: #1, #6 (2)" in lines
+    assert "**Mallory** <at>CEO</at>: #3 (1)" in lines
     assert "entities" not in card["msteams"]  # named, not mentioned
+    # Each number opens its issue's card (Microsoft's documented message link).
+    [six] = [run for element in elements(card) if element["type"] == "RichTextBlock" for run in element["inlines"] if run["text"] == "#6"]
+    url = six["selectAction"]["url"]
+    assert url.startswith("https://teams.microsoft.com/l/message/19%3Ageneral%40thread.tacv2/card-100?tenantId=tenant-1&parentMessageId=100")
+    assert "teamName=Contoso" in url

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -12,6 +12,8 @@ from bot.domain.model import (
     HandledBy,
     Issue,
     Person,
+    Priority,
+    PriorityDecision,
     ProgressNote,
     Resolution,
     ResolutionType,
@@ -28,13 +30,16 @@ from bot.domain.triage import (
     Assign,
     ChangeSeverity,
     Decision,
+    DecidePriority,
     Defer,
     Escalate,
     MarkDuplicate,
     MeToo,
     Refusal,
+    ConfirmFix,
     Reopen,
     Resolve,
+    StillBroken,
     Take,
     TriageCommand,
     decide,
@@ -83,6 +88,9 @@ def refused(result: Decision | Refusal) -> Refusal:
     return result
 
 
+STANDUP_ON = date(2026, 11, 24)
+
+
 def command_for(verb: Verb) -> TriageCommand:
     """A well-formed command for each verb (on a Sev 3 issue reported by Priya, acted on by Omar)."""
     commands: dict[Verb, TriageCommand] = {
@@ -97,6 +105,9 @@ def command_for(verb: Verb) -> TriageCommand:
         Verb.DUPLICATE: MarkDuplicate(of_number=7),
         Verb.DEFER: Defer(reason="Nice to have, after go-live"),
         Verb.ESCALATE: Escalate(reason="Needs a code fix in the posting class"),
+        Verb.DECIDE: DecidePriority(priority=Priority.KEEP, standup_on=STANDUP_ON),
+        Verb.CONFIRM: ConfirmFix(),
+        Verb.STILL_BROKEN: StillBroken(text="Still fails for DEMF invoices"),
     }
     return commands[verb]
 
@@ -126,12 +137,25 @@ EXPECTED_PERMISSIONS: dict[Verb, set[Role]] = {
     Verb.ADD_UPDATE: EVERYONE,
     Verb.ME_TOO: EVERYONE,
     Verb.ESCALATE: ESCALATORS,
+    Verb.DECIDE: LEADS,
+    # Signing off a resolution: the customer's side (key users are the support team), not whoever fixed it.
+    Verb.CONFIRM: {R.TRIAGE_LEAD, R.SUPPORT},
+    Verb.STILL_BROKEN: {R.TRIAGE_LEAD, R.SUPPORT},
 }
+
+# How a resolved issue in these tables was resolved (by Ravi, so Omar and Priya are neither resolver nor reporter-resolver).
+FIX = Resolution(type=ResolutionType.FIXED, notes="Reset the posting profile", handled_by=HandledBy.PARTNER, resolved_by=RAVI,
+                 resolved_at=RAISED_AT + timedelta(hours=1))
+
+
+def with_status(status: Status, **overrides: object) -> Issue:
+    """A Sev 3 issue in `status`; a resolved one with its resolution, waiting for confirmation."""
+    return make_issue(severity=S3, status=status, resolution=FIX if status is Status.RESOLVED else None, **overrides)
 
 
 def issue_for_permissions(verb: Verb) -> Issue:
     """An issue every verb may act on, status-wise, so only the role decides."""
-    return make_issue(severity=S3, status=Status.RESOLVED if verb is Verb.REOPEN else Status.NEW)
+    return with_status(Status.RESOLVED if verb in (Verb.REOPEN, Verb.CONFIRM, Verb.STILL_BROKEN) else Status.NEW)
 
 
 PERMISSION_CASES = [
@@ -240,6 +264,9 @@ EXPECTED_ALLOWED_FROM: dict[Verb, set[Status]] = {
     Verb.DUPLICATE: OPEN | {Status.DEFERRED},
     Verb.DEFER: OPEN,
     Verb.ESCALATE: OPEN,
+    Verb.DECIDE: OPEN,
+    Verb.CONFIRM: {Status.RESOLVED},
+    Verb.STILL_BROKEN: {Status.RESOLVED},
 }
 
 STATUS_CASES = [
@@ -251,7 +278,7 @@ STATUS_CASES = [
 
 @pytest.mark.parametrize(("verb", "status", "allowed"), STATUS_CASES)
 def test_status_table(verb: Verb, status: Status, allowed: bool) -> None:
-    issue = make_issue(status=status, severity=S3)
+    issue = with_status(status)
 
     result = run(issue, command_for(verb), roles={R.TRIAGE_LEAD}, target=TARGET)
 
@@ -282,13 +309,16 @@ EXPECTED_EVENTS: dict[Verb, tuple[Status, str | None, str | None, str | None]] =
     Verb.DEFER: (Status.ACKNOWLEDGED, "acknowledged", "deferred", "Nice to have, after go-live"),
     # Nobody on call in this table: it goes to the partner team.
     Verb.ESCALATE: (Status.NEW, None, "the partner team", "Needs a code fix in the posting class"),
+    Verb.DECIDE: (Status.REOPENED, None, "kept in hypercare", "At the stand-up of 2026-11-24"),
+    Verb.CONFIRM: (Status.RESOLVED, "Resolved, awaiting confirmation", "closed", None),
+    Verb.STILL_BROKEN: (Status.RESOLVED, "Resolved, awaiting confirmation", "reopened", "Still fails for DEMF invoices"),
 }
 
 
 @pytest.mark.parametrize("verb", list(Verb), ids=lambda verb: verb.value)
 def test_every_decision_records_an_event_and_touches_updated_at(verb: Verb) -> None:
     before, from_value, to_value, reason = EXPECTED_EVENTS[verb]
-    issue = make_issue(status=before, severity=S3)
+    issue = with_status(before)
 
     decision = decided(run(issue, command_for(verb), roles={R.TRIAGE_LEAD}, target=TARGET))
 
@@ -503,7 +533,10 @@ def test_resolve_records_the_resolution_and_notifies_followers() -> None:
         handled_by=HandledBy.SUPPORT,
         resolved_by=OMAR,
         resolved_at=NOW,
+        # Tuesday 15:30 in London, three working days on: it waits for its confirmation until Friday 15:30.
+        close_by=datetime(2026, 11, 27, 15, 30, tzinfo=UTC),
     )
+    assert decision.issue.awaiting_confirmation
     assert decision.notify == (decision.issue.reporter, *decision.issue.followers)
     assert decision.notice is not None and "Reset the posting profile" in decision.notice
     assert decision.event.reason is not None and "Reset the posting profile" in decision.event.reason
@@ -886,3 +919,60 @@ def test_the_escalation_survives_reopening() -> None:
     reopened = decided(run(resolved, Reopen(reason="Still failing"), roles={R.TRIAGE_LEAD})).issue
 
     assert reopened.escalation == escalated.escalation
+
+
+# -- priorities agreed at the stand-up ----------------------------------------------------------
+
+
+def test_keeping_it_in_hypercare_records_who_decided_at_which_standup() -> None:
+    issue = make_issue(status=Status.REOPENED, severity=S2)
+
+    decision = decided(run(issue, DecidePriority(priority=Priority.KEEP, standup_on=STANDUP_ON), roles={R.TRIAGE_LEAD}, actor=LENA))
+
+    assert decision.issue.decision == PriorityDecision(priority=Priority.KEEP, by=LENA, at=NOW, standup_on=STANDUP_ON)
+    assert decision.issue.status is Status.REOPENED  # kept as it is: hypercare work
+    assert (decision.event.verb, decision.event.actor, decision.event.reason) == ("decide", LENA, "At the stand-up of 2026-11-24")
+
+
+def test_deferring_at_the_standup_moves_a_sev3_to_the_backlog_and_refuses_a_sev2() -> None:
+    command = DecidePriority(priority=Priority.DEFER, standup_on=STANDUP_ON, reason="After go-live")
+
+    deferred = decided(run(make_issue(status=Status.REOPENED, severity=S3), command, roles={R.TRIAGE_LEAD}))
+    refusal = refused(run(make_issue(status=Status.NEW, severity=S2), command, roles={R.TRIAGE_LEAD}))
+
+    assert deferred.issue.status is Status.DEFERRED and deferred.issue.decision is not None
+    assert (deferred.event.from_value, deferred.event.to_value) == ("reopened", "deferred to after hypercare")
+    assert deferred.event.reason == "At the stand-up of 2026-11-24: After go-live"
+    assert "Only Sev 3 and Sev 4" in refusal.reason
+
+
+def test_changing_the_severity_at_the_standup_recomputes_the_target_and_needs_another_severity() -> None:
+    issue = make_issue(status=Status.NEW, severity=S2)
+    command = DecidePriority(priority=Priority.SEVERITY, severity=S3, standup_on=STANDUP_ON)
+
+    decision = decided(run(issue, command, roles={R.TRIAGE_LEAD}))
+    same = refused(run(issue, DecidePriority(priority=Priority.SEVERITY, severity=S2, standup_on=STANDUP_ON), roles={R.TRIAGE_LEAD}))
+
+    assert decision.issue.severity is S3 and decision.issue.resolve_by != issue.resolve_by
+    assert (decision.event.from_value, decision.event.to_value) == ("2", "3")
+    assert decision.issue.decision is not None and decision.issue.decision.priority is Priority.SEVERITY
+    assert "already Sev 2" in same.reason
+
+
+def test_a_severity_decision_needs_the_severity() -> None:
+    with pytest.raises(ValidationError):
+        DecidePriority(priority=Priority.SEVERITY, standup_on=STANDUP_ON)
+
+
+def test_reopening_asks_for_a_decision_again() -> None:
+    agreed = PriorityDecision(priority=Priority.KEEP, by=LENA, at=NOW, standup_on=STANDUP_ON)
+    issue = make_issue(status=Status.RESOLVED, severity=S2, decision=agreed)
+
+    assert decided(run(issue, Reopen(reason="Back again"), roles={R.TRIAGE_LEAD})).issue.decision is None
+
+
+def test_only_a_triage_lead_agrees_priorities() -> None:
+    refusal = refused(run(make_issue(status=Status.REOPENED), DecidePriority(priority=Priority.KEEP, standup_on=STANDUP_ON),
+                          roles={R.ONCALL, R.SUPPORT, R.PARTNER}))
+
+    assert refusal.reason.startswith("To agree priorities at the stand-up you need the role triage_lead.")

@@ -109,6 +109,8 @@ class FakeDue(FakeRepository):
         store = self._store
         return DueWork(
             reminders=any(due_at is not None and due_at <= now for _, due_at in store.reminders.values()),
+            closings=any(issue.resolution is not None and issue.resolution.close_by is not None and issue.resolution.close_by <= now
+                         for issue in store.issues.values()),
             standups=any(room.next_standup_at is not None and room.next_standup_at <= now for room in store.war_rooms.values()),
             deliveries=any(record.status == "pending" and record.next_attempt_at <= now for record in store.outbox.values()),
             purge=any(claim.received_at < purge_before for claim in store.activities.values()),

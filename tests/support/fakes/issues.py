@@ -89,6 +89,14 @@ class FakeIssues(FakeRepository):
             unreadable=[],
         )
 
+    async def closing_due(self, now: datetime, *, limit: int) -> builtins.list[Issue]:
+        def due(issue: Issue) -> bool:
+            close_by = issue.resolution.close_by if issue.resolution else None
+            return issue.awaiting_confirmation and close_by is not None and close_by <= now
+
+        found = sorted(filter(due, self._store.issues.values()), key=lambda issue: issue.resolution.close_by)  # type: ignore[union-attr,arg-type,return-value]
+        return [self._without_followers(issue) for issue in found[:limit]]
+
     async def hold_back(self, issue_ids: builtins.list[int], *, until: datetime) -> None:
         for issue_id in issue_ids:
             self._store.reminders[issue_id] = (self._store.reminders[issue_id][0], until)

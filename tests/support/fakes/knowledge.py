@@ -1,4 +1,5 @@
-"""Runbooks and the past fixes that look like a new report (storage/repositories/runbooks.py, similar.py).
+"""Runbooks, the past fixes that look like a new report, and the war room's issues that label one
+(storage/repositories/runbooks.py, similar.py).
 
 The databases rank by full-text relevance; here a document scores the number of search terms it contains (the real
 `search_terms`, so stop words and synonyms count the same), most first, newest first among equals.
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from bot.domain.model import DESCRIPTION_MAX, TITLE_MAX, Area, Category, NewRunbook, Runbook, Status, Suggestion
 from bot.domain.ports import DuplicateSourceForm
+from bot.domain.prefill import LabelledExample
 from storage.repositories.fulltext import search_terms
 from storage.repositories.similar import summarize
 from tests.support.fakes.base import FakeRepository
@@ -111,3 +113,13 @@ class FakeSimilar(FakeRepository):
         ]
         ranked = sorted((s for s in found if s.score), key=lambda s: (-s.score, s.kind != "runbook", -s.id))
         return ranked[:limit]
+
+    async def confirmed(self, war_room_id: int, text_: str, *, limit: int = 20) -> list[LabelledExample]:
+        terms = search_terms(text_)
+        if not terms or limit < 1:
+            return []
+        scored = [(score(terms, issue.title, issue.description), issue.id, issue)
+                  for issue in self._store.issues.values() if issue.war_room_id == war_room_id]
+        ranked = [issue for points, _, issue in sorted(scored, key=lambda row: (-row[0], -row[1])) if points][:limit]
+        return [LabelledExample(text=issue.description.strip() or issue.title, severity=issue.severity, category=issue.category,
+                                area=issue.area) for issue in ranked]

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.chat.context import Chat
 from bot.chat.conversation import Conversation
 from bot.domain.messages import ReplyCard, SourceMessage
-from bot.domain.model import Severity, Status
+from bot.domain.model import Area, Category, Environment, Issue, IssueDraft, Severity, Status
 from bot.domain.war_room import WarRoom
 from cards.issue_form import CREATE_VERB
 from tests.support.chat import Bot, action_data, click, inputs, submitted, text
-from tests.support.factories import OMAR, PRIYA
-from tests.support.fakes import FakeStore, FakeUnitOfWorkFactory
-from tests.support.scene import CHANNEL, NOW, open_war_room, resolved_by_support
+from tests.support.clock import FrozenClock
+from tests.support.factories import OMAR, PRIYA, make_issue
+from tests.support.fakes import FakeDirectory, FakeStore, FakeUnitOfWorkFactory
+from tests.support.scene import ANOTHER_TEAM, CHANNEL, NOW, open_war_room, resolved_by_support
 
 PROBLEM = "sev2 - AP cannot post vendor invoices in USMF, 12 users"
+# A problem (a defect, the model is sure), but the part of Dynamics 365 cannot be told from this.
+UNCLEAR = "sev2 - same as before, please check"
 
 
 async def form(bot: Bot, said: str = PROBLEM) -> dict:  # type: ignore[type-arg]
@@ -98,3 +102,66 @@ async def test_raising_from_a_chosen_message_prefills_the_dialog_and_its_submit_
     assert "From a message by Omar Haddad." in text(card)
     [issue] = store.issues.values()
     assert issue.source_url == "https://teams.microsoft.com/l/message/19:x/1" and result.issue_id == issue.id
+
+
+async def test_a_field_the_prefill_cannot_tell_is_please_choose_and_the_form_waits_until_it_is_picked(
+    bot: Bot, store: FakeStore, room: WarRoom
+) -> None:
+    card = await form(bot, UNCLEAR)
+    filled = submitted(card, CREATE_VERB)
+    assert filled["please_choose"] == ["area"] and (filled["category"], filled["area"]) == ("defect", "")
+    assert "D365 area (please choose)" in text(card) and inputs(card)["severity"] == "2"
+
+    refused = await bot.press(CREATE_VERB, filled | {"title": "Odd screen"})
+
+    assert store.issues == {} and "area_error" in text(refused.card) and "category_error" not in text(refused.card)
+    kept = inputs(refused.card)
+    assert (kept["title"], kept["category"], kept["severity"]) == ("Odd screen", "defect", "2")
+    raised = await bot.press(CREATE_VERB, submitted(refused.card, CREATE_VERB) | {"area": "platform"})
+    [issue] = store.issues.values()
+    assert (issue.category, issue.area, raised.issue_id) == (Category.DEFECT, Area.PLATFORM, issue.id)
+
+
+async def test_the_dynamics_details_read_from_the_message_are_stored_with_the_issue(bot: Bot, store: FakeStore, room: WarRoom) -> None:
+    card = await form(bot, "sev2 - in UAT vendor invoice APINV-004512 for PO-000482 won't post, AP posting profile missing")
+    assert (inputs(card)["environment"], inputs(card)["documents"]) == ("test", "APINV-004512, PO-000482")
+
+    await bot.press(CREATE_VERB, submitted(card, CREATE_VERB) | {"documents": "APINV-004512"})
+
+    [issue] = store.issues.values()
+    assert (issue.environment, issue.documents) == (Environment.TEST, "APINV-004512")
+
+
+QUOKKA = "the Quokka boxes keep rebooting"
+
+
+def quokka_issues(war_room_id: int) -> list[Issue]:
+    texts = ["Quokka boxes won't scan the pallets", "new pickers can't log into the Quokka boxes", "Quokka boxes slow in aisle 7"]
+    return [make_issue(id=war_room_id * 10 + n, number=n, war_room_id=war_room_id, title=said, description=said,
+                       area=Area.WAREHOUSE, category=Category.DEFECT, conversation_id=f"c-{war_room_id}-{n}")
+            for n, said in enumerate(texts, 1)]
+
+
+async def test_a_war_rooms_confirmed_issues_teach_its_next_prefill_and_no_other_war_rooms(
+    bot: Bot, store: FakeStore, room: WarRoom
+) -> None:
+    other = await open_war_room(store, ANOTHER_TEAM)
+    for issue in quokka_issues(other.id):
+        store.add_issue(issue)
+    assert inputs(await form(bot, QUOKKA))["area"] != "warehouse"  # another war room's words teach nothing here
+
+    for issue in quokka_issues(room.id):
+        store.add_issue(issue)
+
+    assert inputs(await form(bot, QUOKKA))["area"] == "warehouse"
+
+
+async def test_the_metrics_hook_counts_please_choose_as_left_open(uow_factory: FakeUnitOfWorkFactory, store: FakeStore) -> None:
+    drafts: list[IssueDraft] = []
+    chat = Chat(uow_factory=uow_factory, clock=FrozenClock(), on_draft=drafts.append)
+    await open_war_room(store)
+    card = await form(Bot(Conversation(chat), FakeDirectory()), UNCLEAR)
+
+    [draft] = drafts
+    assert (draft.severity, draft.category, draft.area) == (Severity.SEV2, Category.DEFECT, None)
+    assert action_data(card, CREATE_VERB)["please_choose"] == ["area"]

@@ -94,9 +94,13 @@ async def test_resolve_in_the_chat_tells_the_thread_and_the_reporter(bot: Bot, s
     answer = await bot.say("resolve #12 recreated the posting profile", sender=OMAR)
 
     assert "#12 resolved." in text(answer[0].card) and store.issues[1].status is Status.RESOLVED
-    notices = [item for item in answer if isinstance(item, PostCard)]
-    assert notices and "Resolved: #12 AP cannot post vendor invoices (Fixed)." in text(notices[-1].card)
-    assert "Priya Shah" in text(notices[-1].card)
+    notice, question = [item for item in answer if isinstance(item, PostCard)]
+    assert "Resolved: #12 AP cannot post vendor invoices (Fixed)." in text(notice.card)
+    assert "Priya Shah" in text(notice.card)
+    # Then the reporter is asked, @mentioned, whether it is fixed for them.
+    assert question.conversation_id == notice.conversation_id
+    assert "Is it fixed for you?" in text(question.card) and "Fixed for me" in text(question.card)
+    assert question.card["msteams"]["entities"][0]["mentioned"]["id"] == "aad-priya"
 
 
 async def test_a_reply_in_an_issues_thread_is_an_update_of_it(bot: Bot, store: FakeStore) -> None:
