@@ -79,21 +79,19 @@ class Hypercare:
 
     async def raise_in_channel(self, text: str, *, sender: dict[str, str]) -> RaisedIssue:
         message = channel_message(self.connector.url, text, sender=sender)
+        form_id, body, _ = await self._mention_and_submit(message, sender)
+        return RaisedIssue(thread=message, card_message_id=form_id, card=body["value"])
+
+    async def _mention_and_submit(self, message: dict[str, Any], sender: dict[str, str]) -> tuple[str, dict[str, Any], list[RecordedCall]]:
+        """The form the message gets, submitted by a reporter who keeps what the bot read and picks what it left."""
         _, [form] = await self.post(message)
         assert form.card is not None and form.sent_id is not None
-        # The reporter keeps what the bot read and picks what it left to choose.
-        data = filled_in(form.card)
-        body, _ = await self.post(execute_action(message, "issue.create", data, card_activity_id=form.sent_id, sender=sender))
-        return RaisedIssue(thread=message, card_message_id=form.sent_id, card=body["value"])
+        body, calls = await self.post(execute_action(message, "issue.create", filled_in(form.card), card_activity_id=form.sent_id, sender=sender))
+        return form.sent_id, body, calls
 
     async def raise_in_chat(self, text: str, *, sender: dict[str, str]) -> RaisedIssue:
         """Raised in the person's personal chat: the card the bot posts in the home channel, where triage works on it."""
-        message = personal_message(self.connector.url, text, sender=sender)
-        _, [form] = await self.post(message)
-        assert form.card is not None and form.sent_id is not None
-        # The reporter keeps what the bot read and picks what it left to choose.
-        data = filled_in(form.card)
-        body, calls = await self.post(execute_action(message, "issue.create", data, card_activity_id=form.sent_id, sender=sender))
+        _, body, calls = await self._mention_and_submit(personal_message(self.connector.url, text, sender=sender), sender)
         assert "your copy" in card_text(body["value"])
         [posted] = [call for call in calls if call.method == "POST"]
         assert posted.conversation_id == HOME and posted.card is not None and posted.sent_id is not None
