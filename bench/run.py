@@ -752,7 +752,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append(outcome)
             summary = outcome["summary"]
             print(
-                f" {summary['rps']:.0f} req/s, p99 {summary['p99_ms']:.0f} ms, "
+                # A row slower than its run (i at 32 connections) completes nothing wrk can time: no p99.
+                f" {summary['rps'] or 0:.0f} req/s, p99 {summary['p99_ms'] or float('nan'):.0f} ms, "
                 f"{summary['cpu_ms_per_request'] or 0:.2f} ms CPU/req, errors {summary['errors']}"
                 f"{' (other load ' + str(summary['other_load_cores']) + ' cores)' if (summary['other_load_cores'] or 0) > 0.3 else ''}",
                 flush=True,
