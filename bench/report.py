@@ -310,7 +310,7 @@ FINDINGS = """\
 ## What to take out of the hot path
 
 The first round's ranked list and issue 16's ("speed, round two") are done, or measured and left with a reason, in
-*What was changed on the hot path* below (changes 1–17; its "Round two" part says what is left and why). Read the profile above with it: its
+*What was changed on the hot path* below (changes 1–18; its "Round two" part says what is left and why). Read the profile above with it: its
 "SQL per request" tables say which statements a turn still makes, and its "on the stack" line where the CPU goes.
 """
 
