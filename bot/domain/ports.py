@@ -18,7 +18,7 @@ from bot.domain.charts import ChartSeries
 from bot.domain.floor import FloorWalker
 from bot.domain.prefill import LabelledExample
 from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRunbook, Person, Role, Runbook, Status, Suggestion
-from bot.domain.reminders import ReminderState
+from bot.domain.reminders import RemindedIssue, ReminderState
 from bot.domain.events import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
 from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
@@ -43,7 +43,7 @@ class DueIssues(BaseModel):
     """Issues whose reminders are due, and the due rows that cannot be read as issues (id, why): a row written by
     hand or by another version must not stop everyone else's reminders."""
 
-    issues: list[tuple[Issue, ReminderState]]
+    issues: list[tuple[RemindedIssue, ReminderState]]
     unreadable: list[tuple[int, str]]
 
     def __len__(self) -> int:

@@ -12,6 +12,8 @@ from bot.domain.messages import OutboundMessage, OutboxItem
 from storage.models import OutboxRow
 from storage.repositories.common import dialect_insert, skip_locked
 
+_OUTBOX = OutboxRow.__table__
+
 
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -40,24 +42,23 @@ class OutboxRepository:
         return (await self._session.execute(statement)).rowcount == 1
 
     async def enqueue_many(self, messages: list[OutboundMessage], *, now: datetime) -> int:
-        """`enqueue` for many messages in one statement; how many were new."""
+        """`enqueue` for many messages in one round trip; how many were new.
+
+        One statement with parameters, compiled once (SQLAlchemy batches the rows into multi-row VALUES itself): a
+        VALUES list built per call was compiled per call, a third of planning 500 reminders.
+        """
         if not messages:
             return 0
-        statement = (
-            dialect_insert(self._session, OutboxRow)
-            .values(
-                [
-                    {
-                        "dedupe_key": m.dedupe_key, "war_room_id": m.war_room_id, "tenant_id": m.tenant_id,
-                        "service_url": m.service_url, "kind": m.kind, "conversation_id": m.conversation_id, "bot_id": m.bot_id,
-                        "payload": {"card": m.card}, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-                    }
-                    for m in messages
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        return max((await self._session.execute(statement)).rowcount, 0)
+        rows = [
+            {
+                "dedupe_key": m.dedupe_key, "war_room_id": m.war_room_id, "tenant_id": m.tenant_id, "service_url": m.service_url,
+                "kind": m.kind, "conversation_id": m.conversation_id, "bot_id": m.bot_id, "payload": {"card": m.card},
+                "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+            }
+            for m in messages
+        ]
+        statement = dialect_insert(self._session, _OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_OUTBOX.c.id)
+        return len((await self._session.execute(statement, rows)).all())
 
     async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Pending messages that are due, at most one per conversation (the oldest: order is kept), held for `lease`.
