@@ -399,7 +399,11 @@ class Scheduler:
             await uow.commit()
         for (item, _, _, _), result in zip(ends, results):
             if result.kind == "failed":
-                log.error("outbox message %s (%s) failed for good: %s", item.id, item.dedupe_key, result.error)
+                token = WAR_ROOM_ID.set(item.war_room_id)  # the line names its war room, as the send's own lines do
+                try:
+                    log.error("outbox message %s (%s) failed for good: %s", item.id, item.dedupe_key, result.error)
+                finally:
+                    WAR_ROOM_ID.reset(token)
             report.sent += result.kind == "sent"
             report.failed += result.kind == "failed"
             report.retried += result.kind == "retry"
