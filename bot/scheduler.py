@@ -263,16 +263,11 @@ class Scheduler:
     # -- stand-ups ---------------------------------------------------------------------------
 
     async def enqueue_standups(self, now: datetime, report: TickReport) -> None:
-        """Stand-ups due within `standup_lead`, in chunks, each one transaction: a fault rolls back one chunk only, and
-        the event loop is free between chunks (and between war rooms). Each is queued to be sent at its minute."""
-        taken = 0
-        while taken < self._config.batch:
-            chunk = await self._standup_chunk(now, report)
-            taken += chunk
-            if chunk < self._config.standup_chunk:
-                return
-            await asyncio.sleep(0)
-        report.more_due = True
+        """One chunk of the stand-ups due within `standup_lead`, in one transaction (a fault rolls back that chunk only),
+        each queued to be sent at its minute. One chunk a tick: while more are due the loop ticks again at once, so the
+        delivery pass sends the stand-ups whose minute has come between chunks instead of after all of them."""
+        if await self._standup_chunk(now, report) >= self._config.standup_chunk:
+            report.more_due = True
 
     async def _standup_chunk(self, now: datetime, report: TickReport) -> int:
         async with self._uow_factory() as uow:

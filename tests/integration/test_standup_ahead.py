@@ -13,10 +13,12 @@ import pytest
 from bot.domain.events import ago
 from bot.domain.model import Severity
 from bot.scheduler import Scheduler, SchedulerConfig
+from bot.teams.connector import ConnectorClient, NoToken, RetryPolicy
+from bot.teams.sender import ConnectorSender
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 from tests.integration.test_scheduler import CHANNEL, MONDAY_9, make_scheduler, raise_issue, texts, thread, tick_all
-from tests.support.clock import FrozenClock
+from tests.support.clock import FakeSleep, FrozenClock
 from tests.support.connector import FakeConnector, RecordedCall
 
 LEAD = SchedulerConfig().standup_lead
@@ -88,3 +90,18 @@ async def test_two_replicas_preparing_ahead_at_once_send_each_standup_once(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_tick_prepares_one_chunk_and_sends_what_is_due_before_the_loop_comes_back_for_the_rest(
+    uow_factory: UnitOfWorkFactory, http: aiohttp.ClientSession, connector: FakeConnector
+) -> None:
+    for n in range(3):
+        await war_room(uow_factory, connector, f"19:chunked-{n}@thread.tacv2")
+    clock = FrozenClock(MONDAY_9)
+    sender = ConnectorSender(ConnectorClient(http, tokens=NoToken(), retry=RetryPolicy(max_attempts=1)))
+    scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(clock), config=SchedulerConfig(standup_chunk=2))
+    first = await scheduler.tick(MONDAY_9)
+    assert (first.standups, first.sent, first.more_due) == (2, 2, True)  # the chunk's stand-ups went out in its tick
+    second = await scheduler.tick(MONDAY_9)
+    assert (second.standups, second.sent, second.more_due) == (1, 1, False)
+    assert len(posts(connector.calls)) == 3
