@@ -46,7 +46,7 @@ class SchedulerConfig(BaseModel):
     batch: int = 500
     # Due issues planned per transaction: small enough that the event loop is never held for long.
     plan_chunk: int = 50
-    # Due stand-ups built per transaction, for the same reason (a stand-up costs more than a reminder).
+    # Due stand-ups built per transaction and per tick, for the same reason (a stand-up costs more than a reminder).
     standup_chunk: int = 20
     # How long a claimed message is held by one worker before another may take it: the at-least-once window.
     lease: timedelta = timedelta(seconds=60)
