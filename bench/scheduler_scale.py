@@ -166,18 +166,19 @@ class LoopProbe:
 
 
 class OffsetClock:
-    """Real time, shifted so that it starts at `base` (the stand-up minute)."""
+    """Real time, shifted so that it reads `base` (the stand-up minute) `ahead` seconds after it starts."""
 
-    def __init__(self, base: datetime) -> None:
-        self.base = base
+    def __init__(self, base: datetime, ahead: float = 0.0) -> None:
+        self.base = base - timedelta(seconds=ahead)
+        self.ahead = ahead
         self.started = time.perf_counter()
 
     def now(self) -> datetime:
         return self.base + timedelta(seconds=time.perf_counter() - self.started)
 
     def since_start(self, moment: float) -> float:
-        """A `time.perf_counter()` moment as seconds since the clock started, rounded."""
-        return round(moment - self.started, 2)
+        """A `time.perf_counter()` moment as seconds after `base`'s minute (negative: before it), rounded."""
+        return round(moment - self.started - self.ahead, 2)
 
 
 @dataclass
@@ -538,9 +539,13 @@ async def standup_build(ctx: Context) -> dict[str, Any]:
 
 async def _standup_steps(uow: Any, room: Any) -> list[tuple[str, float]]:
     steps = []
+    standup_on = room.settings.calendar.local_date(T_STANDUP)
     started = time.perf_counter()
-    everything = await uow.issues.all_with_status(room.id, frozenset(Status), limit=100_000)
-    steps.append(("load all issues (all_with_status)", time.perf_counter() - started))
+    everything = await uow.issues.briefs(room.id)
+    steps.append(("load every issue's brief (briefs)", time.perf_counter() - started))
+    started = time.perf_counter()
+    listed = await uow.issues.for_standup(room.id, standup_on=standup_on)
+    steps.append(("load the issues it may list (for_standup)", time.perf_counter() - started))
     started = time.perf_counter()
     report = evaluate_exit(everything, room.settings, now=T_STANDUP, signed_off_at=room.signed_off_at, signed_off_by=room.signed_off_by)
     steps.append(("evaluate_exit", time.perf_counter() - started))
@@ -555,7 +560,7 @@ async def _standup_steps(uow: Any, room: Any) -> list[tuple[str, float]]:
     steps.append(("recent", time.perf_counter() - started))
     started = time.perf_counter()
     build_standup(
-        war_room_name=room.display_name, open_issues=[i for i in everything if i.status in OPEN_STATUSES], recent=recent,
+        war_room_name=room.display_name, open_issues=[i for i in listed if i.status in OPEN_STATUSES], recent=recent,
         deferred_count=sum(1 for i in everything if i.status is Status.DEFERRED), since=room.last_standup_at, now=T_STANDUP,
         exit_report=report, runbook_candidates=tuple((g.title, g.issue_numbers) for g in candidates),
     )
@@ -642,8 +647,9 @@ async def standups_at_once(ctx: Context) -> dict[str, Any]:
     sleeper = RecordingSleep()
     scheduler, timer = make_scheduler(ctx, sleeper)
     totals = scheduler.totals
-    clock = OffsetClock(T_STANDUP)
-    wall_start = time.time()
+    # Started before the minute, so that a scheduler preparing stand-ups ahead (SchedulerConfig.standup_lead) can.
+    clock = OffsetClock(T_STANDUP, ahead=ctx.options.standup_ahead)
+    wall_start = time.time() + ctx.options.standup_ahead  # the minute
 
     async def all_sent() -> None:
         while not (totals.standups >= rooms and totals.sent + totals.failed >= totals.standups):
@@ -1037,6 +1043,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--due-ticks", type=int, help="(5; --quick 2)")
     parser.add_argument("--standup-repeats", type=int, help="(10; --quick 3)")
     parser.add_argument("--standup-cap", type=float, default=150.0, help="seconds the 1,000-stand-up phase may run")
+    parser.add_argument("--standup-ahead", type=float, default=60.0,
+                        help="seconds before the stand-up minute the 1,000-stand-up phase starts its loop (times are given from the minute)")
     parser.add_argument("--interval", type=float, default=5.0, help="the scheduler loop's interval (HYPERCARE_SCHEDULER_INTERVAL_SECONDS)")
     parser.add_argument("--standups", action=argparse.BooleanOptionalAction,
                         help="the real-time phase: every war room's stand-up at the same minute (on; --quick off)")

@@ -37,6 +37,7 @@ from bot.domain.calendar import WorkingCalendar
 from bot.domain.model import (
     Area,
     Category,
+    Confirmation,
     HandledBy,
     Issue,
     Person,
@@ -53,6 +54,8 @@ from storage.db import create_engine
 
 T_STANDUP = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)  # a Wednesday
 T0 = T_STANDUP + timedelta(minutes=90)
+CONFIRMED_AFTER = timedelta(days=1)
+AUTO_CLOSED_AFTER = timedelta(days=5)
 PHASE_DAYS = 28
 BOT_ID = "28:hypercare-bot"
 
@@ -367,6 +370,12 @@ async def seed(dsn: str, spec: SeedSpec, *, connector_url: str) -> Seeded:
                 notes="Corrected the setup and re-ran the job; user confirmed.",
                 handled_by=HandledBy.SUPPORT if rng.random() < 0.75 else HandledBy.PARTNER,
                 resolved_by=people[rng.randrange(len(people))], resolved_at=resolved_at, save_as_runbook=False, runbook_title=None,
+                # Signed off as the war room does: confirmed within a day, or closed by itself after three working days
+                # (five calendar days here); only the most recent resolutions still wait for a confirmation.
+                confirmation=Confirmation.model_construct(
+                    at=resolved_at + timedelta(hours=rng.uniform(1, 20)), by=draft["reporter"]) if resolved_at < T_STANDUP - CONFIRMED_AFTER and rng.random() < 0.6
+                else Confirmation.model_construct(at=resolved_at + AUTO_CLOSED_AFTER, by=None) if resolved_at < T_STANDUP - AUTO_CLOSED_AFTER
+                else None,
             )
         if status is Status.DUPLICATE:
             duplicate_of = rng.randrange(1, draft["number"])
@@ -538,7 +547,7 @@ ISSUE_COLUMNS = [
     "acknowledged_at", "acknowledged_by_id", "acknowledged_by_name", "assignee_id", "assignee_name",
     "latest_update_text", "latest_update_by_id", "latest_update_by_name", "latest_update_at",
     "resolution_type", "resolution_notes", "handled_by", "resolved_by_id", "resolved_by_name", "resolved_at",
-    "save_as_runbook", "runbook_title", "duplicate_of",
+    "save_as_runbook", "runbook_title", "duplicate_of", "confirmed_at", "confirmed_by_id", "confirmed_by_name",
     "reminder_kind", "reminder_seq", "reminder_generation", "snoozed_until", "ack_escalated", "resolve_escalated_for",
     "next_due_at",
 ]
@@ -546,6 +555,7 @@ ISSUE_COLUMNS = [
 
 def _issue_row(issue: Issue, *, tenant: str, team: str, channel: str) -> tuple[Any, ...]:
     resolution, update = issue.resolution, issue.latest_update
+    confirmed = resolution.confirmation if resolution else None
     return (
         issue.id, issue.war_room_id, issue.number, issue.title, issue.description, int(issue.severity),
         issue.category.value if issue.category else None, issue.area.value if issue.area else None, issue.company,
@@ -561,6 +571,8 @@ def _issue_row(issue: Issue, *, tenant: str, team: str, channel: str) -> tuple[A
         resolution.handled_by.value if resolution else None,
         resolution.resolved_by.aad_object_id if resolution else None, resolution.resolved_by.name if resolution else None,
         resolution.resolved_at if resolution else None, False, None, issue.duplicate_of,
+        confirmed.at if confirmed else None, confirmed.by.aad_object_id if confirmed and confirmed.by else None,
+        confirmed.by.name if confirmed and confirmed.by else None,
     )
 
 

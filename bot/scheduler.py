@@ -48,7 +48,8 @@ class SchedulerConfig(BaseModel):
     # round trips; the event loop is freed every `plan_yield` issues within it.
     plan_chunk: int = 500
     plan_yield: int = 10
-    # Due stand-ups built per transaction, for the same reason (a stand-up costs more than a reminder).
+    # Due stand-ups built per transaction and per tick: a stand-up costs far more than a reminder, and those whose minute
+    # has come go out between chunks.
     standup_chunk: int = 20
     # How long a claimed message is held by one worker before another may take it: the at-least-once window.
     lease: timedelta = timedelta(seconds=60)
@@ -58,6 +59,11 @@ class SchedulerConfig(BaseModel):
     backoff_max: timedelta = timedelta(minutes=5)
     # A stand-up this late is not posted (yesterday's news at lunchtime helps nobody).
     standup_grace: timedelta = timedelta(hours=2)
+    # A stand-up is prepared up to this long before its minute and queued to be sent at the minute, so that a minute
+    # shared by many war rooms (1,000 take tens of seconds to build) costs no delay. Its card reads the minute's clock
+    # (breached targets, phase day, "raised … ago") and the issues as they were when it was prepared: a change in the
+    # last `standup_lead` shows in the next stand-up instead (docs/performance-scheduler.md, "Round three").
+    standup_lead: timedelta = timedelta(minutes=2)
     # A delivery pass waits in place for the rate limit up to this; longer waits are rescheduled.
     max_inline_wait: timedelta = timedelta(seconds=2)
     delivery_rounds: int = 50
@@ -160,7 +166,7 @@ class Scheduler:
 
     async def _probe(self, now: datetime) -> DueWork:
         async with self._uow_factory() as uow:
-            return await uow.due.probe(now, purge_before=now - self._dedupe_retention)
+            return await uow.due.probe(now, purge_before=now - self._dedupe_retention, standups_until=now + self._config.standup_lead)
 
     async def _outbox_stats(self, now: datetime) -> None:
         """The outbox gauges, refreshed here so that a scrape never queries the database."""
@@ -262,26 +268,25 @@ class Scheduler:
     # -- stand-ups ---------------------------------------------------------------------------
 
     async def enqueue_standups(self, now: datetime, report: TickReport) -> None:
-        """Due stand-ups in chunks, each one transaction: a chunk's messages can be delivered (by another replica) while
-        the next is built, a fault rolls back one chunk only, and the event loop is free between chunks."""
-        taken = 0
-        while taken < self._config.batch:
-            chunk = await self._standup_chunk(now, report)
-            taken += chunk
-            if chunk < self._config.standup_chunk:
-                return
-            await asyncio.sleep(0)
-        report.more_due = True
+        """One chunk of the stand-ups due within `standup_lead`, in one transaction (a fault rolls back that chunk only),
+        each queued to be sent at its minute. One chunk a tick: while more are due the loop ticks again at once, so the
+        delivery pass sends the stand-ups whose minute has come between chunks instead of after all of them."""
+        if await self._standup_chunk(now, report) >= self._config.standup_chunk:
+            report.more_due = True
 
     async def _standup_chunk(self, now: datetime, report: TickReport) -> int:
         async with self._uow_factory() as uow:
-            rooms = await uow.war_rooms.due_standups(now, limit=self._config.standup_chunk)
+            rooms = await uow.war_rooms.due_standups(now + self._config.standup_lead, limit=self._config.standup_chunk)
             people = await _StandupPeople.of(uow, {room.id for room in rooms}) if rooms else _StandupPeople()
-            for room in rooms:
+            for index, room in enumerate(rooms):
+                if index:
+                    await asyncio.sleep(0)  # a build holds the loop for milliseconds: web turns go in between war rooms
                 assert room.next_standup_at is not None
                 self._tell_of_settings(room)
                 scheduled = room.next_standup_at
-                next_at = room.next_standup(now)
+                # Prepared ahead, the stand-up speaks as of its minute; posted late (a tick missed), as of now.
+                at = max(now, scheduled)
+                next_at = room.next_standup(at)
                 if next_at is None:  # it holds none any more (a chat not set up, a personal chat, signed off)
                     await uow.war_rooms.standup_done(room.id, posted_at=None, next_at=None)
                     continue
@@ -293,7 +298,7 @@ class Scheduler:
                     continue
                 if room.home_service_url and room.home_conversation_id:
                     try:
-                        messages, notices = await self._standup(uow, room, scheduled, now, people)
+                        messages, notices = await self._standup(uow, room, scheduled, at, people)
                     except Exception as error:  # one war room's fault must not hold up everyone's stand-up
                         self._log_once(f"standup:{room.id}:{error!r}", logging.ERROR,
                                        "stand-up of war room %s could not be prepared; skipped until the next one: %r",
@@ -301,7 +306,7 @@ class Scheduler:
                         await uow.war_rooms.standup_done(room.id, posted_at=None, next_at=next_at)
                         report.standups_skipped += 1
                         continue
-                    await uow.outbox.enqueue_many(messages, now=now)
+                    await uow.outbox.enqueue_many(messages, now=now, send_at=at)
                     # In the stand-up's own transaction: what is said once is marked said by whoever queues it.
                     if (notices.overrun_told_for, notices.ready_told_at) != (room.overrun_told_for, room.ready_told_at):
                         await uow.war_rooms.save_told(room.id, overrun_told_for=notices.overrun_told_for, ready_told_at=notices.ready_told_at)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import HandledBy, Issue, Person, Severity, Status
+from bot.domain.brief import Brief
+from bot.domain.model import HandledBy, Person, Severity, Status
 from bot.domain.war_room import WarRoomSettings
 
 SUPPORT_SHARE_WINDOW = timedelta(days=7)
@@ -28,21 +30,21 @@ class Ratio(BaseModel):
         return "no data yet" if self.percent is None else f"{self.percent:.0f}% ({self.hits} of {self.total})"
 
 
-def support_share(issues: list[Issue], *, now: datetime, window: timedelta = SUPPORT_SHARE_WINDOW) -> Ratio:
+def support_share(issues: Sequence[Brief], *, now: datetime, window: timedelta = SUPPORT_SHARE_WINDOW) -> Ratio:
     """Issues resolved by the customer's support team ÷ all resolved, in the window before `now`."""
     recent = [
-        issue.resolution
+        issue.handled_by
         for issue in issues
-        if issue.status is Status.RESOLVED and issue.resolution and now - window <= issue.resolution.resolved_at <= now
+        if issue.status is Status.RESOLVED and issue.resolved_at is not None and now - window <= issue.resolved_at <= now
     ]
-    return Ratio(hits=sum(1 for r in recent if r.handled_by is HandledBy.SUPPORT), total=len(recent))
+    return Ratio(hits=sum(1 for handled_by in recent if handled_by is HandledBy.SUPPORT), total=len(recent))
 
 
 # Who counts as "the support team" for the incoming-volume criterion: its own people and the floor walkers.
 _SUPPORT_SIDE = frozenset({HandledBy.SUPPORT, HandledBy.FLOOR_WALKER})
 
 
-def _incoming(issues: list[Issue], now: datetime, window: timedelta) -> list[Issue]:
+def _incoming(issues: Sequence[Brief], now: datetime, window: timedelta) -> list[Brief]:
     """Issues raised in the window before `now`; duplicates (one problem, counted once) and deferred issues (after
     hypercare) are not hypercare volume."""
     return [
@@ -51,17 +53,17 @@ def _incoming(issues: list[Issue], now: datetime, window: timedelta) -> list[Iss
     ]
 
 
-def _escalated(issue: Issue, now: datetime) -> bool:
-    return issue.escalation is not None and issue.escalation.escalated_at <= now
+def _escalated(issue: Brief, now: datetime) -> bool:
+    return issue.escalated_at is not None and issue.escalated_at <= now
 
 
-def _resolved_by(issue: Issue, now: datetime) -> HandledBy | None:
-    if issue.status is Status.RESOLVED and issue.resolution and issue.resolution.resolved_at <= now:
-        return issue.resolution.handled_by
+def _resolved_by(issue: Brief, now: datetime) -> HandledBy | None:
+    if issue.status is Status.RESOLVED and issue.resolved_at is not None and issue.resolved_at <= now:
+        return issue.handled_by
     return None
 
 
-def incoming_share(issues: list[Issue], *, now: datetime, window: timedelta = SUPPORT_SHARE_WINDOW) -> Ratio:
+def incoming_share(issues: Sequence[Brief], *, now: datetime, window: timedelta = SUPPORT_SHARE_WINDOW) -> Ratio:
     """Issues raised in the window that the support team or a floor walker resolved without escalating to the
     partner ÷ those raised in the window whose outcome is known (resolved by anyone, or escalated). An issue still
     open and not escalated is left out until it is one or the other."""
@@ -74,7 +76,7 @@ def incoming_share(issues: list[Issue], *, now: datetime, window: timedelta = SU
     return Ratio(hits=hits, total=known)
 
 
-def escalation_rate(issues: list[Issue], *, now: datetime, window: timedelta = SUPPORT_SHARE_WINDOW) -> Ratio:
+def escalation_rate(issues: Sequence[Brief], *, now: datetime, window: timedelta = SUPPORT_SHARE_WINDOW) -> Ratio:
     """Issues raised in the window that were escalated to the partner (by `now`) ÷ all issues raised in the window."""
     incoming = _incoming(issues, now, window)
     return Ratio(hits=sum(1 for issue in incoming if _escalated(issue, now)), total=len(incoming))
@@ -84,7 +86,7 @@ def _share_text(ratio: Ratio, of: str) -> str:
     return f"no {of} yet" if ratio.percent is None else f"{ratio.percent:.0f}% of {of} ({ratio.hits} of {ratio.total})"
 
 
-def sla_attainment(issues: list[Issue], *, now: datetime) -> Ratio:
+def sla_attainment(issues: Sequence[Brief], *, now: datetime) -> Ratio:
     """Sev 1/2 issues resolved within their target ÷ those whose outcome is known.
 
     Known: resolved (in time or late), or still open past the target (already missed).
@@ -93,8 +95,8 @@ def sla_attainment(issues: list[Issue], *, now: datetime) -> Ratio:
     for issue in issues:
         if issue.severity not in (Severity.SEV1, Severity.SEV2) or issue.resolve_by is None:
             continue
-        if issue.status is Status.RESOLVED and issue.resolution:
-            if issue.resolution.resolved_at <= issue.resolve_by:
+        if issue.status is Status.RESOLVED and issue.resolved_at is not None:
+            if issue.resolved_at <= issue.resolve_by:
                 met += 1
             else:
                 missed += 1
@@ -187,7 +189,7 @@ def phase_day(settings: WarRoomSettings, now: datetime) -> PhaseDay | None:
 
 
 def evaluate_exit(
-    issues: list[Issue], settings: WarRoomSettings, *, now: datetime, signed_off_at: datetime | None = None,
+    issues: Sequence[Brief], settings: WarRoomSettings, *, now: datetime, signed_off_at: datetime | None = None,
     signed_off_by: Person | None = None,
 ) -> ExitReport:
     open_issues = [issue for issue in issues if issue.status.is_open]

@@ -23,9 +23,12 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from itertools import combinations
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.brief import Brief
 from bot.domain.exit_criteria import Ratio, escalation_rate, incoming_share, sla_attainment, support_share
 from bot.domain.model import Area, Category, HandledBy, Issue, Person, Severity, Status
 from bot.domain.war_room import WarRoomSettings
@@ -37,6 +40,8 @@ RECURRING_MIN = 3
 SIMILAR_MIN_SHARED_WORDS = 2
 
 UNSET = "unset"
+
+B = TypeVar("B", bound=Brief)
 
 
 class Tally(BaseModel):
@@ -147,26 +152,24 @@ class PhaseMetrics(BaseModel):
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def closed_at(issue: Issue) -> datetime | None:
+def closed_at(issue: Brief) -> datetime | None:
     """When the issue stopped being hypercare work, or None while it is open (see the module notes)."""
     if issue.status.is_open:
         return None
-    if issue.status is Status.RESOLVED and issue.resolution is not None:
-        return issue.resolution.resolved_at
+    if issue.status is Status.RESOLVED and issue.resolved_at is not None:
+        return issue.resolved_at
     return issue.updated_at
 
 
-def _is_open_at(issue: Issue, moment: datetime) -> bool:
+def _is_open_at(issue: Brief, moment: datetime) -> bool:
     if issue.created_at >= moment:
         return False
     closed = closed_at(issue)
     return closed is None or closed > moment
 
 
-def _resolved_at(issue: Issue) -> datetime | None:
-    if issue.status is Status.RESOLVED and issue.resolution is not None:
-        return issue.resolution.resolved_at
-    return None
+def _resolved_at(issue: Brief) -> datetime | None:
+    return issue.resolved_at if issue.status is Status.RESOLVED else None
 
 
 def _stats(severity: Severity, durations: list[timedelta]) -> DurationStats:
@@ -199,7 +202,7 @@ def floor_walker_resolutions(issues: list[Issue]) -> list[FloorWalkerResolutions
     )
 
 
-def phase_days(issues: list[Issue], settings: WarRoomSettings, now: datetime) -> list[date]:
+def phase_days(issues: Sequence[Brief], settings: WarRoomSettings, now: datetime) -> list[date]:
     calendar = settings.calendar
     first = settings.starts_on
     if first is None and issues:
@@ -251,9 +254,14 @@ def significant_words(title: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _clusters(members: list[Issue]) -> list[list[Issue]]:
-    """Single-link clusters: two issues are linked when their titles share SIMILAR_MIN_SHARED_WORDS words."""
-    words = [significant_words(issue.title) for issue in members]
+def _clusters(members: Sequence[B]) -> list[list[B]]:
+    """Single-link clusters: two issues are linked when their titles share SIMILAR_MIN_SHARED_WORDS (two) words.
+
+    Two titles share two words exactly when they share a pair of words, so an index of word pairs links every such pair
+    of issues without comparing all pairs: each title costs its own pairs (a handful), not one comparison per issue of
+    its bucket. Members linked by one pair are chained to its first holder, which single-link clustering allows.
+    """
+    assert SIMILAR_MIN_SHARED_WORDS == 2, "the index is of word pairs"
     parent = list(range(len(members)))
 
     def root(index: int) -> int:
@@ -262,33 +270,35 @@ def _clusters(members: list[Issue]) -> list[list[Issue]]:
             index = parent[index]
         return index
 
-    for i in range(len(members)):
-        for j in range(i + 1, len(members)):
-            if len(words[i] & words[j]) >= SIMILAR_MIN_SHARED_WORDS:
-                a, b = root(i), root(j)
+    first_holder: dict[tuple[str, str], int] = {}
+    for index, issue in enumerate(members):
+        for pair in combinations(sorted(significant_words(issue.title)), 2):
+            holder = first_holder.setdefault(pair, index)
+            if holder != index:
+                a, b = root(holder), root(index)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
-    groups: dict[int, list[Issue]] = defaultdict(list)
+    groups: dict[int, list[B]] = defaultdict(list)
     for index, issue in enumerate(members):
         groups[root(index)].append(issue)
     return list(groups.values())
 
 
-def _keywords(members: list[Issue]) -> tuple[str, ...]:
+def _keywords(members: list[B]) -> tuple[str, ...]:
     counts = Counter(word for issue in members for word in significant_words(issue.title))
     shared = [(word, n) for word, n in counts.items() if n >= 2]
     shared.sort(key=lambda item: (-item[1], item[0]))
     return tuple(word for word, _ in shared[:5])
 
 
-def recurring_groups(issues: list[Issue]) -> list[RecurringGroup]:
+def recurring_groups(issues: Sequence[Brief]) -> list[RecurringGroup]:
     """Every group of ≥ RECURRING_MIN issues with the same area and category and similar titles.
 
     Duplicates are left out (they are one problem reported twice, already merged), and so are issues
     without an area or a category (nothing says they are the same kind of problem). Deterministic: the
     input order does not matter.
     """
-    buckets: dict[tuple[Area, Category], list[Issue]] = defaultdict(list)
+    buckets: dict[tuple[Area, Category], list[Brief]] = defaultdict(list)
     for issue in issues:
         if issue.status is Status.DUPLICATE or issue.area is None or issue.category is None:
             continue
@@ -315,7 +325,7 @@ def recurring_groups(issues: list[Issue]) -> list[RecurringGroup]:
     return groups
 
 
-def recurring_candidates(issues: list[Issue], runbook_linked_issue_ids: set[int]) -> list[RecurringGroup]:
+def recurring_candidates(issues: Sequence[Brief], runbook_linked_issue_ids: set[int]) -> list[RecurringGroup]:
     """Recurring groups none of whose issues is linked to a runbook: "write a runbook" candidates."""
     return [
         group for group in recurring_groups(issues) if not runbook_linked_issue_ids.intersection(group.issue_ids)
@@ -336,7 +346,7 @@ def runbook_coverage(issues: list[Issue], runbook_linked_issue_ids: set[int]) ->
 # ------------------------------------------------------------------------------------------------ metrics
 
 
-def day_figures(issues: list[Issue], settings: WarRoomSettings, now: datetime) -> tuple[DayFigures, ...]:
+def day_figures(issues: Sequence[Brief], settings: WarRoomSettings, now: datetime) -> tuple[DayFigures, ...]:
     """Each local day of the phase (see the module notes), as of `now`."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")

@@ -373,6 +373,19 @@ class Issue(_IssueFacts):
     # Agreed at a stand-up ("Needs a decision"): it is no longer asked about until it is reopened.
     decision: PriorityDecision | None = None
 
+    # The flat facts of bot/domain/brief.py, so the counts run on whole issues and on briefs alike.
+    @property
+    def resolved_at(self) -> datetime | None:
+        return self.resolution.resolved_at if self.resolution else None
+
+    @property
+    def handled_by(self) -> HandledBy | None:
+        return self.resolution.handled_by if self.resolution else None
+
+    @property
+    def escalated_at(self) -> datetime | None:
+        return self.escalation.escalated_at if self.escalation else None
+
     @property
     def awaiting_confirmation(self) -> bool:
         """Resolved, and neither its reporter nor a triage lead or key user has confirmed it, nor has it closed by itself."""

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from bot.domain.charts import ChartSeries, chart_viewable
 from bot.domain.metrics import day_figures
-from bot.domain.model import Status
 from bot.domain.ports import UnitOfWork
 from bot.domain.results import Applied, NotFound, Refused
 from bot.domain.war_room import WarRoom
@@ -14,7 +13,7 @@ from bot.domain.war_room import WarRoom
 
 async def keep_chart_of(uow: UnitOfWork, room: WarRoom, *, now: datetime) -> int:
     """Inside an open unit of work: keep the figures of `room`'s chart as of `now`; their id."""
-    issues = await uow.issues.all_with_status(room.id, frozenset(Status), limit=100_000)
+    issues = await uow.issues.briefs(room.id)
     return await uow.charts.keep(room.id, ChartSeries.of(day_figures(issues, room.settings, now)), now=now)
 
 

@@ -23,12 +23,14 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime, sinc
     a stand-up redrawn after a decision counts from the same stand-up as when it was posted)."""
     since = since or room.last_standup_at
     standup_on = room.settings.calendar.local_date(now)
-    everything = await uow.issues.all_with_status(room.id, frozenset(Status), limit=100_000)
+    # The counts read a few columns of every issue; whole issues are read only for what the card may list.
+    everything = await uow.issues.briefs(room.id)
+    listed = await uow.issues.for_standup(room.id, standup_on=standup_on)
     report = evaluate_exit(everything, room.settings, now=now, signed_off_at=room.signed_off_at, signed_off_by=room.signed_off_by)
     candidates = recurring_candidates(everything, await uow.runbooks.linked_issue_ids(room.id))
     return build_standup(
         war_room_name=room.display_name,
-        open_issues=[issue for issue in everything if issue.status in OPEN_STATUSES],
+        open_issues=[issue for issue in listed if issue.status in OPEN_STATUSES],
         recent=await uow.issues.recent(room.id, since),
         deferred_count=sum(1 for issue in everything if issue.status is Status.DEFERRED),
         since=since,
@@ -42,10 +44,10 @@ async def standup_summary(uow: UnitOfWork, room: WarRoom, *, now: datetime, sinc
         floor_walkers=tuple(on_duty(await uow.floor_walkers.list(room.id), calendar=room.settings.calendar, now=now)),
         standup_on=standup_on,
         policy=room.settings.policy,
-        decided=tuple(issue for issue in everything if issue.decision is not None and issue.decision.standup_on == standup_on),
+        decided=tuple(issue for issue in listed if issue.decision is not None and issue.decision.standup_on == standup_on),
         tenant_id=room.tenant_id,
         team_name=room.name if room.team_id else None,
-        awaiting_confirmation=[issue for issue in everything if issue.awaiting_confirmation],
+        awaiting_confirmation=[issue for issue in listed if issue.awaiting_confirmation],
     )
 
 

@@ -15,8 +15,8 @@ class DueWorkRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def probe(self, now: datetime, *, purge_before: datetime) -> DueWork:
-        """Which passes have work, and the outbox gauges. Each answer is a superset of its pass's own query (a pass told
+    async def probe(self, now: datetime, *, purge_before: datetime, standups_until: datetime) -> DueWork:
+        """Which passes have work, and the outbox gauges (stand-ups: due by `standups_until`, prepared ahead). Each answer is a superset of its pass's own query (a pass told
         "yes" may still find nothing: a row locked or claimed by another replica).
 
         No parameters: the earliest moments are read (`min` of an indexed column is one index probe, in any plan) and
@@ -45,7 +45,7 @@ class DueWorkRepository:
         return DueWork(
             reminders=by(row.next_reminder, now),
             closings=by(row.next_closing, now),
-            standups=by(row.next_standup, now),
+            standups=by(row.next_standup, standups_until),
             deliveries=by(row.next_delivery, now),
             purge=by(row.oldest_activity, purge_before, strictly=True),
             outbox=OutboxStats(pending=row.pending, failed=row.failed, oldest_pending_at=row.oldest),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.brief import IssueBrief
 from bot.domain.model import (
     Area,
     Category,
@@ -32,6 +33,7 @@ from bot.domain.model import (
 from bot.domain.ports import DueIssues, DuplicateSourceForm, StaleIssue
 from bot.domain.reminders import RemindedIssue, ReminderState
 from storage.models import IssueFollowerRow, IssueRow, UtcDateTime
+from storage.repositories.briefs import issue_briefs, standup_listed
 from storage.repositories.common import optional_person, skip_locked
 
 
@@ -316,12 +318,20 @@ class IssueRepository:
         return _reminder_state(row)
 
     async def recent(self, war_room_id: int, since: datetime | None) -> list[Issue]:
-        """Issues raised or resolved since `since` (all when None), for the stand-up."""
-        condition = IssueRow.war_room_id == war_room_id
+        """Issues raised or resolved since `since` (all when None), for the stand-up: plain rows, not through the ORM."""
+        condition = _ISSUES.c.war_room_id == war_room_id
         if since is not None:
-            condition = condition & ((IssueRow.created_at >= since) | (IssueRow.resolved_at >= since))
-        rows = list((await self._session.execute(select(IssueRow).where(condition).order_by(IssueRow.id))).scalars())
-        return [_to_issue(row, ()) for row in rows]
+            condition = condition & ((_ISSUES.c.created_at >= since) | (_ISSUES.c.resolved_at >= since))
+        rows = await self._session.execute(select(_ISSUES).where(condition).order_by(_ISSUES.c.id))
+        return [_to_issue(row, ()) for row in rows]  # type: ignore[arg-type]
+
+    async def briefs(self, war_room_id: int) -> list[IssueBrief]:
+        """Every issue of the war room, as the stand-up's counts see it (a few columns)."""
+        return await issue_briefs(self._session, war_room_id)
+
+    async def for_standup(self, war_room_id: int, *, standup_on: date) -> list[Issue]:
+        """The issues a stand-up may list: open, resolved and not confirmed, or decided at the stand-up of `standup_on`."""
+        return [_to_issue(row, ()) for row in await self._session.execute(standup_listed(war_room_id, standup_on))]  # type: ignore[arg-type]
 
     async def all_with_status(self, war_room_id: int, statuses: frozenset[Status], *, limit: int = 2000) -> list[Issue]:
         """Many issues at once (stand-up, exit criteria, metrics): read as plain rows, not through the ORM."""

@@ -35,9 +35,9 @@ def conversation():  # type: ignore[no-untyped-def]
     return make_conversation(team_id=team, channel_id=team, conversation_id=f"{team};messageid=1")
 
 
-async def probe(uow_factory: UnitOfWorkFactory, now: datetime = LONG_AGO):  # type: ignore[no-untyped-def]
+async def probe(uow_factory: UnitOfWorkFactory, now: datetime = LONG_AGO, *, lead: timedelta = timedelta()):  # type: ignore[no-untyped-def]
     async with uow_factory() as uow:
-        return await uow.due.probe(now, purge_before=now - timedelta(hours=48))
+        return await uow.due.probe(now, purge_before=now - timedelta(hours=48), standups_until=now + lead)
 
 
 async def test_nothing_due_long_ago(uow_factory: UnitOfWorkFactory) -> None:
@@ -77,6 +77,11 @@ async def test_each_kind_of_due_work_is_seen(uow_factory: UnitOfWorkFactory, eng
         )
     due = await probe(uow_factory)
     assert (due.reminders, due.standups, due.deliveries, due.purge) == (False, False, True, False)
+    # A stand-up is seen once it may be prepared: `standups_until` (its minute less the scheduler's lead), not at its minute.
+    async with engine.begin() as connection:
+        await connection.execute(update(WarRoomRow).where(WarRoomRow.id == war_room_id).values(next_standup_at=LONG_AGO + timedelta(minutes=2)))
+    assert not (await probe(uow_factory)).standups
+    assert (await probe(uow_factory, lead=timedelta(minutes=2))).standups
 
 
 @pytest.fixture

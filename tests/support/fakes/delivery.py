@@ -47,13 +47,16 @@ class FakeActivities(FakeRepository):
 
 class FakeOutbox(FakeRepository):
     async def enqueue(self, message: OutboundMessage, *, now: datetime) -> bool:
+        return await self._enqueue(message, now=now, send_at=now)
+
+    async def enqueue_many(self, messages: builtins.list[OutboundMessage], *, now: datetime, send_at: datetime | None = None) -> int:
+        return sum([await self._enqueue(message, now=now, send_at=send_at or now) for message in messages])
+
+    async def _enqueue(self, message: OutboundMessage, *, now: datetime, send_at: datetime) -> bool:
         if any(record.message.dedupe_key == message.dedupe_key for record in self._store.outbox.values()):
             return False
-        self._store.outbox[max(self._store.outbox, default=0) + 1] = OutboxRecord(message=message, created_at=now, next_attempt_at=now)
+        self._store.outbox[max(self._store.outbox, default=0) + 1] = OutboxRecord(message=message, created_at=now, next_attempt_at=send_at)
         return True
-
-    async def enqueue_many(self, messages: builtins.list[OutboundMessage], *, now: datetime) -> int:
-        return sum([await self.enqueue(message, now=now) for message in messages])
 
     async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> builtins.list[OutboxItem]:
         heads: dict[str, int] = {}
@@ -103,13 +106,13 @@ class FakeOutbox(FakeRepository):
 
 
 class FakeDue(FakeRepository):
-    async def probe(self, now: datetime, *, purge_before: datetime) -> DueWork:
+    async def probe(self, now: datetime, *, purge_before: datetime, standups_until: datetime) -> DueWork:
         store = self._store
         return DueWork(
             reminders=any(due_at is not None and due_at <= now for _, due_at in store.reminders.values()),
             closings=any(issue.resolution is not None and issue.resolution.close_by is not None and issue.resolution.close_by <= now
                          for issue in store.issues.values()),
-            standups=any(room.next_standup_at is not None and room.next_standup_at <= now for room in store.war_rooms.values()),
+            standups=any(room.next_standup_at is not None and room.next_standup_at <= standups_until for room in store.war_rooms.values()),
             deliveries=any(record.status == "pending" and record.next_attempt_at <= now for record in store.outbox.values()),
             purge=any(claim.received_at < purge_before for claim in store.activities.values()),
             outbox=await FakeOutbox(lambda: store).stats(),

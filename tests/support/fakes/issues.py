@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
-from bot.domain.model import Issue, IssueQuery, NewIssue, Person, Status
+from bot.domain.brief import IssueBrief
+from bot.domain.model import OPEN_STATUSES, Issue, IssueQuery, NewIssue, Person, Status
 from bot.domain.ports import DueIssues, DuplicateSourceForm, StaleIssue
 from bot.domain.reminders import RemindedIssue, ReminderState
 from bot.domain.events import Event
@@ -129,6 +130,24 @@ class FakeIssues(FakeRepository):
     async def all_with_status(self, war_room_id: int, statuses: frozenset[Status], *, limit: int = 2000) -> builtins.list[Issue]:
         found = [issue for issue in self._store.issues.values() if issue.war_room_id == war_room_id and issue.status in statuses]
         return [self._without_followers(issue) for issue in sorted(found, key=lambda issue: (issue.severity, issue.created_at))[:limit]]
+
+    async def briefs(self, war_room_id: int) -> builtins.list[IssueBrief]:
+        return [
+            IssueBrief(
+                id=issue.id, number=issue.number, title=issue.title, status=issue.status, severity=issue.severity, area=issue.area,
+                category=issue.category, created_at=issue.created_at, updated_at=issue.updated_at, resolve_by=issue.resolve_by, resolved_at=issue.resolved_at,
+                handled_by=issue.handled_by, escalated_at=issue.escalated_at, awaiting_confirmation=issue.awaiting_confirmation,
+            )
+            for _, issue in sorted(self._store.issues.items()) if issue.war_room_id == war_room_id
+        ]
+
+    async def for_standup(self, war_room_id: int, *, standup_on: date) -> builtins.list[Issue]:
+        def listed(issue: Issue) -> bool:
+            decided_on = issue.decision.standup_on if issue.decision else None
+            return issue.status in OPEN_STATUSES or issue.awaiting_confirmation or decided_on == standup_on
+
+        found = [issue for issue in self._store.issues.values() if issue.war_room_id == war_room_id and listed(issue)]
+        return [self._without_followers(issue) for issue in sorted(found, key=lambda issue: (issue.severity, issue.created_at))]
 
     async def count(self, war_room_id: int, statuses: frozenset[Status]) -> int:
         return sum(1 for issue in self._store.issues.values() if issue.war_room_id == war_room_id and issue.status in statuses)
