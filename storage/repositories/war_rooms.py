@@ -32,6 +32,7 @@ _ROW_AS_STORED = select(
 # The statements of a turn, built once with their values as parameters (building one per turn was a good part of
 # SQLAlchemy's share of it).
 _ROOM_BY_KEY = _ROW_AS_STORED.where(_WAR_ROOMS.c.key == bindparam("key"))
+_ROOM_BY_ID = _ROW_AS_STORED.where(_WAR_ROOMS.c.id == bindparam("war_room_id"))
 # The same row and the roles one person holds in that war room, comma-separated (NULL: none).
 _ROOM_AND_ROLES_BY_KEY = _ROOM_BY_KEY.add_columns(
     select(func.aggregate_strings(_ROLES.c.role, ","))
@@ -126,7 +127,7 @@ class WarRoomRepository:
         return (await self._session.execute(query, parameters)).one()
 
     async def get(self, war_room_id: int) -> WarRoom:
-        row = (await self._session.execute(_ROW_AS_STORED.where(_WAR_ROOMS.c.id == war_room_id))).one_or_none()
+        row = (await self._session.execute(_ROOM_BY_ID, {"war_room_id": war_room_id})).one_or_none()
         assert row is not None, f"war room {war_room_id} does not exist"
         return self._mapped.of(row)
 
