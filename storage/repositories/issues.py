@@ -6,8 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import (
@@ -30,10 +29,11 @@ from bot.domain.model import (
     Status,
 )
 from bot.domain.events import Event
-from bot.domain.ports import DueIssues, DuplicateSourceForm, StaleIssue
+from bot.domain.ports import DueIssues, StaleIssue
 from bot.domain.reminders import ReminderState
-from storage.models import IssueEventRow, IssueFollowerRow, IssueRow, UtcDateTime, WarRoomRow
-from storage.repositories.common import dialect, optional_person, skip_locked
+from storage.models import IssueFollowerRow, IssueRow, UtcDateTime
+from storage.repositories.common import optional_person, skip_locked
+from storage.repositories.new_issue import add_issue
 
 
 _ISSUES = IssueRow.__table__
@@ -47,49 +47,6 @@ def _save_statement(columns: tuple[str, ...]) -> Any:
         .where(_ISSUES.c.id == bindparam("b_id"), _ISSUES.c.version == bindparam("b_version"))
         .values({name: bindparam(name) for name in columns})
     )
-
-
-_EVENTS = IssueEventRow.__table__
-_WAR_ROOMS = WarRoomRow.__table__
-# The next number of a war room; its row stays locked until the commit (PostgreSQL).
-_NEXT_NUMBER = (
-    update(_WAR_ROOMS)
-    .where(_WAR_ROOMS.c.id == bindparam("room_id"))
-    .values(last_issue_number=_WAR_ROOMS.c.last_issue_number + 1)
-    .returning(_WAR_ROOMS.c.last_issue_number)
-)
-_INSERT_ISSUE = insert(_ISSUES).returning(_ISSUES.c.id)
-_INSERT_EVENT = insert(_EVENTS)
-# What a new issue's event row takes from the event (the issue, its war room and version 1 come from the issue).
-_EVENT_COLUMNS = ("verb", "actor_id", "actor_name", "from_value", "to_value", "reason", "at")
-
-
-def _typed(table: Any, name: str, prefix: str) -> Any:
-    # Typed, so that PostgreSQL knows each parameter's type in an INSERT ... SELECT. Prefixed: a parameter named like a
-    # column of `war_rooms` would become a SET of the CTE's UPDATE.
-    return bindparam(prefix + name, type_=table.c[name].type)
-
-
-def _prefixed(values: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {prefix + name: value for name, value in values.items()}
-
-
-@functools.cache
-def _add_in_one_statement(columns: tuple[str, ...]) -> Any:
-    """PostgreSQL: the next number, the issue (`columns` as parameters) and its event in one statement (data-modifying
-    CTEs), built once."""
-    number = _NEXT_NUMBER.cte("n")
-    issue = (
-        insert(_ISSUES)
-        .from_select([*columns, "number"], select(*(_typed(_ISSUES, name, "i_") for name in columns), number.c.last_issue_number))
-        .returning(_ISSUES.c.id, _ISSUES.c.number, _ISSUES.c.war_room_id)
-        .cte("i")
-    )
-    event = insert(_EVENTS).from_select(
-        ["issue_id", "war_room_id", "version", *_EVENT_COLUMNS],
-        select(issue.c.id, issue.c.war_room_id, literal(1), *(_typed(_EVENTS, name, "e_") for name in _EVENT_COLUMNS)),
-    ).cte("e")
-    return select(issue.c.id, issue.c.number).add_cte(event)
 
 
 # One issue and its followers, read on every click: built once, the values as parameters (plain rows, no ORM).
@@ -109,31 +66,8 @@ class IssueRepository:
         self._session = session
 
     async def add(self, new: NewIssue, *, created: Event) -> Issue:
-        """Number the issue (its war room's next number), store it and `created`.
-
-        The war room's row stays locked (PostgreSQL) or the database written (SQLite) until the commit: that is what
-        numbers concurrent reports without gaps. On PostgreSQL the three writes are one statement, so the lock waits
-        for one round trip instead of three.
-        """
-        values = _new_issue_values(new)
-        event = _event_values(created)
-        try:
-            if dialect(self._session) == "postgresql":
-                statement = _add_in_one_statement(tuple(values))
-                parameters = {"room_id": new.war_room_id, **_prefixed(values, "i_"), **_prefixed(event, "e_")}
-                row = (await self._session.execute(statement, parameters)).one()
-                issue_id, number = row.id, row.number
-            else:
-                # SQLite writes one transaction at a time: three statements hold nobody up longer than one.
-                number = (await self._session.execute(_NEXT_NUMBER, {"room_id": new.war_room_id})).scalar_one()
-                issue_id = (await self._session.execute(_INSERT_ISSUE, {**values, "number": number})).scalar_one()
-                first = {"issue_id": issue_id, "war_room_id": new.war_room_id, "version": 1}
-                await self._session.execute(_INSERT_EVENT, {**first, **event})
-        except IntegrityError as error:
-            if "source_form_id" in str(error.orig):
-                raise DuplicateSourceForm(new.source_form_id) from error
-            raise
-        return Issue.model_validate(new.model_dump() | {"id": issue_id, "number": number, "updated_at": new.created_at, "version": 1})
+        """Numbered in its war room and stored with `created`, its first event (storage/repositories/new_issue.py)."""
+        return await add_issue(self._session, new, created)
 
     async def get(self, issue_id: int, *, for_update: bool = False) -> Issue | None:
         """`for_update` locks the row on PostgreSQL so concurrent clicks apply one after the other."""
@@ -395,50 +329,6 @@ class IssueRepository:
         for row in rows:
             grouped.setdefault(row.issue_id, []).append(Person(aad_object_id=row.aad_object_id, name=row.name))
         return {issue_id: tuple(people) for issue_id, people in grouped.items()}
-
-
-def _new_issue_values(new: NewIssue) -> dict[str, Any]:
-    """The columns of a new issue row, but its number."""
-    return dict(
-        war_room_id=new.war_room_id,
-        title=new.title,
-        description=new.description,
-        severity=int(new.severity),
-        category=new.category.value if new.category else None,
-        area=new.area.value if new.area else None,
-        company=new.company,
-        affected_users=new.affected_users,
-        status=new.status.value,
-        reporter_aad_id=new.reporter.aad_object_id,
-        reporter_name=new.reporter.name,
-        tenant_id=new.tenant_id,
-        team_id=new.team_id,
-        channel_id=new.channel_id,
-        conversation_id=new.conversation_id,
-        card_activity_id=new.card_activity_id,
-        source_form_id=new.source_form_id,
-        source_url=new.source_url,
-        environment=new.environment.value if new.environment else None,
-        documents=new.documents,
-        created_at=new.created_at,
-        updated_at=new.created_at,
-        resolve_by=new.resolve_by,
-        version=1,
-        save_as_runbook=False,
-        # The scheduler plans its reminders on its next pass.
-        next_due_at=new.created_at if new.status.is_open else None,
-        reminder_seq=0,
-        reminder_generation=0,
-        ack_escalated=False,
-    )
-
-
-def _event_values(event: Event) -> dict[str, Any]:
-    """`_EVENT_COLUMNS` of an issue's first event, as `EventRepository.add` writes them."""
-    return dict(
-        verb=event.verb, actor_id=event.actor.aad_object_id, actor_name=event.actor.name,
-        from_value=event.from_value, to_value=event.to_value, reason=event.reason, at=event.at,
-    )
 
 
 def _person_columns(person: Person | None) -> tuple[str | None, str | None]:
