@@ -1,5 +1,6 @@
 """The benchmark's databases: a fresh SQLite file and a fresh PostgreSQL database per run, migrated with
-`hypercare migrate`; the issues the Acknowledge scenario clicks; the counts that check every request did its work."""
+`hypercare migrate`; the issues the Acknowledge and sign-off scenarios click; the counts that check every request did its
+work."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from storage.db import create_engine
-from storage.models import IssueRow, WarRoomRow
+from storage.models import ChartSnapshotRow, IssueRow, WarRoomRow
 
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", os.environ.get("HYPERCARE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -104,6 +105,8 @@ class IssueCounts:
     issues: int
     acknowledged: int
     max_id: int
+    confirmed: int  # resolutions signed off by someone (not closed by themselves)
+    awaiting_confirmation: int
 
 
 async def _counts(url: str) -> IssueCounts:
@@ -112,20 +115,27 @@ async def _counts(url: str) -> IssueCounts:
         async with engine.connect() as connection:
             row = (
                 await connection.execute(
-                    select(func.count(), func.count(IssueRow.acknowledged_at), func.coalesce(func.max(IssueRow.id), 0))
+                    select(
+                        func.count(),
+                        func.count(IssueRow.acknowledged_at),
+                        func.coalesce(func.max(IssueRow.id), 0),
+                        func.count(IssueRow.confirmed_by_id),
+                        func.count(IssueRow.resolved_at).filter(IssueRow.confirmed_at.is_(None)),
+                    )
                 )
             ).one()
     finally:
         await engine.dispose()
-    return IssueCounts(issues=row[0], acknowledged=row[1], max_id=row[2])
+    return IssueCounts(issues=row[0], acknowledged=row[1], max_id=row[2], confirmed=row[3], awaiting_confirmation=row[4])
 
 
 def counts(database: Database) -> IssueCounts:
     return asyncio.run(_counts(database.url))
 
 
-async def _clone_issues(url: str, how_many: int) -> int:
-    """Copy an unacknowledged issue the bot itself stored, `how_many` times (new number, new form id).
+async def _clone_issues(url: str, how_many: int, model: int | None) -> int:
+    """Copy an issue the bot itself stored, `how_many` times (new number, new form id, version 1): `model`, or the first
+    unacknowledged one.
 
     Bulk rows through the product's own table definition: creating thousands of issues through the bot
     would take as long as the benchmark itself. Returns the highest issue id afterwards.
@@ -134,15 +144,14 @@ async def _clone_issues(url: str, how_many: int) -> int:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            model = (
-                await connection.execute(select(table).where(IssueRow.acknowledged_at.is_(None)).order_by(IssueRow.id).limit(1))
-            ).mappings().first()
-            if model is None:
+            which = IssueRow.id == model if model is not None else IssueRow.acknowledged_at.is_(None)
+            original = (await connection.execute(select(table).where(which).order_by(IssueRow.id).limit(1))).mappings().first()
+            if original is None:
                 raise RuntimeError("no unacknowledged issue to copy: the Action.Execute submit scenario stored none")
-            room = model["war_room_id"]
+            room = original["war_room_id"]
             last = (await connection.execute(select(func.max(IssueRow.number)).where(IssueRow.war_room_id == room))).scalar_one()
             tag = uuid.uuid4().hex[:10]
-            base = {key: value for key, value in model.items() if key not in ("id",)}
+            base = {key: value for key, value in original.items() if key not in ("id",)}
             rows = [
                 base | {"number": last + k, "source_form_id": f"bench-seed-{tag}-{k}", "version": 1}
                 for k in range(1, how_many + 1)
@@ -155,5 +164,19 @@ async def _clone_issues(url: str, how_many: int) -> int:
         await engine.dispose()
 
 
-def clone_issues(database: Database, how_many: int) -> int:
-    return asyncio.run(_clone_issues(database.url, how_many))
+async def _latest_chart(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(select(func.max(ChartSnapshotRow.id)))).scalar_one()
+    finally:
+        await engine.dispose()
+
+
+def latest_chart(database: Database) -> int:
+    """The chart the last card with one was drawn with (a stand-up just posted)."""
+    return asyncio.run(_latest_chart(database.url))
+
+
+def clone_issues(database: Database, how_many: int, *, model: int | None = None) -> int:
+    return asyncio.run(_clone_issues(database.url, how_many, model))

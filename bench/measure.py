@@ -38,6 +38,9 @@ class WrkResult:
     non_2xx: int = 0
     socket_errors: dict[str, int] = field(default_factory=dict)  # connect, read, write, timeout
     wrk_cpu_seconds: float = 0.0
+    # Answers whose body was checked (activities.lua, given what to expect), and those that were as expected.
+    answers_checked: int | None = None
+    answers_as_expected: int | None = None
     raw: str = ""
 
     @property
@@ -66,6 +69,8 @@ def parse_wrk(text: str, connections: int) -> WrkResult:
         result.non_2xx = int(match.group(1))
     if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text):
         result.socket_errors = dict(zip(("connect", "read", "write", "timeout"), map(int, match.groups())))
+    if match := re.search(r"Answers checked: (\d+), as expected: (\d+)", text):
+        result.answers_checked, result.answers_as_expected = int(match.group(1)), int(match.group(2))
     return result
 
 
@@ -77,12 +82,14 @@ def wrk_binary() -> str:
 
 
 def run_wrk(
-    url: str, template: Path, *, first_id: int, first_issue: int = 0, connections: int, seconds: float, timeout_s: int = 10
+    url: str, template: Path, *, first_id: int, first_issue: int = 0, issue_span: int = 0, expect: tuple[str, str] | None = None,
+    connections: int, seconds: float, timeout_s: int = 10,
 ) -> WrkResult:
-    """One bounded wrk run: one thread (one Lua state: a global, never repeating counter), --latency."""
+    """One bounded wrk run: one thread (one Lua state: a global, never repeating counter), --latency. `issue_span`: cycle
+    through that many issues from `first_issue`; `expect`: (text every answer contains, text none contains, or "")."""
     command = [
         wrk_binary(), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"--timeout={timeout_s}s", "--latency",
-        "-s", str(WRK_SCRIPT), url, "--", str(template), str(first_id), str(first_issue),
+        "-s", str(WRK_SCRIPT), url, "--", str(template), str(first_id), str(first_issue), str(issue_span), *(expect or ()),
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + timeout_s + 30)

@@ -4,14 +4,19 @@ Placeholders are filled per request by `bench/wrk/activities.lua` (and by `fill(
 requests the runner sends itself), so every request is unique where the bot deduplicates:
 
     @@ID@@     a number unique across the whole benchmark run (activity id, thread root, form id)
-    @@ISSUE@@  the issue to acknowledge: a range of pre-created issue ids, each clicked once
+    @@ISSUE@@  the issue clicked: a range of pre-created issue ids, each clicked once (acknowledge, sign-off), or
+               cycled through (refresh, which changes nothing)
     @@SERVICE_URL@@ is filled in once, by the runner (the fake Bot Connector's address)
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from cards.issue_card import VIEW_VERB
+from cards.signoff import CONFIRM_VERB
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 TEAM_ID = "19:Qx7kP2vHqYtN0mB8sJcLrA1fWdE3uZ5g@thread.tacv2"
@@ -26,9 +31,17 @@ USER = {
 }
 TEXT = "sev2 - AP cannot post vendor invoices in USMF, posting profile missing, 12 users affected since this morning"
 REPLY_TO = "1732352400123"  # the message holding the form / issue card that is clicked
+# The stand-up sign-off row (i) has a war room of its own (a war room is a team), so that the issues it signs off are
+# not the ones the other rows click, and its stand-up lists only what it was seeded with.
+STANDUP_TEAM_ID = "19:Wm4rT8yHnB2vK6pXcQ0sLdF1gJ3eZ7a9@thread.tacv2"
+STANDUP_CHANNEL_ID = "19:f0e1d2c3b4a5968778695a4b3c2d1e0f@thread.tacv2"
+# The stand-up the sign-off buttons were on counts "resolved since" from the previous one: a day before the run.
+STANDUP_SINCE = (datetime.now(timezone.utc) - timedelta(days=1)).replace(microsecond=0).isoformat()
+# What a Confirm on the stand-up answers (bot/chat/signoff.py), checked in every answer of row (i).
+SIGNED_OFF = "confirmed fixed and closed by"
 
 
-def _base(kind: str, *, thread_root: str = "@@ID@@") -> dict[str, Any]:
+def _base(kind: str, *, thread_root: str = "@@ID@@", team_id: str = TEAM_ID, channel_id: str = CHANNEL_ID) -> dict[str, Any]:
     return {
         "type": kind,
         "id": "@@ID@@",
@@ -41,28 +54,28 @@ def _base(kind: str, *, thread_root: str = "@@ID@@") -> dict[str, Any]:
             "isGroup": True,
             "conversationType": "channel",
             "tenantId": TENANT,
-            "id": f"{CHANNEL_ID};messageid={thread_root}",
+            "id": f"{channel_id};messageid={thread_root}",
         },
         "recipient": dict(BOT),
         "entities": [
             {"locale": "en-GB", "country": "GB", "platform": "Web", "timezone": "Europe/London", "type": "clientInfo"}
         ],
         "channelData": {
-            "teamsTeamId": TEAM_ID,
-            "teamsChannelId": CHANNEL_ID,
+            "teamsTeamId": team_id,
+            "teamsChannelId": channel_id,
             "tenant": {"id": TENANT},
-            "team": {"id": TEAM_ID, "name": "Contoso D365 go-live war room", "aadGroupId": "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"},
-            "channel": {"id": CHANNEL_ID, "name": "General"},
-            "settings": {"selectedChannel": {"id": CHANNEL_ID}},
+            "team": {"id": team_id, "name": "Contoso D365 go-live war room", "aadGroupId": "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"},
+            "channel": {"id": channel_id, "name": "General"},
+            "settings": {"selectedChannel": {"id": channel_id}},
         },
         "locale": "en-GB",
         "localTimezone": "Europe/London",
     }
 
 
-def mention(text: str = TEXT) -> dict[str, Any]:
+def mention(text: str = TEXT, **where: str) -> dict[str, Any]:
     """A new channel post @mentioning the bot: the bot answers with the prefilled issue form."""
-    activity = _base("message")
+    activity = _base("message", **where)
     activity["text"] = f"<p><at>{BOT['name']}</at> {text}</p>"
     activity["textFormat"] = "plain"
     activity["attachments"] = [
@@ -78,16 +91,16 @@ def mention(text: str = TEXT) -> dict[str, Any]:
     return activity
 
 
-def _card_action(verb: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Action.Execute on a card the bot posted in the thread."""
-    activity = _base("invoke")
+def _card_action(verb: str, data: dict[str, Any], *, trigger: str = "manual", **where: str) -> dict[str, Any]:
+    """Action.Execute on a card the bot posted in the thread (`automatic`: Teams asking for a card's `refresh`)."""
+    activity = _base("invoke", **where)
     activity["name"] = "adaptiveCard/action"
     activity["replyToId"] = REPLY_TO
-    activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
+    activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": trigger}
     return activity
 
 
-def submit() -> dict[str, Any]:
+def submit(**where: str) -> dict[str, Any]:
     """Action.Execute "Raise issue" on the form: a fresh form_id each time, so every submit stores an issue."""
     return _card_action("issue.create", {
         "form_id": "bench-form-@@ID@@",
@@ -98,7 +111,7 @@ def submit() -> dict[str, Any]:
         "area": "accounts_payable",
         "company": "USMF",
         "affected_users": "12",
-    })
+    }, **where)
 
 
 def acknowledge() -> dict[str, Any]:
@@ -106,13 +119,38 @@ def acknowledge() -> dict[str, Any]:
     return _card_action("issue.ack", {"issue_id": "@@ISSUE@@", "version": 1})
 
 
-TEMPLATES = {"mention": mention, "submit": submit, "acknowledge": acknowledge}
+def refresh() -> dict[str, Any]:
+    """Teams asking for one person's view of an issue card: the card's `refresh` action (cards/issue_card.py), sent
+    automatically when someone listed in its `userIds` looks at it. The answer is their card; nothing is stored or PUT."""
+    return _card_action(VIEW_VERB, {"issue_id": "@@ISSUE@@"}, trigger="automatic")
+
+
+def signoff(chart_id: int | None = None) -> dict[str, Any]:
+    """Confirm on the stand-up's "Resolved since the last stand-up: sign off" (cards/signoff.py), in the stand-up's war
+    room, each resolved issue clicked once at the version the card was drawn from (1); `chart_id`: the chart of the
+    stand-up the button is on (the runner posts one, then writes this template again with it)."""
+    data = {"issue_id": "@@ISSUE@@", "version": 1, "since": STANDUP_SINCE, "chart_id": chart_id}
+    return _card_action(CONFIRM_VERB, data, team_id=STANDUP_TEAM_ID, channel_id=STANDUP_CHANNEL_ID)
+
+
+def resolve(issue_id: int, version: int) -> dict[str, Any]:
+    """Resolve on an issue card of the stand-up's war room, as its fold-out submits it (seeding row (i))."""
+    data = {"issue_id": issue_id, "version": version, "resolve_notes": "Posting profile added to the vendor group in USMF.",
+            "resolve_type": "configuration_changed", "resolve_handled_by": "support"}
+    return _card_action("issue.resolve", data, team_id=STANDUP_TEAM_ID, channel_id=STANDUP_CHANNEL_ID)
+
+
+TEMPLATES = {"mention": mention, "submit": submit, "acknowledge": acknowledge, "refresh": refresh, "signoff": signoff}
+
+
+def render(activity: dict[str, Any], service_url: str) -> str:
+    """The JSON text of an activity, its service URL filled in; `@@ISSUE@@` becomes a bare number."""
+    text = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
+    return text.replace('"@@ISSUE@@"', "@@ISSUE@@").replace("@@SERVICE_URL@@", service_url)
 
 
 def template(name: str, service_url: str) -> str:
-    """The JSON text of a template, its service URL filled in; `@@ISSUE@@` becomes a bare number."""
-    text = json.dumps(TEMPLATES[name](), ensure_ascii=False, separators=(",", ":"))
-    return text.replace('"@@ISSUE@@"', "@@ISSUE@@").replace("@@SERVICE_URL@@", service_url)
+    return render(TEMPLATES[name](), service_url)
 
 
 def fill(text: str, unique: int, issue: int = 0) -> bytes:

@@ -57,7 +57,7 @@ def table(report: dict[str, Any]) -> str:
 
 
 def targets_text(report: dict[str, Any]) -> str:
-    lines = ["| target (rows d, e, f) | met | per row |", "|---|---|---|"]
+    lines = ["| target (rows d, e, f, h, i) | met | per row |", "|---|---|---|"]
     for target in report["targets"]:
         word = {True: "yes", False: "NO", None: "not measured"}
         rows = ", ".join(f"{key} {word[ok]}" for key, ok in target["rows"].items()) or "not measured"
@@ -105,6 +105,19 @@ def _work_done(report: dict[str, Any]) -> str:
             lines.append(
                 f"- {result['label']}: {done['requests']} clicks answered to wrk ({done.get('processed', '?')} processed), "
                 f"{done['issues_acknowledged']} issues acknowledged."
+            )
+        elif result["row"] == "h" and done:
+            lines.append(
+                f"- {result['label']}: {done['requests']} refreshes answered to wrk, cycling through {done['issues_refreshed']} "
+                f"issues; {done.get('answers_as_expected', '?')} of {done.get('answers_checked', '?')} answers were the "
+                "viewer's own card (Take, no Change severity); nothing stored."
+            )
+        elif result["row"] == "i" and done:
+            lines.append(
+                f"- {result['label']}: {done['requests']} clicks answered to wrk ({done.get('processed', '?')} processed), "
+                f"{done['issues_signed_off']} resolutions signed off; {done.get('answers_as_expected', '?')} of "
+                f"{done.get('answers_checked', '?')} answers were the stand-up saying so; the stand-up's war room held "
+                f"{done['standup_war_room_issues']} issues at the end."
             )
         if s.get("database_cpu_ms_per_request"):
             lines.append(
@@ -175,15 +188,21 @@ ROWS = """\
 | (d) | hypercare: a channel post @mentioning the bot → the prefilled issue form as a reply | the most common turn |
 | (e) | hypercare: Action.Execute *Raise issue* (fresh `form_id` each time) → issue stored, issue card as the invoke answer, card `PUT` for everyone | creating an issue |
 | (f) | hypercare: Action.Execute *Acknowledge* by an oncall user, each issue clicked once at version 1 → issue updated, card answer + `PUT` | a triage click |
+| (h) | hypercare: the issue card's `refresh` (`adaptiveCard/action`, verb `issue.view`, trigger `automatic`) from an oncall user, cycling through the issues stored → the viewer's own card as the answer, nothing stored, no `PUT` | Teams asks it for every listed viewer who looks at a card |
+| (i) | hypercare: *Confirm* on the stand-up's sign-off section by a triage lead, in a war room of its own, each resolved issue clicked once at version 1 → sign-off recorded, the issue closed, the stand-up redrawn as the answer + `PUT` + the issue's card updated | signing off resolutions at the stand-up |
 
 Every request is unique where the bot deduplicates: activity id, the thread's conversation id
 (`19:…;messageid=<n>`), the form id; (f) clicks each issue once (issues stored by (e), topped up by copying
-one of them in bulk through the product's own table definition when (e) made too few). (d)–(f) run on
+one of them in bulk through the product's own table definition when (e) made too few); (h) refreshes the issues
+stored so far, each answer checked by the wrk script (the viewer's card has Take and no Change severity); (i) works
+in a second team, whose war room is made ready through the bot (an issue raised, `roles add me triage_lead`, the issue
+resolved from its card), then that resolved issue is copied in bulk like (f)'s, and every answer and sign-off is
+counted. (d)–(i) run on
 SQLite and on PostgreSQL, each a fresh database migrated by `hypercare migrate` (PostgreSQL: a `bench_*`
 database on 127.0.0.1:5432, dropped afterwards); (c') and (g) write to the same database. The bot runs as
 `hypercare serve` in local mode (`MicrosoftAppId` empty) with `HYPERCARE_SCHEDULER_INTERVAL_SECONDS=0`,
 `HYPERCARE_ALLOWED_TENANTS` set and its default `INFO` logging; the clicker of (f) is an admin through
-`HYPERCARE_ADMINS` and gives themself the oncall role (`roles add me oncall`) first.
+`HYPERCARE_ADMINS` and gives themself the oncall role (`roles add me oncall`) first ((h) too).
 
 Columns:
 
@@ -191,7 +210,8 @@ Columns:
   median of the repetitions. **p99 @1 conn**: the same at one connection, the latency of an idle bot.
 - **server CPU ms/req**: utime + stime of the server process (all its threads, from `/proc/<pid>/stat`)
   over a run ÷ requests it worked on (its Bot Connector calls, counted once it went quiet, so requests still in
-  flight when wrk stopped count too). PostgreSQL's own processes are not in it; the checks list their CPU
+  flight when wrk stopped count too; (i) by the sign-offs stored, since a click makes several calls; (h), which makes
+  none, by wrk's answers). PostgreSQL's own processes are not in it; the checks list their CPU
   per request (every `postgres` process on the machine, so other users of the server count too).
 - **RSS**: `VmRSS` after the last repetition; **growth**: last repetition minus first.
 - **errors**: non-2xx answers and socket errors (connect, read, write, timeout at 10 s) of all runs; "in log":
@@ -213,7 +233,7 @@ def _reading(report: dict[str, Any]) -> str:
             continue
         bot = [
             f"({row}) {by_key[f'{row}/{db}']['cpu_ms_per_request'] / floor['cpu_ms_per_request']:.1f}×"
-            for row in ("d", "e", "f")
+            for row in ("d", "e", "f", "h", "i")
             if by_key.get(f"{row}/{db}", {}).get("cpu_ms_per_request")
         ]
         text = f"{label}: the floor (g) costs {floor['cpu_ms_per_request']:.2f} ms of server CPU per request"
@@ -290,7 +310,7 @@ FINDINGS = """\
 ## What to take out of the hot path
 
 The first round's ranked list and issue 16's ("speed, round two") are done, or measured and left with a reason, in
-*What was changed on the hot path* below (changes 1–17; its "Round two" part says what is left and why). Read the profile above with it: its
+*What was changed on the hot path* below (changes 1–18; its "Round two" part says what is left and why). Read the profile above with it: its
 "SQL per request" tables say which statements a turn still makes, and its "on the stack" line where the CPU goes.
 """
 

@@ -51,7 +51,10 @@ def capture(engine: AsyncEngine) -> Iterator[list[Captured]]:
     seen: list[Captured] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool) -> None:
-        params = parameters[0] if executemany and parameters else parameters
+        # An executemany gives one parameter set per row; a batch SQLAlchemy folds into one multi-row INSERT ("insertmanyvalues")
+        # comes flat, every row's values in one sequence, and is explained whole.
+        rows = executemany and parameters and isinstance(parameters[0], list | tuple | dict)
+        params = parameters[0] if rows else parameters
         seen.append(Captured(statement, tuple(params or ())))
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)

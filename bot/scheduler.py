@@ -18,12 +18,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.model import Issue, Person, Role
+from bot.domain.model import Person, Role
 from bot.domain.ports import Clock, DeliveryOutcome, DueWork, Sender, UnitOfWork
-from bot.domain.reminders import Plan, ReminderState, pause_reminders, plan_reminders, who_to_tell
+from bot.domain.reminders import Plan, RemindedIssue, ReminderState, pause_reminders, plan_reminders, who_to_tell
 from bot.domain.standup import StandupNotices, asked_to_set_up, standup_notices
 from bot.domain.war_room import WarRoom
-from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem, Settled
 from bot.observability.logs import WAR_ROOM_ID, new_request_id, request_context
 from bot.observability.metrics import Metrics
 from bot.ratelimit import SendLimiter
@@ -44,8 +44,10 @@ class SchedulerConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     batch: int = 500
-    # Due issues planned per transaction: small enough that the event loop is never held for long.
-    plan_chunk: int = 50
+    # Due issues planned per transaction: each chunk is a handful of statements whatever its size, so a large one saves
+    # round trips; the event loop is freed every `plan_yield` issues within it.
+    plan_chunk: int = 500
+    plan_yield: int = 10
     # Due stand-ups built per transaction, for the same reason (a stand-up costs more than a reminder).
     standup_chunk: int = 20
     # How long a claimed message is held by one worker before another may take it: the at-least-once window.
@@ -206,7 +208,9 @@ class Scheduler:
             leads = await uow.roles.holders(set(rooms), Role.TRIAGE_LEAD)
             messages: list[OutboundMessage] = []
             states: list[tuple[int, ReminderState, datetime | None]] = []
-            for issue, state in due_issues:
+            for index, (issue, state) in enumerate(due_issues):
+                if index and index % self._config.plan_yield == 0:
+                    await asyncio.sleep(0)  # the transaction waits a moment; web turns and sends do not wait for the chunk
                 room = rooms[issue.war_room_id]
                 self._tell_of_settings(room)
                 if room.signed_off_at is not None:  # hypercare is over: held, not looked at again until a withdrawal
@@ -229,7 +233,7 @@ class Scheduler:
         return len(due)
 
     def _reminders(
-        self, issue: Issue, state: ReminderState, room: WarRoom, thread: ConversationRef | None, leads: tuple[Person, ...], now: datetime
+        self, issue: RemindedIssue, state: ReminderState, room: WarRoom, thread: ConversationRef | None, leads: tuple[Person, ...], now: datetime
     ) -> tuple[Plan, list[OutboundMessage]]:
         plan = plan_reminders(issue, state, rule=room.settings.policy.rule(issue.severity), calendar=room.settings.calendar, now=now)
         if thread is None:
@@ -336,7 +340,8 @@ class Scheduler:
         """Send what is due, many conversations at once, keeping the rate limits.
 
         `now` moves on only by the time this pass waited. A conversation gets at most one message per
-        round (the claim returns queue heads), so its order holds.
+        round (the claim returns queue heads), so its order holds. A round's outcomes are recorded together, in one
+        transaction after its sends (not one per message, inside the send slots).
         """
         current = now
         for _ in range(self._config.delivery_rounds):
@@ -346,24 +351,24 @@ class Scheduler:
             if not items:
                 return
             in_flight = asyncio.Semaphore(self._config.concurrency)
+            held: list[tuple[OutboxItem, DeliveryOutcome, datetime, bool]] = []
             sends = []
             longest = timedelta()
             for item in items:
                 wait = self._limiter.wait(item.conversation_id, item.tenant_id, current)
                 if wait > self._config.max_inline_wait:
-                    outcome = DeliveryOutcome(kind="retry", retry_after=wait.total_seconds(), error="rate limit")
-                    await self._record(item, outcome, current, report, attempted=False)
+                    held.append((item, DeliveryOutcome(kind="retry", retry_after=wait.total_seconds(), error="rate limit"), current, False))
                     continue
                 # The slot is taken now, before sending, so concurrent sends cannot overrun a limit together.
                 self._limiter.record(item.conversation_id, item.tenant_id, current + wait)
                 longest = max(longest, wait)
-                sends.append(self._send(item, wait, current + wait, in_flight, report))
-            await asyncio.gather(*sends)
+                sends.append(self._send(item, wait, current + wait, in_flight))
+            await self._record([*held, *await asyncio.gather(*sends)], report)
             current += longest
 
     async def _send(
-        self, item: OutboxItem, wait: timedelta, at: datetime, in_flight: asyncio.Semaphore, report: TickReport
-    ) -> None:
+        self, item: OutboxItem, wait: timedelta, at: datetime, in_flight: asyncio.Semaphore
+    ) -> tuple[OutboxItem, DeliveryOutcome, datetime, bool]:
         WAR_ROOM_ID.set(item.war_room_id)  # this send runs in a task of its own (gather)
         async with in_flight:
             if wait > timedelta():
@@ -375,26 +380,34 @@ class Scheduler:
                                "outbox message %s (%s) could not be sent, tried again later: %r", item.id, item.dedupe_key, error,
                                error=error)
                 outcome = DeliveryOutcome(kind="retry", error=repr(error)[:500])
-            await self._record(item, outcome, at, report)
+        return item, outcome, at, True
 
-    async def _record(
-        self, item: OutboxItem, outcome: DeliveryOutcome, now: datetime, report: TickReport, *, attempted: bool = True
-    ) -> None:
-        given_up = outcome.kind == "failed" or item.attempts + 1 >= self._config.max_attempts
-        async with self._uow_factory() as uow:
+    async def _record(self, ends: list[tuple[OutboxItem, DeliveryOutcome, datetime, bool]], report: TickReport) -> None:
+        """Each message's end, `attempted=False` when it was only held back by a rate limit, in one transaction."""
+        results: list[Settled] = []
+        for item, outcome, at, attempted in ends:
+            given_up = outcome.kind == "failed" or item.attempts + 1 >= self._config.max_attempts
             if outcome.kind == "sent":
-                await uow.outbox.sent(item.id, activity_id=outcome.activity_id, now=now)
-                report.sent += 1
+                results.append(Settled(item_id=item.id, kind="sent", at=at, activity_id=outcome.activity_id))
             elif given_up:
-                await uow.outbox.failed(item.id, error=outcome.error, now=now)
-                log.error("outbox message %s (%s) failed for good: %s", item.id, item.dedupe_key, outcome.error)
-                report.failed += 1
+                results.append(Settled(item_id=item.id, kind="failed", at=at, error=outcome.error))
             else:
-                delay = self._retry_delay(item.attempts + 1, outcome.retry_after)
-                await uow.outbox.retry(item.id, at=now + delay, error=outcome.error, attempted=attempted)
-                report.retried += 1
+                at += self._retry_delay(item.attempts + 1, outcome.retry_after)
+                results.append(Settled(item_id=item.id, kind="retry", at=at, error=outcome.error, attempted=attempted))
+        async with self._uow_factory() as uow:
+            await uow.outbox.settle(results)
             await uow.commit()
-        self._metrics.delivery(item.dedupe_key, "sent" if outcome.kind == "sent" else "failed" if given_up else "retry")
+        for (item, _, _, _), result in zip(ends, results):
+            if result.kind == "failed":
+                token = WAR_ROOM_ID.set(item.war_room_id)  # the line names its war room, as the send's own lines do
+                try:
+                    log.error("outbox message %s (%s) failed for good: %s", item.id, item.dedupe_key, result.error)
+                finally:
+                    WAR_ROOM_ID.reset(token)
+            report.sent += result.kind == "sent"
+            report.failed += result.kind == "failed"
+            report.retried += result.kind == "retry"
+            self._metrics.delivery(item.dedupe_key, result.kind)
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> timedelta:
         if retry_after is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.domain.model import Issue, Person
-from bot.domain.reminders import Due
+from bot.domain.model import Person
+from bot.domain.reminders import Due, Reminded
 from bot.domain.events import Verb, ago
 from bot.domain.mentions import plan_mentions
 from cards.common import Card, adaptive_card, card_time, execute, mention_lines, rich_text, text_run, with_mentions
@@ -15,7 +15,7 @@ from cards.issue_actions import card_verb
 SNOOZE_VERB = "issue.snooze"
 
 
-def _headline(due: Due, issue: Issue, now: datetime) -> tuple[str, str]:
+def _headline(due: Due, issue: Reminded, now: datetime) -> tuple[str, str]:
     age = ago(now - issue.created_at)
     label = f"#{issue.number} {issue.severity.label}"
     match due.kind:
@@ -30,7 +30,7 @@ def _headline(due: Due, issue: Issue, now: datetime) -> tuple[str, str]:
     return "Default", f"⏰ {label} is still open: {issue.status.label.lower()}, assigned to {owner}, raised {age}."
 
 
-def render_reminder(due: Due, issue: Issue, *, notify: tuple[Person, ...], now: datetime) -> Card:
+def render_reminder(due: Due, issue: Reminded, *, notify: tuple[Person, ...], now: datetime) -> Card:
     colour, headline = _headline(due, issue, now)
     plan = plan_mentions(notify, messages=1)
     people, entities = mention_lines("", plan.batches[0] if plan.batches else (), others=plan.others, spacing="Small")

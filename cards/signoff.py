@@ -46,13 +46,14 @@ def reopen_input(issue_id: int) -> str:
 
 class SignOffTarget(BaseModel):
     """What a sign-off button carries: the issue, the version it was drawn from, and (on the stand-up) the stand-up's
-    "since", so that the redrawn stand-up is the same one."""
+    "since" and chart, so that the redrawn stand-up is the same one."""
 
     model_config = ConfigDict(extra="ignore")
 
     issue_id: int = Field(ge=1)
     version: int = Field(ge=1)
     since: datetime | None = None
+    chart_id: int | None = None
 
 
 class SignOffPanel(BaseModel):
@@ -119,7 +120,7 @@ def render_fixed_question(issue: Issue, *, notice: str | None = None, typed: str
     return with_mentions(adaptive_card(body, actions), entities)
 
 
-def _signoff_item(issue: Issue, summary: StandupSummary, panel: SignOffPanel | None) -> list[dict[str, Any]]:
+def _signoff_item(issue: Issue, summary: StandupSummary, panel: SignOffPanel | None, chart_id: int | None) -> list[dict[str, Any]]:
     resolution = issue.resolution
     assert resolution is not None  # resolved (waiting, or closed since the last stand-up)
     who = f"{truncate(resolution.resolved_by.name, NAME_MAX)} ({resolution.handled_by.label.lower()}), {ago(summary.now - resolution.resolved_at)}"
@@ -133,7 +134,7 @@ def _signoff_item(issue: Issue, summary: StandupSummary, panel: SignOffPanel | N
         confirmation = resolution.confirmation
         by = confirmation.by.name if confirmation and confirmation.by else None
         return [line, *([plain_text(f"Confirmed by {truncate(by, NAME_MAX)}", isSubtle=True, spacing="None")] if by else [])]
-    data = _target(issue) | {"since": summary.since.isoformat() if summary.since else None}
+    data = _target(issue) | {"since": summary.since.isoformat() if summary.since else None, "chart_id": chart_id}
     confirm = execute("Confirm", CONFIRM_VERB, data, style="positive")
     reopen = execute("Reopen", REOPEN_VERB, data, style="destructive")
     input_id = reopen_input(issue.id)
@@ -145,9 +146,10 @@ def _signoff_item(issue: Issue, summary: StandupSummary, panel: SignOffPanel | N
     return [line, {"type": "ActionSet", "spacing": "None", "actions": [confirm, fold_out]}]
 
 
-def signoff_section(summary: StandupSummary, *, panel: SignOffPanel | None = None) -> list[dict[str, Any]]:
+def signoff_section(summary: StandupSummary, *, panel: SignOffPanel | None = None, chart_id: int | None = None) -> list[dict[str, Any]]:
     """"Resolved since the last stand-up: sign off": each resolution still waiting, with Confirm (closed) and Reopen
-    (with a reason) for a triage lead or key user; then those resolved since the last stand-up that are closed."""
+    (with a reason) for a triage lead or key user; then those resolved since the last stand-up that are closed.
+    `chart_id`: the stand-up's chart, carried by the buttons so that the redrawn stand-up shows it again."""
     counts = summary.resolved_by
     heading = (f"Resolved since the last stand-up: sign off ({len(summary.sign_off)}) · support team {counts[HandledBy.SUPPORT]}, "
                f"floor walkers {counts[HandledBy.FLOOR_WALKER]}, partner {counts[HandledBy.PARTNER]}")
@@ -156,7 +158,7 @@ def signoff_section(summary: StandupSummary, *, panel: SignOffPanel | None = Non
         return [*elements, text_block("Nothing resolved since the last stand-up, and nothing waiting for confirmation.",
                                       isSubtle=True, spacing="None")]
     for issue in summary.sign_off[:LIST_LIMIT]:
-        elements += _signoff_item(issue, summary, panel)
+        elements += _signoff_item(issue, summary, panel, chart_id)
     if len(summary.sign_off) > LIST_LIMIT:
         elements.append(text_block(f"…and {len(summary.sign_off) - LIST_LIMIT} more: `list resolved` shows them.", isSubtle=True))
     return elements

@@ -187,7 +187,7 @@ def _draw(
         *_section("New since the last stand-up", [_issue_line(i, summary) for i in summary.new], empty="No new issues.", limit=limit),
         *_section("Open Sev 1 and Sev 2", [_issue_line(i, summary) for i in summary.urgent], empty="None open.", limit=limit),
         *_section("Past their resolution target", [_issue_line(i, summary) for i in summary.breached], empty="None.", limit=limit),
-        *signoff_section(summary, panel=signoff_panel),
+        *signoff_section(summary, panel=signoff_panel, chart_id=chart_id),
         *_section(
             "Needs a decision",
             [

@@ -98,13 +98,15 @@ async def sign_off_on_standup(chat: Chat, clicked: Clicked) -> CardActionResult:
 async def _standup_answer(
     chat: Chat, clicked: Clicked, target: SignOffTarget, *, notice: str | None = None, panel: SignOffPanel | None = None
 ) -> CardActionResult:
-    """The stand-up the button was on, redrawn as of now (its own "since"), with what happened."""
+    """The stand-up the button was on, redrawn as of now (its own "since" and chart), with what happened."""
     now = chat.now()
     conversation = clicked.action.conversation
     summary: StandupSummary | None = await standup_since(uow=chat.uow(), now=now, conversation=conversation, since=target.since)
     war_room_id = await war_room_of(uow=chat.uow(), conversation=conversation)
     if summary is None or war_room_id is None:
         return CardActionResult(card=render_notice_card("There is no issue like that in this war room."))
-    chart_id = await keep_chart(uow=chat.uow(), now=now, war_room_id=war_room_id)
-    card = render_standup(summary, chart_url=chat.chart_url(war_room_id, chart_id), notice=notice, signoff_panel=panel)
+    # The stand-up's own chart, as a decision's redraw shows it: keeping it again would read the whole war room a second
+    # time per click. A stand-up posted before its buttons carried the chart gets one as of now.
+    chart_id = target.chart_id if target.chart_id is not None else await keep_chart(uow=chat.uow(), now=now, war_room_id=war_room_id)
+    card = render_standup(summary, chart_url=chat.chart_url(war_room_id, chart_id), chart_id=chart_id, notice=notice, signoff_panel=panel)
     return CardActionResult(card=card)

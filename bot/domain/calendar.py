@@ -6,6 +6,7 @@ working day starts and ends, so daylight-saving changes fall where they really d
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,7 +64,7 @@ class WorkingCalendar(BaseModel):
         return datetime.combine(day, clock, tzinfo=self.zone).astimezone(UTC)
 
     def _window(self, day: date) -> tuple[datetime, datetime]:
-        return self.at_local(day, self.day_start), self.at_local(day, self.day_end)
+        return _window(self.time_zone, self.day_start, self.day_end, day)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The instant `duration` of working time after `start`."""
@@ -106,3 +107,11 @@ class WorkingCalendar(BaseModel):
             if self.is_working_day(candidate):
                 return candidate
         raise AssertionError("unreachable: working_days is non-empty")
+
+
+@functools.lru_cache(maxsize=4096)
+def _window(time_zone: str, day_start: time, day_end: time, day: date) -> tuple[datetime, datetime]:
+    """A local working day's opening and closing instants: the same few weeks are met for every issue a scheduler tick
+    plans (this time-zone arithmetic was most of planning a reminder), and the answer never changes."""
+    zone = ZoneInfo(time_zone)
+    return (datetime.combine(day, day_start, tzinfo=zone).astimezone(UTC), datetime.combine(day, day_end, tzinfo=zone).astimezone(UTC))

@@ -5,6 +5,7 @@ Nothing here knows botbuilder, so a move to another SDK only rewrites the transl
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -175,3 +176,17 @@ class OutboundMessage(BaseModel):
 class OutboxItem(OutboundMessage):
     id: int
     attempts: int
+
+
+class Settled(BaseModel):
+    """How a claimed message ended: sent at `at`, to be tried again from `at` (`attempted=False`: only held back by a
+    rate limit), or failed for good. A delivery round records all of its messages' ends together."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: int
+    kind: Literal["sent", "retry", "failed"]
+    at: datetime
+    activity_id: str | None = None
+    error: str = ""
+    attempted: bool = True

@@ -18,10 +18,10 @@ from bot.domain.charts import ChartSeries
 from bot.domain.floor import FloorWalker
 from bot.domain.prefill import LabelledExample
 from bot.domain.model import Area, Category, Issue, IssueQuery, NewIssue, NewRunbook, Person, Role, Runbook, Status, Suggestion
-from bot.domain.reminders import ReminderState
+from bot.domain.reminders import RemindedIssue, ReminderState
 from bot.domain.events import Event
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
-from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem
+from bot.domain.messages import ConversationRef, OutboundMessage, OutboxItem, Settled
 
 # "claimed": this delivery answers the activity; "busy": another delivery is answering it now; "done": it was answered.
 ActivityClaim = Literal["claimed", "busy", "done"]
@@ -43,7 +43,7 @@ class DueIssues(BaseModel):
     """Issues whose reminders are due, and the due rows that cannot be read as issues (id, why): a row written by
     hand or by another version must not stop everyone else's reminders."""
 
-    issues: list[tuple[Issue, ReminderState]]
+    issues: list[tuple[RemindedIssue, ReminderState]]
     unreadable: list[tuple[int, str]]
 
     def __len__(self) -> int:
@@ -184,9 +184,10 @@ class Outbox(Protocol):
     async def enqueue(self, message: OutboundMessage, *, now: datetime) -> bool: ...
     async def enqueue_many(self, messages: builtins.list[OutboundMessage], *, now: datetime) -> int: ...
     async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> builtins.list[OutboxItem]: ...
-    async def sent(self, item_id: int, *, activity_id: str | None, now: datetime) -> None: ...
-    async def retry(self, item_id: int, *, at: datetime, error: str, attempted: bool = True) -> None: ...
-    async def failed(self, item_id: int, *, error: str, now: datetime) -> None: ...
+    async def settle(self, results: Sequence[Settled]) -> None:
+        """Record how claimed messages ended, and release their claims: one round trip for a whole delivery round."""
+        ...
+
     async def list(self, *, status: str, limit: int = 100) -> builtins.list[OutboxEntry]: ...
     async def stats(self) -> OutboxStats: ...
 

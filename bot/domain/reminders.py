@@ -7,13 +7,14 @@ dedupe key per number keeps every replica from sending it twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.calendar import WorkingCalendar
-from bot.domain.model import Issue, Person, Status
+from bot.domain.model import Issue, Person, Severity, Status
 from bot.domain.policy import SeverityRule
 
 ReminderKind = Literal["unacknowledged", "open"]
@@ -39,6 +40,37 @@ class ReminderState(BaseModel):
     paused: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RemindedIssue:
+    """What reminders and escalations read of an issue: all the scheduler loads of a due one. A plain dataclass,
+    not an `Issue`: loading whole issues as ORM rows and validated `Issue`s cost more than planning them."""
+
+    id: int
+    war_room_id: int
+    number: int
+    title: str
+    severity: Severity
+    status: Status
+    created_at: datetime
+    resolve_by: datetime | None
+    acknowledged_at: datetime | None
+    assignee: Person | None
+    version: int
+    conversation_id: str
+
+    @classmethod
+    def of(cls, issue: Issue) -> RemindedIssue:
+        return cls(
+            id=issue.id, war_room_id=issue.war_room_id, number=issue.number, title=issue.title, severity=issue.severity,
+            status=issue.status, created_at=issue.created_at, resolve_by=issue.resolve_by, acknowledged_at=issue.acknowledged_at,
+            assignee=issue.assignee, version=issue.version, conversation_id=issue.conversation_id,
+        )
+
+
+# The rules below read only what `RemindedIssue` has; a whole `Issue` does as well.
+Reminded = Issue | RemindedIssue
+
+
 class Due(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -48,7 +80,7 @@ class Due(BaseModel):
     seq: int = 0
 
 
-def who_to_tell(due: Due, issue: Issue, *, on_call: Person | None, leads: tuple[Person, ...]) -> tuple[Person, ...]:
+def who_to_tell(due: Due, issue: Reminded, *, on_call: Person | None, leads: tuple[Person, ...]) -> tuple[Person, ...]:
     """Who a reminder or escalation @mentions, each once: an escalation goes to the one on call first (mentions
     are capped, and they must never be among those only counted) and the triage leads; a "still open" reminder to
     the assignee; any other reminder to the one on call, or the triage leads when nobody is."""
@@ -73,7 +105,7 @@ class Plan(BaseModel):
 
 
 def plan_reminders(
-    issue: Issue, state: ReminderState, *, rule: SeverityRule, calendar: WorkingCalendar, now: datetime
+    issue: Reminded, state: ReminderState, *, rule: SeverityRule, calendar: WorkingCalendar, now: datetime
 ) -> Plan:
     if not issue.status.is_open:
         return Plan(due=(), state=state, next_due_at=None)

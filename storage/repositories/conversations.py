@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,9 +47,9 @@ class ConversationRepository:
         await self._session.execute(_UPSERT_CONVERSATION, values)
 
     async def get_many(self, conversation_ids: set[str]) -> dict[str, ConversationRef]:
-        rows = (
-            await self._session.execute(select(ConversationRow).where(ConversationRow.conversation_id.in_(conversation_ids)))
-        ).scalars()
+        # Plain rows, not ORM objects: a tick's reminders read hundreds of threads.
+        table = ConversationRow.__table__
+        rows = await self._session.execute(select(*_REF_COLUMNS).where(table.c.conversation_id.in_(conversation_ids)))
         return {row.conversation_id: _to_ref(row) for row in rows}
 
     async def get(self, conversation_id: str) -> ConversationRef | None:
@@ -56,7 +57,13 @@ class ConversationRepository:
         return _to_ref(row) if row is not None else None
 
 
-def _to_ref(row: ConversationRow) -> ConversationRef:
+_REF_COLUMNS = tuple(
+    ConversationRow.__table__.c[name]
+    for name in ("conversation_id", "conversation_type", "service_url", "channel", "bot_id", "bot_name", "tenant_id", "team_id", "channel_id")
+)
+
+
+def _to_ref(row: Any) -> ConversationRef:
     return ConversationRef(
         conversation_id=row.conversation_id,
         conversation_type=row.conversation_type,

@@ -30,7 +30,7 @@ from bot.domain.model import (
 )
 from bot.domain.events import Event
 from bot.domain.ports import DueIssues, StaleIssue
-from bot.domain.reminders import ReminderState
+from bot.domain.reminders import RemindedIssue, ReminderState
 from storage.models import IssueFollowerRow, IssueRow, UtcDateTime
 from storage.repositories.common import optional_person, skip_locked
 from storage.repositories.new_issue import add_issue
@@ -58,6 +58,17 @@ _LATEST_IN_CONVERSATION = (
 _FOLLOWERS = IssueFollowerRow.__table__
 _FOLLOWERS_OF = (
     select(_FOLLOWERS.c.aad_object_id, _FOLLOWERS.c.name).where(_FOLLOWERS.c.issue_id == bindparam("issue_id")).order_by(_FOLLOWERS.c.id)
+)
+
+
+# What planning reads of a due issue: `RemindedIssue` and the reminder state.
+_DUE_COLUMNS = tuple(
+    _ISSUES.c[name]
+    for name in (
+        "id", "war_room_id", "number", "title", "severity", "status", "created_at", "resolve_by", "acknowledged_at",
+        "assignee_id", "assignee_name", "version", "conversation_id", "reminder_kind", "reminder_seq", "reminder_generation",
+        "snoozed_until", "ack_escalated", "resolve_escalated_for", "reminders_paused",
+    )
 )
 
 
@@ -186,21 +197,17 @@ class IssueRepository:
         return issue.model_copy(update={"version": expected_version + 1})
 
     async def due(self, now: datetime, *, limit: int) -> DueIssues:
-        """Issues whose next reminder or escalation is due, locked against other replicas."""
-        rows = list(
-            (
-                await self._session.execute(
-                    skip_locked(
-                        select(IssueRow).where(IssueRow.next_due_at <= now).order_by(IssueRow.next_due_at).limit(limit)
-                    )
-                )
-            ).scalars()
-        )
+        """Issues whose next reminder or escalation is due, locked against other replicas: only the columns reminders
+        read, as plain values (no ORM rows, no whole `Issue`s)."""
+        rows = (
+            await self._session.execute(
+                skip_locked(select(*_DUE_COLUMNS).where(_ISSUES.c.next_due_at <= now).order_by(_ISSUES.c.next_due_at).limit(limit))
+            )
+        ).all()
         due = DueIssues(issues=[], unreadable=[])
         for row in rows:
             try:
-                # Reminders do not need the followers: they are not read here.
-                due.issues.append((_to_issue(row, ()), _reminder_state(row)))
+                due.issues.append((_to_reminded(row), _reminder_state(row)))
             except ValueError as error:  # a value no code writes (an unknown severity, a broken state)
                 due.unreadable.append((row.id, f"{type(error).__name__}: {error}"))
         return due
@@ -335,7 +342,15 @@ def _person_columns(person: Person | None) -> tuple[str | None, str | None]:
     return (person.aad_object_id, person.name) if person else (None, None)
 
 
-def _reminder_state(row: IssueRow) -> ReminderState:
+def _to_reminded(row: Any) -> RemindedIssue:
+    return RemindedIssue(
+        id=row.id, war_room_id=row.war_room_id, number=row.number, title=row.title, severity=Severity(row.severity),
+        status=Status(row.status), created_at=row.created_at, resolve_by=row.resolve_by, acknowledged_at=row.acknowledged_at,
+        assignee=optional_person(row.assignee_id, row.assignee_name), version=row.version, conversation_id=row.conversation_id,
+    )
+
+
+def _reminder_state(row: Any) -> ReminderState:
     return ReminderState(
         kind=row.reminder_kind,  # type: ignore[arg-type]
         seq=row.reminder_seq,

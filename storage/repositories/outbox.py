@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, or_, select, update
+from sqlalchemy import Integer, String, bindparam, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.ports import OutboxEntry, OutboxStats
-from bot.domain.messages import OutboundMessage, OutboxItem
-from storage.models import OutboxRow
+from bot.domain.messages import OutboundMessage, OutboxItem, Settled
+from storage.models import OutboxRow, UtcDateTime
 from storage.repositories.common import dialect_insert, skip_locked
+
+_OUTBOX = OutboxRow.__table__
+
+# One UPDATE for every way a claimed message ends; what a kind leaves alone is passed as NULL and kept by COALESCE.
+_SETTLE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        sent_at=bindparam("b_sent_at", type_=UtcDateTime()),
+        sent_activity_id=func.coalesce(bindparam("b_activity_id", type_=String()), _OUTBOX.c.sent_activity_id),
+        next_attempt_at=func.coalesce(bindparam("b_next_attempt_at", type_=UtcDateTime()), _OUTBOX.c.next_attempt_at),
+        last_error=func.coalesce(bindparam("b_error", type_=String()), _OUTBOX.c.last_error),
+        claimed_until=None,
+        attempts=_OUTBOX.c.attempts + bindparam("b_attempted", type_=Integer()),
+    )
+)
+
+
+def _settled_values(result: Settled) -> dict[str, object]:
+    sent, retry = result.kind == "sent", result.kind == "retry"
+    return {
+        "b_id": result.item_id,
+        "b_status": "pending" if retry else result.kind,
+        "b_sent_at": result.at if sent else None,
+        "b_activity_id": result.activity_id if sent else None,
+        "b_next_attempt_at": result.at if retry else None,
+        "b_error": None if sent else result.error,
+        "b_attempted": int(result.attempted),
+    }
 
 
 class OutboxRepository:
@@ -40,24 +71,23 @@ class OutboxRepository:
         return (await self._session.execute(statement)).rowcount == 1
 
     async def enqueue_many(self, messages: list[OutboundMessage], *, now: datetime) -> int:
-        """`enqueue` for many messages in one statement; how many were new."""
+        """`enqueue` for many messages in one round trip; how many were new.
+
+        One statement with parameters, compiled once (SQLAlchemy batches the rows into multi-row VALUES itself): a
+        VALUES list built per call was compiled per call, a third of planning 500 reminders.
+        """
         if not messages:
             return 0
-        statement = (
-            dialect_insert(self._session, OutboxRow)
-            .values(
-                [
-                    {
-                        "dedupe_key": m.dedupe_key, "war_room_id": m.war_room_id, "tenant_id": m.tenant_id,
-                        "service_url": m.service_url, "kind": m.kind, "conversation_id": m.conversation_id, "bot_id": m.bot_id,
-                        "payload": {"card": m.card}, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-                    }
-                    for m in messages
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        return max((await self._session.execute(statement)).rowcount, 0)
+        rows = [
+            {
+                "dedupe_key": m.dedupe_key, "war_room_id": m.war_room_id, "tenant_id": m.tenant_id, "service_url": m.service_url,
+                "kind": m.kind, "conversation_id": m.conversation_id, "bot_id": m.bot_id, "payload": {"card": m.card},
+                "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+            }
+            for m in messages
+        ]
+        statement = dialect_insert(self._session, _OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_OUTBOX.c.id)
+        return len((await self._session.execute(statement, rows)).all())
 
     async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Pending messages that are due, at most one per conversation (the oldest: order is kept), held for `lease`.
@@ -106,32 +136,10 @@ class OutboxRepository:
         ).scalars()
         return sorted((_to_outbox_item(row) for row in rows), key=lambda item: item.id)
 
-    async def sent(self, item_id: int, *, activity_id: str | None, now: datetime) -> None:
-        await self._session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == item_id)
-            .values(status="sent", sent_at=now, sent_activity_id=activity_id, claimed_until=None, attempts=OutboxRow.attempts + 1)
-        )
-
-    async def retry(self, item_id: int, *, at: datetime, error: str, attempted: bool = True) -> None:
-        """Try again at `at`; `attempted=False` when it was only held back (rate limit), not tried."""
-        await self._session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == item_id)
-            .values(
-                next_attempt_at=at,
-                claimed_until=None,
-                last_error=error,
-                attempts=OutboxRow.attempts + (1 if attempted else 0),
-            )
-        )
-
-    async def failed(self, item_id: int, *, error: str, now: datetime) -> None:
-        await self._session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == item_id)
-            .values(status="failed", last_error=error, claimed_until=None, attempts=OutboxRow.attempts + 1, sent_at=None)
-        )
+    async def settle(self, results: Sequence[Settled]) -> None:
+        """Record how claimed messages ended, one statement for all of them (executemany: one round trip)."""
+        if results:
+            await self._session.execute(_SETTLE, [_settled_values(result) for result in results])
 
     async def list(self, *, status: str, limit: int = 100) -> list[OutboxEntry]:
         rows = (

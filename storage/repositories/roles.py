@@ -60,12 +60,12 @@ class RoleRepository:
     async def holders(self, war_room_ids: set[int], role: Role) -> dict[int, tuple[Person, ...]]:
         """Who holds `role` in each of these war rooms."""
         rows = await self._session.execute(
-            select(WarRoomRoleRow)
+            select(WarRoomRoleRow.war_room_id, WarRoomRoleRow.aad_object_id, WarRoomRoleRow.name)  # plain rows, not ORM objects
             .where(WarRoomRoleRow.war_room_id.in_(war_room_ids), WarRoomRoleRow.role == role.value)
             .order_by(WarRoomRoleRow.name)
         )
         found: dict[int, list[Person]] = {}
-        for row in rows.scalars():
+        for row in rows:
             found.setdefault(row.war_room_id, []).append(Person(aad_object_id=row.aad_object_id, name=row.name))
         return {war_room_id: tuple(people) for war_room_id, people in found.items()}
 

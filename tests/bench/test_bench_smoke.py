@@ -1,8 +1,9 @@
-"""The benchmarks still run after a refactor: `python -m bench.run --quick` on the bot's three rows (SQLite)
+"""The benchmarks still run after a refactor: `python -m bench.run --quick` on the bot's five rows (SQLite)
 and `python -m bench.scheduler_scale` on a tiny seed (PostgreSQL), each in its own process as `make bench`
 runs it. Never a time figure: the harness completes, measures every row it was asked for, and the product
-did the work (requests answered through the fake connector, issues stored and acknowledged, reminders and
-stand-ups delivered, no errors). Results go to a temporary folder; the saved results and docs are untouched.
+did the work (requests answered through the fake connector, issues stored and acknowledged, every card refresh
+answered with the viewer's own card and no PUT, resolutions signed off on the stand-up, reminders and stand-ups
+delivered, no errors). Results go to a temporary folder; the saved results and docs are untouched.
 """
 
 from __future__ import annotations
@@ -37,22 +38,36 @@ def test_the_http_benchmark_measures_the_bot(tmp_path: Path) -> None:
     before = saved_files()
     out = tmp_path / "bench.json"
 
-    run_module("bench.run", "--quick", "--only", "d,e,f", "--no-postgres", "--connections", "4", "--low-seconds", "0", "--out", str(out))
+    run_module("bench.run", "--quick", "--only", "d,e,f,h,i", "--no-postgres", "--connections", "4", "--low-seconds", "0", "--out", str(out))
 
     report = json.loads(out.read_text())
     assert report["skipped"] == []
     rows = {row["key"]: row for row in report["results"]}
-    assert set(rows) == {"d/sqlite", "e/sqlite", "f/sqlite"}
+    assert set(rows) == {"d/sqlite", "e/sqlite", "f/sqlite", "h/sqlite", "i/sqlite"}
     for key, row in rows.items():
         (run,) = row["repetitions"]
         assert row["summary"]["errors"] == 0, (key, run)
-        assert row["summary"]["log_problems"] == 0, (key, row["log_excerpt"], row["first_traceback"])
+        assert row["summary"]["log_problems"] == 0, (key, row["log_excerpt"], row["first_traceback"], row["notes"])
         assert run["requests"] > 0, key
+        assert row["summary"]["cpu_ms_per_request"] > 0, key
+        if key == "h/sqlite":
+            continue  # a refresh is answered in the invoke alone: no call to the connector
         # The bot answered through the fake connector, on connections the fake counted (a fresh server opens some).
         assert run["connector_requests"] > 0, key
         assert sum(r["connector_new_connections"] for r in (row["warmup"], run, row["low"]) if r) > 0, key
     assert rows["e/sqlite"]["work_done"]["issues_created"] > 0
     assert rows["f/sqlite"]["work_done"]["issues_acknowledged"] > 0
+    # (h): every answer was the viewer's own card, checked by the wrk script; nothing stored, nothing PUT.
+    refresh = rows["h/sqlite"]
+    assert refresh["work_done"]["answers_checked"] == refresh["work_done"]["answers_as_expected"] == refresh["work_done"]["requests"] > 0
+    assert refresh["work_done"]["issues_refreshed"] > 0
+    assert refresh["repetitions"][0]["connector_requests"] == 0
+    assert refresh["work_done"]["issues_created"] == refresh["work_done"]["issues_acknowledged"] == 0
+    # (i): every click answered with the stand-up saying it was signed off, and a sign-off stored for each.
+    signoff = rows["i/sqlite"]["work_done"]
+    assert signoff["answers_checked"] == signoff["answers_as_expected"] == signoff["requests"] > 0
+    assert signoff["issues_signed_off"] >= signoff["requests"]
+    assert signoff["standup_war_room_issues"] > signoff["issues_signed_off"]
     assert {target["target"] for target in report["targets"]} and all(target["rows"] for target in report["targets"])
     assert saved_files() == before
 

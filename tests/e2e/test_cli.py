@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import IssueDraft, Person, Severity
 from bot.domain.war_room import WarRoomSettings
-from bot.domain.messages import ConversationRef, OutboundMessage
+from bot.domain.messages import ConversationRef, OutboundMessage, Settled
 from bot.services.intake import report_issue
 from storage.models import WarRoomRow
 from storage.uow import UnitOfWorkFactory
@@ -115,7 +115,7 @@ async def test_war_rooms_standup_settings_and_outbox(database_url: str, uow_fact
             now=now,
         )
         [item] = await uow.outbox.claim(now, limit=5, lease=timedelta(seconds=1))
-        await uow.outbox.failed(item.id, error="403 Forbidden", now=now)
+        await uow.outbox.settle([Settled(item_id=item.id, kind="failed", at=now, error="403 Forbidden")])
         await uow.commit()
     code, out, _ = await hypercare("outbox", "--failed", database_url=database_url)
     assert code == 0 and "k1" in out and "403 Forbidden" in out

@@ -8,11 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import SCHEDULER
-from storage.models import IssueEventRow, IssueRow
+from storage.models import ChartSnapshotRow, IssueEventRow, IssueRow
 from tests.support.activities import LENA, NOBODY, OMAR, USER, execute_action
 from tests.support.clock import FrozenClock
 from tests.support.connector import FakeConnector, RecordedCall
@@ -184,6 +184,19 @@ class Standup:
         return body["value"]
 
 
+def _image(card: dict[str, Any]) -> str | None:
+    return next((element["url"] for element in card["body"] if element["type"] == "Image"), None)
+
+
+def _chart_id(card: dict[str, Any]) -> int | None:
+    return next((action["data"].get("chart_id") for action in _executes(card, "signoff.confirm")), None)
+
+
+async def charts_kept(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return (await connection.execute(select(func.count()).select_from(ChartSnapshotRow))).scalar_one()
+
+
 def _executes(node: Any, verb: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     if isinstance(node, dict):
@@ -221,6 +234,23 @@ async def test_the_standup_lists_resolutions_to_sign_off_and_a_triage_lead_confi
     assert (await stored(engine, second.issue_id)).confirmed_at is None
     puts = {c.activity_id for c in board.room.connector.calls[before:] if c.method == "PUT"}
     assert puts == {board.message_id, first.card_message_id}  # the stand-up for everyone, and #1's own card
+
+
+async def test_a_signoff_on_the_standup_redraws_it_with_the_chart_it_was_posted_with(room: WarRoom, engine: AsyncEngine) -> None:
+    """As a decision's redraw does: the chart's figures are not kept again on every click (that read the whole war
+    room a second time), and the redrawn card's buttons carry the chart on."""
+    first, _ = await resolved(room)
+    second, _ = await resolved(room, "sev3 - the vendor aging report is slow")
+    board = await standup(room)
+    kept = await charts_kept(engine)
+
+    answer = await board.press("signoff.confirm", first.issue_id)
+
+    assert "#1 confirmed fixed and closed by Lena Berg." in card_text(answer)
+    assert _image(answer) == _image(board.card) is not None
+    assert await charts_kept(engine) == kept
+    [again] = _executes(answer, "signoff.confirm")
+    assert again["data"]["issue_id"] == second.issue_id and again["data"]["chart_id"] == _chart_id(board.card) is not None
 
 
 async def test_reopen_on_the_standup_needs_a_reason_and_keeps_it(room: WarRoom, engine: AsyncEngine) -> None:

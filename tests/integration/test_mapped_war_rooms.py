@@ -137,3 +137,18 @@ async def test_roles_read_with_the_war_room_are_the_persons_own_and_current_on_e
         await uow.roles.revoke(room.id, "aad-omar", Role.ONCALL)
         await uow.commit()
     assert (await roles(b, ref, OMAR))[1] == {Role.TRIAGE_LEAD}
+
+
+async def test_war_rooms_read_together_are_mapped_once_and_see_what_another_replica_changed(
+    replicas: tuple[UnitOfWorkFactory, UnitOfWorkFactory], ref: ConversationRef
+) -> None:
+    a, b = replicas
+    room = await read(b, ref)
+    async with b() as uow:  # the scheduler reads the war rooms of its due reminders together
+        assert (await uow.war_rooms.get_many({room.id}))[0] is room
+    async with a() as uow:
+        settings = WarRoomSettings.model_validate(room.settings.model_dump() | {"standup_time": "07:30"})
+        await uow.war_rooms.save_settings(room.id, settings, next_standup_at=None)
+        await uow.commit()
+    async with b() as uow:
+        assert [changed.settings.standup_time for changed in await uow.war_rooms.get_many({room.id})] == [time(7, 30)]

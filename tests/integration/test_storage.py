@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.events import CREATED
 from bot.domain.model import Area, IssueDraft, Person, Severity, Status
-from bot.domain.messages import ConversationRef
+from bot.domain.messages import ConversationRef, OutboundMessage
+from bot.domain.reminders import RemindedIssue, ReminderState
 from bot.services.intake import (
     ACTIVITY_LEASE,
     finish_activity,
@@ -204,3 +205,32 @@ async def test_conversation_reference_is_upserted(uow_factory: UnitOfWorkFactory
     await record_contact(uow=uow_factory(), now=NOW + timedelta(minutes=1), conversation=moved)
     async with uow_factory() as uow:
         assert await uow.conversations.get(ref.conversation_id) == moved
+
+
+async def test_a_due_issue_is_read_with_what_its_reminders_need_as_stored(uow_factory: UnitOfWorkFactory) -> None:
+    issue = await report(uow_factory, "form-due-1", area=Area.ACCOUNTS_PAYABLE)
+    async with uow_factory() as uow:
+        due = await uow.issues.due(NOW + timedelta(hours=1), limit=10)
+    assert due.unreadable == [] and due.issues == [(RemindedIssue.of(issue), ReminderState())]
+    reminded = due.issues[0][0]
+    assert reminded.created_at == NOW and reminded.created_at.tzinfo is not None and reminded.resolve_by == issue.resolve_by
+
+
+async def test_many_messages_are_enqueued_in_one_go_and_only_the_new_ones_count(uow_factory: UnitOfWorkFactory) -> None:
+    issue = await report(uow_factory, "form-outbox-1")
+
+    def message(key: str) -> OutboundMessage:
+        return OutboundMessage(dedupe_key=key, war_room_id=issue.war_room_id, tenant_id="tenant-1", service_url="https://smba.example/",
+                               kind="message", conversation_id=issue.conversation_id, bot_id="28:bot", card={"key": key})
+
+    async with uow_factory() as uow:
+        assert await uow.outbox.enqueue_many([message("a"), message("b"), message("a")], now=NOW) == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.enqueue_many([message("b"), message("c")], now=NOW) == 1  # another tick or replica
+        await uow.commit()
+    async with uow_factory() as uow:
+        pending = await uow.outbox.list(status="pending")
+        claimed = await uow.outbox.claim(NOW, limit=10, lease=timedelta(minutes=1))
+    assert [entry.dedupe_key for entry in pending] == ["a", "b", "c"]
+    assert claimed[0].card == {"key": "a"} and claimed[0].attempts == 0

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.events import CREATED, Event
-from bot.domain.messages import OutboundMessage
+from bot.domain.messages import OutboundMessage, Settled
 from bot.domain.model import NewIssue, NewRunbook, Status
 from bot.domain.ports import Clock, DuplicateSourceForm, PeopleDirectory, StaleIssue, UnitOfWork
 from bot.domain.war_room import WarRoomSettings
@@ -165,8 +165,8 @@ async def test_the_outbox_sends_one_message_per_conversation_at_a_time_and_each_
         assert await uow.outbox.enqueue_many([message("1", "a"), message("2", "a"), message("3", "b"), message("1", "c")], now=NOW) == 3
         first = await uow.outbox.claim(NOW, limit=10, lease=timedelta(minutes=1))
         assert await uow.outbox.claim(NOW, limit=10, lease=timedelta(minutes=1)) == []
-        await uow.outbox.sent(first[0].id, activity_id="x", now=NOW)
-        await uow.outbox.retry(first[1].id, at=NOW + timedelta(minutes=5), error="503")
+        await uow.outbox.settle([Settled(item_id=first[0].id, kind="sent", at=NOW, activity_id="x"),
+                                 Settled(item_id=first[1].id, kind="retry", at=NOW + timedelta(minutes=5), error="503")])
         second = await uow.outbox.claim(NOW, limit=10, lease=timedelta(minutes=1))
         pending = await uow.outbox.list(status="pending")
     assert [item.dedupe_key for item in first] == ["1", "3"] and [item.dedupe_key for item in second] == ["2"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.domain.messages import OutboundMessage, OutboxItem
+from bot.domain.messages import OutboundMessage, OutboxItem, Settled
 from bot.domain.ports import ActivityClaim, DueWork, OutboxEntry, OutboxStats
 from tests.support.fakes.base import FakeRepository
 from tests.support.fakes.store import ActivityClaimRecord, OutboxRecord
@@ -70,20 +71,17 @@ class FakeOutbox(FakeRepository):
             items.append(OutboxItem(**record.message.model_dump(), id=item_id, attempts=record.attempts))
         return items
 
-    async def sent(self, item_id: int, *, activity_id: str | None, now: datetime) -> None:
-        record = self._store.outbox[item_id]
-        record.status, record.sent_at, record.sent_activity_id, record.claimed_until = "sent", now, activity_id, None
-        record.attempts += 1
-
-    async def retry(self, item_id: int, *, at: datetime, error: str, attempted: bool = True) -> None:
-        record = self._store.outbox[item_id]
-        record.next_attempt_at, record.claimed_until, record.last_error = at, None, error
-        record.attempts += 1 if attempted else 0
-
-    async def failed(self, item_id: int, *, error: str, now: datetime) -> None:
-        record = self._store.outbox[item_id]
-        record.status, record.last_error, record.claimed_until, record.sent_at = "failed", error, None, None
-        record.attempts += 1
+    async def settle(self, results: Sequence[Settled]) -> None:
+        for result in results:
+            record = self._store.outbox[result.item_id]
+            record.claimed_until = None
+            record.attempts += 1 if result.attempted else 0
+            if result.kind == "sent":
+                record.status, record.sent_at, record.sent_activity_id = "sent", result.at, result.activity_id
+            elif result.kind == "retry":
+                record.next_attempt_at, record.last_error = result.at, result.error
+            else:
+                record.status, record.last_error, record.sent_at = "failed", result.error, None
 
     async def list(self, *, status: str, limit: int = 100) -> builtins.list[OutboxEntry]:
         return [

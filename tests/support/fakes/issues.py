@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain.model import Issue, IssueQuery, NewIssue, Person, Status
 from bot.domain.ports import DueIssues, DuplicateSourceForm, StaleIssue
-from bot.domain.reminders import ReminderState
+from bot.domain.reminders import RemindedIssue, ReminderState
 from bot.domain.events import Event
 from tests.support.fakes.base import FakeRepository
 from tests.support.fakes.store import IssueEvent
@@ -87,7 +87,7 @@ class FakeIssues(FakeRepository):
             key=lambda item: item[1],
         )[:limit]
         return DueIssues(
-            issues=[(self._without_followers(self._store.issues[issue_id]), self._store.reminders[issue_id][0]) for issue_id, _ in due],
+            issues=[(RemindedIssue.of(self._store.issues[issue_id]), self._store.reminders[issue_id][0]) for issue_id, _ in due],
             unreadable=[],
         )
 
