@@ -333,7 +333,6 @@ class _IssueFacts(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     war_room_id: int
-    number: int
     title: str
     description: str
     severity: Severity
@@ -358,6 +357,8 @@ class Issue(_IssueFacts):
     """A stored hypercare issue."""
 
     id: int
+    # The war room's next number when it was stored (`Issues.add`): #1, #2, ... per war room.
+    number: int
     updated_at: datetime
     version: int
     acknowledged_at: datetime | None = None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.domain.model import Issue, Severity
+from bot.domain.model import Issue, NewIssue, Severity
 from bot.domain.ports import UnitOfWork
 from bot.domain.events import Event
 from bot.domain.messages import ConversationRef
@@ -36,6 +36,11 @@ class _WarRooms:
         WAR_ROOM_ID.set(room.id)
         return room
 
+    async def ensure_room_with_roles(self, ref: ConversationRef, *, now: datetime, aad_object_id: str | None) -> Any:
+        room, roles = await self._inner.ensure_room_with_roles(ref, now=now, aad_object_id=aad_object_id)
+        WAR_ROOM_ID.set(room.id)
+        return room, roles
+
     async def find(self, ref: ConversationRef) -> int | None:
         war_room_id: int | None = await self._inner.find(ref)
         if war_room_id is not None:
@@ -56,6 +61,20 @@ class _Events:
         self._written.append((event.verb, issue.severity))
 
 
+class _Issues:
+    def __init__(self, inner: Any, written: list[tuple[str, Severity]]) -> None:
+        self._inner = inner
+        self._written = written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def add(self, new: NewIssue, *, created: Event) -> Issue:
+        issue: Issue = await self._inner.add(new, created=created)
+        self._written.append((created.verb, issue.severity))  # a new issue's first event is written with it
+        return issue
+
+
 class ObservedUnitOfWork:
     def __init__(self, inner: UnitOfWork, metrics: Metrics) -> None:
         self._inner = inner
@@ -70,6 +89,7 @@ class ObservedUnitOfWork:
         self._written.clear()
         self.war_rooms = _WarRooms(self._inner.war_rooms)
         self.events = _Events(self._inner.events, self._written)
+        self.issues = _Issues(self._inner.issues, self._written)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -184,11 +184,9 @@ async def _store_new_issue(
             raise WarRoomClosed(room.settings.support_route)
         war_room_id, settings = room.id, room.settings
         await uow.conversations.upsert(conversation, war_room_id=war_room_id, now=now)
-        number = await uow.war_rooms.next_issue_number(war_room_id)
         issue = await uow.issues.add(
             NewIssue(
                 war_room_id=war_room_id,
-                number=number,
                 title=draft.title,
                 description=draft.description,
                 severity=severity,
@@ -209,8 +207,8 @@ async def _store_new_issue(
                 source_url=source_url,
                 created_at=now,
                 resolve_by=settings.policy.resolve_by(severity, raised_at=now, calendar=settings.calendar),
-            )
+            ),
+            created=Event(verb=CREATED, actor=reporter, at=now, to_value=severity.label),
         )
-        await uow.events.add(issue, Event(verb=CREATED, actor=reporter, at=now, to_value=severity.label))
         await uow.commit()
     return issue

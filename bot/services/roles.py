@@ -9,13 +9,25 @@ from bot.domain.permissions import Action, may
 from bot.domain.ports import UnitOfWork
 from bot.domain.results import Applied, Refused
 from bot.domain.messages import ConversationRef
+from bot.domain.war_room import WarRoom
 
 
 async def actor_roles(uow: UnitOfWork, war_room_id: int, actor: Person, admins: frozenset[str]) -> frozenset[Role]:
     """The roles `actor` holds in the war room; admin too when the operator named them (`admins`, lower-case object ids)."""
-    roles = await uow.roles.of(war_room_id, actor.aad_object_id)
+    return _with_admin(await uow.roles.of(war_room_id, actor.aad_object_id), actor, admins)
+
+
+async def room_and_actor_roles(
+    uow: UnitOfWork, conversation: ConversationRef, actor: Person, admins: frozenset[str], *, now: datetime
+) -> tuple[WarRoom, frozenset[Role]]:
+    """The conversation's war room (created on first contact) and `actor_roles` there, read together in one statement."""
+    room, roles = await uow.war_rooms.ensure_room_with_roles(conversation, now=now, aad_object_id=actor.aad_object_id)
+    return room, _with_admin(roles, actor, admins)
+
+
+def _with_admin(roles: frozenset[Role], actor: Person, admins: frozenset[str]) -> frozenset[Role]:
     if actor.aad_object_id and actor.aad_object_id.lower() in admins:
-        roles |= {Role.ADMIN}
+        return roles | {Role.ADMIN}
     return roles
 
 

@@ -24,7 +24,7 @@ from bot.domain.triage import (
     merge_followers,
 )
 from bot.domain.messages import ConversationRef
-from bot.services.roles import actor_roles
+from bot.services.roles import actor_roles, room_and_actor_roles
 
 
 async def triage_issue(
@@ -44,7 +44,7 @@ async def triage_issue(
     From a card, `issue_id` and the card's version; from a chat command, the issue `number` and no version.
     """
     async with uow:
-        room = await uow.war_rooms.ensure_room(conversation, now=now)
+        room, roles = await room_and_actor_roles(uow, conversation, actor, admins, now=now)
         war_room_id = room.id
         if issue_id is not None:
             issue = await uow.issues.get(issue_id, for_update=True)
@@ -56,7 +56,6 @@ async def triage_issue(
             return NotFound(reason=f"There is no issue {f'#{number}' if number else 'like that'} in this war room.")
         if card_version is not None and card_version != issue.version:
             return await _stale(uow, issue, card_version, command, actor, now)
-        roles = await actor_roles(uow, war_room_id, actor, admins)
         target = None
         if isinstance(command, MarkDuplicate):
             target = await uow.issues.get_by_number(war_room_id, command.of_number, for_update=True)

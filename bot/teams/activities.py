@@ -6,6 +6,7 @@ import html
 import json
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Entity
@@ -263,14 +264,30 @@ class JsonText(str):
     """JSON serialised already (an invoke answer): the endpoint writes it as it is."""
 
 
-def card_invoke_answer(card: Card, *, conversation_id: str) -> JsonText:
-    """The answer to an Action.Execute: `card` (or the short note when it is too large for Teams), serialised once for
-    the size check and the answer together."""
-    text = compact_json(card)
-    note = too_large(card, conversation_id=conversation_id, text=text)
-    if note is not None:
-        text = compact_json(note)
-    return JsonText(f'{{"statusCode":200,"type":"{ADAPTIVE_CARD}","value":{text}}}')
+@dataclass(frozen=True)
+class SerialisedCard:
+    """A card as the JSON text Teams gets (or the short note in its place when it is too large), serialised once per
+    change and spliced into every body that carries it: the clicker's invoke answer and the PUT for everyone."""
+
+    text: str
+    conversation_id: str
+
+    @classmethod
+    def of(cls, card: Card, *, conversation_id: str) -> SerialisedCard:
+        text = compact_json(card)
+        note = too_large(card, conversation_id=conversation_id, text=text)
+        return cls(text if note is None else compact_json(note), conversation_id)
+
+    def invoke_answer(self) -> JsonText:
+        """The answer to an Action.Execute: this card replaces the clicked one."""
+        return JsonText(f'{{"statusCode":200,"type":"{ADAPTIVE_CARD}","value":{self.text}}}')
+
+    def update_body(self, activity_id: str) -> str:
+        """`card_message(card, activity_id=...)` as JSON text (the same text), for the PUT of the message showing it."""
+        attachment = f'{{"contentType":"{ADAPTIVE_CARD}","content":{self.text}}}'
+        text = f'{{"type":"message","attachments":[{attachment}],"id":{compact_json(activity_id)}}}'
+        note = _note_if_over(teams_size(text), self.conversation_id)
+        return text if note is None else compact_json(card_message(note, activity_id=activity_id))
 
 
 def teams_size(text: str) -> int:
@@ -285,7 +302,10 @@ def too_large(payload: dict[str, Any], *, conversation_id: str, text: str | None
     Teams refuses a message over about 100 KB (413 MessageSizeTooBig) and nobody would be told; the
     replacement is logged here, once per message.
     """
-    size = teams_size(text) if text is not None else card_bytes(payload)
+    return _note_if_over(teams_size(text) if text is not None else card_bytes(payload), conversation_id)
+
+
+def _note_if_over(size: int, conversation_id: str) -> Card | None:
     if size <= MAX_CARD_BYTES:
         return None
     log.warning("a message for %s is too large for Teams (%d bytes in UTF-16, over %d): a short note is sent instead",

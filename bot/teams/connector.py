@@ -169,7 +169,12 @@ class ConnectorClient:
         return answer.get("activityId") or answer.get("id")
 
     async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> None:
-        text = serialised_within_size_limit(activity, conversation_id=conversation_id)
+        await self.update_serialised(
+            service_url, conversation_id, activity_id, serialised_within_size_limit(activity, conversation_id=conversation_id)
+        )
+
+    async def update_serialised(self, service_url: str, conversation_id: str, activity_id: str, text: str) -> None:
+        """`update` with the activity serialised and within Teams' size limit already (`SerialisedCard.update_body`)."""
         await self._call("PUT", service_url, _path(conversation_id, activity_id), text)
 
     async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> None:

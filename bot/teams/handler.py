@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
@@ -13,8 +15,8 @@ from bot.chat.conversation import Conversation
 from bot.domain.messages import Card, ConversationRef, Outbound, PostCard, PostIssueCard, ReplyCard, UpdateCard
 from bot.teams.activities import (
     ADAPTIVE_CARD,
+    SerialisedCard,
     bot_was_added,
-    card_invoke_answer,
     card_message,
     conversation_ref,
     people_changed,
@@ -50,6 +52,15 @@ def _dialog(card: Card) -> dict[str, object]:
             },
         }
     }
+
+
+@dataclass(frozen=True)
+class _CardPut:
+    """`UpdateCard` with the card serialised already (for the invoke answer)."""
+
+    conversation_id: str
+    activity_id: str
+    card: SerialisedCard
 
 
 class HypercareActivityHandler(ActivityHandler):
@@ -126,15 +137,17 @@ class HypercareActivityHandler(ActivityHandler):
             return InvokeResponse(status=200, body={})
         action = executed_card_action(activity)
         result = await self._conversation.on_card_action(action, self._directory(activity))
-        after: list[Outbound] = list(result.side_effects)
+        # The answer becomes the message's card, under the same size limit as any message the connector sends. Serialised
+        # here once for the answer and the PUT, written as it is by our endpoint (botbuilder's own path would serialise
+        # a model twice).
+        card = SerialisedCard.of(result.card, conversation_id=activity.conversation.id)
+        after: list[Outbound | _CardPut] = list(result.side_effects)
         if result.refresh_for_everyone and action.card_activity_id:
-            # The invoke answer replaces the card for the clicker only; everyone else gets a PUT (size-checked there).
-            after.insert(0, UpdateCard(conversation_id=activity.conversation.id, activity_id=action.card_activity_id, card=result.card))
+            # The invoke answer replaces the card for the clicker only; everyone else gets a PUT.
+            after.insert(0, _CardPut(conversation_id=activity.conversation.id, activity_id=action.card_activity_id, card=card))
         if after:
             self._adapter.run_after_turn(self._deliver(turn_context, after))
-        # The answer becomes the message's card, under the same size limit as any message the connector sends; serialised
-        # here once, written as it is by our endpoint (botbuilder's own path would serialise a model twice).
-        return InvokeResponse(status=200, body=card_invoke_answer(result.card, conversation_id=activity.conversation.id))
+        return InvokeResponse(status=200, body=card.invoke_answer())
 
     async def _raise_from_message(self, turn_context: TurnContext) -> InvokeResponse:
         result = await self._conversation.on_raise_from_message_submitted(message_action_submission(turn_context.activity))
@@ -160,7 +173,9 @@ class HypercareActivityHandler(ActivityHandler):
                 where = where.model_copy(update={"conversation_id": f"{where.conversation_id};messageid={sent_id}"})
             await self._conversation.card_posted(post.issue_id, sent_id, where)
 
-    async def _deliver(self, turn_context: TurnContext, outbound: list[Outbound], acting: ConversationRef | None = None) -> None:
+    async def _deliver(
+        self, turn_context: TurnContext, outbound: Sequence[Outbound | _CardPut], acting: ConversationRef | None = None
+    ) -> None:
         """Send what the turn produced. A message Teams would not take even after retries goes to the outbox (of the
         war room `acting` is in, when given: a personal chat's)."""
         activity = turn_context.activity
@@ -176,10 +191,14 @@ class HypercareActivityHandler(ActivityHandler):
                         await self._connector.update(
                             activity.service_url, conversation_id, activity_id, card_message(card, activity_id=activity_id)
                         )
+                    case _CardPut(conversation_id=conversation_id, activity_id=activity_id, card=serialised):
+                        await self._connector.update_serialised(
+                            activity.service_url, conversation_id, activity_id, serialised.update_body(activity_id)
+                        )
                     case PostCard(conversation_id=conversation_id, card=card):
                         await self._connector.send(activity.service_url, conversation_id, card_message(card))
             except ConnectorError as error:
-                if isinstance(message, UpdateCard):
+                if isinstance(message, UpdateCard | _CardPut):
                     # A card left stale is corrected by the next change to the issue; nothing is lost.
                     log.warning("could not update card %s: %s", message.activity_id, error)
                     continue

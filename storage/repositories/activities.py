@@ -19,6 +19,21 @@ _CLAIM_ACTIVITY = text(
 ).bindparams(bindparam("received_at", type_=UtcDateTime()))
 
 
+_ACTIVITIES = ProcessedActivityRow.__table__
+# The other statement of every incoming activity, built once with the values as parameters (named unlike any column:
+# such a name would be a SET of the UPDATE).
+_FINISH = (
+    update(_ACTIVITIES)
+    .where(
+        _ACTIVITIES.c.conversation_id == bindparam("b_conversation_id"),
+        _ACTIVITIES.c.activity_id == bindparam("b_activity_id"),
+        _ACTIVITIES.c.received_at == bindparam("claimed_at", type_=UtcDateTime()),
+        _ACTIVITIES.c.done_at.is_(None),
+    )
+    .values(done_at=bindparam("now", type_=UtcDateTime()))
+)
+
+
 class ProcessedActivityRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -44,10 +59,8 @@ class ProcessedActivityRepository:
 
     async def finish(self, conversation_id: str, activity_id: str, *, claimed_at: datetime, now: datetime) -> bool:
         """The claim taken at `claimed_at` was answered; False when it is no longer ours (retaken after the lease)."""
-        result = await self._session.execute(
-            update(ProcessedActivityRow).where(*_claim_taken_at(conversation_id, activity_id, claimed_at)).values(done_at=now)
-        )
-        return result.rowcount == 1
+        parameters = {"b_conversation_id": conversation_id, "b_activity_id": activity_id, "claimed_at": claimed_at, "now": now}
+        return (await self._session.execute(_FINISH, parameters)).rowcount == 1
 
     async def release(self, conversation_id: str, activity_id: str, *, claimed_at: datetime) -> None:
         """Give up the claim taken at `claimed_at` (answering failed): the next delivery claims the activity."""

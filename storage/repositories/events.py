@@ -10,14 +10,19 @@ from bot.domain.events import Event
 from storage.models import IssueEventRow
 
 
+_INSERT_EVENT = insert(IssueEventRow.__table__)
+
+
 class EventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def add(self, issue: Issue, event: Event) -> None:
         """Record `event` as what produced `issue.version`."""
+        # The statement built once, the values as parameters: one per click.
         await self._session.execute(
-            insert(IssueEventRow.__table__).values(
+            _INSERT_EVENT,
+            dict(
                 issue_id=issue.id,
                 war_room_id=issue.war_room_id,
                 version=issue.version,
@@ -28,7 +33,7 @@ class EventRepository:
                 to_value=event.to_value,
                 reason=event.reason,
                 at=event.at,
-            )
+            ),
         )
 
     async def by_issue(self, war_room_id: int) -> dict[int, list[Event]]:

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.brief import IssueBrief
@@ -30,11 +29,13 @@ from bot.domain.model import (
     Severity,
     Status,
 )
-from bot.domain.ports import DueIssues, DuplicateSourceForm, StaleIssue
+from bot.domain.events import Event
+from bot.domain.ports import DueIssues, StaleIssue
 from bot.domain.reminders import RemindedIssue, ReminderState
 from storage.models import IssueFollowerRow, IssueRow, UtcDateTime
 from storage.repositories.briefs import issue_briefs, standup_listed
 from storage.repositories.common import optional_person, skip_locked
+from storage.repositories.new_issue import add_issue
 
 
 _ISSUES = IssueRow.__table__
@@ -48,6 +49,18 @@ def _save_statement(columns: tuple[str, ...]) -> Any:
         .where(_ISSUES.c.id == bindparam("b_id"), _ISSUES.c.version == bindparam("b_version"))
         .values({name: bindparam(name) for name in columns})
     )
+
+
+# One issue and its followers, read on every click: built once, the values as parameters (plain rows, no ORM).
+_BY_ID = select(_ISSUES).where(_ISSUES.c.id == bindparam("issue_id"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_LATEST_IN_CONVERSATION = (
+    select(_ISSUES).where(_ISSUES.c.conversation_id == bindparam("conversation_id")).order_by(_ISSUES.c.id.desc()).limit(1)
+)
+_FOLLOWERS = IssueFollowerRow.__table__
+_FOLLOWERS_OF = (
+    select(_FOLLOWERS.c.aad_object_id, _FOLLOWERS.c.name).where(_FOLLOWERS.c.issue_id == bindparam("issue_id")).order_by(_FOLLOWERS.c.id)
+)
 
 
 # What planning reads of a due issue: `RemindedIssue` and the reminder state.
@@ -65,55 +78,13 @@ class IssueRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, new: NewIssue) -> Issue:
-        values = dict(
-            war_room_id=new.war_room_id,
-            number=new.number,
-            title=new.title,
-            description=new.description,
-            severity=int(new.severity),
-            category=new.category.value if new.category else None,
-            area=new.area.value if new.area else None,
-            company=new.company,
-            affected_users=new.affected_users,
-            status=new.status.value,
-            reporter_aad_id=new.reporter.aad_object_id,
-            reporter_name=new.reporter.name,
-            tenant_id=new.tenant_id,
-            team_id=new.team_id,
-            channel_id=new.channel_id,
-            conversation_id=new.conversation_id,
-            card_activity_id=new.card_activity_id,
-            source_form_id=new.source_form_id,
-            source_url=new.source_url,
-            environment=new.environment.value if new.environment else None,
-            documents=new.documents,
-            created_at=new.created_at,
-            updated_at=new.created_at,
-            resolve_by=new.resolve_by,
-            version=1,
-            save_as_runbook=False,
-            # The scheduler plans its reminders on its next pass.
-            next_due_at=new.created_at if new.status.is_open else None,
-            reminder_seq=0,
-            reminder_generation=0,
-            ack_escalated=False,
-        )
-        table = IssueRow.__table__
-        try:
-            issue_id = (await self._session.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
-        except IntegrityError as error:
-            if "source_form_id" in str(error.orig):
-                raise DuplicateSourceForm(new.source_form_id) from error
-            raise
-        return Issue.model_validate(new.model_dump() | {"id": issue_id, "updated_at": new.created_at, "version": 1})
+    async def add(self, new: NewIssue, *, created: Event) -> Issue:
+        """Numbered in its war room and stored with `created`, its first event (storage/repositories/new_issue.py)."""
+        return await add_issue(self._session, new, created)
 
     async def get(self, issue_id: int, *, for_update: bool = False) -> Issue | None:
         """`for_update` locks the row on PostgreSQL so concurrent clicks apply one after the other."""
-        statement = select(_ISSUES).where(_ISSUES.c.id == issue_id)
-        if for_update:
-            statement = statement.with_for_update()
-        return await self._one(statement)
+        return await self._one(_BY_ID_FOR_UPDATE if for_update else _BY_ID, {"issue_id": issue_id})
 
     async def get_by_number(self, war_room_id: int, number: int, *, for_update: bool = False) -> Issue | None:
         statement = select(_ISSUES).where(_ISSUES.c.war_room_id == war_room_id, _ISSUES.c.number == number)
@@ -127,10 +98,7 @@ class IssueRepository:
 
     async def get_latest_in_conversation(self, conversation_id: str) -> Issue | None:
         """The issue raised in a channel thread, found from a reply in that thread."""
-        statement = (
-            select(_ISSUES).where(_ISSUES.c.conversation_id == conversation_id).order_by(_ISSUES.c.id.desc()).limit(1)
-        )
-        return await self._one(statement)
+        return await self._one(_LATEST_IN_CONVERSATION, {"conversation_id": conversation_id})
 
     async def list(self, war_room_id: int, query: IssueQuery, *, now: datetime) -> tuple[list[Issue], int]:
         """Matching issues, most severe and oldest first, at most `query.limit`; and how many matched in all."""
@@ -355,15 +323,16 @@ class IssueRepository:
             update(_ISSUES).where(_ISSUES.c.id == issue_id).values(card_activity_id=activity_id, conversation_id=conversation_id)
         )
 
-    async def _one(self, statement: Any) -> Issue | None:
+    async def _one(self, statement: Any, parameters: dict[str, Any] | None = None) -> Issue | None:
         # Plain rows: no ORM identity map on the hot path (and nothing for an UPDATE to synchronise).
-        row = (await self._session.execute(statement)).one_or_none()
+        row = (await self._session.execute(statement, parameters)).one_or_none()
         if row is None:
             return None
         return _to_issue(row, await self._followers_of(row.id))  # type: ignore[arg-type]
 
     async def _followers_of(self, issue_id: int) -> tuple[Person, ...]:
-        return (await self._followers([issue_id])).get(issue_id, ())
+        rows = await self._session.execute(_FOLLOWERS_OF, {"issue_id": issue_id})
+        return tuple(Person(aad_object_id=row.aad_object_id, name=row.name) for row in rows)
 
     async def _followers(self, issue_ids: list[int]) -> dict[int, tuple[Person, ...]]:
         if not issue_ids:

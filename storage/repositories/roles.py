@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Person, Role
 from storage.models import WarRoomRoleRow
 from storage.repositories.common import dialect_insert
+
+
+_ROLES = WarRoomRoleRow.__table__
+# Read for every card drawn and every permission asked: built once, the values as parameters, plain rows (no ORM).
+_HELD = select(_ROLES.c.role).where(
+    _ROLES.c.war_room_id == bindparam("war_room_id"), _ROLES.c.aad_object_id == bindparam("aad_object_id")
+)
+_MEMBERS = (
+    select(_ROLES.c.aad_object_id, _ROLES.c.name, _ROLES.c.role)
+    .where(_ROLES.c.war_room_id == bindparam("war_room_id"))
+    .order_by(_ROLES.c.role, _ROLES.c.name)
+)
 
 
 class RoleRepository:
@@ -19,11 +31,7 @@ class RoleRepository:
     async def of(self, war_room_id: int, aad_object_id: str | None) -> frozenset[Role]:
         if not aad_object_id:
             return frozenset()
-        rows = await self._session.execute(
-            select(WarRoomRoleRow.role).where(
-                WarRoomRoleRow.war_room_id == war_room_id, WarRoomRoleRow.aad_object_id == aad_object_id
-            )
-        )
+        rows = await self._session.execute(_HELD, {"war_room_id": war_room_id, "aad_object_id": aad_object_id})
         return frozenset(Role(role) for role in rows.scalars())
 
     async def grant(self, war_room_id: int, person: Person, role: Role, *, by: Person, now: datetime) -> bool:
@@ -62,7 +70,5 @@ class RoleRepository:
         return {war_room_id: tuple(people) for war_room_id, people in found.items()}
 
     async def members(self, war_room_id: int) -> list[tuple[Person, Role]]:
-        rows = await self._session.execute(
-            select(WarRoomRoleRow).where(WarRoomRoleRow.war_room_id == war_room_id).order_by(WarRoomRoleRow.role, WarRoomRoleRow.name)
-        )
-        return [(Person(aad_object_id=row.aad_object_id, name=row.name), Role(row.role)) for row in rows.scalars()]
+        rows = await self._session.execute(_MEMBERS, {"war_room_id": war_room_id})
+        return [(Person(aad_object_id=row.aad_object_id, name=row.name), Role(row.role)) for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.domain.events import CREATED, Event
 from bot.domain.model import Area, Category, NewIssue, Severity, Status
 from bot.domain.prefill import LabelledExample
 from storage.uow import UnitOfWorkFactory
@@ -21,13 +22,12 @@ async def add_issue(uow_factory: UnitOfWorkFactory, where: object, title: str, d
                     category: Category, status: Status = Status.NEW) -> tuple[int, int]:
     async with uow_factory() as uow:
         room = await uow.war_rooms.ensure_room(where, now=NOW)  # type: ignore[arg-type]
-        number = await uow.war_rooms.next_issue_number(room.id)
         issue = await uow.issues.add(NewIssue(
-            war_room_id=room.id, number=number, title=title, description=description, severity=Severity.SEV3,
+            war_room_id=room.id, title=title, description=description, severity=Severity.SEV3,
             category=category, area=area, company=None, affected_users=None, status=status, reporter=PRIYA,
-            created_at=NOW, resolve_by=None, conversation_id=f"{where.conversation_id}-{number}",  # type: ignore[attr-defined]
-            tenant_id=None, team_id=None, channel_id=None, source_form_id=f"form-{room.id}-{number}",
-        ))
+            created_at=NOW, resolve_by=None, conversation_id=f"{where.conversation_id}-{title}",  # type: ignore[attr-defined]
+            tenant_id=None, team_id=None, channel_id=None, source_form_id=f"form-{room.id}-{title}",
+        ), created=Event(verb=CREATED, actor=PRIYA, at=NOW))
         await uow.commit()
     return room.id, issue.id
 

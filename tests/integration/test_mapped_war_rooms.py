@@ -10,7 +10,8 @@ from datetime import UTC, datetime, time
 import pytest
 from sqlalchemy import update
 
-from bot.domain.model import Person
+from bot.domain.events import CREATED, Event
+from bot.domain.model import NewIssue, Person, Role, Severity, Status
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
 from bot.domain.messages import ConversationRef
 from storage.db import create_engine, create_session_factory
@@ -20,6 +21,7 @@ from tests.support.factories import make_conversation
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 OMAR = Person(aad_object_id="aad-omar", name="Omar")
+PRIYA = Person(aad_object_id="aad-priya", name="Priya")
 _teams = itertools.count(1)
 
 
@@ -88,6 +90,53 @@ async def test_settings_written_by_hand_are_read_checked_like_any_others(
     refused = await read(b, ref)
     assert refused.settings == WarRoomSettings() and refused.settings_problems
     assert (await read(a, ref)).settings_problems == refused.settings_problems
+
+
+async def test_a_new_issue_leaves_its_war_room_mapped(replicas: tuple[UnitOfWorkFactory, UnitOfWorkFactory], ref: ConversationRef) -> None:
+    a, _ = replicas
+    first = await read(a, ref)
+    async with a() as uow:
+        await uow.issues.add(
+            NewIssue(
+                war_room_id=first.id, title="AP cannot post", description="AP cannot post", severity=Severity.SEV2,
+                category=None, area=None, company=None, affected_users=None, status=Status.NEW, reporter=OMAR,
+                created_at=NOW, resolve_by=None, conversation_id=ref.conversation_id, tenant_id=None, team_id=None,
+                channel_id=None, source_form_id="form-mapped",
+            ),
+            created=Event(verb=CREATED, actor=OMAR, at=NOW),
+        )
+        await uow.commit()
+    # The issue counter moved, nothing a `WarRoom` is made of did: not mapped again.
+    assert await read(a, ref) is first
+
+
+async def roles(replica: UnitOfWorkFactory, ref: ConversationRef, person: Person) -> tuple[WarRoom, frozenset[Role]]:
+    async with replica() as uow:
+        found = await uow.war_rooms.ensure_room_with_roles(ref, now=NOW, aad_object_id=person.aad_object_id)
+        await uow.commit()  # the first read creates it
+    return found
+
+
+async def test_roles_read_with_the_war_room_are_the_persons_own_and_current_on_every_replica(
+    replicas: tuple[UnitOfWorkFactory, UnitOfWorkFactory], ref: ConversationRef
+) -> None:
+    a, b = replicas
+    room, held = await roles(b, ref, OMAR)  # a war room made by this very read
+    assert held == frozenset() and room == await read(a, ref)
+    async with a() as uow:
+        await uow.roles.grant(room.id, OMAR, Role.ONCALL, by=OMAR, now=NOW)
+        await uow.roles.grant(room.id, OMAR, Role.TRIAGE_LEAD, by=OMAR, now=NOW)
+        await uow.roles.grant(room.id, PRIYA, Role.PARTNER, by=OMAR, now=NOW)
+        await uow.commit()
+    again, held = await roles(b, ref, OMAR)
+    assert held == {Role.ONCALL, Role.TRIAGE_LEAD}
+    assert again is room  # the roles are not part of the mapped war room
+    assert (await roles(b, ref, PRIYA))[1] == {Role.PARTNER}
+    assert (await roles(b, ref, Person(aad_object_id=None, name="Guest")))[1] == frozenset()
+    async with a() as uow:
+        await uow.roles.revoke(room.id, "aad-omar", Role.ONCALL)
+        await uow.commit()
+    assert (await roles(b, ref, OMAR))[1] == {Role.TRIAGE_LEAD}
 
 
 async def test_war_rooms_read_together_are_mapped_once_and_see_what_another_replica_changed(

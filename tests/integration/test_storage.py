@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.events import CREATED
 from bot.domain.model import Area, IssueDraft, Person, Severity, Status
 from bot.domain.messages import ConversationRef, OutboundMessage
 from bot.domain.reminders import RemindedIssue, ReminderState
@@ -109,6 +110,32 @@ async def test_concurrent_submits_of_one_form_store_one_issue(uow_factory: UnitO
 async def test_32_concurrent_reports_never_lock_and_number_without_gaps(uow_factory: UnitOfWorkFactory) -> None:
     issues = await asyncio.gather(*(report(uow_factory, f"form-c{i:03d}") for i in range(32)))
     assert sorted(issue.number for issue in issues) == list(range(1, 33))
+
+
+async def test_an_issue_is_stored_with_its_created_event_and_a_duplicate_form_leaves_no_gap(uow_factory: UnitOfWorkFactory) -> None:
+    first = await report(uow_factory, "form-e1", severity=Severity.SEV2)
+    assert await report(uow_factory, "form-e1") == first
+    second = await report(uow_factory, "form-e2")
+    async with uow_factory() as uow:
+        [created] = await uow.events.list_for(first.id)
+    assert (created.verb, created.actor, created.at, created.to_value) == (CREATED, REPORTER, NOW, Severity.SEV2.label)
+    assert (first.number, second.number, first.version) == (1, 2, 1)
+
+
+async def test_two_replicas_reporting_at_once_number_without_gaps_or_repeats(database_url: str, uow_factory: UnitOfWorkFactory) -> None:
+    engines = [create_engine(database_url) for _ in range(2)]
+    try:
+        replicas = [UnitOfWorkFactory(create_session_factory(engine)) for engine in engines]
+        issues = await asyncio.gather(*(report(replicas[i % 2], f"form-r{i:03d}") for i in range(24)))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert sorted(issue.number for issue in issues) == list(range(1, 25))
+    async with uow_factory() as uow:
+        stored = [await uow.issues.get(issue.id) for issue in issues]
+        events = [await uow.events.list_for(issue.id) for issue in issues]
+    assert stored == issues
+    assert all([event.verb for event in issue_events] == [CREATED] for issue_events in events)
 
 
 async def claim(uow_factory: UnitOfWorkFactory, at: datetime, activity_id: str = "a1") -> str:

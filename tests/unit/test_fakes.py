@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.domain.events import CREATED, Event
 from bot.domain.messages import OutboundMessage, Settled
 from bot.domain.model import NewIssue, NewRunbook, Status
 from bot.domain.ports import Clock, DuplicateSourceForm, PeopleDirectory, StaleIssue, UnitOfWork
@@ -129,9 +130,9 @@ async def test_a_form_makes_one_issue_and_one_runbook_per_war_room() -> None:
     async with FakeUnitOfWork(store) as uow:
         war_room_id = await uow.war_rooms.ensure(CHANNEL, now=NOW)
         store.add_issue(make_issue(war_room_id=war_room_id), form_id="form-1")
-        new_issue = make_issue(number=13).model_dump() | {"tenant_id": None, "team_id": None, "channel_id": None, "source_form_id": "form-1"}
+        new_issue = make_issue().model_dump() | {"tenant_id": None, "team_id": None, "channel_id": None, "source_form_id": "form-1"}
         with pytest.raises(DuplicateSourceForm):
-            await uow.issues.add(NewIssue(**new_issue))
+            await uow.issues.add(NewIssue(**new_issue), created=Event(verb=CREATED, actor=OMAR, at=NOW))
         runbook = NewRunbook(war_room_id=war_room_id, title="Reset MFA", steps="Reset it.", owner=OMAR, created_at=NOW, source_form_id="rb-1")
         await uow.runbooks.add(runbook)
         with pytest.raises(DuplicateSourceForm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,10 @@ import logging
 import pytest
 from botbuilder.schema import Activity
 
-from bot.teams.activities import ADAPTIVE_CARD, MAX_HTML_CHARS, card_message, html_to_text, to_inbound_message, too_large, within_size_limit
+from bot.teams.activities import (
+    ADAPTIVE_CARD, MAX_HTML_CHARS, SerialisedCard, card_message, compact_json, html_to_text, to_inbound_message, too_large,
+    within_size_limit,
+)
 from cards.common import MAX_CARD_BYTES, card_bytes
 from cards.notice import render_notice_card
 
@@ -102,6 +106,20 @@ def test_an_oversized_activity_carries_a_short_note_and_is_logged_once(caplog: p
     assert link["url"].startswith("https://teams.microsoft.com/l/message/19%3Ac%40thread.tacv2/1700000000000?parentMessageId=")
     [record] = caplog.records
     assert "too large" in record.getMessage() and THREAD in record.getMessage()
+
+
+def test_a_card_serialised_once_is_the_same_text_in_the_invoke_answer_and_the_put(caplog: pytest.LogCaptureFixture) -> None:
+    card = render_notice_card("Acknowledged by Omar — “déjà vu”")
+    serialised = SerialisedCard.of(card, conversation_id=THREAD)
+    assert serialised.update_body("a-1") == compact_json(card_message(card, activity_id="a-1"))
+    answer = json.loads(serialised.invoke_answer())
+    assert answer == {"statusCode": 200, "type": ADAPTIVE_CARD, "value": card}
+    with caplog.at_level(logging.WARNING, logger="bot.teams.activities"):
+        oversized = SerialisedCard.of(huge_card(), conversation_id=THREAD)
+        note = json.loads(oversized.invoke_answer())["value"]
+        assert json.loads(oversized.update_body("a-1")) == card_message(note, activity_id="a-1")
+    assert "too large for Teams" in note["body"][0]["text"]
+    assert len(caplog.records) == 1  # replaced once, for both bodies
 
 
 def test_an_oversized_card_outside_a_thread_is_replaced_without_a_link() -> None:

@@ -22,16 +22,18 @@ SAVED_FIELDS = (
 
 
 class FakeIssues(FakeRepository):
-    async def add(self, new: NewIssue) -> Issue:
+    async def add(self, new: NewIssue, *, created: Event) -> Issue:
         store = self._store
         if any(form == new.source_form_id and store.issues[issue_id].war_room_id == new.war_room_id
                for issue_id, form in store.issue_forms.items()):
             raise DuplicateSourceForm(new.source_form_id)
-        assert await self.get_by_number(new.war_room_id, new.number) is None, "unique (war_room_id, number)"
+        number = store.last_issue_numbers.get(new.war_room_id, 0) + 1
+        store.last_issue_numbers[new.war_room_id] = number
         issue_id = max(store.issues, default=0) + 1
-        issue = Issue.model_validate(new.model_dump() | {"id": issue_id, "updated_at": new.created_at, "version": 1})
+        issue = Issue.model_validate(new.model_dump() | {"id": issue_id, "number": number, "updated_at": new.created_at, "version": 1})
         store.issues[issue_id] = issue
         store.issue_forms[issue_id] = new.source_form_id
+        store.events.append(IssueEvent(issue_id=issue_id, version=1, event=created))
         # The scheduler plans its reminders on its next pass.
         store.reminders[issue_id] = (ReminderState(), new.created_at if new.status.is_open else None)
         return issue

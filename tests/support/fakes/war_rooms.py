@@ -6,7 +6,7 @@ import builtins
 from datetime import date, datetime
 
 from bot.domain.messages import ConversationRef
-from bot.domain.model import Person
+from bot.domain.model import Person, Role
 from bot.domain.events import Event
 from bot.domain.ports import NotAWarRoom
 from bot.domain.war_room import OnCall, WarRoom, WarRoomSettings
@@ -37,6 +37,14 @@ class FakeWarRooms(FakeRepository):
         self._store.war_rooms[war_room_id] = room
         self._store.last_issue_numbers.setdefault(war_room_id, 0)
         return room
+
+    async def ensure_room_with_roles(
+        self, ref: ConversationRef, *, now: datetime, aad_object_id: str | None
+    ) -> tuple[WarRoom, frozenset[Role]]:
+        room = await self.ensure_room(ref, now=now)
+        if not aad_object_id:
+            return room, frozenset()
+        return room, self._store.roles.get((room.id, aad_object_id), (None, frozenset()))[1]
 
     async def find(self, ref: ConversationRef) -> int | None:
         return next((room.id for room in self._store.war_rooms.values() if room.key == ref.war_room_key), None)
@@ -100,10 +108,6 @@ class FakeWarRooms(FakeRepository):
 
     async def standup_done(self, war_room_id: int, *, posted_at: datetime | None, next_at: datetime | None) -> None:
         self._update(war_room_id, next_standup_at=next_at, **({"last_standup_at": posted_at} if posted_at is not None else {}))
-
-    async def next_issue_number(self, war_room_id: int) -> int:
-        self._store.last_issue_numbers[war_room_id] = self._store.last_issue_numbers.get(war_room_id, 0) + 1
-        return self._store.last_issue_numbers[war_room_id]
 
     def _update(self, war_room_id: int, **changes: object) -> None:
         self._store.war_rooms[war_room_id] = self._store.war_rooms[war_room_id].model_copy(update=changes)
