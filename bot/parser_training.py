@@ -21,7 +21,7 @@ from pathlib import Path
 from bot.domain.parsing import Vocabulary, load_vocabulary, parse_issue_draft
 from bot.domain.prefill import Prefill, Prefiller
 from bot.domain.prefill_evaluation import read_labelled, score
-from bot.domain.prefill_model import DEFAULT_MODEL_PATH, FIELDS, NO_SEVERITY, PrefillModel, features, field_model
+from bot.domain.prefill_model import DEFAULT_MODEL_PATH, FIELDS, NO_SEVERITY, features, model_of
 
 CORPUS = Path(__file__).with_name("domain") / "corpus"
 DEFAULT_TRAIN = CORPUS / "train.jsonl"
@@ -66,7 +66,8 @@ def message_features(rows: Sequence[dict[str, object]], vocabulary: Vocabulary) 
 
 def train(rows: Sequence[dict[str, object]], vocabulary: Vocabulary, c: dict[str, float] | None = None) -> dict[str, object]:
     """The model file's content (without the corpus hash)."""
-    from sklearn.feature_extraction import DictVectorizer  # training only: the bot never needs scikit-learn
+    import numpy  # training only: the bot never needs scikit-learn
+    from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
     found = message_features(rows, vocabulary)
@@ -76,22 +77,22 @@ def train(rows: Sequence[dict[str, object]], vocabulary: Vocabulary, c: dict[str
     matrix = vectorizer.fit_transform(kept)
     names = vectorizer.get_feature_names_out()
     fields: dict[str, object] = {}
+    columns = []  # per field, its classifier's weights in FIELDS' label order
     for field, labels in FIELDS.items():
         targets = [label(row, field) for row in rows]
         classifier = LogisticRegression(C=(c or C)[field], class_weight=CLASS_WEIGHT, max_iter=5000).fit(matrix, targets)
-        order = [list(classifier.classes_).index(name) for name in labels] if set(classifier.classes_) == set(labels) else None
-        if order is None:
+        if set(classifier.classes_) != set(labels):
             raise SystemExit(f"the corpus must hold every {field} ({', '.join(labels)}); it has {sorted(set(targets))}")
-        weights = {
-            str(name): [round(float(classifier.coef_[index, column]), DECIMALS) for index in order]
-            for column, name in enumerate(names)
-        }
-        fields[field] = {
-            "labels": list(labels),
-            "intercepts": [round(float(classifier.intercept_[index]), DECIMALS) for index in order],
-            "weights": {name: row for name, row in weights.items() if any(row)},
-        }
-    return {"fields": fields}
+        order = [list(classifier.classes_).index(name) for name in labels]
+        fields[field] = {"labels": list(labels), "intercepts": [round(float(classifier.intercept_[index]), DECIMALS) for index in order]}
+        columns.append(classifier.coef_[order])
+    coefficients = numpy.vstack(columns).T.round(DECIMALS)  # a row per feature, every field's labels side by side
+    kept = coefficients.any(axis=1)
+    return {
+        "fields": fields,
+        "features": [str(name) for name in names[kept]],
+        "weights": [float(weight) for weight in coefficients[kept].ravel()],
+    }
 
 
 def cross_validate(rows: Sequence[dict[str, object]], vocabulary: Vocabulary, folds: int = 5) -> list[Prefill]:
@@ -100,11 +101,7 @@ def cross_validate(rows: Sequence[dict[str, object]], vocabulary: Vocabulary, fo
     for fold in range(folds):
         held_out = [index for index in range(len(rows)) if index % folds == fold]
         rest = [row for index, row in enumerate(rows) if index % folds != fold]
-        model = PrefillModel(
-            fields={name: field_model(data, FIELDS[name]) for name, data in train(rest, vocabulary)["fields"].items()},  # type: ignore[attr-defined]
-            corpus_sha256="",
-            source=Path(f"fold-{fold}"),
-        )
+        model = model_of({**train(rest, vocabulary), "corpus_sha256": ""}, Path(f"fold-{fold}"))
         prefiller = Prefiller(vocabulary, model)
         for index in held_out:
             prefills[index] = prefiller.prefill(str(rows[index]["text"]))
