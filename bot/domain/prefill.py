@@ -42,7 +42,7 @@ class Thresholds:
     # which area and what kind it is.
     similarity: float = 0.2
     neighbours: int = 5
-    memory_weight: Mapping[str, float] = field(default_factory=lambda: {"severity": 0.0, "category": 0.7, "area": 1.0})
+    memory_weight: Mapping[str, float] = field(default_factory=lambda: {"severity": 0.0, "category": 0.5, "area": 1.0})
 
 
 @dataclass(frozen=True)
