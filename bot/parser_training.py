@@ -17,11 +17,12 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.domain.parsing import Vocabulary, load_vocabulary, parse_issue_draft
 from bot.domain.prefill import Prefill, Prefiller
 from bot.domain.prefill_evaluation import read_labelled, score
-from bot.domain.prefill_model import DEFAULT_MODEL_PATH, FIELDS, NO_SEVERITY, PrefillModel, features, field_model
+from bot.domain.prefill_model import DEFAULT_MODEL_PATH, FIELDS, NO_SEVERITY, features, model_of
 
 CORPUS = Path(__file__).with_name("domain") / "corpus"
 DEFAULT_TRAIN = CORPUS / "train.jsonl"
@@ -32,6 +33,12 @@ C = {"severity": 20.0, "category": 20.0, "area": 20.0}
 # the cases between two labels (a failing interface read as a failing feature). +2 points of category, +0.8 of
 # severity in cross-validation (docs/parser.md).
 CLASS_WEIGHT = "balanced"
+# Each field's scores are the logistic regression's, plus complement naive Bayes' and a linear SVM's times these
+# weights, over a temperature that keeps the probabilities calibrated (the thresholds of prefill.py read them):
+# (naive Bayes weight, SVM weight, temperature), chosen by 5-fold cross-validation (docs/parser.md).
+ENSEMBLE = {"severity": (1.0, 2.0, 2.0), "category": (2.0, 1.0, 2.0), "area": (4.0, 2.0, 3.0)}
+NB_ALPHA = 0.3
+SVM_C = 0.5
 MIN_DOCUMENTS = 2  # a feature seen in a single training message is noise more often than signal
 DECIMALS = 4
 
@@ -66,8 +73,8 @@ def message_features(rows: Sequence[dict[str, object]], vocabulary: Vocabulary) 
 
 def train(rows: Sequence[dict[str, object]], vocabulary: Vocabulary, c: dict[str, float] | None = None) -> dict[str, object]:
     """The model file's content (without the corpus hash)."""
-    from sklearn.feature_extraction import DictVectorizer  # training only: the bot never needs scikit-learn
-    from sklearn.linear_model import LogisticRegression
+    import numpy  # training only: the bot never needs scikit-learn
+    from sklearn.feature_extraction import DictVectorizer
 
     found = message_features(rows, vocabulary)
     documents = Counter(name for message in found for name in message)
@@ -76,22 +83,56 @@ def train(rows: Sequence[dict[str, object]], vocabulary: Vocabulary, c: dict[str
     matrix = vectorizer.fit_transform(kept)
     names = vectorizer.get_feature_names_out()
     fields: dict[str, object] = {}
+    columns = []  # per field, its weights in FIELDS' label order
     for field, labels in FIELDS.items():
         targets = [label(row, field) for row in rows]
-        classifier = LogisticRegression(C=(c or C)[field], class_weight=CLASS_WEIGHT, max_iter=5000).fit(matrix, targets)
-        order = [list(classifier.classes_).index(name) for name in labels] if set(classifier.classes_) == set(labels) else None
-        if order is None:
+        if set(targets) != set(labels):
             raise SystemExit(f"the corpus must hold every {field} ({', '.join(labels)}); it has {sorted(set(targets))}")
-        weights = {
-            str(name): [round(float(classifier.coef_[index, column]), DECIMALS) for index in order]
-            for column, name in enumerate(names)
-        }
-        fields[field] = {
-            "labels": list(labels),
-            "intercepts": [round(float(classifier.intercept_[index]), DECIMALS) for index in order],
-            "weights": {name: row for name, row in weights.items() if any(row)},
-        }
-    return {"fields": fields}
+        coefficients, intercepts = _ensemble(field, matrix, targets, labels, (c or C)[field])
+        fields[field] = {"labels": list(labels), "intercepts": [round(float(value), DECIMALS) for value in intercepts]}
+        columns.append(coefficients)
+    weights = numpy.vstack(columns).T.round(DECIMALS)  # a row per feature, every field's labels side by side
+    nonzero = weights.any(axis=1)
+    return {
+        "fields": fields,
+        "features": [str(name) for name in names[nonzero]],
+        "weights": [float(weight) for weight in weights[nonzero].ravel()],
+    }
+
+
+def _ensemble(field: str, matrix: Any, targets: list[str], labels: Sequence[str], c: float) -> tuple[Any, Any]:
+    """One field's weights (label x feature) and intercepts: the sum of three linear models' scores, divided by a
+    temperature, so the bot still runs a single dot product and softmax."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.svm import LinearSVC
+
+    naive_bayes_weight, svm_weight, temperature = ENSEMBLE[field]
+    regression = LogisticRegression(C=c, class_weight=CLASS_WEIGHT, max_iter=5000).fit(matrix, targets)
+    naive_bayes = ComplementNB(alpha=NB_ALPHA).fit(matrix, targets)
+    svm = LinearSVC(C=SVM_C, class_weight=CLASS_WEIGHT).fit(_int32_indices(matrix), targets)
+
+    def ordered(model: Any, rows: Any) -> Any:
+        return rows[[list(model.classes_).index(name) for name in labels]]
+
+    # Complement naive Bayes scores a message by a sum of per-feature log-weights, with no intercept; centred per
+    # feature across the labels, which the softmax ignores, so its weights stay small.
+    log_weights = ordered(naive_bayes, naive_bayes.feature_log_prob_)
+    coefficients = (
+        ordered(regression, regression.coef_)
+        + naive_bayes_weight * (log_weights - log_weights.mean(axis=0))
+        + svm_weight * ordered(svm, svm.coef_)
+    ) / temperature
+    intercepts = (ordered(regression, regression.intercept_) + svm_weight * ordered(svm, svm.intercept_)) / temperature
+    return coefficients, intercepts
+
+
+def _int32_indices(matrix: Any) -> Any:
+    """liblinear (LinearSVC) refuses a sparse matrix with 64-bit indices, which DictVectorizer may build."""
+    matrix = matrix.tocsr()
+    matrix.indices = matrix.indices.astype("int32")
+    matrix.indptr = matrix.indptr.astype("int32")
+    return matrix
 
 
 def cross_validate(rows: Sequence[dict[str, object]], vocabulary: Vocabulary, folds: int = 5) -> list[Prefill]:
@@ -100,11 +141,7 @@ def cross_validate(rows: Sequence[dict[str, object]], vocabulary: Vocabulary, fo
     for fold in range(folds):
         held_out = [index for index in range(len(rows)) if index % folds == fold]
         rest = [row for index, row in enumerate(rows) if index % folds != fold]
-        model = PrefillModel(
-            fields={name: field_model(data, FIELDS[name]) for name, data in train(rest, vocabulary)["fields"].items()},  # type: ignore[attr-defined]
-            corpus_sha256="",
-            source=Path(f"fold-{fold}"),
-        )
+        model = model_of({**train(rest, vocabulary), "corpus_sha256": ""}, Path(f"fold-{fold}"))
         prefiller = Prefiller(vocabulary, model)
         for index in held_out:
             prefills[index] = prefiller.prefill(str(rows[index]["text"]))

@@ -16,7 +16,7 @@ this war room has confirmed before.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.d365_details import documents, documents_text, environment
@@ -42,7 +42,7 @@ class Thresholds:
     # which area and what kind it is.
     similarity: float = 0.2
     neighbours: int = 5
-    memory_weight: Mapping[str, float] = field(default_factory=lambda: {"severity": 0.0, "category": 0.7, "area": 1.0})
+    memory_weight: Mapping[str, float] = field(default_factory=lambda: {"severity": 0.0, "category": 0.5, "area": 1.0})
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Prefiller:
         self.model = model if model is not None else load_model()
         self.thresholds = thresholds or Thresholds()
         # Words the model learned from the corpus; the others are the war room's own ("Zebra guns", "Basware").
-        self._known = frozenset(self.model.fields["area"].weights)
+        self._known = self.model.index
 
     def prefill(self, text: str, memory: Sequence[LabelledExample] = ()) -> Prefill:
         rules = parse_issue_draft(text, self.vocabulary)
@@ -143,7 +143,7 @@ _COMMON = frozenset(
 JARGON_WEIGHT = 3.0
 
 
-def _terms(text: str, known: frozenset[str]) -> dict[str, float]:
+def _terms(text: str, known: Container[str]) -> dict[str, float]:
     """The words and word pairs of a message, each with its weight."""
     words = [word for word in _WORD.findall(text.casefold()) if word not in _COMMON]
     terms = {word: 1.0 if f"w:{word}" in known else JARGON_WEIGHT for word in words}
@@ -159,7 +159,7 @@ def _similarity(mine: Mapping[str, float], theirs: Mapping[str, float]) -> float
 
 
 def _vote(
-    text: str, memory: Sequence[LabelledExample], thresholds: Thresholds, known: frozenset[str]
+    text: str, memory: Sequence[LabelledExample], thresholds: Thresholds, known: Container[str]
 ) -> tuple[dict[str, dict[str, float]], float]:
     """The labels of the nearest confirmed issues, each weighted by its similarity, and the best similarity."""
     mine = _terms(text, known)

@@ -1,14 +1,16 @@
 """The learned half of the prefill: severity, category and area read by a linear model from word features.
 
 The model is trained offline (`python -m bot.parser_training`, scikit-learn) on the labelled corpus in
-bot/domain/corpus/ and shipped as plain JSON (prefill_model.json): for every feature the weights of each
-severity, category and area, and an intercept per class. Inference is this module only: the features of
-a message (the same function the trainer calls, so training and inference cannot drift apart), a sparse
-dot product and a softmax per field. No numpy, no pickle, nothing loaded from a network.
+bot/domain/corpus/ and shipped as plain JSON (prefill_model.json): the feature names, and for every feature
+the weights of each severity, category and area (one flat list of numbers), and an intercept per class. The
+trainer folds its three classifiers (logistic regression, complement naive Bayes, a linear SVM) into these
+weights, so inference is this module only: the features of a message (the same function the trainer calls,
+so training and inference cannot drift apart), a sparse dot product and a softmax per field. No numpy, no
+pickle, nothing loaded from a network.
 
 Features, each group scaled to unit length so a long message does not outweigh a short one:
 * words and word pairs ("posting profile"), case-folded, digits reduced to "0" ("PO-000482" → "po", "0");
-* character 3- and 4-grams inside words, which carry typos ("recieve"), German compounds
+* character 2- to 5-grams inside words, which carry typos ("recieve"), German compounds
   ("Kreditorenrechnung") and unknown inflections to the features they share with known words;
 * what the keyword vocabulary (vocabulary.toml) reads: "vocab_area=warehouse", "vocab_severity=1"… so
   a support lead's vocabulary is one of the model's voices, weighted by training.
@@ -20,13 +22,14 @@ import functools
 import json
 import math
 import re
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain.model import Area, Category, IssueDraft, Severity
 
-__all__ = ["DEFAULT_MODEL_PATH", "FIELDS", "FieldModel", "ModelError", "PrefillModel", "features", "field_model", "load_model"]
+__all__ = ["DEFAULT_MODEL_PATH", "FIELDS", "ModelError", "PrefillModel", "features", "load_model", "model_of"]
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("prefill_model.json")
 
@@ -61,7 +64,7 @@ def features(text: str, vocabulary_guess: IssueDraft | None = None) -> dict[str,
             word_group.add(f"b:{words[index - 1]} {word}")
         if len(word) > 2 and not word.isdigit():
             padded = f"<{word}>"
-            for size in (3, 4):
+            for size in (2, 3, 4, 5):
                 char_group.update("c:" + padded[start : start + size] for start in range(len(padded) - size + 1))
     if vocabulary_guess is not None:
         groups["v"] = _vocabulary_features(vocabulary_guess)
@@ -83,36 +86,46 @@ def _vocabulary_features(draft: IssueDraft) -> set[str]:
 
 
 @dataclass(frozen=True)
-class FieldModel:
-    """One field's softmax regression: a weight per (feature, label), an intercept per label."""
-
-    labels: tuple[str, ...]
-    intercepts: tuple[float, ...]
-    weights: Mapping[str, tuple[float, ...]]
-
-    def probabilities(self, found: Mapping[str, float]) -> dict[str, float]:
-        scores = list(self.intercepts)
-        weights = self.weights
-        for name, value in found.items():
-            row = weights.get(name)
-            if row is not None:
-                scores = [score + value * weight for score, weight in zip(scores, row, strict=True)]
-        top = max(scores)
-        exps = [math.exp(score - top) for score in scores]
-        total = sum(exps)
-        return {label: exp / total for label, exp in zip(self.labels, exps, strict=True)}
-
-
-@dataclass(frozen=True)
 class PrefillModel:
-    """The three field models and what they were trained from."""
+    """Three softmax regressions sharing their features: per feature one row of weights, the labels of
+    severity, category and area side by side (FIELDS' order), and an intercept per label.
 
-    fields: Mapping[str, FieldModel]
+    The rows live in one flat float32 array, found by the feature's offset: 4 bytes a weight instead of a
+    Python float in a tuple (docs/parser.md: 15 MiB of RSS for 27,101 features; dicts of tuples took 23 MiB
+    for 11,425).
+    """
+
+    index: Mapping[str, int]  # feature -> offset of its row in `weights`
+    weights: array[float]
+    intercepts: tuple[float, ...]
     corpus_sha256: str  # of the training corpus: the tests refuse weights older than the corpus
     source: Path
 
     def probabilities(self, found: Mapping[str, float]) -> dict[str, dict[str, float]]:
-        return {name: field.probabilities(found) for name, field in self.fields.items()}
+        width = len(self.intercepts)
+        weights, index = self.weights, self.index
+        # A group's features share one value: sum their rows column by column at C speed, then scale once.
+        rows_by_value: dict[float, list[array[float]]] = {}
+        for name, value in found.items():
+            offset = index.get(name)
+            if offset is not None:
+                rows_by_value.setdefault(value, []).append(weights[offset : offset + width])
+        scores = list(self.intercepts)
+        for value, rows in rows_by_value.items():
+            scores = [score + value * sum(column) for score, column in zip(scores, zip(*rows), strict=True)]
+        probabilities = {}
+        start = 0
+        for name, labels in FIELDS.items():
+            probabilities[name] = _softmax(labels, scores[start : start + len(labels)])
+            start += len(labels)
+        return probabilities
+
+
+def _softmax(labels: Sequence[str], scores: Sequence[float]) -> dict[str, float]:
+    top = max(scores)
+    exps = [math.exp(score - top) for score in scores]
+    total = sum(exps)
+    return {label: exp / total for label, exp in zip(labels, exps, strict=True)}
 
 
 def load_model(path: Path | None = None) -> PrefillModel:
@@ -133,21 +146,28 @@ def _read_model(source: Path) -> PrefillModel:
     except ValueError as exc:
         raise ModelError(f"{source}: the model file is not JSON ({exc})") from exc
     try:
-        return PrefillModel(
-            fields={name: field_model(data["fields"][name], labels) for name, labels in FIELDS.items()},
-            corpus_sha256=str(data["corpus_sha256"]),
-            source=source,
-        )
+        return model_of(data, source)
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{source}: not a prefill model of this version ({exc!r})") from exc
 
 
-def field_model(data: Mapping[str, object], labels: Sequence[str]) -> FieldModel:
-    if tuple(data["labels"]) != tuple(labels):  # type: ignore[arg-type]
-        raise ValueError(f"labels {data['labels']!r}, expected {list(labels)!r}")
-    intercepts = _row(data["intercepts"], len(labels))  # type: ignore[arg-type]
-    weights = {str(name): _row(row, len(labels)) for name, row in data["weights"].items()}  # type: ignore[attr-defined]
-    return FieldModel(tuple(labels), intercepts, weights)
+def model_of(data: Mapping[str, object], source: Path) -> PrefillModel:
+    """The model held by a model file's content: {"fields": {field: {"labels", "intercepts"}}, "features": [name],
+    "weights": [for each feature in turn, a weight per label of every field], "corpus_sha256"}. One flat list of
+    numbers, not a list per feature: parsing it leaves far less behind in the process (docs/parser.md)."""
+    fields: Mapping[str, Mapping[str, Sequence[object]]] = data["fields"]  # type: ignore[assignment]
+    intercepts: list[float] = []
+    for name, labels in FIELDS.items():
+        if tuple(fields[name]["labels"]) != labels:
+            raise ValueError(f"{name} labels {fields[name]['labels']!r}, expected {list(labels)!r}")
+        intercepts.extend(_row(fields[name]["intercepts"], len(labels)))
+    width = len(intercepts)
+    names: Sequence[str] = data["features"]  # type: ignore[assignment]
+    weights = array("f", data["weights"])  # type: ignore[arg-type]
+    if len(weights) != width * len(names):
+        raise ValueError(f"{len(weights)} weights for {len(names)} features of {width} labels")
+    index = {str(name): row * width for row, name in enumerate(names)}
+    return PrefillModel(index, weights, tuple(intercepts), str(data["corpus_sha256"]), source)
 
 
 def _row(values: Iterable[object], size: int) -> tuple[float, ...]:
