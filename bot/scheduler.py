@@ -345,8 +345,9 @@ class Scheduler:
         """Send what is due, many conversations at once, keeping the rate limits.
 
         `now` moves on only by the time this pass waited. A conversation gets at most one message per
-        round (the claim returns queue heads), so its order holds. A round's outcomes are recorded together, in one
-        transaction after its sends (not one per message, inside the send slots).
+        round (the claim returns queue heads), so its order holds. A send keeps its slot until its outcome is recorded,
+        so a crash re-sends at most `concurrency` messages; the outcomes that end meanwhile are recorded together
+        (`_Recorder`), not one transaction per message.
         """
         current = now
         for _ in range(self._config.delivery_rounds):
@@ -356,7 +357,8 @@ class Scheduler:
             if not items:
                 return
             in_flight = asyncio.Semaphore(self._config.concurrency)
-            held: list[tuple[OutboxItem, DeliveryOutcome, datetime, bool]] = []
+            recorder = _Recorder(lambda ends: self._record(ends, report))
+            held: list[_End] = []
             sends = []
             longest = timedelta()
             for item in items:
@@ -367,13 +369,15 @@ class Scheduler:
                 # The slot is taken now, before sending, so concurrent sends cannot overrun a limit together.
                 self._limiter.record(item.conversation_id, item.tenant_id, current + wait)
                 longest = max(longest, wait)
-                sends.append(self._send(item, wait, current + wait, in_flight))
-            await self._record([*held, *await asyncio.gather(*sends)], report)
+                sends.append(self._send(item, wait, current + wait, in_flight, recorder))
+            await asyncio.gather(*sends)
+            if held:
+                await self._record(held, report)
             current += longest
 
     async def _send(
-        self, item: OutboxItem, wait: timedelta, at: datetime, in_flight: asyncio.Semaphore
-    ) -> tuple[OutboxItem, DeliveryOutcome, datetime, bool]:
+        self, item: OutboxItem, wait: timedelta, at: datetime, in_flight: asyncio.Semaphore, recorder: _Recorder
+    ) -> None:
         WAR_ROOM_ID.set(item.war_room_id)  # this send runs in a task of its own (gather)
         async with in_flight:
             if wait > timedelta():
@@ -385,9 +389,9 @@ class Scheduler:
                                "outbox message %s (%s) could not be sent, tried again later: %r", item.id, item.dedupe_key, error,
                                error=error)
                 outcome = DeliveryOutcome(kind="retry", error=repr(error)[:500])
-        return item, outcome, at, True
+            await recorder.add((item, outcome, at, True))
 
-    async def _record(self, ends: list[tuple[OutboxItem, DeliveryOutcome, datetime, bool]], report: TickReport) -> None:
+    async def _record(self, ends: list[_End], report: TickReport) -> None:
         """Each message's end, `attempted=False` when it was only held back by a rate limit, in one transaction."""
         results: list[Settled] = []
         for item, outcome, at, attempted in ends:
@@ -436,6 +440,27 @@ class Scheduler:
     async def _forget_old_activities(self, now: datetime) -> None:
         # Re-deliveries come within minutes; ids older than the retention window only take space.
         await purge_processed_activities(uow=self._uow_factory(), older_than=now - self._dedupe_retention)
+
+
+# A claimed message's end: the message, how its send went, when, and whether it was attempted (not only held back).
+_End = tuple[OutboxItem, DeliveryOutcome, datetime, bool]
+
+
+class _Recorder:
+    """Group commit of send outcomes: each sender waits until its own outcome is written, and whoever writes takes
+    every outcome that ended while the previous write ran, in one transaction."""
+
+    def __init__(self, write: Callable[[list[_End]], Awaitable[None]]) -> None:
+        self._write = write
+        self._queued: list[_End] = []
+        self._writing = asyncio.Lock()
+
+    async def add(self, end: _End) -> None:
+        self._queued.append(end)
+        async with self._writing:
+            if self._queued:  # empty: a write that ran while this one waited took it
+                ends, self._queued = self._queued, []
+                await self._write(ends)
 
 
 class _StandupPeople(BaseModel):

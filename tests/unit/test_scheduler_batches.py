@@ -1,5 +1,5 @@
 """bot/scheduler.py on the in-memory unit of work: reminders planned in a large chunk still free the event loop; a
-delivery round records its messages' ends in one transaction."""
+delivery round records how each message ended, never leaving more sent-but-unrecorded messages than send slots."""
 
 from __future__ import annotations
 
@@ -59,24 +59,25 @@ async def test_a_large_chunk_lets_other_tasks_run_every_few_issues_and_plans_the
     assert all(due_at is None or due_at > LATER for _, due_at in store.reminders.values())
 
 
-async def test_a_delivery_round_records_how_each_message_ended_in_one_transaction() -> None:
+def outbound(key: str, conversation_id: str) -> OutboundMessage:
+    return OutboundMessage(dedupe_key=key, war_room_id=1, tenant_id="tenant-1", service_url="https://smba.example/", kind="message",
+                           conversation_id=conversation_id, bot_id=None, card={})
+
+
+async def test_a_delivery_round_records_how_each_message_ended() -> None:
     store = FakeStore()
     uow_factory = FakeUnitOfWorkFactory(store)
     async with uow_factory() as uow:
-        await uow.outbox.enqueue_many([
-            OutboundMessage(dedupe_key=key, war_room_id=1, tenant_id="tenant-1", service_url="https://smba.example/", kind="message",
-                            conversation_id=conversation_id, bot_id=None, card={})
-            for key, conversation_id in (("a", "19:one"), ("b", "19:two"), ("c", "19:three"))
-        ], now=LATER)
+        await uow.outbox.enqueue_many(
+            [outbound(key, conversation_id) for key, conversation_id in (("a", "19:one"), ("b", "19:two"), ("c", "19:three"))], now=LATER
+        )
         await uow.commit()
     sender = FakeSender({"19:two": DeliveryOutcome(kind="retry", retry_after=30, error="503"),
                          "19:three": DeliveryOutcome(kind="failed", error="403 Forbidden")})
     scheduler = Scheduler(uow_factory=uow_factory, sender=sender, sleep=FakeSleep(FrozenClock(LATER)))
-    committed = uow_factory.commits
     report = TickReport()
     await scheduler.deliver(LATER, report)
 
-    assert uow_factory.commits - committed == 3  # the claim, the round's three ends together, the claim that found none left
     assert sorted(sender.given) == ["a", "b", "c"] and (report.sent, report.retried, report.failed) == (1, 1, 1)
     ends = {record.message.dedupe_key: record for record in store.outbox.values()}
     assert (ends["a"].status, ends["a"].sent_at, ends["a"].sent_activity_id, ends["a"].attempts) == ("sent", LATER, "activity-a", 1)
@@ -84,3 +85,31 @@ async def test_a_delivery_round_records_how_each_message_ended_in_one_transactio
         "pending", LATER + timedelta(seconds=30), "503", 1)
     assert (ends["c"].status, ends["c"].last_error, ends["c"].attempts) == ("failed", "403 Forbidden", 1)
     assert all(record.claimed_until is None for record in store.outbox.values())
+
+
+async def test_a_send_keeps_its_slot_until_its_end_is_recorded_so_a_crash_resends_at_most_the_slots() -> None:
+    """A crash (kill -9) re-sends what was sent and not yet recorded: never more messages than send slots."""
+    store = FakeStore()
+    uow_factory = FakeUnitOfWorkFactory(store)
+    async with uow_factory() as uow:
+        await uow.outbox.enqueue_many([outbound(f"m{n}", f"19:c{n}") for n in range(12)], now=LATER)
+        await uow.commit()
+    delivered: list[str] = []
+    unrecorded_at_each_send: list[int] = []
+
+    class SlowSender:
+        async def deliver(self, item: OutboxItem) -> DeliveryOutcome:
+            sent = {record.message.dedupe_key for record in store.outbox.values() if record.status == "sent"}
+            unrecorded_at_each_send.append(len([key for key in delivered if key not in sent]))
+            await asyncio.sleep(0)  # the send's network round trip: other sends and writes run meanwhile
+            delivered.append(item.dedupe_key)
+            return DeliveryOutcome(kind="sent", activity_id=f"activity-{item.dedupe_key}")
+
+    scheduler = Scheduler(uow_factory=uow_factory, sender=SlowSender(), config=SchedulerConfig(concurrency=3),
+                          sleep=FakeSleep(FrozenClock(LATER)))
+    report = TickReport()
+    await scheduler.deliver(LATER, report)
+
+    assert report.sent == 12 and all(record.status == "sent" for record in store.outbox.values())
+    # Besides the send starting now, at most the other slots' sends can be out and unrecorded.
+    assert max(unrecorded_at_each_send) <= 2
