@@ -49,7 +49,7 @@ async def stored(engine: AsyncEngine) -> list[Any]:
 async def test_a_confident_guess_is_prefilled_an_unsure_one_is_please_choose_and_refused_until_picked(
     bot: RunningBot, connector: FakeConnector, engine: AsyncEngine
 ) -> None:
-    message, form, form_id = await ask_form(bot, connector, "sev2 - same as before, please check")
+    message, form, form_id = await ask_form(bot, connector, "sev2 - same problem as yesterday, can someone look")
     fields = inputs_of(form)
     assert (fields["severity"]["value"], fields["category"]["value"]) == ("2", "defect")  # confident: prefilled
     assert fields["category"]["label"] == "Category" and not fields["category"].get("isRequired")

@@ -20,7 +20,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "bot" / "domain" / "corpus"
 # (docs/parser.md, measured once after the last retraining). A goal not met yet is a strict xfail naming the
 # figure: `make test` stays green, the gap stays visible, and the test fails the day the goal is met (raise it).
 GOALS = {"severity": 0.90, "category": 0.85, "area": 0.90}
-MEASURED = {"severity": 0.935, "category": 0.901, "area": 0.860}
+MEASURED = {"severity": 0.932, "category": 0.888, "area": 0.857}
 SEV1_RECALL_GOAL = 0.95
 STREAM_GOALS = {"category": 0.90, "area": 0.95}
 STREAM_MEASURED = {"category": 0.800, "area": 0.950}

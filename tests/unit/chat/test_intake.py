@@ -18,7 +18,7 @@ from tests.support.scene import ANOTHER_TEAM, CHANNEL, NOW, open_war_room, resol
 
 PROBLEM = "sev2 - AP cannot post vendor invoices in USMF, 12 users"
 # A problem (a defect, the model is sure), but the part of Dynamics 365 cannot be told from this.
-UNCLEAR = "sev2 - same as before, please check"
+UNCLEAR = "sev2 - same problem as yesterday, can someone look"
 
 
 async def form(bot: Bot, said: str = PROBLEM) -> dict:  # type: ignore[type-arg]
