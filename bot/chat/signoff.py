@@ -10,11 +10,9 @@ from bot.domain.events import Verb
 from bot.domain.messages import CardActionResult
 from bot.domain.model import Issue
 from bot.domain.results import Applied, NotFound, Refused, Stale, TriageResult
-from bot.domain.standup import StandupSummary
 from bot.domain.triage import TriageCommand
 from bot.services.charts import keep_chart
-from bot.services.signoff import standup_since
-from bot.services.standup import war_room_of
+from bot.services.standup import redraw_standup
 from bot.services.triage import find_issue, triage_issue
 from cards.issue_actions import parse_command
 from cards.notice import render_notice_card
@@ -101,12 +99,12 @@ async def _standup_answer(
     """The stand-up the button was on, redrawn as of now (its own "since" and chart), with what happened."""
     now = chat.now()
     conversation = clicked.action.conversation
-    summary: StandupSummary | None = await standup_since(uow=chat.uow(), now=now, conversation=conversation, since=target.since)
-    war_room_id = await war_room_of(uow=chat.uow(), conversation=conversation)
-    if summary is None or war_room_id is None:
+    redrawn = await redraw_standup(uow=chat.uow(), now=now, conversation=conversation, since=target.since)
+    if redrawn is None:
         return CardActionResult(card=render_notice_card("There is no issue like that in this war room."))
+    war_room_id = redrawn.war_room_id
     # The stand-up's own chart, as a decision's redraw shows it: keeping it again would read the whole war room a second
     # time per click. A stand-up posted before its buttons carried the chart gets one as of now.
     chart_id = target.chart_id if target.chart_id is not None else await keep_chart(uow=chat.uow(), now=now, war_room_id=war_room_id)
-    card = render_standup(summary, chart_url=chat.chart_url(war_room_id, chart_id), chart_id=chart_id, notice=notice, signoff_panel=panel)
+    card = render_standup(redrawn.summary, chart_url=chat.chart_url(war_room_id, chart_id), chart_id=chart_id, notice=notice, signoff_panel=panel)
     return CardActionResult(card=card)

@@ -19,13 +19,12 @@ NOTHING_YET = "No issues raised here yet."
 async def post_standup(chat: Chat, command: PostStandup, said: Said) -> list[Outbound]:
     now = chat.now()
     conversation = said.message.conversation
-    summary = await standup_for(uow=chat.uow(), now=now, conversation=conversation)
-    if summary is None:
+    standup = await standup_for(uow=chat.uow(), now=now, conversation=conversation)
+    if standup is None:
         return [ReplyCard(card=render_notice_card(NOTHING_YET))]
-    war_room_id = await war_room_of(uow=chat.uow(), conversation=conversation)
-    assert war_room_id is not None  # the stand-up was found by it
-    chart_id = await keep_chart(uow=chat.uow(), now=now, war_room_id=war_room_id)
-    return [ReplyCard(card=render_standup(summary, chart_url=chat.chart_url(war_room_id, chart_id), chart_id=chart_id))]
+    chart_id = await keep_chart(uow=chat.uow(), now=now, war_room_id=standup.war_room_id)
+    card = render_standup(standup.summary, chart_url=chat.chart_url(standup.war_room_id, chart_id), chart_id=chart_id)
+    return [ReplyCard(card=card)]
 
 
 async def show_status(chat: Chat, command: ShowStatus, said: Said) -> list[Outbound]:

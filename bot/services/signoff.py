@@ -1,16 +1,14 @@
-"""Signing off resolutions: unconfirmed ones closing by themselves (the scheduler), and the stand-up redrawn after a
-sign-off on it. Confirming and calling a fix still broken go through bot/services/triage.py like every issue button."""
+"""Signing off resolutions: unconfirmed ones closing by themselves (the scheduler). The stand-up redrawn after a
+sign-off on it is `redraw_standup` (bot/services/standup.py), as after a decision on it; confirming and calling a fix
+still broken go through bot/services/triage.py like every issue button."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.messages import ConversationRef
 from bot.domain.model import Issue
 from bot.domain.ports import StaleIssue, UnitOfWork
 from bot.domain.signoff import auto_close
-from bot.domain.standup import StandupSummary
-from bot.services.standup import standup_summary
 
 
 async def close_unconfirmed(*, uow: UnitOfWork, now: datetime, limit: int) -> list[Issue]:
@@ -33,13 +31,3 @@ async def close_unconfirmed(*, uow: UnitOfWork, now: datetime, limit: int) -> li
         await uow.commit()
     return closed
 
-
-async def standup_since(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef, since: datetime | None) -> StandupSummary | None:
-    """The stand-up of this conversation's war room as of now, counting "since the last stand-up" from `since` (the
-    stand-up card's own), so that a sign-off on it redraws the same stand-up with that issue signed off."""
-    async with uow:
-        war_room_id = await uow.war_rooms.find(conversation)
-        if war_room_id is None:
-            return None
-        room = await uow.war_rooms.get(war_room_id)
-        return await standup_summary(uow, room.model_copy(update={"last_standup_at": since}), now=now)

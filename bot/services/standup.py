@@ -76,14 +76,16 @@ class Redrawn(BaseModel):
 
 
 async def redraw_standup(
-    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, since: datetime | None, told: bool
+    *, uow: UnitOfWork, now: datetime, conversation: ConversationRef, since: datetime | None, told: bool = False
 ) -> Redrawn | None:
+    """The stand-up a card showed, as of now: counting "since the last stand-up" from the card's own `since` (None: the
+    war room's first stand-up, counting from the start), so a decision or sign-off on it redraws the same stand-up."""
     async with uow:
         war_room_id = await uow.war_rooms.find(conversation)
         if war_room_id is None:
             return None
-        room = await uow.war_rooms.get(war_room_id)
-        summary = await standup_summary(uow, room, now=now, since=since)
+        room = (await uow.war_rooms.get(war_room_id)).model_copy(update={"last_standup_at": since})
+        summary = await standup_summary(uow, room, now=now)
         return Redrawn(summary=summary, told=await standup_told(uow, room, summary) if told else None, war_room_id=war_room_id)
 
 
@@ -92,10 +94,10 @@ async def war_room_of(*, uow: UnitOfWork, conversation: ConversationRef) -> int 
         return await uow.war_rooms.find(conversation)
 
 
-async def standup_for(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> StandupSummary | None:
-    """The stand-up on demand (`standup`); it does not count as the scheduled one."""
+async def standup_for(*, uow: UnitOfWork, now: datetime, conversation: ConversationRef) -> Redrawn | None:
+    """The stand-up on demand (`standup`), with its war room; it does not count as the scheduled one."""
     async with uow:
         war_room_id = await uow.war_rooms.find(conversation)
         if war_room_id is None:
             return None
-        return await standup_summary(uow, await uow.war_rooms.get(war_room_id), now=now)
+        return Redrawn(summary=await standup_summary(uow, await uow.war_rooms.get(war_room_id), now=now), told=None, war_room_id=war_room_id)

@@ -12,7 +12,8 @@ from bot.domain.results import Applied, Refused, Stale
 from bot.domain.signoff import AUTO_CLOSER
 from bot.domain.triage import ConfirmFix, Resolve, StillBroken
 from bot.domain.war_room import WarRoom, WarRoomSettings
-from bot.services.signoff import close_unconfirmed, standup_since
+from bot.services.signoff import close_unconfirmed
+from bot.services.standup import redraw_standup
 from bot.services.triage import triage_issue
 from tests.support.factories import OMAR, PRIYA, make_issue
 from tests.support.fakes import FakeStore, FakeUnitOfWork
@@ -114,9 +115,21 @@ async def test_the_stand_up_redrawn_counts_from_its_own_since_and_lists_what_wai
     store.add_issue(make_issue(**waiting(severity=Severity.SEV1)))
     store.add_issue(make_issue(id=2, number=13, status=Status.NEW, created_at=NOW - timedelta(days=2)))
 
-    summary = await standup_since(uow=uow, now=NOW, conversation=CHANNEL, since=NOW - timedelta(days=1))
+    redrawn = await redraw_standup(uow=uow, now=NOW, conversation=CHANNEL, since=NOW - timedelta(days=1))
+    assert redrawn is not None
+    summary = redrawn.summary
 
     assert summary is not None and summary.since == NOW - timedelta(days=1)
     assert [issue.number for issue in summary.sign_off] == [12]
     assert [issue.number for issue in summary.new] == [12]  # #13 was raised before that stand-up
     assert summary.exit_report is not None and not summary.exit_report.criteria[0].passed  # the Sev 1 is not confirmed
+
+
+async def test_the_first_stand_up_redrawn_counts_from_the_start_not_from_when_it_was_posted(store: FakeStore, uow: FakeUnitOfWork) -> None:
+    store.war_rooms[1] = store.war_rooms[1].model_copy(update={"last_standup_at": NOW - timedelta(hours=1)})
+    store.add_issue(make_issue(id=2, number=13, status=Status.NEW, created_at=NOW - timedelta(days=2)))
+
+    redrawn = await redraw_standup(uow=uow, now=NOW, conversation=CHANNEL, since=None)  # the card's own: none before it
+
+    assert redrawn is not None and redrawn.summary.since is None
+    assert [issue.number for issue in redrawn.summary.new] == [13]

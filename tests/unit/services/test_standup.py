@@ -21,9 +21,11 @@ async def test_the_stand_up_counts_open_new_resolved_and_deferred_issues(uow: Fa
     store.add_issue(resolved_by_support(id=3, number=3, created_at=NOW - timedelta(days=3)))
     store.add_issue(make_issue(id=4, number=4, severity=Severity.SEV4, status=Status.DEFERRED, created_at=NOW - timedelta(days=3)))
 
-    summary = await standup_for(uow=uow, now=NOW, conversation=CHANNEL)
+    standup = await standup_for(uow=uow, now=NOW, conversation=CHANNEL)
 
-    assert summary is not None and summary.war_room_name == "Contoso go-live" and summary.since == NOW - timedelta(days=1)
+    assert standup is not None and standup.war_room_id == 1
+    summary = standup.summary
+    assert summary.war_room_name == "Contoso go-live" and summary.since == NOW - timedelta(days=1)
     assert summary.open_total == 2 and summary.open_by_severity[Severity.SEV1] == 1
     assert [issue.number for issue in summary.new] == [1]
     assert [issue.number for issue in summary.resolved] == [3] and summary.resolved_by[HandledBy.SUPPORT] == 1
